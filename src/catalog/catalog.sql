@@ -1,0 +1,140 @@
+-- clinres catalog: tenants, modules, subscriptions, users, roles, permissions,
+-- memberships, per-user module configuration and the audit log (API.md section 1).
+\echo Use "CREATE EXTENSION clinres CASCADE" to load this file. \quit
+
+-- Tenants; the PUBLIC tenant has a fixed id so that dumps and fixtures can name it.
+CREATE TABLE clinres.tenants (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    code        text NOT NULL UNIQUE CHECK (code ~ '^[A-Za-z0-9][A-Za-z0-9_-]*$'),
+    name        text NOT NULL CHECK (name <> ''),
+    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE clinres.tenants IS 'organisations using the platform; PUBLIC is the shared default tenant';
+
+CREATE TABLE clinres.modules (
+    code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
+    name        text NOT NULL,
+    schema_name name NOT NULL,
+    sort_order  int  NOT NULL DEFAULT 0,
+    route       text NOT NULL,
+    is_active   boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE clinres.modules IS 'business modules of the platform; codes are stored in lower case';
+
+CREATE TABLE clinres.tenant_modules (
+    tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    module_code text NOT NULL REFERENCES clinres.modules (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    is_enabled  boolean NOT NULL DEFAULT true,
+    expires_at  timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, module_code)
+);
+COMMENT ON TABLE clinres.tenant_modules IS 'subscriptions: a tenant may use a module while is_enabled and not past expires_at (NULL = never expires)';
+
+CREATE TABLE clinres.roles (
+    code        text PRIMARY KEY CHECK (code ~ '^[A-Z][A-Z0-9_]*$'),
+    scope       text NOT NULL CHECK (scope IN ('platform', 'tenant')),
+    name        text NOT NULL,
+    UNIQUE (code, scope)
+);
+
+CREATE TABLE clinres.permissions (
+    code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+    description text NOT NULL
+);
+
+CREATE TABLE clinres.role_permissions (
+    role_code       text NOT NULL REFERENCES clinres.roles (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    permission_code text NOT NULL REFERENCES clinres.permissions (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    PRIMARY KEY (role_code, permission_code)
+);
+
+-- Users are platform-wide (not tenant-scoped): a Citus reference table.
+-- platform_role may only name a platform-scope role: the constant column makes
+-- the composite foreign key check the scope.
+CREATE TABLE clinres.users (
+    id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    email          text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
+    phone          text UNIQUE CHECK (phone ~ '^\+?[0-9][0-9 -]{4,}$'),
+    name           text NOT NULL CHECK (name <> ''),
+    password_hash  text CHECK (password_hash ~ '^\$2[abxy]\$[0-9]{2}\$'),
+    status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    platform_role  text,
+    platform_scope text NOT NULL DEFAULT 'platform' CHECK (platform_scope = 'platform'),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (platform_role, platform_scope) REFERENCES clinres.roles (code, scope)
+);
+CREATE UNIQUE INDEX users_email_lower_key ON clinres.users (lower(email));
+COMMENT ON COLUMN clinres.users.password_hash IS 'bcrypt hash made with pgcrypto crypt(password, gen_salt(''bf'')); never returned by any clinres function';
+
+CREATE TABLE clinres.user_tenants (
+    tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
+    role_code   text NOT NULL DEFAULT 'USER',
+    role_scope  text NOT NULL DEFAULT 'tenant' CHECK (role_scope = 'tenant'),
+    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    joined_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id),
+    FOREIGN KEY (role_code, role_scope) REFERENCES clinres.roles (code, scope) ON UPDATE CASCADE
+);
+CREATE INDEX user_tenants_user_id_idx ON clinres.user_tenants (user_id);
+
+CREATE TABLE clinres.user_modules (
+    tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
+    module_code text NOT NULL REFERENCES clinres.modules (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    is_enabled  boolean NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id, module_code),
+    CONSTRAINT user_modules_user_id_tenant_id_module_code_key UNIQUE (user_id, tenant_id, module_code)
+);
+COMMENT ON TABLE clinres.user_modules IS 'per-user module configuration in a tenant: no rows = inherit every subscribed module; any rows = only those with is_enabled';
+
+CREATE TABLE clinres.admin_logs (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    actor_id    uuid,
+    tenant_id   uuid,
+    action      text NOT NULL,
+    target      text,
+    detail      jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE clinres.admin_logs IS 'audit of every mutation made through the clinres API';
+
+-- Seeds.
+INSERT INTO clinres.tenants (id, code, name)
+VALUES ('00000000-0000-0000-0000-000000000001', 'PUBLIC', '公共租户');
+
+INSERT INTO clinres.modules (code, name, schema_name, sort_order, route) VALUES
+    ('asl',   'AI智能文献',   'asl_schema',   10, '/asl'),
+    ('aia',   'AI智能问答',   'aia_schema',   20, '/aia'),
+    ('pkb',   '个人知识库',   'pkb_schema',   30, '/pkb'),
+    ('dc',    '数据清洗',     'dc_schema',    40, '/dc'),
+    ('rvw',   '审稿系统',     'rvw_schema',   50, '/rvw'),
+    ('admin', '运营管理',     'admin_schema', 60, '/admin'),
+    ('ssa',   '智能统计分析', 'ssa_schema',   70, '/ssa'),
+    ('st',    '统计分析工具', 'st_schema',    80, '/st');
+
+INSERT INTO clinres.tenant_modules (tenant_id, module_code)
+SELECT '00000000-0000-0000-0000-000000000001', code FROM clinres.modules;
+
+INSERT INTO clinres.roles (code, scope, name) VALUES
+    ('SUPER_ADMIN',  'platform', 'super administrator'),
+    ('TENANT_ADMIN', 'tenant',   'tenant administrator'),
+    ('USER',         'tenant',   'user');
+
+INSERT INTO clinres.permissions (code, description) VALUES
+    ('user:view',   'list and read users'),
+    ('user:create', 'create users'),
+    ('user:edit',   'edit users, their tenants and their modules'),
+    ('user:delete', 'delete users');
+
+INSERT INTO clinres.role_permissions (role_code, permission_code)
+SELECT r, p.code FROM unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']) AS r, clinres.permissions p;
+
+-- The catalog is read through clinres functions only.
+REVOKE ALL ON ALL TABLES IN SCHEMA clinres FROM PUBLIC;

@@ -1,0 +1,18 @@
+// Library entry: module magic and _PG_init, which sets up each feature once per backend.
+#include "access/cache.hpp"
+#include "access/context.hpp"
+#include "pg/postgres.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+
+// Defines clinres's GUCs and registers its cache callbacks.
+void _PG_init(void)
+{
+    modaccess::init_context();
+    modaccess::init_cache();
+    MarkGUCPrefixReserved("clinres");
+}
+}
