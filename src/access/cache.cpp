@@ -7,19 +7,18 @@
 // backend after commit, and replays it here on rollback; a callback registered with
 // CacheRegisterRelcacheCallback bumps `generation`, which empties the cache. This is
 // the mechanism PostgreSQL uses for its own caches (and Citus for its metadata), so
-// TRUNCATE, COPY and plain SQL are covered, with no polling and nothing on the hit path.
-//
-// Two gaps remain, and are closed here:
-// - Invalidations are only read when a backend takes a new lock or starts a
-//   transaction, and a cache hit takes no lock. So the first call of each statement
-//   (begin_call) calls AcceptInvalidationMessages, which is a single unlocked load
-//   when the queue is empty.
-// - A miss reads the catalog under the statement's snapshot. If an invalidation was
-//   processed after that snapshot was taken, the read may predate the change it
-//   announced, and keeping it would make it stale forever. Each read compares its
-//   snapshot's snapXactCompletionCount with the completion count seen at the last
-//   invalidation; an older read answers for the current statement only (scope =
-//   epoch). The same rule keeps REPEATABLE READ reads from outliving their snapshot.
+// TRUNCATE, COPY and plain SQL are covered, with no polling and nothing on the hit
+// path. Two details make it exact:
+// - Invalidations are read when a backend starts a transaction or takes a new lock,
+//   and a cache hit takes no lock. So the first call of each statement (begin_call)
+//   calls AcceptInvalidationMessages: one unlocked load when the queue is empty.
+// - A miss reads the catalog the way the system caches do, under the latest
+//   snapshot: a commit is visible before its invalidation is sent, so an entry read
+//   this way can only be outdated by an invalidation that is still to come. Where
+//   the latest snapshot must not be used, the entry is kept only as long as the
+//   snapshot it was read under: for the transaction under REPEATABLE READ and
+//   SERIALIZABLE (which see their snapshot), for the statement in a parallel leader,
+//   and for the worker's life in a parallel worker.
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
 // Memory is bounded by clinres.access_cache_size entries, replaced by CLOCK.
 #include "access/cache.hpp"
@@ -41,24 +40,25 @@ namespace {
 // Written by the invalidation callback: plain data only.
 struct Invalidation {
     uint64_t generation = 1;    // bumped by every catalog invalidation
-    uint64_t completions = 0;   // xactCompletionCount when the last one was processed
     uint64_t count = 0;
     Oid sentinel = InvalidOid;  // clinres.modules in this database, once looked up
 } inval;
 
-// Which statement the backend is in; a change starts a new epoch.
+// Which statement and transaction the backend is in, as scope tags for entries.
+constexpr uint64_t kTransactionTag = uint64_t(1) << 63;
 struct Statement {
     LocalTransactionId lxid = InvalidLocalTransactionId;
     TimestampTz start = 0;
     CommandId command = InvalidCommandId;
-    uint64_t epoch = 1;
+    uint64_t epoch = 1;                       // a new one per statement
+    uint64_t transaction = kTransactionTag;   // a new one per transaction
 } stmt;
 
 int capacity_guc = 10000;
 
 struct Slot {
     Key key;
-    uint64_t scope;  // 0: kept until invalidated; otherwise the only epoch it answers for
+    uint64_t scope;  // 0: kept until invalidated; else the statement or transaction tag it answers for
     bool referenced;
     Access access;
 };
@@ -80,9 +80,6 @@ Cache &cache()
     return *c;
 }
 
-// The completion counter of the whole cluster, as the callback must record it.
-uint64_t cluster_completions() { return ShmemVariableCache->xactCompletionCount; }
-
 // Relcache callback: any invalidation of the sentinel, or a full reset, empties the cache.
 void on_relcache_invalidation(Datum, Oid relid)
 {
@@ -90,7 +87,6 @@ void on_relcache_invalidation(Datum, Oid relid)
         return;
     ++inval.generation;
     ++inval.count;
-    inval.completions = cluster_completions();
 }
 
 // Empties the cache if an invalidation arrived since it was filled.
@@ -112,19 +108,28 @@ Oid sentinel_for_read()
     if (!OidIsValid(relid))
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "extension \"clinres\" is not installed in this database");
     if (relid != inval.sentinel) {
-        // Invalidations for the new sentinel may have been ignored until now.
+        // A new incarnation of the extension: nothing cached before can stand.
         inval.sentinel = relid;
         on_relcache_invalidation(0, relid);
     }
     return relid;
 }
 
-// Scope for data read under a snapshot with the given completion count.
-uint64_t scope_of(uint64_t snapshot_completions)
+// How the next catalog read is made, and how long what it returns may answer.
+struct ReadPlan {
+    bool latest;
+    uint64_t scope;
+};
+
+ReadPlan read_plan()
 {
-    if (IsParallelWorker() || snapshot_completions >= inval.completions)
-        return 0;  // parallel workers live for one statement anyway
-    return stmt.epoch;
+    if (IsParallelWorker())
+        return {false, 0};  // the worker ends with the statement
+    if (IsInParallelMode())
+        return {false, stmt.epoch};  // GetLatestSnapshot is not allowed here
+    if (IsolationUsesXactSnapshot())
+        return {false, stmt.transaction};
+    return {true, 0};
 }
 
 // Takes a slot for a new entry, evicting by CLOCK when the cache is full.
@@ -147,7 +152,7 @@ uint32_t allocate_slot(Cache &c)
     }
 }
 
-bool answers_now(uint64_t scope) { return scope == 0 || scope == stmt.epoch; }
+bool answers_now(uint64_t scope) { return scope == 0 || scope == stmt.epoch || scope == stmt.transaction; }
 
 // Ensures the globals are loaded and current, and returns them.
 const Globals &ensure_globals(Cache &c)
@@ -155,13 +160,14 @@ const Globals &ensure_globals(Cache &c)
     sync(c);
     if (c.have_globals && answers_now(c.globals_scope))
         return c.globals;
-    Read<Globals> read = read_globals(sentinel_for_read());
+    ReadPlan plan = read_plan();
+    Globals read = read_globals(sentinel_for_read(), plan.latest);
     sync(c);
     c.slots.clear();  // entries were decided with the globals being replaced
     c.index.clear();
     c.hand = 0;
-    c.globals = std::move(read.value);
-    c.globals_scope = scope_of(read.snapshot_completions);
+    c.globals = std::move(read);
+    c.globals_scope = plan.scope;
     c.have_globals = true;
     return c.globals;
 }
@@ -202,6 +208,8 @@ void begin_call()
     CommandId command = GetCurrentCommandId(false);
     if (lxid == stmt.lxid && start == stmt.start && command == stmt.command)
         return;
+    if (lxid != stmt.lxid)
+        ++stmt.transaction;
     stmt.lxid = lxid;
     stmt.start = start;
     stmt.command = command;
@@ -228,16 +236,17 @@ const Access &lookup(const Key &key)
     }
     ++c.misses;
     ensure_globals(c);
-    Read<Facts> read = read_facts(sentinel_for_read(), key);
+    ReadPlan plan = read_plan();
+    Facts facts = read_facts(sentinel_for_read(), plan.latest, key);
     const Globals &g = ensure_globals(c);  // reloads if the read let an invalidation in
-    uint64_t scope = c.globals_scope != 0 ? c.globals_scope : scope_of(read.snapshot_completions);
+    uint64_t scope = c.globals_scope != 0 ? c.globals_scope : plan.scope;
     it = c.index.find(key);
     uint32_t i = it != c.index.end() ? it->second : allocate_slot(c);
     Slot &slot = c.slots[i];
     slot.key = key;
     slot.scope = scope;
     slot.referenced = true;
-    slot.access = decide(read.value, g);
+    slot.access = decide(facts, g);
     c.index[key] = i;
     return slot.access;
 }
@@ -265,7 +274,10 @@ int permission_index(std::string_view code)
                     "Valid permission codes are: " + list_codes(g.permissions) + ".");
 }
 
-std::vector<Uuid> candidate_tenants(const Uuid &user) { return read_candidate_tenants(sentinel_for_read(), user); }
+std::vector<Uuid> candidate_tenants(const Uuid &user)
+{
+    return read_candidate_tenants(sentinel_for_read(), read_plan().latest, user);
+}
 
 Stats stats()
 {

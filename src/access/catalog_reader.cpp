@@ -46,9 +46,9 @@ pg::Statement candidates_sql = {
 const std::string kActive = "active";
 
 // Runs one catalog statement as the catalog's owner.
-pg::Rows run_as_owner(Oid sentinel, pg::Statement &stmt, const Datum *args)
+pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datum *args)
 {
-    pg::OwnerSpi spi(pg::relation_owner(sentinel));
+    pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     pg::Rows rows = spi.run(stmt, args);
     spi.finish();
     return rows;
@@ -69,9 +69,9 @@ Oid sentinel_relation()
     return relid;
 }
 
-Read<Globals> read_globals(Oid sentinel)
+Globals read_globals(Oid sentinel, bool latest)
 {
-    pg::Rows rows = run_as_owner(sentinel, globals_sql, nullptr);
+    pg::Rows rows = run_as_owner(sentinel, latest, globals_sql, nullptr);
     Globals g;
     std::vector<std::pair<std::string, std::string>> grants;
     for (size_t r = 0; r < rows.size(); ++r) {
@@ -98,13 +98,13 @@ Read<Globals> read_globals(Oid sentinel)
         held.resize(g.permissions.size(), false);
         held[g.permission_index.at(permission)] = true;
     }
-    return {std::move(g), rows.snapshot_completions};
+    return g;
 }
 
-Read<Facts> read_facts(Oid sentinel, const Key &key)
+Facts read_facts(Oid sentinel, bool latest, const Key &key)
 {
     Datum args[2] = {uuid_datum(key.user), uuid_datum(key.tenant)};
-    pg::Rows rows = run_as_owner(sentinel, facts_sql, args);
+    pg::Rows rows = run_as_owner(sentinel, latest, facts_sql, args);
     Facts f;
     for (size_t r = 0; r < rows.size(); ++r) {
         char kind = rows.at(r, 0).text[0];
@@ -126,13 +126,13 @@ Read<Facts> read_facts(Oid sentinel, const Key &key)
             f.user_modules[code] = enabled.num != 0;
         }
     }
-    return {std::move(f), rows.snapshot_completions};
+    return f;
 }
 
-std::vector<Uuid> read_candidate_tenants(Oid sentinel, const Uuid &user)
+std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user)
 {
     Datum args[1] = {uuid_datum(user)};
-    pg::Rows rows = run_as_owner(sentinel, candidates_sql, args);
+    pg::Rows rows = run_as_owner(sentinel, latest, candidates_sql, args);
     std::vector<Uuid> tenants(rows.size());
     for (size_t r = 0; r < rows.size(); ++r)
         std::memcpy(tenants[r].bytes, rows.at(r, 0).text.data(), 16);

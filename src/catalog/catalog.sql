@@ -138,3 +138,4 @@ SELECT r, p.code FROM unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']) AS r, clinres
 
 -- The catalog is read through clinres functions only.
 REVOKE ALL ON ALL TABLES IN SCHEMA clinres FROM PUBLIC;
+GRANT USAGE ON SCHEMA clinres TO PUBLIC;

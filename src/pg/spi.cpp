@@ -10,7 +10,7 @@ extern "C" {
 
 namespace pg {
 
-OwnerSpi::OwnerSpi(Oid owner)
+OwnerSpi::OwnerSpi(Oid owner, bool latest)
 {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
     call([&] {
@@ -18,8 +18,8 @@ OwnerSpi::OwnerSpi(Oid owner)
             elog(ERROR, "SPI_connect failed");
     });
     connected_ = true;
-    if (!ActiveSnapshotSet()) {
-        call([] { PushActiveSnapshot(GetTransactionSnapshot()); });
+    if (latest || !ActiveSnapshotSet()) {
+        call([&] { PushActiveSnapshot(latest ? GetLatestSnapshot() : GetTransactionSnapshot()); });
         pushed_snapshot_ = true;
     }
     SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
@@ -60,7 +60,6 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args)
     RawCell *raw = nullptr;
     uint64 nrows = 0;
     int ncols = 0;
-    uint64_t completions = 0;
     call([&] {
         if (stmt.plan == nullptr) {
             SPIPlanPtr plan = SPI_prepare(stmt.sql, stmt.nargs, stmt.argtypes);
@@ -72,7 +71,6 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args)
         int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nullptr, true, 0);
         if (rc != SPI_OK_SELECT)
             elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
-        completions = GetActiveSnapshot()->snapXactCompletionCount;
         nrows = SPI_processed;
         ncols = SPI_tuptable->tupdesc->natts;
         raw = static_cast<RawCell *>(palloc0(sizeof(RawCell) * (nrows * ncols + 1)));
@@ -86,7 +84,6 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args)
             }
     });
     rows.ncols = ncols;
-    rows.snapshot_completions = completions;
     rows.cells.resize(nrows * ncols);
     for (uint64 i = 0; i < nrows * ncols; ++i) {
         const RawCell &in = raw[i];

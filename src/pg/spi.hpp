@@ -19,7 +19,6 @@ struct Cell {
 struct Rows {
     int ncols = 0;
     std::vector<Cell> cells;  // row-major
-    uint64_t snapshot_completions = 0;  // snapXactCompletionCount of the snapshot read
     size_t size() const { return ncols ? cells.size() / ncols : 0; }
     const Cell &at(size_t row, int col) const { return cells[row * ncols + col]; }
 };
@@ -33,14 +32,17 @@ struct Statement {
 };
 
 // An SPI connection during which the current user is `owner`; both undone on destruction.
+// With latest = true the queries read the newest committed data (plus this
+// transaction's earlier commands), as PostgreSQL's own catalog caches do;
+// otherwise they read under the active snapshot.
 class OwnerSpi {
 public:
-    explicit OwnerSpi(Oid owner);
+    OwnerSpi(Oid owner, bool latest);
     ~OwnerSpi();
     OwnerSpi(const OwnerSpi &) = delete;
     OwnerSpi &operator=(const OwnerSpi &) = delete;
 
-    // Runs stmt read-only with the given arguments under the active snapshot.
+    // Runs stmt read-only with the given arguments.
     Rows run(Statement &stmt, const Datum *args);
     // Disconnects from SPI; call once when done (errors become pg::Error).
     void finish();

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Inside a throw-away cluster (pg_virtualenv sets PGHOST, PGPORT, PGUSER...): runs the
+# regression, isolation and other suites and prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0 failed=0
+
+# Adds the counts of one pg_regress-style run from its output file.
+count_regress() {
+    local out=$1 ok bad
+    ok=$(grep -Ec '^(ok|test) .*\.\.\. ok|^ok [0-9]+ ' "$out" || true)
+    bad=$(grep -Ec '\.\.\. FAILED|^not ok ' "$out" || true)
+    passed=$((passed + ok)) failed=$((failed + bad))
+}
+
+echo "== regression suite (make installcheck) =="
+make -s installcheck ISOLATION= > /tmp/clinres-regress.log 2>&1
+cat /tmp/clinres-regress.log
+count_regress /tmp/clinres-regress.log
+[ -f regression.diffs ] && cat regression.diffs
+
+if ls test/isolation/specs/*.spec >/dev/null 2>&1; then
+    echo "== isolation suite =="
+    make -s installcheck REGRESS= > /tmp/clinres-isolation.log 2>&1
+    cat /tmp/clinres-isolation.log
+    count_regress /tmp/clinres-isolation.log
+    [ -f test/isolation/output_iso/regression.diffs ] && cat test/isolation/output_iso/regression.diffs
+fi
+
+echo "== CMake build, install and ctest (the same regression suite) =="
+rm -rf build && cmake -S . -B build >/dev/null && cmake --build build >/dev/null && cmake --install build >/dev/null \
+    && (cd build && ctest --output-on-failure) && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAILED: ctest"; }
+
+for t in test/client/*.sh; do
+    [ -e "$t" ] || continue
+    echo "== $t =="
+    if bash "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $t"; fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,72 @@
+-- The per-session access cache: hits avoid the catalog, and any change is seen at
+-- the next statement (rollback never), by the same session included.
+\pset null '(null)'
+\set SHOW_CONTEXT never
+\i test/fixtures/sample.sql
+\set A '''a0000000-0000-0000-0000-00000000000a'''
+\set alice '''00000000-0000-0000-0000-0000000000a1'''
+\set bob '''00000000-0000-0000-0000-0000000000b0'''
+CREATE TEMP TABLE calls AS SELECT :alice::uuid AS user_id, :A::uuid AS tenant_id FROM generate_series(1, 1000);
+CREATE TEMP TABLE s0 AS SELECT * FROM clinres.access_cache_stats();
+SELECT count(*) FROM calls WHERE clinres.has_module(user_id, tenant_id, 'aia');
+SELECT count(*) FROM calls WHERE clinres.has_module(user_id, tenant_id, 'aia');
+-- 2000 calls, at most one read of the catalog.
+SELECT s.hits - s0.hits >= 1999 AS mostly_hits, s.misses - s0.misses <= 1 AS one_miss, s.entries >= 1 AS cached,
+       s.bytes > 0 AS sized, s.capacity
+  FROM clinres.access_cache_stats() s, s0;
+
+-- Own changes: seen at the next statement, undone by ROLLBACK.
+BEGIN;
+UPDATE clinres.users SET status = 'disabled' WHERE id = :alice;
+SELECT clinres.has_module(:alice, :A, 'aia') AS in_txn;
+ROLLBACK;
+SELECT clinres.has_module(:alice, :A, 'aia') AS after_rollback;
+BEGIN;
+SAVEPOINT s;
+DELETE FROM clinres.user_tenants WHERE user_id = :alice;
+SELECT clinres.has_module(:alice, :A, 'aia') AS in_savepoint;
+ROLLBACK TO SAVEPOINT s;
+SELECT clinres.has_module(:alice, :A, 'aia') AS after_savepoint_rollback;
+COMMIT;
+-- TRUNCATE and COPY are seen too.
+SELECT clinres.has_module(:bob, :A, 'asl') AS bob_asl_before;
+TRUNCATE clinres.user_modules;
+SELECT clinres.has_module(:bob, :A, 'asl') AS bob_asl_after_truncate;
+COPY clinres.user_modules (tenant_id, user_id, module_code, is_enabled) FROM stdin;
+a0000000-0000-0000-0000-00000000000a	00000000-0000-0000-0000-0000000000b0	aia	t
+\.
+SELECT clinres.has_module(:bob, :A, 'asl') AS bob_asl_after_copy, clinres.has_module(:bob, :A, 'aia') AS bob_aia;
+-- Changes under session_replication_role = replica (pg_restore, replication) too.
+SET session_replication_role = replica;
+UPDATE clinres.user_modules SET is_enabled = false WHERE user_id = :bob;
+RESET session_replication_role;
+SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_after_replica_update;
+
+-- A subscription that lapses is honoured without any write.
+UPDATE clinres.tenant_modules SET expires_at = clock_timestamp() + interval '1 second'
+ WHERE tenant_id = :A AND module_code = 'dc';
+SELECT clinres.has_module(:alice, :A, 'dc') AS before_expiry;
+CREATE TEMP TABLE s1 AS SELECT * FROM clinres.access_cache_stats();
+SELECT pg_sleep(1.2);
+SELECT clinres.has_module(:alice, :A, 'dc') AS after_expiry;
+SELECT s.invalidations = s1.invalidations AS no_invalidation, s.misses = s1.misses AS no_miss
+  FROM clinres.access_cache_stats() s, s1;
+
+-- A full cache replaces entries and keeps answering correctly.
+SET clinres.access_cache_size = 2;
+SELECT u.name, m.code, clinres.has_module(u.id, t.id, m.code)
+  FROM clinres.users u, clinres.tenants t, (VALUES ('aia'), ('asl')) m(code)
+ WHERE t.code IN ('HOSP_A', 'HOSP_B') AND u.name IN ('Alice', 'Carol')
+ ORDER BY 1, t.code, 2;
+SELECT entries <= 2 AS bounded, evictions > 0 AS evicted, capacity FROM clinres.access_cache_stats();
+RESET clinres.access_cache_size;
+SET clinres.access_cache_size = 0;
+\echo :LAST_ERROR_SQLSTATE
+
+-- DROP EXTENSION and CREATE EXTENSION in a live session.
+SELECT clinres.has_module(:alice, :A, 'aia') AS before_drop;
+DROP EXTENSION clinres;
+CREATE EXTENSION clinres;
+SELECT clinres.has_module(:alice, :A, 'aia') AS after_recreate;
+\i test/fixtures/sample.sql
+SELECT clinres.has_module(:alice, :A, 'aia') AS after_reload;
