@@ -10,8 +10,8 @@ CREATE TEMP TABLE calls AS SELECT :alice::uuid AS user_id, :A::uuid AS tenant_id
 CREATE TEMP TABLE s0 AS SELECT * FROM clinres.access_cache_stats();
 SELECT count(*) FROM calls WHERE clinres.has_module(user_id, tenant_id, 'aia');
 SELECT count(*) FROM calls WHERE clinres.has_module(user_id, tenant_id, 'aia');
--- 2000 calls, at most one read of the catalog.
-SELECT s.hits - s0.hits >= 1999 AS mostly_hits, s.misses - s0.misses <= 1 AS one_miss, s.entries >= 1 AS cached,
+-- 2000 calls, at most two reads of the catalog (the user and the tenant).
+SELECT s.hits - s0.hits >= 1998 AS mostly_hits, s.misses - s0.misses <= 2 AS two_misses, s.entries >= 1 AS cached,
        s.bytes > 0 AS sized, s.capacity
   FROM clinres.access_cache_stats() s, s0;
 
@@ -52,13 +52,13 @@ SELECT clinres.has_module(:alice, :A, 'dc') AS after_expiry;
 SELECT s.invalidations = s1.invalidations AS no_invalidation, s.misses = s1.misses AS no_miss
   FROM clinres.access_cache_stats() s, s1;
 
--- A full cache replaces entries and keeps answering correctly.
+-- A full cache replaces entries and keeps answering correctly (2 users, 2 tenants).
 SET clinres.access_cache_size = 2;
-SELECT u.name, m.code, clinres.has_module(u.id, t.id, m.code)
+SELECT u.name, t.code, string_agg(m.code, ',' ORDER BY m.code) FILTER (WHERE clinres.has_module(u.id, t.id, m.code))
   FROM clinres.users u, clinres.tenants t, (VALUES ('aia'), ('asl')) m(code)
- WHERE t.code IN ('HOSP_A', 'HOSP_B') AND u.name IN ('Alice', 'Carol')
- ORDER BY 1, t.code, 2;
-SELECT entries <= 2 AS bounded, evictions > 0 AS evicted, capacity FROM clinres.access_cache_stats();
+ WHERE t.code IN ('HOSP_A', 'HOSP_B')
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT entries <= 4 AS bounded, evictions > 0 AS evicted, capacity FROM clinres.access_cache_stats();
 RESET clinres.access_cache_size;
 SET clinres.access_cache_size = 0;
 \echo :LAST_ERROR_SQLSTATE

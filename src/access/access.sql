@@ -88,7 +88,9 @@ BEGIN
             USING ERRCODE = 'datatype_mismatch';
     END IF;
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-    EXECUTE format('DROP POLICY IF EXISTS %I ON %s', 'clinres_module_' || code, tbl);
+    IF EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'clinres_module_' || code) THEN
+        EXECUTE format('DROP POLICY %I ON %s', 'clinres_module_' || code, tbl);
+    END IF;
     EXECUTE format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) clinres.current_tenant_id()'
                    ' AND clinres.has_module(clinres.current_user_id(), %I, %L))',
                    'clinres_module_' || code, tbl, tenant_column, tenant_column, code);

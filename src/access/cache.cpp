@@ -1,4 +1,9 @@
-// Backend-local cache of module-access decisions, never stale.
+// Backend-local cache of the access catalog, never stale.
+//
+// What is cached: one entry per user (status, platform role, every membership with
+// its own module configuration) and one per tenant (status, subscriptions), plus the
+// modules, permissions and role grants. A question about (user, tenant) combines the
+// two entries, so 10,000 users and 100 tenants need 10,100 entries, not a million.
 //
 // How freshness works. Triggers on every catalog table that decides access send a
 // relcache invalidation for one fixed relation, clinres.modules (the "sentinel"; a
@@ -20,7 +25,9 @@
 //   SERIALIZABLE (which see their snapshot), for the statement in a parallel leader,
 //   and for the worker's life in a parallel worker.
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
-// Memory is bounded by clinres.access_cache_size entries, replaced by CLOCK.
+// Memory is bounded by clinres.access_cache_size entries (of users, and separately
+// of tenants), replaced by CLOCK. Entries are shared_ptrs, so an answer being
+// computed keeps its entries alive even if an invalidation empties the cache.
 #include "access/cache.hpp"
 
 #include "access/catalog_reader.hpp"
@@ -30,7 +37,6 @@ extern "C" {
 #include "access/parallel.h"
 }
 
-#include <memory>
 #include <unordered_map>
 
 namespace modaccess {
@@ -50,28 +56,99 @@ struct Statement {
     LocalTransactionId lxid = InvalidLocalTransactionId;
     TimestampTz start = 0;
     CommandId command = InvalidCommandId;
-    uint64_t epoch = 1;                       // a new one per statement
-    uint64_t transaction = kTransactionTag;   // a new one per transaction
+    uint64_t epoch = 1;                      // a new one per statement
+    uint64_t transaction = kTransactionTag;  // a new one per transaction
 } stmt;
 
 int capacity_guc = 10000;
 
-struct Slot {
-    Key key;
-    uint64_t scope;  // 0: kept until invalidated; else the statement or transaction tag it answers for
-    bool referenced;
-    Access access;
+bool answers_now(uint64_t scope) { return scope == 0 || scope == stmt.epoch || scope == stmt.transaction; }
+
+// A map from uuid to shared entries, bounded by capacity_guc, replaced by CLOCK.
+template <typename V>
+class ClockMap {
+public:
+    // The entry for key if cached and answering now, else null.
+    std::shared_ptr<const V> find(const Uuid &key)
+    {
+        auto it = index_.find(key);
+        if (it == index_.end() || !answers_now(slots_[it->second].scope))
+            return nullptr;
+        slots_[it->second].referenced = true;
+        return slots_[it->second].value;
+    }
+
+    // Stores value for key (replacing an old entry, or evicting one when full).
+    void put(const Uuid &key, uint64_t scope, std::shared_ptr<const V> value)
+    {
+        auto it = index_.find(key);
+        uint32_t i = it != index_.end() ? it->second : allocate();
+        slots_[i] = Slot{key, scope, true, std::move(value)};
+        index_[key] = i;
+    }
+
+    void clear()
+    {
+        slots_.clear();
+        index_.clear();
+        hand_ = 0;
+    }
+
+    size_t size() const { return index_.size(); }
+    bool over_capacity() const { return slots_.size() > static_cast<size_t>(capacity_guc); }
+    uint64_t evictions() const { return evictions_; }
+
+    // Approximate bytes held, with value_bytes giving what one value owns.
+    template <typename F>
+    uint64_t bytes(F value_bytes) const
+    {
+        uint64_t b = slots_.capacity() * sizeof(Slot) + index_.bucket_count() * sizeof(void *) +
+                     index_.size() * (sizeof(Uuid) + sizeof(uint32_t) + 2 * sizeof(void *));
+        for (const Slot &s : slots_)
+            b += sizeof(V) + 2 * sizeof(void *) + value_bytes(*s.value);
+        return b;
+    }
+
+private:
+    struct Slot {
+        Uuid key;
+        uint64_t scope;  // 0: kept until invalidated; else the statement or transaction it answers for
+        bool referenced;
+        std::shared_ptr<const V> value;
+    };
+
+    uint32_t allocate()
+    {
+        if (slots_.size() < static_cast<size_t>(capacity_guc)) {
+            slots_.emplace_back();
+            return static_cast<uint32_t>(slots_.size() - 1);
+        }
+        for (;;) {
+            uint32_t i = static_cast<uint32_t>(hand_);
+            hand_ = (hand_ + 1) % slots_.size();
+            if (slots_[i].referenced) {
+                slots_[i].referenced = false;
+                continue;
+            }
+            index_.erase(slots_[i].key);
+            ++evictions_;
+            return i;
+        }
+    }
+
+    std::vector<Slot> slots_;
+    std::unordered_map<Uuid, uint32_t, UuidHash> index_;
+    size_t hand_ = 0;
+    uint64_t evictions_ = 0;
 };
 
 struct Cache {
     uint64_t built_generation = 0;
-    bool have_globals = false;
     uint64_t globals_scope = 0;
-    Globals globals;
-    std::vector<Slot> slots;
-    std::unordered_map<Key, uint32_t, KeyHash> index;
-    size_t hand = 0;
-    uint64_t hits = 0, misses = 0, evictions = 0;
+    std::shared_ptr<const Globals> globals;
+    ClockMap<UserEntry> users;
+    ClockMap<TenantEntry> tenants;
+    uint64_t hits = 0, misses = 0;
 };
 
 Cache &cache()
@@ -92,12 +169,11 @@ void on_relcache_invalidation(Datum, Oid relid)
 // Empties the cache if an invalidation arrived since it was filled.
 void sync(Cache &c)
 {
-    if (c.built_generation == inval.generation && c.slots.size() <= static_cast<size_t>(capacity_guc))
+    if (c.built_generation == inval.generation && !c.users.over_capacity() && !c.tenants.over_capacity())
         return;
-    c.slots.clear();
-    c.index.clear();
-    c.hand = 0;
-    c.have_globals = false;
+    c.users.clear();
+    c.tenants.clear();
+    c.globals.reset();
     c.built_generation = inval.generation;
 }
 
@@ -132,44 +208,41 @@ ReadPlan read_plan()
     return {true, 0};
 }
 
-// Takes a slot for a new entry, evicting by CLOCK when the cache is full.
-uint32_t allocate_slot(Cache &c)
-{
-    if (c.slots.size() < static_cast<size_t>(capacity_guc)) {
-        c.slots.emplace_back();
-        return static_cast<uint32_t>(c.slots.size() - 1);
-    }
-    for (;;) {
-        uint32_t i = static_cast<uint32_t>(c.hand);
-        c.hand = (c.hand + 1) % c.slots.size();
-        if (c.slots[i].referenced) {
-            c.slots[i].referenced = false;
-            continue;
-        }
-        c.index.erase(c.slots[i].key);
-        ++c.evictions;
-        return i;
-    }
-}
-
-bool answers_now(uint64_t scope) { return scope == 0 || scope == stmt.epoch || scope == stmt.transaction; }
-
-// Ensures the globals are loaded and current, and returns them.
-const Globals &ensure_globals(Cache &c)
+// The current globals, read from the catalog if needed.
+std::shared_ptr<const Globals> current_globals(Cache &c)
 {
     sync(c);
-    if (c.have_globals && answers_now(c.globals_scope))
+    if (c.globals && answers_now(c.globals_scope))
         return c.globals;
     ReadPlan plan = read_plan();
-    Globals read = read_globals(sentinel_for_read(), plan.latest);
+    auto g = std::make_shared<const Globals>(read_globals(sentinel_for_read(), plan.latest));
     sync(c);
-    c.slots.clear();  // entries were decided with the globals being replaced
-    c.index.clear();
-    c.hand = 0;
-    c.globals = std::move(read);
+    c.users.clear();  // entries index modules as the replaced globals did
+    c.tenants.clear();
+    c.globals = g;
     c.globals_scope = plan.scope;
-    c.have_globals = true;
-    return c.globals;
+    return g;
+}
+
+// The cached entry for id in map, or one read with read(sentinel, latest, id, globals).
+template <typename V, typename Read>
+std::shared_ptr<const V> entry(Cache &c, ClockMap<V> &map, const Uuid &id, const std::shared_ptr<const Globals> &g,
+                               Read read)
+{
+    sync(c);
+    if (c.globals == g) {
+        if (auto hit = map.find(id)) {
+            ++c.hits;
+            return hit;
+        }
+    }
+    ++c.misses;
+    ReadPlan plan = read_plan();
+    auto value = std::make_shared<const V>(read(sentinel_for_read(), plan.latest, id, *g));
+    sync(c);
+    if (c.globals == g)  // not if an invalidation replaced the globals meanwhile
+        map.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope, value);
+    return value;
 }
 
 // Message hint listing the valid codes of a kind.
@@ -195,8 +268,8 @@ std::string lower_ascii(std::string_view s)
 void init_cache()
 {
     DefineCustomIntVariable("clinres.access_cache_size",
-                            "Maximum number of (user, tenant) access records kept per session.",
-                            "When full, the least recently used records are replaced.", &capacity_guc, 10000, 1,
+                            "Maximum number of users (and, separately, tenants) whose access data a session caches.",
+                            "When full, the least recently used entries are replaced.", &capacity_guc, 10000, 1,
                             10000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
 }
@@ -221,39 +294,21 @@ uint64_t generation() { return inval.generation; }
 uint64_t epoch() { return stmt.epoch; }
 void count_hit() { ++cache().hits; }
 
-const Globals &globals() { return ensure_globals(cache()); }
-
-const Access &lookup(const Key &key)
+View view(const Key &key)
 {
     Cache &c = cache();
-    sync(c);
-    auto it = c.index.find(key);
-    if (it != c.index.end() && answers_now(c.slots[it->second].scope)) {
-        Slot &hit = c.slots[it->second];
-        hit.referenced = true;
-        ++c.hits;
-        return hit.access;
-    }
-    ++c.misses;
-    ensure_globals(c);
-    ReadPlan plan = read_plan();
-    Facts facts = read_facts(sentinel_for_read(), plan.latest, key);
-    const Globals &g = ensure_globals(c);  // reloads if the read let an invalidation in
-    uint64_t scope = c.globals_scope != 0 ? c.globals_scope : plan.scope;
-    it = c.index.find(key);
-    uint32_t i = it != c.index.end() ? it->second : allocate_slot(c);
-    Slot &slot = c.slots[i];
-    slot.key = key;
-    slot.scope = scope;
-    slot.referenced = true;
-    slot.access = decide(facts, g);
-    c.index[key] = i;
-    return slot.access;
+    View v;
+    v.globals = current_globals(c);
+    v.tenant_id = key.tenant;
+    v.tenant = entry(c, c.tenants, key.tenant, v.globals, read_tenant);
+    v.user = entry(c, c.users, key.user, v.globals, read_user);
+    return v;
 }
 
-int module_index(std::string_view code)
+std::shared_ptr<const Globals> globals() { return current_globals(cache()); }
+
+int module_index(const Globals &g, std::string_view code)
 {
-    const Globals &g = globals();
     auto it = g.module_index.find(lower_ascii(code));
     if (it != g.module_index.end())
         return it->second;
@@ -264,9 +319,8 @@ int module_index(std::string_view code)
                     "Valid module codes are: " + list_codes(codes) + ".");
 }
 
-int permission_index(std::string_view code)
+int permission_index(const Globals &g, std::string_view code)
 {
-    const Globals &g = globals();
     auto it = g.permission_index.find(lower_ascii(code));
     if (it != g.permission_index.end())
         return it->second;
@@ -283,12 +337,20 @@ Stats stats()
 {
     Cache &c = cache();
     sync(c);
-    uint64_t bytes = sizeof(Cache) + c.slots.capacity() * sizeof(Slot) +
-                     c.index.bucket_count() * sizeof(void *) +
-                     c.index.size() * (sizeof(Key) + sizeof(uint32_t) + 2 * sizeof(void *));
-    for (const Slot &s : c.slots)
-        bytes += s.access.until.capacity() * sizeof(int64_t) + (s.access.permissions.capacity() + 7) / 8;
-    return Stats{c.hits, c.misses, inval.count, c.evictions, c.index.size(), bytes,
+    uint64_t bytes = sizeof(Cache);
+    bytes += c.users.bytes([](const UserEntry &u) {
+        uint64_t b = u.platform_role.capacity() + u.memberships.capacity() * sizeof(Membership);
+        for (const Membership &m : u.memberships)
+            b += m.role.capacity() + (m.enabled.capacity() + 7) / 8;
+        return b;
+    });
+    bytes += c.tenants.bytes([](const TenantEntry &t) { return t.subscribed_until.capacity() * sizeof(int64_t); });
+    return Stats{c.hits,
+                 c.misses,
+                 inval.count,
+                 c.users.evictions() + c.tenants.evictions(),
+                 c.users.size() + c.tenants.size(),
+                 bytes,
                  static_cast<uint64_t>(capacity_guc)};
 }
 

@@ -3,6 +3,7 @@
 
 #include "access/model.hpp"
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -10,6 +11,16 @@ namespace modaccess {
 
 struct Stats {
     uint64_t hits, misses, invalidations, evictions, entries, bytes, capacity;
+};
+
+// Everything needed to answer questions about one (user, tenant), kept alive together.
+struct View {
+    std::shared_ptr<const Globals> globals;
+    std::shared_ptr<const UserEntry> user;
+    std::shared_ptr<const TenantEntry> tenant;
+    Uuid tenant_id;
+    int64_t until(int module) const { return module_until(*globals, *user, *tenant, tenant_id, module); }
+    bool permission(int p) const { return holds_permission(*globals, *user, *tenant, tenant_id, p); }
 };
 
 // Registers the invalidation callback and the cache's GUC; called from _PG_init.
@@ -22,18 +33,17 @@ void begin_call();
 uint64_t generation();
 uint64_t epoch();
 
-// The access record of (user, tenant), read from the catalog on a miss.
-// The reference stays valid until the next lookup or begin_call.
-const Access &lookup(const Key &key);
+// The entries for (user, tenant), read from the catalog on a miss.
+View view(const Key &key);
 
 // Modules, permissions and role grants as the catalog has them now.
-const Globals &globals();
+std::shared_ptr<const Globals> globals();
 
-// Index of module code (any case) in globals().modules; raises 22023 if unknown.
-int module_index(std::string_view code);
+// Index of module code (any case) in g.modules; raises 22023 if unknown.
+int module_index(const Globals &g, std::string_view code);
 
-// Index of a permission code in globals().permissions; raises 22023 if unknown.
-int permission_index(std::string_view code);
+// Index of a permission code (any case) in g.permissions; raises 22023 if unknown.
+int permission_index(const Globals &g, std::string_view code);
 
 // Tenants in which user could hold a module (memberships, or all for platform roles).
 std::vector<Uuid> candidate_tenants(const Uuid &user);

@@ -21,20 +21,21 @@ pg::Statement globals_sql = {
     "  FROM clinres.role_permissions rp",
     0, {}};
 
-pg::Statement facts_sql = {
-    "SELECT 'u', NULL::pg_catalog.text, u.status, u.platform_role, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz"
+pg::Statement user_sql = {
+    "SELECT 'u', NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
     "  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $1"
-    " UNION ALL SELECT 't', NULL, t.status, NULL, NULL, NULL"
-    "  FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $2"
-    " UNION ALL SELECT 'm', NULL, ut.status, ut.role_code, NULL, NULL"
-    "  FROM clinres.user_tenants ut"
-    "  WHERE ut.tenant_id OPERATOR(pg_catalog.=) $2 AND ut.user_id OPERATOR(pg_catalog.=) $1"
-    " UNION ALL SELECT 's', tm.module_code, NULL, NULL, tm.is_enabled, tm.expires_at"
-    "  FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $2"
-    " UNION ALL SELECT 'g', um.module_code, NULL, NULL, um.is_enabled, NULL"
-    "  FROM clinres.user_modules um"
-    "  WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1",
-    2, {UUIDOID, UUIDOID}};
+    " UNION ALL SELECT 'm', ut.tenant_id, ut.status, ut.role_code, NULL"
+    "  FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"
+    " UNION ALL SELECT 'g', um.tenant_id, um.module_code, NULL, um.is_enabled"
+    "  FROM clinres.user_modules um WHERE um.user_id OPERATOR(pg_catalog.=) $1",
+    1, {UUIDOID}};
+
+pg::Statement tenant_sql = {
+    "SELECT 't', t.status, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz"
+    "  FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1"
+    " UNION ALL SELECT 's', tm.module_code, tm.is_enabled, tm.expires_at"
+    "  FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1",
+    1, {UUIDOID}};
 
 pg::Statement candidates_sql = {
     "SELECT ut.tenant_id FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"
@@ -55,6 +56,13 @@ pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datu
 }
 
 Datum uuid_datum(const Uuid &u) { return PointerGetDatum(u.bytes); }
+
+Uuid uuid_of(const pg::Cell &cell)
+{
+    Uuid u;
+    std::memcpy(u.bytes, cell.text.data(), 16);
+    return u;
+}
 
 }  // namespace
 
@@ -101,32 +109,61 @@ Globals read_globals(Oid sentinel, bool latest)
     return g;
 }
 
-Facts read_facts(Oid sentinel, bool latest, const Key &key)
+UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
 {
-    Datum args[2] = {uuid_datum(key.user), uuid_datum(key.tenant)};
-    pg::Rows rows = run_as_owner(sentinel, latest, facts_sql, args);
-    Facts f;
+    Datum args[1] = {uuid_datum(user)};
+    pg::Rows rows = run_as_owner(sentinel, latest, user_sql, args);
+    UserEntry u;
+    std::vector<std::pair<Uuid, int>> enabled;  // (tenant, module index) of rows with is_enabled
     for (size_t r = 0; r < rows.size(); ++r) {
         char kind = rows.at(r, 0).text[0];
-        const std::string &code = rows.at(r, 1).text;
-        const std::string &status = rows.at(r, 2).text;
-        const pg::Cell &enabled = rows.at(r, 4);
         if (kind == 'u') {
-            f.user_active = status == kActive;
-            f.platform_role = rows.at(r, 3).text;
-        } else if (kind == 't') {
-            f.tenant_active = status == kActive;
-        } else if (kind == 'm') {
-            f.member_active = status == kActive;
-            f.tenant_role = rows.at(r, 3).text;
-        } else if (kind == 's') {
-            const pg::Cell &expires = rows.at(r, 5);
-            f.subscriptions[code] = Subscription{enabled.num != 0, expires.null ? kForever : expires.num};
+            u.active = rows.at(r, 2).text == kActive;
+            u.platform_role = rows.at(r, 3).text;
+            continue;
+        }
+        Uuid tenant = uuid_of(rows.at(r, 1));
+        if (kind == 'm') {
+            Membership m{tenant, rows.at(r, 2).text == kActive, rows.at(r, 3).text, false,
+                         std::vector<bool>(g.modules.size(), false)};
+            u.memberships.push_back(std::move(m));
         } else {
-            f.user_modules[code] = enabled.num != 0;
+            auto module = g.module_index.find(rows.at(r, 2).text);
+            if (module != g.module_index.end())
+                enabled.emplace_back(tenant, rows.at(r, 4).num != 0 ? module->second : -1);
         }
     }
-    return f;
+    std::sort(u.memberships.begin(), u.memberships.end(),
+              [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
+    for (const auto &[tenant, module] : enabled) {
+        auto *member = const_cast<Membership *>(u.membership(tenant));
+        if (member == nullptr)
+            continue;  // a module row without membership grants nothing
+        member->configured = true;
+        if (module >= 0)
+            member->enabled[module] = true;
+    }
+    return u;
+}
+
+TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g)
+{
+    Datum args[1] = {uuid_datum(tenant)};
+    pg::Rows rows = run_as_owner(sentinel, latest, tenant_sql, args);
+    TenantEntry t;
+    t.subscribed_until.assign(g.modules.size(), kDenied);
+    for (size_t r = 0; r < rows.size(); ++r) {
+        if (rows.at(r, 0).text[0] == 't') {
+            t.active = rows.at(r, 1).text == kActive;
+            continue;
+        }
+        auto module = g.module_index.find(rows.at(r, 1).text);
+        if (module == g.module_index.end() || rows.at(r, 2).num == 0)
+            continue;
+        const pg::Cell &expires = rows.at(r, 3);
+        t.subscribed_until[module->second] = expires.null ? kForever : expires.num;
+    }
+    return t;
 }
 
 std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user)
@@ -135,7 +172,7 @@ std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &
     pg::Rows rows = run_as_owner(sentinel, latest, candidates_sql, args);
     std::vector<Uuid> tenants(rows.size());
     for (size_t r = 0; r < rows.size(); ++r)
-        std::memcpy(tenants[r].bytes, rows.at(r, 0).text.data(), 16);
+        tenants[r] = uuid_of(rows.at(r, 0));
     return tenants;
 }
 

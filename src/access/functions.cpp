@@ -34,8 +34,8 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
         modaccess::count_hit();
         return memo->until;
     }
-    int module = modaccess::module_index(code);
-    int64_t until = modaccess::lookup(key).until[module];
+    modaccess::View v = modaccess::view(key);
+    int64_t until = v.until(modaccess::module_index(*v.globals, code));
     if (code.size() < sizeof memo->code) {
         if (memo == nullptr) {
             pg::call([&] { memo = static_cast<HasModuleMemo *>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof *memo)); });
@@ -63,7 +63,7 @@ Datum require_module(FunctionCallInfo fcinfo)
     if (PG_ARGISNULL(2))
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "module code must not be null");
     std::string_view code = pg::text_arg(fcinfo, 2);
-    modaccess::module_index(code);  // an unknown code is 22023 even without a user
+    modaccess::module_index(*modaccess::globals(), code);  // 22023 even without a user
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE, "permission denied for module \"" + std::string(code) + "\"",
                         "No user or tenant was given.");
@@ -79,19 +79,18 @@ Datum require_module(FunctionCallInfo fcinfo)
 Datum has_permission(FunctionCallInfo fcinfo)
 {
     modaccess::begin_call();
-    int permission = modaccess::permission_index(pg::text_arg(fcinfo, 2));
-    return BoolGetDatum(modaccess::lookup(key_args(fcinfo)).permissions[permission]);
+    modaccess::View v = modaccess::view(key_args(fcinfo));
+    return BoolGetDatum(v.permission(modaccess::permission_index(*v.globals, pg::text_arg(fcinfo, 2))));
 }
 
 // landing_module(user_id, tenant_id) -> the first accessible module, or NULL
 Datum landing_module(FunctionCallInfo fcinfo)
 {
     modaccess::begin_call();
-    const modaccess::Access &a = modaccess::lookup(key_args(fcinfo));
-    const modaccess::Globals &g = modaccess::globals();
-    for (size_t i = 0; i < g.modules.size(); ++i)
-        if (a.allows(static_cast<int>(i), now()))
-            return pg::text_datum(g.modules[i].code);
+    modaccess::View v = modaccess::view(key_args(fcinfo));
+    for (size_t i = 0; i < v.globals->modules.size(); ++i)
+        if (now() < v.until(static_cast<int>(i)))
+            return pg::text_datum(v.globals->modules[i].code);
     PG_RETURN_NULL();
 }
 
@@ -99,12 +98,11 @@ Datum landing_module(FunctionCallInfo fcinfo)
 Datum user_modules(FunctionCallInfo fcinfo)
 {
     modaccess::begin_call();
-    const modaccess::Access &a = modaccess::lookup(key_args(fcinfo));
-    const modaccess::Globals &g = modaccess::globals();
+    modaccess::View v = modaccess::view(key_args(fcinfo));
     std::vector<const modaccess::Module *> rows;
-    for (size_t i = 0; i < g.modules.size(); ++i)
-        if (a.allows(static_cast<int>(i), now()))
-            rows.push_back(&g.modules[i]);
+    for (size_t i = 0; i < v.globals->modules.size(); ++i)
+        if (now() < v.until(static_cast<int>(i)))
+            rows.push_back(&v.globals->modules[i]);
     pg::call([&] {
         InitMaterializedSRF(fcinfo, 0);
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
@@ -123,12 +121,15 @@ Datum user_modules(FunctionCallInfo fcinfo)
 Datum tenants_with_module(FunctionCallInfo fcinfo)
 {
     modaccess::begin_call();
-    int module = modaccess::module_index(pg::text_arg(fcinfo, 0));
+    std::string code(pg::text_arg(fcinfo, 0));
+    modaccess::module_index(*modaccess::globals(), code);  // 22023 even without a context
     std::vector<modaccess::Uuid> tenants;
     if (const modaccess::Uuid *user = modaccess::context_user())
-        for (const modaccess::Uuid &tenant : modaccess::candidate_tenants(*user))
-            if (modaccess::lookup(Key{*user, tenant}).allows(module, now()))
+        for (const modaccess::Uuid &tenant : modaccess::candidate_tenants(*user)) {
+            modaccess::View v = modaccess::view(Key{*user, tenant});
+            if (now() < v.until(modaccess::module_index(*v.globals, code)))
                 tenants.push_back(tenant);
+        }
     pg::call([&] {
         InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
         ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
@@ -158,8 +159,8 @@ Datum current_tenant_id(FunctionCallInfo fcinfo) { return context_datum(fcinfo, 
 Datum module_code(FunctionCallInfo fcinfo)
 {
     modaccess::begin_call();
-    int module = modaccess::module_index(pg::text_arg(fcinfo, 0));
-    return pg::text_datum(modaccess::globals().modules[module].code);
+    auto g = modaccess::globals();
+    return pg::text_datum(g->modules[modaccess::module_index(*g, pg::text_arg(fcinfo, 0))].code);
 }
 
 // access_cache_stats() -> one row of counters.

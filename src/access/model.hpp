@@ -1,42 +1,42 @@
-// The data the access engine works on: catalog facts in, access decisions out.
-// Pure C++: no PostgreSQL headers, so the rules can be read (and tested) on their own.
+// The data the access engine works on: what the catalog says about a user and a
+// tenant, and the rules that turn it into answers. Pure C++: no PostgreSQL headers.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace modaccess {
 
-// Sentinels for Access::until, equal to PostgreSQL's -infinity and infinity timestamps.
+// Sentinels for "until" instants, equal to PostgreSQL's -infinity and infinity timestamps.
 constexpr int64_t kDenied = INT64_MIN;
 constexpr int64_t kForever = INT64_MAX;
 
 struct Uuid {
     unsigned char bytes[16];
     bool operator==(const Uuid &o) const { return std::memcmp(bytes, o.bytes, 16) == 0; }
+    bool operator<(const Uuid &o) const { return std::memcmp(bytes, o.bytes, 16) < 0; }
 };
 
-// A (user, tenant) pair: the unit the cache stores.
+// Hashes a uuid by mixing its two 64-bit words.
+struct UuidHash {
+    size_t operator()(const Uuid &u) const
+    {
+        uint64_t w[2];
+        std::memcpy(w, u.bytes, 16);
+        uint64_t h = (w[0] ^ 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+        h = (h ^ (h >> 32) ^ w[1]) * 0xc4ceb9fe1a85ec53ULL;
+        return static_cast<size_t>(h ^ (h >> 29));
+    }
+};
+
+// A (user, tenant) pair, the question has_module answers about.
 struct Key {
     Uuid user, tenant;
     bool operator==(const Key &o) const { return user == o.user && tenant == o.tenant; }
-};
-
-// Hashes a Key by mixing its four 64-bit words.
-struct KeyHash {
-    size_t operator()(const Key &k) const
-    {
-        uint64_t w[4];
-        std::memcpy(w, k.user.bytes, 16);
-        std::memcpy(w + 2, k.tenant.bytes, 16);
-        uint64_t h = 0x9e3779b97f4a7c15ULL;
-        for (uint64_t x : w)
-            h = (h ^ x) * 0xff51afd7ed558ccdULL, h ^= h >> 32;
-        return static_cast<size_t>(h);
-    }
 };
 
 struct Module {
@@ -45,37 +45,42 @@ struct Module {
     bool active = false;
 };
 
-// Catalog data shared by every (user, tenant): modules, permissions, role grants.
+// Catalog data shared by every user and tenant: modules, permissions, role grants.
 struct Globals {
     std::vector<Module> modules;                        // in navigation order
     std::unordered_map<std::string, int> module_index;  // code -> position in modules
-    std::vector<std::string> permissions;
+    std::vector<std::string> permissions;               // sorted
     std::unordered_map<std::string, int> permission_index;
     std::unordered_map<std::string, std::vector<bool>> role_permissions;  // role -> by permission index
 };
 
-struct Subscription {
-    bool enabled = false;
-    int64_t expires_at = kForever;  // PostgreSQL timestamp; kForever when NULL
+// A tenant: its status and, per module index, until when it subscribes (kDenied if not).
+struct TenantEntry {
+    bool active = false;
+    std::vector<int64_t> subscribed_until;
 };
 
-// Everything the catalog says about one user in one tenant.
-struct Facts {
-    bool user_active = false, tenant_active = false;
-    bool member_active = false;
-    std::string platform_role, tenant_role;
-    std::unordered_map<std::string, Subscription> subscriptions;  // module code -> subscription
-    std::unordered_map<std::string, bool> user_modules;           // module code -> is_enabled
+// A user's membership in one tenant, with its own module configuration.
+struct Membership {
+    Uuid tenant;
+    bool active = false;
+    std::string role;
+    bool configured = false;   // has any user_modules row in the tenant
+    std::vector<bool> enabled;  // by module index: its row says is_enabled
 };
 
-// The decision for one (user, tenant): per module, the instant access ends.
-struct Access {
-    std::vector<int64_t> until;  // by module index: kDenied, kForever or expires_at
-    std::vector<bool> permissions;  // by permission index
-    bool allows(int module, int64_t now) const { return now < until[module]; }
+// A user: status, platform role and every membership (sorted by tenant).
+struct UserEntry {
+    bool active = false;
+    std::string platform_role;
+    std::vector<Membership> memberships;
+    const Membership *membership(const Uuid &tenant) const;
 };
 
-// Applies API.md section 2's rules to the facts of one user in one tenant.
-Access decide(const Facts &facts, const Globals &globals);
+// Until when the user may use module m in the tenant (API.md section 2); kDenied if not.
+int64_t module_until(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int m);
+
+// Whether the user holds permission p in the tenant (platform role anywhere, or tenant role).
+bool holds_permission(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int p);
 
 }  // namespace modaccess
