@@ -91,9 +91,12 @@ BEGIN
     IF EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'clinres_module_' || code) THEN
         EXECUTE format('DROP POLICY %I ON %s', 'clinres_module_' || code, tbl);
     END IF;
-    EXECUTE format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) clinres.current_tenant_id()'
-                   ' AND clinres.has_module(clinres.current_user_id(), %I, %L))',
-                   'clinres_module_' || code, tbl, tenant_column, tenant_column, code);
+    -- The row's tenant must be the context tenant, so the module check needs no row
+    -- data: written as initPlans it runs once per query, not once per row (see
+    -- docs/benchmarks.md for the forms measured).
+    EXECUTE format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
+                   ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
+                   'clinres_module_' || code, tbl, tenant_column, code);
 END
 $$;
 COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS

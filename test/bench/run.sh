@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Access benchmark: builds the data set (100 tenants, 10,000 users, a 1M-row RLS table)
+# in a throw-away cluster and prints (a) per-row cost, (b) pgbench TPS, (c) RLS count(*),
+# (d) cache footprint, each measured side by side in this run. Figures only: it never fails on time.
+# Usage (repository root): test/bench/run.sh [pgbench seconds, default 20]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scripts/deps.sh
+make -s && make -s install
+export BENCH_SECONDS=${1:-20}
+exec pg_virtualenv -v 15 -o shared_buffers=512MB bash -c '
+set -euo pipefail
+echo "machine: $(nproc) cores, $(free -g | awk "/Mem:/ {print \$2}") GiB, $(uname -r), PostgreSQL $(psql -XAtc "show server_version")"
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION clinres CASCADE" -f test/oracle.sql -f test/bench/measure.sql
+echo "building the data set ..."
+psql -X -q -v ON_ERROR_STOP=1 -f test/bench/setup.sql >/dev/null
+psql -X -v ON_ERROR_STOP=1 -f test/bench/access.sql
+
+echo
+echo "(b) pgbench, 4 clients, prepared, ${BENCH_SECONDS}s per run, random user and tenant"
+tmp=$(mktemp -d)
+cat > "$tmp/has_module.sql" <<SQL
+\set u random(1, 10000)
+\set t random(1, 100)
+SELECT clinres.has_module(md5('"'"'u'"'"' || :u)::uuid, md5('"'"'t'"'"' || :t)::uuid, '"'"'aia'"'"');
+SQL
+cat > "$tmp/trivial.sql" <<SQL
+\set u random(1, 10000)
+\set t random(1, 100)
+SELECT md5('"'"'u'"'"' || :u)::uuid, md5('"'"'t'"'"' || :t)::uuid, '"'"'aia'"'"';
+SQL
+tps() { pgbench -n -M prepared -c 4 -j 2 -T "$BENCH_SECONDS" -f "$1" 2>/dev/null | awk "/^tps/ {print \$3; exit}"; }
+t1=$(tps "$tmp/trivial.sql"); h1=$(tps "$tmp/has_module.sql")
+t2=$(tps "$tmp/trivial.sql"); h2=$(tps "$tmp/has_module.sql")
+awk -v t1="$t1" -v t2="$t2" -v h1="$h1" -v h2="$h2" "BEGIN {
+  printf \"  trivial statement:   %10.0f tps (runs: %.0f, %.0f)\n\", (t1+t2)/2, t1, t2;
+  printf \"  has_module:          %10.0f tps (runs: %.0f, %.0f)\n\", (h1+h2)/2, h1, h2;
+  printf \"  has_module / trivial: %.3f (target >= 0.9)\n\", (h1+h2)/(t1+t2) }"
+rm -rf "$tmp"
+'

@@ -1,0 +1,45 @@
+-- A plain-SQL implementation of API.md section 2, kept as the oracle that the
+-- C++ functions are compared with (sql/differential.sql, test/bench). It is
+-- written from the contract, not from the C++ code, and is deliberately naive.
+CREATE SCHEMA IF NOT EXISTS clinres_oracle;
+
+CREATE OR REPLACE FUNCTION clinres_oracle.has_module(p_user uuid, p_tenant uuid, p_module text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT 1
+          FROM clinres.users u, clinres.tenants t, clinres.modules m
+         WHERE u.id = p_user AND u.status = 'active'
+           AND t.id = p_tenant AND t.status = 'active'
+           AND m.code = lower(p_module) AND m.is_active
+           AND (u.platform_role = 'SUPER_ADMIN'
+                OR (EXISTS (SELECT 1 FROM clinres.user_tenants ut
+                             WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active')
+                    AND EXISTS (SELECT 1 FROM clinres.tenant_modules tm
+                                 WHERE tm.tenant_id = t.id AND tm.module_code = m.code AND tm.is_enabled
+                                   AND (tm.expires_at IS NULL OR tm.expires_at > now()))
+                    AND (NOT EXISTS (SELECT 1 FROM clinres.user_modules um
+                                      WHERE um.user_id = u.id AND um.tenant_id = t.id)
+                         OR EXISTS (SELECT 1 FROM clinres.user_modules um
+                                     WHERE um.user_id = u.id AND um.tenant_id = t.id
+                                       AND um.module_code = m.code AND um.is_enabled)))))
+$$;
+
+CREATE OR REPLACE FUNCTION clinres_oracle.has_permission(p_user uuid, p_tenant uuid, p_permission text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT 1
+          FROM clinres.users u, clinres.tenants t
+         WHERE u.id = p_user AND u.status = 'active' AND t.id = p_tenant AND t.status = 'active'
+           AND (EXISTS (SELECT 1 FROM clinres.role_permissions rp
+                         WHERE rp.role_code = u.platform_role AND rp.permission_code = lower(p_permission))
+                OR EXISTS (SELECT 1 FROM clinres.user_tenants ut JOIN clinres.role_permissions rp ON rp.role_code = ut.role_code
+                            WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active'
+                              AND rp.permission_code = lower(p_permission))))
+$$;
+
+CREATE OR REPLACE FUNCTION clinres_oracle.landing_module(p_user uuid, p_tenant uuid)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT m.code FROM clinres.modules m
+     WHERE clinres_oracle.has_module(p_user, p_tenant, m.code)
+     ORDER BY m.sort_order, m.code LIMIT 1
+$$;
