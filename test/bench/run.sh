@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Access benchmark: builds the data set (100 tenants, 10,000 users, a 1M-row RLS table)
-# in a throw-away cluster and prints (a) per-row cost, (b) pgbench TPS, (c) RLS count(*),
-# (d) cache footprint, each measured side by side in this run. Figures only: it never fails on time.
+# Benchmarks, in one throw-away cluster, each measured side by side in this run:
+# - access: builds 100 tenants, 10,000 users and a 1M-row RLS table, and prints
+#   (a) per-row cost, (b) pgbench TPS, (c) RLS count(*), (d) cache footprint;
+# - schema isolation: migrating a 10M-row vs a 1k-row table, with and without exact counts.
+# Figures only: it never fails on time.
 # Usage (repository root): test/bench/run.sh [pgbench seconds, default 20]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,4 +39,8 @@ awk -v t1="$t1" -v t2="$t2" -v h1="$h1" -v h2="$h2" "BEGIN {
   printf \"  has_module:          %10.0f tps (runs: %.0f, %.0f)\n\", (h1+h2)/2, h1, h2;
   printf \"  has_module / trivial: %.3f (target >= 0.9)\n\", (h1+h2)/(t1+t2) }"
 rm -rf "$tmp"
+
+echo
+echo "schema isolation: migrate_schemas on a 10,000,000-row vs a 1,000-row table"
+psql -X -v ON_ERROR_STOP=1 -f test/bench/schema.sql
 '
