@@ -5,7 +5,7 @@ MODULE_big  = clinres
 SOURCES     = $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS        = $(SOURCES:.cpp=.o)
 # The install script is the concatenation of each feature's SQL, in this order.
-SQL_PARTS   = src/catalog/catalog.sql src/access/access.sql src/schema/schema.sql src/pg/bridge.sql
+SQL_PARTS   = src/catalog/catalog.sql src/access/access.sql src/schema/schema.sql src/connections/connections.sql src/pg/bridge.sql
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 CLINRES_HEADERS = $(wildcard src/*/*.hpp)
 

@@ -2,7 +2,8 @@
 # Benchmarks, in one throw-away cluster, each measured side by side in this run:
 # - access: builds 100 tenants, 10,000 users and a 1M-row RLS table, and prints
 #   (a) per-row cost, (b) pgbench TPS, (c) RLS count(*), (d) cache footprint;
-# - schema isolation: migrating a 10M-row vs a 1k-row table, with and without exact counts.
+# - schema isolation: migrating a 10M-row vs a 1k-row table, with and without exact counts;
+# - connection usage: clinres.connection_usage vs count(*) from pg_stat_activity, 90 idle sessions.
 # Figures only: it never fails on time.
 # Usage (repository root): test/bench/run.sh [pgbench seconds, default 20]
 set -euo pipefail
@@ -43,4 +44,21 @@ rm -rf "$tmp"
 echo
 echo "schema isolation: migrate_schemas on a 10,000,000-row vs a 1,000-row table"
 psql -X -v ON_ERROR_STOP=1 -f test/bench/schema.sql
+
+echo
+echo "connection usage: one query per transaction, pgbench 1 client, ${BENCH_SECONDS}s per run, 90 idle sessions open"
+for i in $(seq 90); do (echo "SELECT 1;"; sleep $((BENCH_SECONDS * 4 + 30))) | psql -X -q >/dev/null 2>&1 & done
+sleep 3
+tmp=$(mktemp -d)
+echo "SELECT * FROM clinres.connection_usage;" > "$tmp/usage.sql"
+echo "SELECT count(*) FROM pg_stat_activity;" > "$tmp/psa.sql"
+tps1() { pgbench -n -M prepared -c 1 -T "$BENCH_SECONDS" -f "$1" 2>/dev/null | awk "/^tps/ {print \$3; exit}"; }
+echo "  sessions counted: $(psql -XAtc "SELECT connections FROM clinres.connection_usage")"
+p1=$(tps1 "$tmp/psa.sql"); u1=$(tps1 "$tmp/usage.sql"); p2=$(tps1 "$tmp/psa.sql"); u2=$(tps1 "$tmp/usage.sql")
+awk -v p1="$p1" -v p2="$p2" -v u1="$u1" -v u2="$u2" "BEGIN {
+  printf \"  count(*) FROM pg_stat_activity:     %8.0f tps (%.1f us per query)\n\", (p1+p2)/2, 2e6/(p1+p2);
+  printf \"  SELECT * FROM clinres.connection_usage: %8.0f tps (%.1f us per query)\n\", (u1+u2)/2, 2e6/(u1+u2);
+  printf \"  connection_usage / pg_stat_activity throughput: %.3f (target >= 1: no slower)\n\", (u1+u2)/(p1+p2) }"
+rm -rf "$tmp"
+kill $(jobs -p) 2>/dev/null || true
 '

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The background monitor, in a cluster of its own with clinres preloaded and a 1 s
+# interval: samples fill clinres.connection_usage_history (bounded by
+# clinres.monitor_history), and crossing the warning level logs one WARNING, not one
+# per sample; going back logs once too.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/client/lib.sh
+bin=$(pg_config --bindir)
+dir=$(mktemp -d /tmp/clinres-monitor.XXXXXX)
+chmod 755 "$dir"
+[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+port=$(free_port 55432)
+cleanup() { as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+cat >>"$dir/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$dir'
+max_connections = 100
+superuser_reserved_connections = 3
+shared_preload_libraries = 'clinres'
+clinres.monitor_interval = 1
+clinres.monitor_history = 5
+clinres.connection_critical_pct = 50
+clinres.connection_warning_pct = 4
+CONF
+as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
+q() { psql -X -At -h "$dir" -p "$port" -U postgres -d postgres -c "$1"; }
+q "CREATE EXTENSION clinres CASCADE" >/dev/null
+sleep 2
+[ "$(q "SELECT count(*) FROM clinres.connection_usage_history WHERE monitor = 'running'")" -ge 1 ] \
+    || fail "no samples after 2 s"
+# Five sessions: 5 or 6 of 97 usable connections, above the 4% warning level, for 4 s.
+for i in 1 2 3 4 5; do psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "SELECT pg_sleep(4)" >/dev/null & done
+sleep 3
+[ "$(q "SELECT count(*) FROM clinres.connection_usage_history WHERE alert_level = 'warning'")" -ge 2 ] \
+    || fail "the history shows fewer than two samples at warning"
+wait
+sleep 2
+samples=$(q "SELECT count(*) FROM clinres.connection_usage_history")
+[ "$samples" -eq 5 ] || fail "history holds $samples samples, expected 5 (clinres.monitor_history)"
+[ "$(q "SELECT alert_level FROM clinres.connection_usage_history ORDER BY sampled_at DESC LIMIT 1")" = ok ] \
+    || fail "the last sample is not back to ok"
+warnings=$(grep -c "WARNING:  connection usage is warning" "$dir/log" || true)
+backs=$(grep -c "connection usage is back to ok" "$dir/log" || true)
+[ "$warnings" -eq 1 ] || fail "expected one WARNING for the warning level, the log has $warnings"
+[ "$backs" -eq 1 ] || fail "expected one 'back to ok' message, the log has $backs"
+grep "connection usage is" "$dir/log" | sed 's/^.*LOG: */  /; s/^.*WARNING: */  WARNING: /'
+echo "monitor: samples every second, history bounded at 5, one WARNING per crossing"

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A real pooler: Debian's pgbouncer on loopback in transaction mode in front of the
+# test cluster. 20 pgbench clients share at most 4 server connections;
+# connections_by_client attributes those to pgbouncer's role and address; and
+# clinres.set_context(..., is_local => true) never leaks from one client's
+# transaction into another's. A negative control (is_local => false) must leak.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/client/lib.sh
+dir=$(mktemp -d /tmp/clinres-bouncer.XXXXXX)
+chmod 755 "$dir"
+port=$(free_port 56432)
+db=clinres_bouncer_test
+q() { psql -X -At -d "$db" -c "$1"; }
+cleanup() {
+    [ -f "$dir/pgbouncer.pid" ] && kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true
+    sleep 0.5
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP ROLE IF EXISTS clinres_bouncer" >/dev/null 2>&1 || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
+    -c "DROP ROLE IF EXISTS clinres_bouncer" -c "CREATE ROLE clinres_bouncer LOGIN PASSWORD 'bouncer-pw'" >/dev/null
+q "CREATE EXTENSION clinres CASCADE" >/dev/null
+cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+$db = host=127.0.0.1 port=$PGPORT dbname=$db
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+default_pool_size = 4
+max_client_conn = 100
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+echo '"clinres_bouncer" "bouncer-pw"' >"$dir/users.txt"
+[ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
+as_postgres pgbouncer -d -q "$dir/pgbouncer.ini"
+for i in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+
+# Each transaction must start without a context, set its own, and see its own
+# (a failed check divides by zero, which aborts the pgbench client).
+cat >"$dir/local.sql" <<'SQL'
+\set u random(1, 1000000000)
+BEGIN;
+SELECT 1 / (clinres.current_user_id() IS NULL)::int AS no_context_leaked_in;
+SELECT clinres.set_context(md5(:u::text)::uuid, '00000000-0000-0000-0000-000000000001', true);
+SELECT 1 / (clinres.current_user_id() IS NOT DISTINCT FROM md5(:u::text)::uuid)::int AS own_context;
+COMMIT;
+SQL
+sed 's/, true);/, false);/' "$dir/local.sql" >"$dir/session.sql"
+bench() { PGPASSWORD=bouncer-pw pgbench -n -h 127.0.0.1 -p "$port" -U clinres_bouncer -c 20 -j 2 "$@" "$db" 2>&1; }
+
+bench -T 3 -f "$dir/local.sql" >"$dir/run.out" &
+sleep 1.5
+by_client=$(q "SELECT client_addr, usename, sum(connections) FROM clinres.connections_by_client
+               WHERE usename = 'clinres_bouncer' GROUP BY 1, 2")
+wait $! || { cat "$dir/run.out"; fail "pgbench through pgbouncer failed: a context leaked or was lost"; }
+grep -q "number of failed transactions: 0" "$dir/run.out" || { cat "$dir/run.out"; fail "failed transactions"; }
+tx=$(awk '/number of transactions actually processed/ {print $6}' "$dir/run.out")
+echo "  is_local => true: $tx transactions by 20 clients, no context leaked"
+echo "  connections_by_client during the run: $by_client"
+addr=${by_client%%|*}; servers=${by_client##*|}
+[ "$addr" = "127.0.0.1" ] || fail "server connections not attributed to pgbouncer's address: '$by_client'"
+[ "$servers" -ge 1 ] && [ "$servers" -le 4 ] || fail "expected 1..4 server connections for 20 clients, got '$servers'"
+
+# Negative control: a session-level context does leak under transaction pooling.
+if bench -t 50 -f "$dir/session.sql" >"$dir/control.out"; then
+    cat "$dir/control.out"; fail "negative control: is_local => false did not leak, so the check above proves nothing"
+fi
+grep -q "division by zero" "$dir/control.out" || { cat "$dir/control.out"; fail "negative control failed for another reason"; }
+echo "  is_local => false: the leak is detected (negative control)"
+echo "pgbouncer: 20 clients over $servers server connections from 127.0.0.1, set_context(is_local) never leaked"
