@@ -2,7 +2,9 @@
 -- at the thresholds, pool sizing, and pg_stat_activity's privacy rules.
 \pset null '(null)'
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;  -- quiet whether or not another test made it
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 CREATE ROLE clinres_regress_viewer LOGIN PASSWORD 'viewer-pw';
 CREATE ROLE clinres_regress_other LOGIN PASSWORD 'other-pw';
 \set viewer '''host=127.0.0.1 dbname=' :DBNAME ' port=' :PORT ' user=clinres_regress_viewer password=viewer-pw application_name=clinres_viewer'''
