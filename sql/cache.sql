@@ -3,9 +3,6 @@
 \pset null '(null)'
 \set SHOW_CONTEXT never
 \i test/fixtures/sample.sql
-\set A '''a0000000-0000-0000-0000-00000000000a'''
-\set alice '''00000000-0000-0000-0000-0000000000a1'''
-\set bob '''00000000-0000-0000-0000-0000000000b0'''
 CREATE TEMP TABLE calls AS SELECT :alice::uuid AS user_id, :A::uuid AS tenant_id FROM generate_series(1, 1000);
 CREATE TEMP TABLE s0 AS SELECT * FROM clinres.access_cache_stats();
 SELECT count(*) FROM calls WHERE clinres.has_module(user_id, tenant_id, 'aia');

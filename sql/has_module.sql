@@ -3,12 +3,6 @@
 \pset null '(null)'
 \set SHOW_CONTEXT never
 \i test/fixtures/sample.sql
-\set A '''a0000000-0000-0000-0000-00000000000a'''
-\set B '''b0000000-0000-0000-0000-00000000000b'''
-\set alice '''00000000-0000-0000-0000-0000000000a1'''
-\set bob '''00000000-0000-0000-0000-0000000000b0'''
-\set carol '''00000000-0000-0000-0000-0000000000c0'''
-\set erin '''00000000-0000-0000-0000-0000000000e0'''
 -- Who may use what in hospital A, and in hospital B.
 CREATE TEMP VIEW access_a AS
 SELECT u.name, coalesce(string_agg(m.code, ',' ORDER BY m.sort_order)

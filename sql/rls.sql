@@ -3,11 +3,6 @@
 \pset null '(null)'
 \set SHOW_CONTEXT never
 \i test/fixtures/sample.sql
-\set A '''a0000000-0000-0000-0000-00000000000a'''
-\set B '''b0000000-0000-0000-0000-00000000000b'''
-\set alice '''00000000-0000-0000-0000-0000000000a1'''
-\set bob '''00000000-0000-0000-0000-0000000000b0'''
-\set carol '''00000000-0000-0000-0000-0000000000c0'''
 CREATE ROLE clinres_regress_app NOLOGIN;
 CREATE TABLE public.notes (id int GENERATED ALWAYS AS IDENTITY, tenant_id uuid NOT NULL, body text);
 INSERT INTO public.notes (tenant_id, body) VALUES
