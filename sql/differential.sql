@@ -104,6 +104,24 @@ SELECT phase, sum(mismatches) AS mismatches FROM public.diff_log GROUP BY phase 
 -- The answers really changed along the way (the test is not comparing constants).
 SELECT count(DISTINCT allowed) > 5 AS answers_changed, min(allowed) > 0 AS some_allowed,
        bool_and(allowed < triples) AS some_denied FROM public.diff_log;
+-- One call site asked about thousands of different pairs, in scrambled order: its
+-- memo grows into a table of answers (see functions.cpp), which must agree too.
+CREATE TEMP TABLE many_pairs AS
+SELECT p.user_id, p.tenant_id
+  FROM generate_series(1, 12000) g
+  JOIN LATERAL (SELECT CASE WHEN g % 3 = 0 THEN u.id ELSE md5('nobody' || (g % 4000))::uuid END AS user_id, t.id AS tenant_id
+                  FROM clinres.users u, clinres.tenants t
+                 WHERE u.email = 'du' || (g % 60 + 1) || '@diff.example' AND t.code = 'DT' || (g * 7 % 12 + 1)) p ON true
+ ORDER BY md5(g::text);
+SELECT count(*) AS pairs, count(DISTINCT (user_id, tenant_id)) AS distinct_pairs FROM many_pairs;
+SELECT count(*) FILTER (WHERE clinres.has_module(user_id, tenant_id, 'aia')
+                        IS DISTINCT FROM clinres_oracle.has_module(user_id, tenant_id, 'aia')) AS mismatches_cold,
+       count(*) FILTER (WHERE clinres_oracle.has_module(user_id, tenant_id, 'aia')) > 0 AS some_allowed
+  FROM many_pairs;
+SELECT count(*) FILTER (WHERE clinres.has_module(user_id, tenant_id, 'aia')
+                        IS DISTINCT FROM clinres_oracle.has_module(user_id, tenant_id, 'aia')) AS mismatches_warm
+  FROM many_pairs;
+
 -- Put back what the mutations changed outside users and tenants.
 UPDATE clinres.modules SET is_active = true;
 DELETE FROM clinres.role_permissions;

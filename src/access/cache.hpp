@@ -36,6 +36,10 @@ uint64_t epoch();
 // The entries for (user, tenant), read from the catalog on a miss.
 View view(const Key &key);
 
+// The fast path of view(key).until(module): answers from cached entries only, if
+// they are cached and g is still the current globals; false means "use view()".
+bool cached_until(const Key &key, int module, const Globals *g, int64_t &until);
+
 // Modules, permissions and role grants as the catalog has them now.
 std::shared_ptr<const Globals> globals();
 

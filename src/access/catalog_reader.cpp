@@ -97,6 +97,10 @@ Globals read_globals(Oid sentinel, bool latest)
         return a.sort_order != b.sort_order ? a.sort_order < b.sort_order : a.code < b.code;
     });
     std::sort(g.permissions.begin(), g.permissions.end());
+    if (g.modules.size() > kMaxModules)
+        throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                        "clinres.modules has " + std::to_string(g.modules.size()) + " modules; at most " +
+                            std::to_string(kMaxModules) + " are supported");
     for (size_t i = 0; i < g.modules.size(); ++i)
         g.module_index[g.modules[i].code] = static_cast<int>(i);
     for (size_t i = 0; i < g.permissions.size(); ++i)
@@ -120,13 +124,12 @@ UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &
         if (kind == 'u') {
             u.active = rows.at(r, 2).text == kActive;
             u.platform_role = rows.at(r, 3).text;
+            u.super_admin = u.platform_role == "SUPER_ADMIN";
             continue;
         }
         Uuid tenant = uuid_of(rows.at(r, 1));
         if (kind == 'm') {
-            Membership m{tenant, rows.at(r, 2).text == kActive, rows.at(r, 3).text, false,
-                         std::vector<bool>(g.modules.size(), false)};
-            u.memberships.push_back(std::move(m));
+            u.memberships.push_back(Membership{tenant, rows.at(r, 2).text == kActive, false, {}, rows.at(r, 3).text});
         } else {
             auto module = g.module_index.find(rows.at(r, 2).text);
             if (module != g.module_index.end())
@@ -141,7 +144,7 @@ UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &
             continue;  // a module row without membership grants nothing
         member->configured = true;
         if (module >= 0)
-            member->enabled[module] = true;
+            member->enabled.add(module);
     }
     return u;
 }

@@ -3,46 +3,107 @@
 #include "access/context.hpp"
 #include "pg/datum.hpp"
 
+#include <algorithm>
+
 namespace {
 
 using modaccess::Key;
 
 TimestampTz now() { return GetCurrentTransactionStartTimestamp(); }
 
-// What a has_module call site remembers between rows: the last question and answer.
-struct HasModuleMemo {
-    uint64_t generation, epoch;
+// One answer remembered by a has_module call site, for one statement.
+struct Decision {
     Key key;
+    uint64_t epoch;  // the statement it belongs to (0: empty)
     int64_t until;
-    int code_len;
-    char code[NAMEDATALEN];
 };
 
-// Whether memo answers (key, code) without consulting the cache.
-bool memo_answers(const HasModuleMemo *memo, const Key &key, std::string_view code)
+// Memo tables start at this many decisions and grow to at most kMaxDecisions.
+constexpr uint32_t kFirstDecisions = 1024;
+constexpr uint32_t kMaxDecisions = 65536;
+
+// What a has_module call site remembers between rows: the module code it resolved
+// (valid while the globals it came from are current) and, once a scan has asked
+// about many different (user, tenant) pairs, a table of this statement's answers,
+// so that a repeated pair costs one probe instead of two cache lookups.
+struct HasModuleMemo {
+    uint64_t generation;
+    const modaccess::Globals *globals;
+    int module;
+    int code_len;
+    char code[NAMEDATALEN];
+    uint64_t misses;       // answers not found in the table, this generation
+    uint32_t table_size;   // 0 until the call site has missed often enough
+    Decision *table;       // table_size decisions, in fn_mcxt
+    Decision last;         // the last answer, when there is no table
+};
+
+// Whether memo resolved this module code and is still current.
+bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
 {
-    return memo != nullptr && memo->generation == modaccess::generation() && memo->epoch == modaccess::epoch() &&
-           memo->key == key && static_cast<size_t>(memo->code_len) == code.size() &&
-           std::memcmp(memo->code, code.data(), code.size()) == 0;
+    return memo != nullptr && memo->generation == modaccess::generation() &&
+           static_cast<size_t>(memo->code_len) == code.size() && std::memcmp(memo->code, code.data(), code.size()) == 0;
 }
 
-// Until when key may use module code; the per-row path of has_module and the RLS policy.
+// Where key's decision lives in memo's table (or the single "last" entry).
+Decision &decision_for(HasModuleMemo *memo, const Key &key)
+{
+    if (memo->table_size == 0)
+        return memo->last;
+    size_t h = modaccess::UuidHash()(key.user) ^ (modaccess::UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
+    return memo->table[h & (memo->table_size - 1)];
+}
+
+// Gives memo an empty table of n decisions (allocated in the call site's context).
+void resize_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, uint32_t n)
+{
+    Decision *table = nullptr;
+    pg::call([&] { table = static_cast<Decision *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Decision) * n)); });
+    if (memo->table != nullptr)
+        pfree(memo->table);
+    memo->table = table;
+    memo->table_size = n;
+}
+
+// Until when key may use module code; the per-row path of has_module.
 int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view code)
 {
     auto *memo = static_cast<HasModuleMemo *>(fcinfo->flinfo->fn_extra);
-    if (memo_answers(memo, key, code)) {
-        modaccess::count_hit();
-        return memo->until;
+    uint64_t epoch = modaccess::epoch();
+    if (memo_knows_code(memo, code)) {
+        Decision &d = decision_for(memo, key);
+        if (d.epoch == epoch && d.key == key) {
+            modaccess::count_hit();
+            return d.until;
+        }
+        int64_t until;
+        if (modaccess::cached_until(key, memo->module, memo->globals, until)) {
+            // Many different pairs: a table (growing to kMaxDecisions) pays for itself.
+            uint64_t wanted = memo->table_size == 0 ? kFirstDecisions : uint64_t(memo->table_size) * 4;
+            if (++memo->misses > std::max<uint64_t>(256, memo->table_size) && wanted <= kMaxDecisions) {
+                memo->misses = 0;
+                resize_table(fcinfo, memo, static_cast<uint32_t>(wanted));
+            }
+            decision_for(memo, key) = Decision{key, epoch, until};
+            return until;
+        }
     }
     modaccess::View v = modaccess::view(key);
-    int64_t until = v.until(modaccess::module_index(*v.globals, code));
+    int module = modaccess::module_index(*v.globals, code);
+    int64_t until = v.until(module);
     if (code.size() < sizeof memo->code) {
         if (memo == nullptr) {
-            pg::call([&] { memo = static_cast<HasModuleMemo *>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof *memo)); });
+            pg::call([&] { memo = static_cast<HasModuleMemo *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof *memo)); });
             fcinfo->flinfo->fn_extra = memo;
         }
-        *memo = HasModuleMemo{modaccess::generation(), modaccess::epoch(), key, until, static_cast<int>(code.size()), {}};
+        if (memo->table != nullptr)  // answers of an older generation must go
+            std::memset(memo->table, 0, sizeof(Decision) * memo->table_size);
+        memo->generation = modaccess::generation();
+        memo->globals = v.globals.get();
+        memo->module = module;
+        memo->code_len = static_cast<int>(code.size());
         std::memcpy(memo->code, code.data(), code.size());
+        decision_for(memo, key) = Decision{key, epoch, until};
     }
     return until;
 }

@@ -17,18 +17,20 @@ constexpr int64_t kForever = INT64_MAX;
 
 struct Uuid {
     unsigned char bytes[16];
-    bool operator==(const Uuid &o) const { return std::memcmp(bytes, o.bytes, 16) == 0; }
-    bool operator<(const Uuid &o) const { return std::memcmp(bytes, o.bytes, 16) < 0; }
+    // The two halves as integers: comparisons are two loads, not a call to memcmp.
+    uint64_t hi() const { uint64_t w; std::memcpy(&w, bytes, 8); return w; }
+    uint64_t lo() const { uint64_t w; std::memcpy(&w, bytes + 8, 8); return w; }
+    bool operator==(const Uuid &o) const { return hi() == o.hi() && lo() == o.lo(); }
+    // A total order (not the byte order): all that sorting memberships needs.
+    bool operator<(const Uuid &o) const { return hi() != o.hi() ? hi() < o.hi() : lo() < o.lo(); }
 };
 
 // Hashes a uuid by mixing its two 64-bit words.
 struct UuidHash {
     size_t operator()(const Uuid &u) const
     {
-        uint64_t w[2];
-        std::memcpy(w, u.bytes, 16);
-        uint64_t h = (w[0] ^ 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
-        h = (h ^ (h >> 32) ^ w[1]) * 0xc4ceb9fe1a85ec53ULL;
+        uint64_t h = (u.hi() ^ 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+        h = (h ^ (h >> 32) ^ u.lo()) * 0xc4ceb9fe1a85ec53ULL;
         return static_cast<size_t>(h ^ (h >> 29));
     }
 };
@@ -60,18 +62,29 @@ struct TenantEntry {
     std::vector<int64_t> subscribed_until;
 };
 
+// The most modules the engine handles (module sets are inline bitsets).
+constexpr size_t kMaxModules = 128;
+
+// A set of module indexes.
+struct ModuleSet {
+    uint64_t words[kMaxModules / 64] = {};
+    bool has(int m) const { return words[m >> 6] >> (m & 63) & 1; }
+    void add(int m) { words[m >> 6] |= uint64_t(1) << (m & 63); }
+};
+
 // A user's membership in one tenant, with its own module configuration.
 struct Membership {
     Uuid tenant;
     bool active = false;
+    bool configured = false;  // has any user_modules row in the tenant
+    ModuleSet enabled;        // modules whose row says is_enabled
     std::string role;
-    bool configured = false;   // has any user_modules row in the tenant
-    std::vector<bool> enabled;  // by module index: its row says is_enabled
 };
 
 // A user: status, platform role and every membership (sorted by tenant).
 struct UserEntry {
     bool active = false;
+    bool super_admin = false;  // platform_role is SUPER_ADMIN
     std::string platform_role;
     std::vector<Membership> memberships;
     const Membership *membership(const Uuid &tenant) const;

@@ -6,8 +6,6 @@
 namespace modaccess {
 
 namespace {
-const char *const kSuperAdmin = "SUPER_ADMIN";
-
 // Whether role grants permission p.
 bool role_grants(const Globals &g, const std::string &role, int p)
 {
@@ -27,12 +25,12 @@ int64_t module_until(const Globals &g, const UserEntry &u, const TenantEntry &t,
 {
     if (!u.active || !t.active || !g.modules[m].active)
         return kDenied;
-    if (u.platform_role == kSuperAdmin)
+    if (u.super_admin)
         return kForever;
     const Membership *member = u.membership(tenant);
     if (member == nullptr || !member->active)
         return kDenied;
-    if (member->configured && !member->enabled[m])
+    if (member->configured && !member->enabled.has(m))
         return kDenied;
     return t.subscribed_until[m];
 }

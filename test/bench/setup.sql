@@ -26,13 +26,16 @@ SELECT ut.tenant_id, ut.user_id, m.code, random() < 0.5
   FROM clinres.user_tenants ut, clinres.modules m
  WHERE abs(hashtext(ut.user_id::text)) % 5 = 0 AND m.code IN ('aia', 'pkb', 'asl');
 
--- The RLS-gated table: each row belongs to a tenant and was written by one of its members.
+-- The RLS-gated table: each row belongs to a tenant and was written by one of its
+-- members; rows are stored in g order, so consecutive rows belong to different
+-- (user, tenant) pairs (a call-site memo of the last pair does not help).
 CREATE TABLE public.bench_docs (id bigint PRIMARY KEY, tenant_id uuid NOT NULL, user_id uuid NOT NULL, body int);
 CREATE TEMP TABLE memberships AS
 SELECT row_number() OVER (ORDER BY tenant_id, user_id) AS k, tenant_id, user_id FROM clinres.user_tenants;
 INSERT INTO public.bench_docs
 SELECT g, m.tenant_id, m.user_id, g % 1000
   FROM generate_series(1, 1000000) g
-  JOIN memberships m ON m.k = (g::bigint * 7919) % (SELECT count(*) FROM memberships) + 1;
+  JOIN memberships m ON m.k = (g::bigint * 7919) % (SELECT count(*) FROM memberships) + 1
+ ORDER BY g;
 CREATE INDEX ON public.bench_docs (tenant_id);
 VACUUM ANALYZE public.bench_docs;
