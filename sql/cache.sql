@@ -40,11 +40,11 @@ RESET session_replication_role;
 SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_after_replica_update;
 
 -- A subscription that lapses is honoured without any write.
-UPDATE clinres.tenant_modules SET expires_at = clock_timestamp() + interval '1 second'
+UPDATE clinres.tenant_modules SET expires_at = clock_timestamp() + interval '2 seconds'
  WHERE tenant_id = :A AND module_code = 'dc';
 SELECT clinres.has_module(:alice, :A, 'dc') AS before_expiry;
 CREATE TEMP TABLE s1 AS SELECT * FROM clinres.access_cache_stats();
-SELECT pg_sleep(1.2);
+SELECT pg_sleep(2.3);
 SELECT clinres.has_module(:alice, :A, 'dc') AS after_expiry;
 SELECT s.invalidations = s1.invalidations AS no_invalidation, s.misses = s1.misses AS no_miss
   FROM clinres.access_cache_stats() s, s1;

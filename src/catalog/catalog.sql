@@ -139,3 +139,22 @@ SELECT r, p.code FROM unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']) AS r, clinres
 -- The catalog is read through clinres functions only.
 REVOKE ALL ON ALL TABLES IN SCHEMA clinres FROM PUBLIC;
 GRANT USAGE ON SCHEMA clinres TO PUBLIC;
+
+-- pg_dump: the rows users add are dumped; the seeds are made again by CREATE
+-- EXTENSION on restore (so edits to seeded rows are not carried over).
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenants', $$WHERE id <> '00000000-0000-0000-0000-000000000001'$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.modules',
+    $$WHERE code NOT IN ('asl', 'aia', 'pkb', 'dc', 'rvw', 'admin', 'ssa', 'st')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenant_modules',
+    $$WHERE tenant_id <> '00000000-0000-0000-0000-000000000001'$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.roles', $$WHERE code NOT IN ('SUPER_ADMIN', 'TENANT_ADMIN', 'USER')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.permissions',
+    $$WHERE code NOT IN ('user:view', 'user:create', 'user:edit', 'user:delete')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions',
+    $$WHERE NOT (role_code IN ('SUPER_ADMIN', 'TENANT_ADMIN')
+                 AND permission_code IN ('user:view', 'user:create', 'user:edit', 'user:delete'))$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.users', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.user_tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.user_modules', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.admin_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.admin_logs_id_seq', '');

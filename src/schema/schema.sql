@@ -422,6 +422,17 @@ $$;
 COMMENT ON FUNCTION clinres.rollback_schema_migration() IS
     'moves every journaled table back (reverse order), drops compatibility views and the empty schemas clinres created';
 
+-- pg_dump: the journal, the plan and added schemas travel with the database.
+SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas',
+    $$WHERE schema_name NOT IN ('platform_schema', 'common_schema', 'asl_schema', 'aia_schema', 'pkb_schema',
+                                'dc_schema', 'rvw_schema', 'admin_schema', 'ssa_schema', 'st_schema')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults',
+    $$WHERE table_name NOT IN ('users', 'projects', 'conversations', 'messages', 'general_conversations',
+                               'general_messages', 'knowledge_bases', 'documents')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.created_schemas', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_journal', '');
+
 -- These change other tables' schemas: only for the roles that own those tables.
 REVOKE EXECUTE ON FUNCTION clinres.plan_table_move(regclass, name, boolean), clinres.create_module_schemas(),
     clinres.migrate_schemas(boolean, boolean, boolean), clinres.rollback_schema_migration(),
