@@ -31,6 +31,7 @@
 #include "access/cache.hpp"
 
 #include "access/catalog_reader.hpp"
+#include "access/clock_map.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -64,163 +65,6 @@ int capacity_guc = 10000;
 
 bool answers_now(uint64_t scope) { return scope == 0 || scope == stmt.epoch || scope == stmt.transaction; }
 
-// A map from uuid to shared entries, bounded by capacity_guc, replaced by CLOCK.
-// The index is an open-addressing table (linear probing, load <= 1/2) whose buckets
-// carry what a hit needs (key, scope, entry pointer, CLOCK bit), so a hit touches one
-// bucket and the entry; the slots own the entries.
-template <typename V>
-class ClockMap {
-public:
-    // The entry for key if cached and answering now, else null; no reference counting.
-    const V *peek(const Uuid &key)
-    {
-        Bucket *b = bucket(key);
-        if (b == nullptr || !answers_now(b->scope))
-            return nullptr;
-        b->referenced = true;
-        return b->value;
-    }
-
-    // The entry for key if cached and answering now, shared so it outlives the cache.
-    std::shared_ptr<const V> find(const Uuid &key)
-    {
-        Bucket *b = bucket(key);
-        if (b == nullptr || !answers_now(b->scope))
-            return nullptr;
-        b->referenced = true;
-        return slots_[b->slot].value;
-    }
-
-    // Stores value for key (replacing an old entry, or evicting one when full).
-    void put(const Uuid &key, uint64_t scope, std::shared_ptr<const V> value)
-    {
-        if (Bucket *b = bucket(key)) {
-            *b = Bucket{key, value.get(), scope, b->slot, true};
-            slots_[b->slot].value = std::move(value);
-            return;
-        }
-        uint32_t i = allocate();
-        slots_[i] = Slot{key, std::move(value)};
-        insert(Bucket{key, slots_[i].value.get(), scope, i, true});
-    }
-
-    void clear()
-    {
-        slots_.clear();
-        table_.assign(kInitialTable, Bucket{});
-        hand_ = 0;
-    }
-
-    size_t size() const { return slots_.size(); }
-    bool over_capacity() const { return slots_.size() > static_cast<size_t>(capacity_guc); }
-    uint64_t evictions() const { return evictions_; }
-
-    // Approximate bytes held, with value_bytes giving what one value owns.
-    template <typename F>
-    uint64_t bytes(F value_bytes) const
-    {
-        uint64_t b = slots_.capacity() * sizeof(Slot) + table_.capacity() * sizeof(Bucket);
-        for (const Slot &s : slots_)
-            b += sizeof(V) + 2 * sizeof(void *) + value_bytes(*s.value);
-        return b;
-    }
-
-private:
-    struct Bucket {
-        Uuid key;
-        const V *value;  // null: empty bucket
-        uint64_t scope;  // 0: kept until invalidated; else the statement or transaction it answers for
-        uint32_t slot;
-        bool referenced;
-    };
-    struct Slot {
-        Uuid key;
-        std::shared_ptr<const V> value;
-    };
-    static constexpr size_t kInitialTable = 64;
-
-    size_t mask() const { return table_.size() - 1; }
-    size_t home(const Uuid &key) const { return UuidHash()(key) & mask(); }
-
-    // The bucket of key, or null.
-    Bucket *bucket(const Uuid &key)
-    {
-        for (size_t pos = home(key);; pos = (pos + 1) & mask()) {
-            Bucket &b = table_[pos];
-            if (b.value == nullptr)
-                return nullptr;
-            if (b.key == key)
-                return &b;
-        }
-    }
-
-    void insert(const Bucket &entry)
-    {
-        if (slots_.size() * 2 > table_.size())
-            grow();
-        size_t pos = home(entry.key);
-        while (table_[pos].value != nullptr)
-            pos = (pos + 1) & mask();
-        table_[pos] = entry;
-    }
-
-    // Doubles the table and re-inserts every bucket.
-    void grow()
-    {
-        std::vector<Bucket> old(table_.size() * 2, Bucket{});
-        old.swap(table_);
-        for (const Bucket &b : old)
-            if (b.value != nullptr) {
-                size_t pos = home(b.key);
-                while (table_[pos].value != nullptr)
-                    pos = (pos + 1) & mask();
-                table_[pos] = b;
-            }
-    }
-
-    // Empties bucket b, shifting back the buckets that probed past it.
-    void erase(Bucket *b)
-    {
-        size_t pos = static_cast<size_t>(b - table_.data());
-        table_[pos] = Bucket{};
-        for (size_t next = (pos + 1) & mask(); table_[next].value != nullptr; next = (next + 1) & mask()) {
-            size_t h = home(table_[next].key);
-            bool stays = pos < next ? (pos < h && h <= next) : (pos < h || h <= next);
-            if (stays)
-                continue;
-            table_[pos] = table_[next];
-            table_[next] = Bucket{};
-            pos = next;
-        }
-    }
-
-    // A slot for a new entry: a fresh one, or the CLOCK victim's.
-    uint32_t allocate()
-    {
-        if (slots_.size() < static_cast<size_t>(capacity_guc)) {
-            slots_.emplace_back();
-            return static_cast<uint32_t>(slots_.size() - 1);
-        }
-        for (;;) {
-            uint32_t i = static_cast<uint32_t>(hand_);
-            hand_ = (hand_ + 1) % slots_.size();
-            Bucket *b = bucket(slots_[i].key);
-            if (b->referenced) {
-                b->referenced = false;
-                continue;
-            }
-            erase(b);
-            ++evictions_;
-            return i;
-        }
-    }
-
-    std::vector<Slot> slots_;
-    std::vector<Bucket> table_ = std::vector<Bucket>(kInitialTable, Bucket{});
-    size_t hand_ = 0;
-    uint64_t evictions_ = 0;
-};
-
 struct Cache {
     uint64_t built_generation = 0;
     uint64_t globals_scope = 0;
@@ -248,7 +92,8 @@ void on_relcache_invalidation(Datum, Oid relid)
 // Empties the cache if an invalidation arrived since it was filled.
 void sync(Cache &c)
 {
-    if (c.built_generation == inval.generation && !c.users.over_capacity() && !c.tenants.over_capacity())
+    size_t capacity = static_cast<size_t>(capacity_guc);
+    if (c.built_generation == inval.generation && !c.users.over(capacity) && !c.tenants.over(capacity))
         return;
     c.users.clear();
     c.tenants.clear();
@@ -310,7 +155,7 @@ std::shared_ptr<const V> entry(Cache &c, ClockMap<V> &map, const Uuid &id, const
 {
     sync(c);
     if (c.globals == g) {
-        if (auto hit = map.find(id)) {
+        if (auto hit = map.find(id, answers_now)) {
             ++c.hits;
             return hit;
         }
@@ -320,7 +165,7 @@ std::shared_ptr<const V> entry(Cache &c, ClockMap<V> &map, const Uuid &id, const
     auto value = std::make_shared<const V>(read(sentinel_for_read(), plan.latest, id, *g));
     sync(c);
     if (c.globals == g)  // not if an invalidation replaced the globals meanwhile
-        map.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope, value);
+        map.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope, value, static_cast<size_t>(capacity_guc));
     return value;
 }
 
@@ -391,8 +236,8 @@ bool cached_until(const Key &key, int module, const Globals *g, int64_t &until)
     Cache &c = cache();
     if (c.built_generation != inval.generation || c.globals.get() != g || !answers_now(c.globals_scope))
         return false;
-    const TenantEntry *t = c.tenants.peek(key.tenant);
-    const UserEntry *u = t ? c.users.peek(key.user) : nullptr;
+    const TenantEntry *t = c.tenants.peek(key.tenant, answers_now);
+    const UserEntry *u = t ? c.users.peek(key.user, answers_now) : nullptr;
     if (u == nullptr)
         return false;
     c.hits += 2;
