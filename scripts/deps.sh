@@ -11,4 +11,11 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Debian's postgresql package starts a system cluster; clinres's scripts use their own.
+
+# An interrupted pg_virtualenv can leave its marker behind, which makes the next one
+# refuse to start ("Cluster 15/regress exists"); remove it when no such cluster exists.
+stale=/etc/postgresql/15/regress
+if [ -f "$stale/.by_pg_virtualenv" ] && ! pg_lsclusters -h 2>/dev/null | grep -q '^15 *regress ' \
+   && [ "$(ls -A "$stale")" = ".by_pg_virtualenv" ] && [ "$(id -u)" -eq 0 ]; then
+    rm -rf "$stale"
+fi

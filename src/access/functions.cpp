@@ -45,13 +45,34 @@ bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
            static_cast<size_t>(memo->code_len) == code.size() && std::memcmp(memo->code, code.data(), code.size()) == 0;
 }
 
-// Where key's decision lives in memo's table (or the single "last" entry).
-Decision &decision_for(HasModuleMemo *memo, const Key &key)
+// The two places (a 2-way set of the table, or twice the "last" entry) where key's
+// decision may live.
+Decision *decision_set(HasModuleMemo *memo, const Key &key)
 {
     if (memo->table_size == 0)
-        return memo->last;
+        return &memo->last;
     size_t h = modaccess::UuidHash()(key.user) ^ (modaccess::UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
-    return memo->table[h & (memo->table_size - 1)];
+    return &memo->table[(h & (memo->table_size / 2 - 1)) * 2];
+}
+
+// This statement's decision for key, or null.
+const Decision *find_decision(HasModuleMemo *memo, const Key &key, uint64_t epoch)
+{
+    Decision *set = decision_set(memo, key);
+    int ways = memo->table_size == 0 ? 1 : 2;
+    for (int w = 0; w < ways; ++w)
+        if (set[w].epoch == epoch && set[w].key == key)
+            return &set[w];
+    return nullptr;
+}
+
+// Remembers key's decision, the newest first in its set.
+void store_decision(HasModuleMemo *memo, const Decision &d)
+{
+    Decision *set = decision_set(memo, d.key);
+    if (memo->table_size != 0)
+        set[1] = set[0];
+    set[0] = d;
 }
 
 // Gives memo an empty table of n decisions (allocated in the call site's context).
@@ -71,10 +92,9 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
     auto *memo = static_cast<HasModuleMemo *>(fcinfo->flinfo->fn_extra);
     uint64_t epoch = modaccess::epoch();
     if (memo_knows_code(memo, code)) {
-        Decision &d = decision_for(memo, key);
-        if (d.epoch == epoch && d.key == key) {
+        if (const Decision *d = find_decision(memo, key, epoch)) {
             modaccess::count_hit();
-            return d.until;
+            return d->until;
         }
         int64_t until;
         if (modaccess::cached_until(key, memo->module, memo->globals, until)) {
@@ -84,7 +104,7 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
                 memo->misses = 0;
                 resize_table(fcinfo, memo, static_cast<uint32_t>(wanted));
             }
-            decision_for(memo, key) = Decision{key, epoch, until};
+            store_decision(memo, Decision{key, epoch, until});
             return until;
         }
     }
@@ -103,7 +123,7 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
         memo->module = module;
         memo->code_len = static_cast<int>(code.size());
         std::memcpy(memo->code, code.data(), code.size());
-        decision_for(memo, key) = Decision{key, epoch, until};
+        store_decision(memo, Decision{key, epoch, until});
     }
     return until;
 }
