@@ -139,7 +139,7 @@ UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &
     std::sort(u.memberships.begin(), u.memberships.end(),
               [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
     for (const auto &[tenant, module] : enabled) {
-        auto *member = const_cast<Membership *>(u.membership(tenant));
+        Membership *member = u.membership(tenant);
         if (member == nullptr)
             continue;  // a module row without membership grants nothing
         member->configured = true;

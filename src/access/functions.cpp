@@ -86,6 +86,25 @@ void resize_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, uint32_t n)
     memo->table_size = n;
 }
 
+// Before memo is pointed at (maybe) another code or generation: answers for another
+// module code are dropped with their table, answers of an older generation cleared;
+// a plain miss of the underlying cache keeps them all.
+void forget_stale_answers(HasModuleMemo *memo, std::string_view code)
+{
+    if (memo->table == nullptr)
+        return;
+    bool same_code = static_cast<size_t>(memo->code_len) == code.size() &&
+                     std::memcmp(memo->code, code.data(), code.size()) == 0;
+    if (!same_code) {
+        pfree(memo->table);
+        memo->table = nullptr;
+        memo->table_size = 0;
+        memo->misses = 0;
+    } else if (memo->generation != modaccess::generation()) {
+        std::memset(memo->table, 0, sizeof(Decision) * memo->table_size);
+    }
+}
+
 // Until when key may use module code; the per-row path of has_module.
 int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view code)
 {
@@ -116,8 +135,7 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
             pg::call([&] { memo = static_cast<HasModuleMemo *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof *memo)); });
             fcinfo->flinfo->fn_extra = memo;
         }
-        if (memo->table != nullptr)  // answers of an older generation must go
-            std::memset(memo->table, 0, sizeof(Decision) * memo->table_size);
+        forget_stale_answers(memo, code);
         memo->generation = modaccess::generation();
         memo->globals = v.globals.get();
         memo->module = module;

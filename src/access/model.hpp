@@ -88,6 +88,10 @@ struct UserEntry {
     std::string platform_role;
     std::vector<Membership> memberships;
     const Membership *membership(const Uuid &tenant) const;
+    Membership *membership(const Uuid &tenant)
+    {
+        return const_cast<Membership *>(static_cast<const UserEntry &>(*this).membership(tenant));
+    }
 };
 
 // Until when the user may use module m in the tenant (API.md section 2); kDenied if not.

@@ -200,11 +200,12 @@ CREATE FUNCTION clinres.migrate_schemas(dry_run boolean DEFAULT true, compat_vie
 AS $$
 #variable_conflict use_column
 DECLARE
-    p record;
+    p clinres.schema_migration_plan;
+    plan clinres.schema_migration_plan[] := ARRAY(SELECT sp FROM clinres.schema_migration_plan sp ORDER BY sp.step);
     base int := coalesce((SELECT max(j.step) FROM clinres.schema_journal j), 0);
 BEGIN
     -- Check every move before making any.
-    FOR p IN SELECT * FROM clinres.schema_migration_plan ORDER BY 1 LOOP
+    FOREACH p IN ARRAY plan LOOP
         IF p.relid IS NULL THEN
             RAISE EXCEPTION 'planned table %.% does not exist', quote_ident(p.source_schema), quote_ident(p.table_name)
                 USING ERRCODE = 'undefined_table', HINT = 'Remove it from clinres.schema_plan or create it.';
@@ -223,11 +224,11 @@ BEGIN
     END LOOP;
     -- Lock in plan order, so that concurrent migrations cannot deadlock each other.
     IF NOT dry_run THEN
-        FOR p IN SELECT * FROM clinres.schema_migration_plan ORDER BY 1 LOOP
+        FOREACH p IN ARRAY plan LOOP
             PERFORM clinres._lock_for_move(p.relid);
         END LOOP;
     END IF;
-    FOR p IN SELECT * FROM clinres.schema_migration_plan ORDER BY 1 LOOP
+    FOREACH p IN ARRAY plan LOOP
         step := base + p.step;
         source := format('%I.%I', p.source_schema, p.table_name);
         target := format('%I.%I', p.target_schema, p.table_name);
