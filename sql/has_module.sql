@@ -104,6 +104,18 @@ SELECT code, sort_order FROM clinres.user_modules(:bob, :A);
 SELECT clinres.landing_module(:bob, :A);
 UPDATE clinres.modules SET sort_order = 30 WHERE code = 'pkb';
 
+-- tenants_with_module: the tenants where the context user has the module.
+SELECT count(*) AS without_context FROM clinres.tenants_with_module('aia');
+SELECT clinres.tenants_with_module('crm');
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SELECT clinres.set_context(:alice, :A);
+SELECT t = :A AS hospital_a FROM clinres.tenants_with_module('AIA') t;
+SELECT count(*) AS alice_ssa FROM clinres.tenants_with_module('ssa');
+SELECT clinres.set_context(:erin, :A);
+SELECT tn.code FROM clinres.tenants_with_module('pkb') t JOIN clinres.tenants tn ON tn.id = t ORDER BY 1;
+COMMIT;
+
 -- session_profile: what a login endpoint returns; never the password hash.
 SELECT jsonb_pretty(clinres.session_profile(:alice, :A));
 SELECT clinres.session_profile(:carol, :A) -> 'modules' AS carol_in_a, clinres.session_profile(:carol, :A) -> 'role' AS role;

@@ -148,6 +148,24 @@ SELECT count(*) AS changed FROM (SELECT * FROM before EXCEPT SELECT * FROM pg_te
 
 DROP TABLE aia_schema.keep_me;
 DROP SCHEMA aia_schema;
+
+-- More refusals: a table already in the target; a planned table that is gone; a
+-- journaled table that is gone (nothing is moved back).
+SELECT clinres.plan_table_move('public.task_templates', 'common_schema');
+SELECT * FROM clinres.migrate_schemas(dry_run => false);
+SELECT clinres.plan_table_move('common_schema.task_templates', 'common_schema');
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.plan_table_move('public.batch_tasks', 'st_schema');
+ALTER TABLE public.batch_tasks RENAME TO batch_tasks_renamed;
+SELECT * FROM clinres.migrate_schemas();
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE public.batch_tasks_renamed RENAME TO batch_tasks;
+DELETE FROM clinres.schema_plan WHERE table_name = 'batch_tasks';
+ALTER TABLE common_schema.task_templates RENAME TO task_templates_renamed;
+SELECT * FROM clinres.rollback_schema_migration();
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE common_schema.task_templates_renamed RENAME TO task_templates;
+SELECT step, source, target, action FROM clinres.rollback_schema_migration();
 DROP TABLE public."Study Sites", public.review_tasks, public.batch_results, public.task_templates, public.batch_tasks,
     public.documents, public.knowledge_bases, public.general_messages, public.general_conversations,
     public.messages, public.conversations, public.projects, public.admin_logs, public.users;
