@@ -2,20 +2,23 @@
 EXTENSION   = clinres
 EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" clinres.control)
 MODULE_big  = clinres
-SOURCES     = $(sort $(wildcard src/*.cpp src/*/*.cpp))
+SOURCES     = $(sort $(shell find src/clinres -name '*.cpp'))
 OBJS        = $(SOURCES:.cpp=.o)
-# The install script is the concatenation of each feature's SQL, in this order.
-SQL_PARTS   = src/catalog/catalog.sql src/access/access.sql src/schema/schema.sql src/connections/connections.sql src/pg/bridge.sql
+# The current install script is built from each feature's SQL, in the order of
+# config/sql-parts.txt; every earlier release and every upgrade step is a frozen file in versions/.
+SQL_PARTS   = $(shell cat config/sql-parts.txt)
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-CLINRES_HEADERS = $(wildcard src/*/*.hpp)
+DATA        = $(filter-out versions/$(EXTENSION)--$(EXTVERSION).sql,$(wildcard versions/$(EXTENSION)--*.sql))
+CLINRES_HEADERS = $(shell find src/clinres -name '*.hpp')
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=clinres
 ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=pgcrypto --load-extension=clinres
 
+# One set of flags for both builds (CMake reads the same file).
 PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
-PG_CXXFLAGS = -std=c++17 -fPIC -Wall -Wextra
+PG_CXXFLAGS = -fPIC $(shell cat config/cxxflags.txt)
 SHLIB_LINK  = -lstdc++
 
 # PGXS would emit LLVM bitcode with clang++ for every C++ file, which fails where
@@ -27,7 +30,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(OBJS): $(CLINRES_HEADERS)
+$(OBJS): $(CLINRES_HEADERS) config/cxxflags.txt
 
-$(DATA_built): $(SQL_PARTS) clinres.control
+$(DATA_built): $(SQL_PARTS) clinres.control config/sql-parts.txt
 	cat $(SQL_PARTS) > $@

@@ -2,7 +2,8 @@
 # Installs what building and testing clinres needs on Debian 12, if it is missing.
 set -euo pipefail
 need=()
-for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-common make g++ cmake pgbouncer; do
+for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-common make g++ cmake pgbouncer \
+           libgtest-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

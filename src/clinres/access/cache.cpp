@@ -1,0 +1,321 @@
+// Backend-local cache of the access catalog, never stale.
+//
+// What is cached: one entry per user (status, platform role, every membership with
+// its own module configuration) and one per tenant (status, subscriptions), plus the
+// modules, permissions and role grants. A question about (user, tenant) combines the
+// two entries, so 10,000 users and 100 tenants need 10,100 entries, not a million.
+//
+// How freshness works. Triggers on every catalog table that decides access send a
+// relcache invalidation for one fixed relation, clinres.modules (the "sentinel"; a
+// fixed relation rather than TG_RELID so it also works on Citus placements).
+// PostgreSQL delivers it to this backend at its next command and to every other
+// backend after commit, and replays it here on rollback; a callback registered with
+// CacheRegisterRelcacheCallback bumps `generation`, which empties the cache. This is
+// the mechanism PostgreSQL uses for its own caches (and Citus for its metadata), so
+// TRUNCATE, COPY and plain SQL are covered, with no polling and nothing on the hit
+// path. Two details make it exact:
+// - Invalidations are read when a backend starts a transaction or takes a new lock,
+//   and a cache hit takes no lock. So the first call of each statement (begin_call)
+//   calls AcceptInvalidationMessages: one unlocked load when the queue is empty.
+// - A miss reads the catalog the way the system caches do, under the latest
+//   snapshot: a commit is visible before its invalidation is sent, so an entry read
+//   this way can only be outdated by an invalidation that is still to come. Where
+//   the latest snapshot must not be used, the entry is kept only as long as the
+//   snapshot it was read under: for the transaction under REPEATABLE READ and
+//   SERIALIZABLE (which see their snapshot), for the statement in a parallel leader,
+//   and for the worker's life in a parallel worker.
+// expires_at is stored, not evaluated, so a subscription that lapses needs no write.
+// Memory is bounded by clinres.access_cache_size entries (of users, and separately
+// of tenants), replaced by CLOCK. Entries are shared_ptrs, so an answer being
+// computed keeps its entries alive even if an invalidation empties the cache.
+#include "clinres/access/cache.hpp"
+
+#include "clinres/access/catalog_reader.hpp"
+#include "clinres/access/clock_map.hpp"
+#include "clinres/pg/guard.hpp"
+
+extern "C" {
+#include "access/parallel.h"
+}
+
+#include <cstdint>
+
+namespace modaccess {
+
+namespace {
+
+// Written by the invalidation callback: plain data only.
+struct Invalidation {
+    uint64_t generation = 1; // bumped by every catalog invalidation
+    uint64_t count = 0;
+    Oid sentinel = InvalidOid; // clinres.modules in this database, once looked up
+} inval;
+
+// Which statement and transaction the backend is in, as scope tags for entries.
+constexpr uint64_t kTransactionTag = uint64_t(1) << 63;
+struct Statement {
+    LocalTransactionId lxid = InvalidLocalTransactionId;
+    TimestampTz start = 0;
+    CommandId command = InvalidCommandId;
+    uint64_t epoch = 1;                     // a new one per statement
+    uint64_t transaction = kTransactionTag; // a new one per transaction
+} stmt;
+
+int capacity_guc = 10000;
+
+bool answers_now(uint64_t scope)
+{
+    return scope == 0 || scope == stmt.epoch || scope == stmt.transaction;
+}
+
+struct Cache {
+    uint64_t built_generation = 0;
+    uint64_t globals_scope = 0;
+    std::shared_ptr<const Globals> globals;
+    ClockMap<UserEntry> users;
+    ClockMap<TenantEntry> tenants;
+    uint64_t hits = 0, misses = 0;
+};
+
+Cache &cache()
+{
+    static Cache *c = new Cache(); // lives as long as the backend
+    return *c;
+}
+
+// Relcache callback: any invalidation of the sentinel, or a full reset, empties the cache.
+void on_relcache_invalidation(Datum, Oid relid)
+{
+    if (relid != InvalidOid && relid != inval.sentinel)
+        return;
+    ++inval.generation;
+    ++inval.count;
+}
+
+// Empties the cache if an invalidation arrived since it was filled.
+void sync(Cache &c)
+{
+    size_t capacity = static_cast<size_t>(capacity_guc);
+    if (c.built_generation == inval.generation && !c.users.over(capacity) && !c.tenants.over(capacity))
+        return;
+    c.users.clear();
+    c.tenants.clear();
+    c.globals.reset();
+    c.built_generation = inval.generation;
+}
+
+// The sentinel, looked up afresh for every read so DROP/CREATE EXTENSION is noticed.
+Oid sentinel_for_read()
+{
+    Oid relid = sentinel_relation();
+    if (!OidIsValid(relid))
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "extension \"clinres\" is not installed in this database");
+    if (relid != inval.sentinel) {
+        // A new incarnation of the extension: nothing cached before can stand.
+        inval.sentinel = relid;
+        on_relcache_invalidation(0, relid);
+    }
+    return relid;
+}
+
+// How the next catalog read is made, and how long what it returns may answer.
+struct ReadPlan {
+    bool latest;
+    uint64_t scope;
+};
+
+ReadPlan read_plan()
+{
+    if (IsParallelWorker())
+        return {false, 0}; // the worker ends with the statement
+    if (IsInParallelMode())
+        return {false, stmt.epoch}; // GetLatestSnapshot is not allowed here
+    if (IsolationUsesXactSnapshot())
+        return {false, stmt.transaction};
+    return {true, 0};
+}
+
+// The current globals, read from the catalog if needed.
+std::shared_ptr<const Globals> current_globals(Cache &c)
+{
+    sync(c);
+    if (c.globals && answers_now(c.globals_scope))
+        return c.globals;
+    ReadPlan plan = read_plan();
+    auto g = std::make_shared<const Globals>(read_globals(sentinel_for_read(), plan.latest));
+    sync(c);
+    c.users.clear(); // entries index modules as the replaced globals did
+    c.tenants.clear();
+    c.globals = g;
+    c.globals_scope = plan.scope;
+    return g;
+}
+
+// The cached entry for id in map, or one read with read(sentinel, latest, id, globals).
+template <typename V, typename Read>
+std::shared_ptr<const V> entry(Cache &c, ClockMap<V> &map, const Uuid &id,
+                               const std::shared_ptr<const Globals> &g, Read read)
+{
+    sync(c);
+    if (c.globals == g) {
+        if (auto hit = map.find(id, answers_now)) {
+            ++c.hits;
+            return hit;
+        }
+    }
+    ++c.misses;
+    ReadPlan plan = read_plan();
+    auto value = std::make_shared<const V>(read(sentinel_for_read(), plan.latest, id, *g));
+    sync(c);
+    if (c.globals == g) // not if an invalidation replaced the globals meanwhile
+        map.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope, value,
+                static_cast<size_t>(capacity_guc));
+    return value;
+}
+
+// Message hint listing the valid codes of a kind.
+std::string list_codes(const std::vector<std::string> &codes)
+{
+    std::string out;
+    for (const std::string &code : codes)
+        out += (out.empty() ? "" : ", ") + code;
+    return out;
+}
+
+std::string lower_ascii(std::string_view s)
+{
+    std::string out(s);
+    for (char &ch : out)
+        if (ch >= 'A' && ch <= 'Z')
+            ch = static_cast<char>(ch - 'A' + 'a');
+    return out;
+}
+
+} // namespace
+
+void init_cache()
+{
+    DefineCustomIntVariable(
+        "clinres.access_cache_size",
+        "Maximum number of users (and, separately, tenants) whose access data a session caches.",
+        "When full, the least recently used entries are replaced.", &capacity_guc, 10000, 1, 10000000,
+        PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
+}
+
+void begin_call()
+{
+    LocalTransactionId lxid = MyProc->lxid;
+    TimestampTz start = GetCurrentStatementStartTimestamp();
+    CommandId command = GetCurrentCommandId(false);
+    if (lxid == stmt.lxid && start == stmt.start && command == stmt.command)
+        return;
+    if (lxid != stmt.lxid)
+        ++stmt.transaction;
+    stmt.lxid = lxid;
+    stmt.start = start;
+    stmt.command = command;
+    ++stmt.epoch;
+    pg::call([] { AcceptInvalidationMessages(); });
+}
+
+uint64_t generation()
+{
+    return inval.generation;
+}
+uint64_t epoch()
+{
+    return stmt.epoch;
+}
+void count_hit()
+{
+    ++cache().hits;
+}
+
+View view(const Key &key)
+{
+    Cache &c = cache();
+    View v;
+    v.globals = current_globals(c);
+    v.tenant_id = key.tenant;
+    v.tenant = entry(c, c.tenants, key.tenant, v.globals, read_tenant);
+    v.user = entry(c, c.users, key.user, v.globals, read_user);
+    return v;
+}
+
+std::shared_ptr<const Globals> globals()
+{
+    return current_globals(cache());
+}
+
+bool cached_until(const Key &key, int module, const Globals *g, int64_t &until)
+{
+    Cache &c = cache();
+    if (c.built_generation != inval.generation || c.globals.get() != g || !answers_now(c.globals_scope))
+        return false;
+    const TenantEntry *t = c.tenants.peek(key.tenant, answers_now);
+    const UserEntry *u = t ? c.users.peek(key.user, answers_now) : nullptr;
+    if (u == nullptr)
+        return false;
+    c.hits += 2;
+    until = module_until(*g, *u, *t, key.tenant, module);
+    return true;
+}
+
+int module_index(const Globals &g, std::string_view code)
+{
+    auto it = g.module_index.find(lower_ascii(code));
+    if (it != g.module_index.end())
+        return it->second;
+    std::vector<std::string> codes;
+    for (const Module &m : g.modules)
+        codes.push_back(m.code);
+    throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "unknown module code \"" + std::string(code) + "\"", {},
+                    "Valid module codes are: " + list_codes(codes) + ".");
+}
+
+int permission_index(const Globals &g, std::string_view code)
+{
+    auto it = g.permission_index.find(lower_ascii(code));
+    if (it != g.permission_index.end())
+        return it->second;
+    throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "unknown permission code \"" + std::string(code) + "\"",
+                    {}, "Valid permission codes are: " + list_codes(g.permissions) + ".");
+}
+
+std::vector<Uuid> candidate_tenants(const Uuid &user)
+{
+    return read_candidate_tenants(sentinel_for_read(), read_plan().latest, user);
+}
+
+Stats stats()
+{
+    Cache &c = cache();
+    sync(c);
+    uint64_t bytes = sizeof(Cache);
+    bytes += c.users.bytes([](const UserEntry &u) {
+        uint64_t b = u.platform_role.capacity() + u.memberships.capacity() * sizeof(Membership);
+        for (const Membership &m : u.memberships)
+            b += m.role.capacity();
+        return b;
+    });
+    bytes +=
+        c.tenants.bytes([](const TenantEntry &t) { return t.subscribed_until.capacity() * sizeof(int64_t); });
+    return Stats{c.hits,
+                 c.misses,
+                 inval.count,
+                 c.users.evictions() + c.tenants.evictions(),
+                 c.users.size() + c.tenants.size(),
+                 bytes,
+                 static_cast<uint64_t>(capacity_guc)};
+}
+
+void invalidate_catalog()
+{
+    Oid relid = sentinel_relation();
+    if (OidIsValid(relid))
+        pg::call([&] { CacheInvalidateRelcacheByRelid(relid); });
+}
+
+} // namespace modaccess

@@ -1,0 +1,61 @@
+// The backend-local access cache behind has_module and friends (see cache.cpp).
+#pragma once
+
+#include "clinres/access/model.hpp"
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace modaccess {
+
+struct Stats {
+    uint64_t hits, misses, invalidations, evictions, entries, bytes, capacity;
+};
+
+// Everything needed to answer questions about one (user, tenant), kept alive together.
+struct View {
+    std::shared_ptr<const Globals> globals;
+    std::shared_ptr<const UserEntry> user;
+    std::shared_ptr<const TenantEntry> tenant;
+    Uuid tenant_id;
+    int64_t until(int module) const { return module_until(*globals, *user, *tenant, tenant_id, module); }
+    bool permission(int p) const { return holds_permission(*globals, *user, *tenant, tenant_id, p); }
+};
+
+// Registers the invalidation callback and the cache's GUC; called from _PG_init.
+void init_cache();
+
+// Starts a call of a SQL function: notices a new statement and takes pending invalidations.
+void begin_call();
+
+// Counters that, unchanged, mean an earlier answer still holds (for call-site memos).
+uint64_t generation();
+uint64_t epoch();
+
+// The entries for (user, tenant), read from the catalog on a miss.
+View view(const Key &key);
+
+// The fast path of view(key).until(module): answers from cached entries only, if
+// they are cached and g is still the current globals; false means "use view()".
+bool cached_until(const Key &key, int module, const Globals *g, int64_t &until);
+
+// Modules, permissions and role grants as the catalog has them now.
+std::shared_ptr<const Globals> globals();
+
+// Index of module code (any case) in g.modules; raises 22023 if unknown.
+int module_index(const Globals &g, std::string_view code);
+
+// Index of a permission code (any case) in g.permissions; raises 22023 if unknown.
+int permission_index(const Globals &g, std::string_view code);
+
+// Tenants in which user could hold a module (memberships, or all for platform roles).
+std::vector<Uuid> candidate_tenants(const Uuid &user);
+
+void count_hit();
+Stats stats();
+
+// Sends the invalidation that tells every backend the catalog changed (trigger body).
+void invalidate_catalog();
+
+} // namespace modaccess

@@ -1,0 +1,189 @@
+// Catalog queries of the access engine. Every name is schema-qualified and every
+// operator is pg_catalog's, so the caller's search_path cannot redirect them while
+// they run as the catalog's owner. (DESIGN.md: on Citus the catalog tables are
+// reference tables whose rows live in shards, so they are read through SQL.)
+#include "clinres/access/catalog_reader.hpp"
+
+#include "clinres/pg/guard.hpp"
+#include "clinres/pg/spi.hpp"
+
+#include <algorithm>
+
+namespace modaccess {
+
+namespace {
+
+pg::Statement globals_sql = {
+    "SELECT 'm', m.code, m.name, m.route, m.schema_name::pg_catalog.text, m.sort_order, m.is_active"
+    "  FROM clinres.modules m"
+    " UNION ALL SELECT 'p', p.code, NULL, NULL, NULL, NULL, NULL FROM clinres.permissions p"
+    " UNION ALL SELECT 'r', rp.role_code, rp.permission_code, NULL, NULL, NULL, NULL"
+    "  FROM clinres.role_permissions rp",
+    0,
+    {}};
+
+pg::Statement user_sql = {
+    "SELECT 'u', NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
+    "  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $1"
+    " UNION ALL SELECT 'm', ut.tenant_id, ut.status, ut.role_code, NULL"
+    "  FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"
+    " UNION ALL SELECT 'g', um.tenant_id, um.module_code, NULL, um.is_enabled"
+    "  FROM clinres.user_modules um WHERE um.user_id OPERATOR(pg_catalog.=) $1",
+    1,
+    {UUIDOID}};
+
+pg::Statement tenant_sql = {"SELECT 't', t.status, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz"
+                            "  FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1"
+                            " UNION ALL SELECT 's', tm.module_code, tm.is_enabled, tm.expires_at"
+                            "  FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1",
+                            1,
+                            {UUIDOID}};
+
+pg::Statement candidates_sql = {
+    "SELECT ut.tenant_id FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"
+    " UNION SELECT t.id FROM clinres.tenants t"
+    "  WHERE EXISTS (SELECT FROM clinres.users u"
+    "                 WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.platform_role IS NOT NULL)",
+    1,
+    {UUIDOID}};
+
+const std::string kActive = "active";
+
+// Runs one catalog statement as the catalog's owner.
+pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datum *args)
+{
+    pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
+    pg::Rows rows = spi.run(stmt, args);
+    spi.finish();
+    return rows;
+}
+
+Datum uuid_datum(const Uuid &u)
+{
+    return PointerGetDatum(u.bytes);
+}
+
+Uuid uuid_of(const pg::Cell &cell)
+{
+    Uuid u;
+    std::memcpy(u.bytes, cell.text.data(), 16);
+    return u;
+}
+
+} // namespace
+
+Oid sentinel_relation()
+{
+    Oid relid = InvalidOid;
+    pg::call([&] {
+        Oid nsp = get_namespace_oid("clinres", true);
+        if (OidIsValid(nsp))
+            relid = get_relname_relid("modules", nsp);
+    });
+    return relid;
+}
+
+Globals read_globals(Oid sentinel, bool latest)
+{
+    pg::Rows rows = run_as_owner(sentinel, latest, globals_sql, nullptr);
+    Globals g;
+    std::vector<std::pair<std::string, std::string>> grants;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const std::string &kind = rows.at(r, 0).text;
+        if (kind == "m")
+            g.modules.push_back(Module{rows.at(r, 1).text, rows.at(r, 2).text, rows.at(r, 3).text,
+                                       rows.at(r, 4).text, static_cast<int>(rows.at(r, 5).num),
+                                       rows.at(r, 6).num != 0});
+        else if (kind == "p")
+            g.permissions.push_back(rows.at(r, 1).text);
+        else
+            grants.emplace_back(rows.at(r, 1).text, rows.at(r, 2).text);
+    }
+    std::sort(g.modules.begin(), g.modules.end(), [](const Module &a, const Module &b) {
+        return a.sort_order != b.sort_order ? a.sort_order < b.sort_order : a.code < b.code;
+    });
+    std::sort(g.permissions.begin(), g.permissions.end());
+    if (g.modules.size() > kMaxModules)
+        throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                        "clinres.modules has " + std::to_string(g.modules.size()) + " modules; at most " +
+                            std::to_string(kMaxModules) + " are supported");
+    for (size_t i = 0; i < g.modules.size(); ++i)
+        g.module_index[g.modules[i].code] = static_cast<int>(i);
+    for (size_t i = 0; i < g.permissions.size(); ++i)
+        g.permission_index[g.permissions[i]] = static_cast<int>(i);
+    for (const auto &[role, permission] : grants) {
+        auto &held = g.role_permissions[role];
+        held.resize(g.permissions.size(), false);
+        held[g.permission_index.at(permission)] = true;
+    }
+    return g;
+}
+
+UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
+{
+    Datum args[1] = {uuid_datum(user)};
+    pg::Rows rows = run_as_owner(sentinel, latest, user_sql, args);
+    UserEntry u;
+    std::vector<std::pair<Uuid, int>> enabled; // (tenant, module index) of rows with is_enabled
+    for (size_t r = 0; r < rows.size(); ++r) {
+        char kind = rows.at(r, 0).text[0];
+        if (kind == 'u') {
+            u.active = rows.at(r, 2).text == kActive;
+            u.platform_role = rows.at(r, 3).text;
+            u.super_admin = u.platform_role == "SUPER_ADMIN";
+            continue;
+        }
+        Uuid tenant = uuid_of(rows.at(r, 1));
+        if (kind == 'm') {
+            u.memberships.push_back(
+                Membership{tenant, rows.at(r, 2).text == kActive, false, {}, rows.at(r, 3).text});
+        } else {
+            auto module = g.module_index.find(rows.at(r, 2).text);
+            if (module != g.module_index.end())
+                enabled.emplace_back(tenant, rows.at(r, 4).num != 0 ? module->second : -1);
+        }
+    }
+    std::sort(u.memberships.begin(), u.memberships.end(),
+              [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
+    for (const auto &[tenant, module] : enabled) {
+        Membership *member = u.membership(tenant);
+        if (member == nullptr)
+            continue; // a module row without membership grants nothing
+        member->configured = true;
+        if (module >= 0)
+            member->enabled.add(module);
+    }
+    return u;
+}
+
+TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g)
+{
+    Datum args[1] = {uuid_datum(tenant)};
+    pg::Rows rows = run_as_owner(sentinel, latest, tenant_sql, args);
+    TenantEntry t;
+    t.subscribed_until.assign(g.modules.size(), kDenied);
+    for (size_t r = 0; r < rows.size(); ++r) {
+        if (rows.at(r, 0).text[0] == 't') {
+            t.active = rows.at(r, 1).text == kActive;
+            continue;
+        }
+        auto module = g.module_index.find(rows.at(r, 1).text);
+        if (module == g.module_index.end() || rows.at(r, 2).num == 0)
+            continue;
+        const pg::Cell &expires = rows.at(r, 3);
+        t.subscribed_until[module->second] = expires.null ? kForever : expires.num;
+    }
+    return t;
+}
+
+std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user)
+{
+    Datum args[1] = {uuid_datum(user)};
+    pg::Rows rows = run_as_owner(sentinel, latest, candidates_sql, args);
+    std::vector<Uuid> tenants(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r)
+        tenants[r] = uuid_of(rows.at(r, 0));
+    return tenants;
+}
+
+} // namespace modaccess

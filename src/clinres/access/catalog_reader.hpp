@@ -1,0 +1,25 @@
+// Reads the facts the access rules need from clinres's catalog tables, via SPI.
+#pragma once
+
+#include "clinres/access/model.hpp"
+#include "clinres/pg/postgres.hpp"
+
+#include <vector>
+
+namespace modaccess {
+
+// The OID of clinres.modules, which stands for the whole catalog in invalidations
+// (InvalidOid if the extension is not installed in this database).
+Oid sentinel_relation();
+
+// Each read runs as the catalog's owner; `latest` picks the newest data over the
+// active snapshot (see pg::OwnerSpi).
+Globals read_globals(Oid sentinel, bool latest);
+// A user or tenant as an entry; module codes become indexes of g. Unknown ids give
+// inactive entries, so that they are cached (and answered false) like any other.
+UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g);
+TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g);
+// Tenants in which the user could hold a module: its memberships, or all for platform roles.
+std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user);
+
+} // namespace modaccess

@@ -1,0 +1,327 @@
+// SQL entry points of the module-access engine (API.md section 2).
+#include "clinres/access/cache.hpp"
+#include "clinres/access/context.hpp"
+#include "clinres/pg/datum.hpp"
+
+#include <algorithm>
+
+namespace {
+
+using modaccess::Key;
+
+TimestampTz now()
+{
+    return GetCurrentTransactionStartTimestamp();
+}
+
+// One answer remembered by a has_module call site, for one statement.
+struct Decision {
+    Key key;
+    uint64_t epoch; // the statement it belongs to (0: empty)
+    int64_t until;
+};
+
+// Memo tables start at this many decisions and grow to at most kMaxDecisions.
+constexpr uint32_t kFirstDecisions = 1024;
+constexpr uint32_t kMaxDecisions = 65536;
+
+// What a has_module call site remembers between rows: the module code it resolved
+// (valid while the globals it came from are current) and, once a scan has asked
+// about many different (user, tenant) pairs, a table of this statement's answers,
+// so that a repeated pair costs one probe instead of two cache lookups.
+struct HasModuleMemo {
+    uint64_t generation;
+    const modaccess::Globals *globals;
+    int module;
+    int code_len;
+    char code[NAMEDATALEN];
+    uint64_t misses;     // answers not found in the table, this generation
+    uint32_t table_size; // 0 until the call site has missed often enough
+    Decision *table;     // table_size decisions, in fn_mcxt
+    Decision last;       // the last answer, when there is no table
+};
+
+// Whether memo resolved this module code and is still current.
+bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
+{
+    return memo != nullptr && memo->generation == modaccess::generation() &&
+           static_cast<size_t>(memo->code_len) == code.size() &&
+           std::memcmp(memo->code, code.data(), code.size()) == 0;
+}
+
+// The two places (a 2-way set of the table, or twice the "last" entry) where key's
+// decision may live.
+Decision *decision_set(HasModuleMemo *memo, const Key &key)
+{
+    if (memo->table_size == 0)
+        return &memo->last;
+    size_t h = modaccess::UuidHash()(key.user) ^ (modaccess::UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
+    return &memo->table[(h & (memo->table_size / 2 - 1)) * 2];
+}
+
+// This statement's decision for key, or null.
+const Decision *find_decision(HasModuleMemo *memo, const Key &key, uint64_t epoch)
+{
+    Decision *set = decision_set(memo, key);
+    int ways = memo->table_size == 0 ? 1 : 2;
+    for (int w = 0; w < ways; ++w)
+        if (set[w].epoch == epoch && set[w].key == key)
+            return &set[w];
+    return nullptr;
+}
+
+// Remembers key's decision, the newest first in its set.
+void store_decision(HasModuleMemo *memo, const Decision &d)
+{
+    Decision *set = decision_set(memo, d.key);
+    if (memo->table_size != 0)
+        set[1] = set[0];
+    set[0] = d;
+}
+
+// Gives memo an empty table of n decisions (allocated in the call site's context).
+void resize_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, uint32_t n)
+{
+    Decision *table = nullptr;
+    pg::call([&] {
+        table =
+            static_cast<Decision *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Decision) * n));
+    });
+    if (memo->table != nullptr)
+        pfree(memo->table);
+    memo->table = table;
+    memo->table_size = n;
+}
+
+// Before memo is pointed at (maybe) another code or generation: answers for another
+// module code are dropped with their table, answers of an older generation cleared;
+// a plain miss of the underlying cache keeps them all.
+void forget_stale_answers(HasModuleMemo *memo, std::string_view code)
+{
+    if (memo->table == nullptr)
+        return;
+    bool same_code = static_cast<size_t>(memo->code_len) == code.size() &&
+                     std::memcmp(memo->code, code.data(), code.size()) == 0;
+    if (!same_code) {
+        pfree(memo->table);
+        memo->table = nullptr;
+        memo->table_size = 0;
+        memo->misses = 0;
+    } else if (memo->generation != modaccess::generation()) {
+        std::memset(memo->table, 0, sizeof(Decision) * memo->table_size);
+    }
+}
+
+// Until when key may use module code; the per-row path of has_module.
+int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view code)
+{
+    auto *memo = static_cast<HasModuleMemo *>(fcinfo->flinfo->fn_extra);
+    uint64_t epoch = modaccess::epoch();
+    if (memo_knows_code(memo, code)) {
+        if (const Decision *d = find_decision(memo, key, epoch)) {
+            modaccess::count_hit();
+            return d->until;
+        }
+        int64_t until;
+        if (modaccess::cached_until(key, memo->module, memo->globals, until)) {
+            // Many different pairs: a table (growing to kMaxDecisions) pays for itself.
+            uint64_t wanted = memo->table_size == 0 ? kFirstDecisions : uint64_t(memo->table_size) * 4;
+            if (++memo->misses > std::max<uint64_t>(256, memo->table_size) && wanted <= kMaxDecisions) {
+                memo->misses = 0;
+                resize_table(fcinfo, memo, static_cast<uint32_t>(wanted));
+            }
+            store_decision(memo, Decision{key, epoch, until});
+            return until;
+        }
+    }
+    modaccess::View v = modaccess::view(key);
+    int module = modaccess::module_index(*v.globals, code);
+    int64_t until = v.until(module);
+    if (code.size() < sizeof memo->code) {
+        if (memo == nullptr) {
+            pg::call([&] {
+                memo = static_cast<HasModuleMemo *>(
+                    MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof *memo));
+            });
+            fcinfo->flinfo->fn_extra = memo;
+        }
+        forget_stale_answers(memo, code);
+        memo->generation = modaccess::generation();
+        memo->globals = v.globals.get();
+        memo->module = module;
+        memo->code_len = static_cast<int>(code.size());
+        std::memcpy(memo->code, code.data(), code.size());
+        store_decision(memo, Decision{key, epoch, until});
+    }
+    return until;
+}
+
+Key key_args(FunctionCallInfo fcinfo)
+{
+    return Key{pg::uuid_arg(fcinfo, 0), pg::uuid_arg(fcinfo, 1)};
+}
+
+// has_module(user_id, tenant_id, module_code) -> boolean
+Datum has_module(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    return BoolGetDatum(now() < module_until(fcinfo, key_args(fcinfo), pg::text_arg(fcinfo, 2)));
+}
+
+// require_module(user_id, tenant_id, module_code): raises 42501 unless has_module.
+Datum require_module(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    if (PG_ARGISNULL(2))
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "module code must not be null");
+    std::string_view code = pg::text_arg(fcinfo, 2);
+    modaccess::module_index(*modaccess::globals(), code); // 22023 even without a user
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "permission denied for module \"" + std::string(code) + "\"",
+                        "No user or tenant was given.");
+    Key key = key_args(fcinfo);
+    if (!(now() < module_until(fcinfo, key, code)))
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "permission denied for module \"" + std::string(code) + "\"",
+                        "User " + pg::to_string(key.user) + " may not use module \"" + std::string(code) +
+                            "\" in tenant " + pg::to_string(key.tenant) + ".");
+    PG_RETURN_VOID();
+}
+
+// has_permission(user_id, tenant_id, permission_code) -> boolean
+Datum has_permission(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    modaccess::View v = modaccess::view(key_args(fcinfo));
+    return BoolGetDatum(v.permission(modaccess::permission_index(*v.globals, pg::text_arg(fcinfo, 2))));
+}
+
+// landing_module(user_id, tenant_id) -> the first accessible module, or NULL
+Datum landing_module(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    modaccess::View v = modaccess::view(key_args(fcinfo));
+    for (size_t i = 0; i < v.globals->modules.size(); ++i)
+        if (now() < v.until(static_cast<int>(i)))
+            return pg::text_datum(v.globals->modules[i].code);
+    PG_RETURN_NULL();
+}
+
+// user_modules(user_id, tenant_id) -> TABLE(code, name, route, sort_order, schema_name)
+Datum user_modules(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    modaccess::View v = modaccess::view(key_args(fcinfo));
+    std::vector<const modaccess::Module *> rows;
+    for (size_t i = 0; i < v.globals->modules.size(); ++i)
+        if (now() < v.until(static_cast<int>(i)))
+            rows.push_back(&v.globals->modules[i]);
+    pg::call([&] {
+        InitMaterializedSRF(fcinfo, 0);
+        ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        for (const modaccess::Module *m : rows) {
+            Datum values[5] = {CStringGetTextDatum(m->code.c_str()), CStringGetTextDatum(m->name.c_str()),
+                               CStringGetTextDatum(m->route.c_str()), Int32GetDatum(m->sort_order),
+                               DirectFunctionCall1(namein, CStringGetDatum(m->schema_name.c_str()))};
+            bool nulls[5] = {false, false, false, false, false};
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        }
+    });
+    return 0;
+}
+
+// tenants_with_module(module_code) -> SETOF uuid: tenants where the context user has it.
+Datum tenants_with_module(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    std::string code(pg::text_arg(fcinfo, 0));
+    modaccess::module_index(*modaccess::globals(), code); // 22023 even without a context
+    std::vector<modaccess::Uuid> tenants;
+    if (const modaccess::Uuid *user = modaccess::context_user())
+        for (const modaccess::Uuid &tenant : modaccess::candidate_tenants(*user)) {
+            modaccess::View v = modaccess::view(Key{*user, tenant});
+            if (now() < v.until(modaccess::module_index(*v.globals, code)))
+                tenants.push_back(tenant);
+        }
+    pg::call([&] {
+        InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+        ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        for (const modaccess::Uuid &t : tenants) {
+            pg_uuid_t *value = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
+            std::memcpy(value->data, t.bytes, 16);
+            Datum d = UUIDPGetDatum(value);
+            bool null = false;
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &null);
+        }
+    });
+    return 0;
+}
+
+// Returns the context uuid, or NULL when unset.
+Datum context_datum(FunctionCallInfo fcinfo, const modaccess::Uuid *value)
+{
+    if (value == nullptr)
+        PG_RETURN_NULL();
+    return pg::uuid_datum(*value);
+}
+
+Datum current_user_id(FunctionCallInfo fcinfo)
+{
+    return context_datum(fcinfo, modaccess::context_user());
+}
+Datum current_tenant_id(FunctionCallInfo fcinfo)
+{
+    return context_datum(fcinfo, modaccess::context_tenant());
+}
+
+// _module_code(code) -> the canonical (lower-case) code; 22023 if unknown.
+Datum module_code(FunctionCallInfo fcinfo)
+{
+    modaccess::begin_call();
+    auto g = modaccess::globals();
+    return pg::text_datum(g->modules[modaccess::module_index(*g, pg::text_arg(fcinfo, 0))].code);
+}
+
+// access_cache_stats() -> one row of counters.
+Datum access_cache_stats(FunctionCallInfo fcinfo)
+{
+    modaccess::Stats s = modaccess::stats();
+    Datum values[7] = {Int64GetDatum(s.hits),      Int64GetDatum(s.misses),  Int64GetDatum(s.invalidations),
+                       Int64GetDatum(s.evictions), Int64GetDatum(s.entries), Int64GetDatum(s.bytes),
+                       Int64GetDatum(s.capacity)};
+    bool nulls[7] = {};
+    Datum result = 0;
+    pg::call([&] {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "access_cache_stats must return a record");
+        desc = BlessTupleDesc(desc);
+        result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    });
+    return result;
+}
+
+// Trigger on the catalog tables: tells every backend the access rules' inputs changed.
+Datum access_cache_invalidate(FunctionCallInfo fcinfo)
+{
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                        "access_cache_invalidate must be called as a trigger");
+    modaccess::invalidate_catalog();
+    return PointerGetDatum(nullptr);
+}
+
+} // namespace
+
+CLINRES_FUNCTION(clinres_has_module, has_module)
+CLINRES_FUNCTION(clinres_require_module, require_module)
+CLINRES_FUNCTION(clinres_has_permission, has_permission)
+CLINRES_FUNCTION(clinres_landing_module, landing_module)
+CLINRES_FUNCTION(clinres_user_modules, user_modules)
+CLINRES_FUNCTION(clinres_tenants_with_module, tenants_with_module)
+CLINRES_FUNCTION(clinres_current_user_id, current_user_id)
+CLINRES_FUNCTION(clinres_current_tenant_id, current_tenant_id)
+CLINRES_FUNCTION(clinres_module_code, module_code)
+CLINRES_FUNCTION(clinres_access_cache_stats, access_cache_stats)
+CLINRES_FUNCTION(clinres_access_cache_invalidate, access_cache_invalidate)

@@ -1,0 +1,21 @@
+// Library entry: module magic and _PG_init, which sets up each feature once per backend.
+#include "clinres/access/cache.hpp"
+#include "clinres/access/context.hpp"
+#include "clinres/connections/monitor.hpp"
+#include "clinres/pg/postgres.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+
+// Defines clinres's GUCs, registers its cache callbacks and, when preloaded, the monitor.
+void _PG_init(void)
+{
+    modaccess::init_context();
+    modaccess::init_cache();
+    conn::init_usage();
+    conn::init_monitor();
+    MarkGUCPrefixReserved("clinres");
+}
+}

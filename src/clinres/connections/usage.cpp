@@ -1,0 +1,125 @@
+// Connection usage read from the backend status array, as pg_stat_activity does.
+//
+// What counts against max_connections on PostgreSQL 15: InitProcGlobal (storage/
+// lmgr/proc.c) splits the PGPROC slots into freeProcs (MaxConnections: client
+// backends), autovacFreeProcs (autovacuum launcher and workers), bgworkerFreeProcs
+// (max_worker_processes) and walsenderFreeProcs (max_wal_senders). So only client
+// backends (B_BACKEND) use max_connections slots; autovacuum, background workers and
+// WAL senders have their own. InitPostgres (utils/init/postinit.c) refuses a
+// non-superuser when only superuser_reserved_connections slots are free, so the
+// usable capacity for applications is max_connections - superuser_reserved_connections.
+#include "clinres/connections/usage.hpp"
+
+#include "clinres/pg/guard.hpp"
+
+extern "C" {
+#include "postmaster/postmaster.h"
+#include "utils/backend_status.h"
+}
+
+namespace conn {
+
+namespace {
+
+int warning_pct = 80;
+int critical_pct = 95;
+
+// Rejects a warning threshold above the critical one.
+bool check_warning(int *newval, void **, GucSource)
+{
+    if (*newval > critical_pct) {
+        GUC_check_errdetail(
+            "clinres.connection_warning_pct (%d) must not exceed clinres.connection_critical_pct (%d).",
+            *newval, critical_pct);
+        return false;
+    }
+    return true;
+}
+
+// Rejects a critical threshold below the warning one.
+bool check_critical(int *newval, void **, GucSource)
+{
+    if (*newval < warning_pct) {
+        GUC_check_errdetail(
+            "clinres.connection_critical_pct (%d) must not be below clinres.connection_warning_pct (%d).",
+            *newval, warning_pct);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+void init_usage()
+{
+    DefineCustomIntVariable(
+        "clinres.connection_warning_pct",
+        "Connection usage (percent of usable slots) at which the alert level is 'warning'.",
+        "Must not exceed clinres.connection_critical_pct; raise the critical level first.", &warning_pct, 80,
+        1, 100, PGC_USERSET, 0, check_warning, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "clinres.connection_critical_pct",
+        "Connection usage (percent of usable slots) at which the alert level is 'critical'.", nullptr,
+        &critical_pct, 95, 1, 100, PGC_USERSET, 0, check_critical, nullptr, nullptr);
+}
+
+Usage current_usage()
+{
+    int connections = 0;
+    pg::call([&] {
+        int n = pgstat_fetch_stat_numbackends();
+        for (int i = 1; i <= n; ++i) {
+            LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+            if (local != nullptr && local->backendStatus.st_backendType == B_BACKEND)
+                ++connections;
+        }
+    });
+    Usage u;
+    u.connections = connections;
+    u.max_connections = MaxConnections;
+    u.reserved = ReservedBackends;
+    int usable = usable_connections();
+    u.available = usable > connections ? usable - connections : 0;
+    u.pct = usable > 0 ? 100.0 * connections / usable : 100.0;
+    u.level = level_of(u.pct);
+    return u;
+}
+
+int usable_connections()
+{
+    return MaxConnections - ReservedBackends;
+}
+
+Level level_of(double pct)
+{
+    if (pct >= critical_pct)
+        return kCritical;
+    if (pct >= warning_pct)
+        return kWarning;
+    return kOk;
+}
+
+const char *level_name(Level level)
+{
+    static const char *const names[] = {"ok", "warning", "critical"};
+    return names[level];
+}
+
+int pool_size(int max_instances, int total)
+{
+    if (max_instances < 1)
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "max_instances must be at least 1, not " + std::to_string(max_instances));
+    if (total < max_instances)
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        std::to_string(total) + " usable connections cannot give each of " +
+                            std::to_string(max_instances) + " instances one connection",
+                        {},
+                        total >= 1
+                            ? "Run at most " + std::to_string(total) + " instances, or provide at least " +
+                                  std::to_string(max_instances) + " usable connections."
+                            : "Provide at least " + std::to_string(max_instances) + " usable connections.");
+    return total / max_instances;
+}
+
+} // namespace conn

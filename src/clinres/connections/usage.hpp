@@ -1,0 +1,36 @@
+// Connection usage: what occupies max_connections, alert levels and pool sizing.
+#pragma once
+
+#include "clinres/pg/postgres.hpp"
+
+namespace conn {
+
+enum Level { kOk = 0, kWarning = 1, kCritical = 2 };
+
+// One reading of the server's connection slots.
+struct Usage {
+    int connections; // client backends: the processes that take max_connections slots
+    int max_connections;
+    int reserved;  // superuser_reserved_connections
+    int available; // usable slots left for ordinary roles
+    double pct;    // connections / (max_connections - reserved) * 100
+    Level level;
+};
+
+// Defines the threshold GUCs; called from _PG_init.
+void init_usage();
+
+// Counts the client backends now (the backend-status snapshot of this transaction).
+Usage current_usage();
+
+// The alert level of a usage percentage under the current thresholds.
+Level level_of(double pct);
+const char *level_name(Level level);
+
+// max_connections - superuser_reserved_connections: what applications can use.
+int usable_connections();
+
+// Per-instance pool size for max_instances instances sharing `total` usable connections.
+int pool_size(int max_instances, int total);
+
+} // namespace conn

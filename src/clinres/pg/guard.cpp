@@ -1,0 +1,79 @@
+// Implementation of the C++/PostgreSQL error bridge described in guard.hpp.
+#include "clinres/pg/guard.hpp"
+
+#include <cstdio>
+#include <new>
+
+namespace pg {
+
+Error::Error(int sqlstate, std::string message, std::string detail, std::string hint)
+    : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint))
+{
+}
+
+Error::Error(ErrorData *caught)
+    : sqlstate_(caught->sqlerrcode), message_(caught->message ? caught->message : ""), caught_(caught)
+{
+}
+
+namespace detail {
+
+void run_guarded(void (*fn)(void *), void *arg)
+{
+    MemoryContext cxt = CurrentMemoryContext;
+    ErrorData *volatile caught = nullptr;
+    PG_TRY();
+    {
+        fn(arg);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(cxt);
+        caught = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    if (caught)
+        throw Error(caught);
+}
+
+} // namespace detail
+
+namespace {
+// Fixed buffers: the catch blocks below copy into them without allocating.
+char msg_buf[1024], detail_buf[1024], hint_buf[1024];
+} // namespace
+
+Datum run_entry(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo))
+{
+    ErrorData *caught = nullptr;
+    int sqlstate = ERRCODE_INTERNAL_ERROR;
+    try {
+        return body(fcinfo);
+    } catch (const Error &e) {
+        caught = e.caught();
+        sqlstate = e.sqlstate();
+        snprintf(msg_buf, sizeof msg_buf, "%s", e.what());
+        snprintf(detail_buf, sizeof detail_buf, "%s", e.detail().c_str());
+        snprintf(hint_buf, sizeof hint_buf, "%s", e.hint().c_str());
+    } catch (const std::bad_alloc &) {
+        sqlstate = ERRCODE_OUT_OF_MEMORY;
+        snprintf(msg_buf, sizeof msg_buf, "out of memory in clinres");
+        detail_buf[0] = hint_buf[0] = '\0';
+    } catch (const std::exception &e) {
+        snprintf(msg_buf, sizeof msg_buf, "clinres internal error: %s", e.what());
+        detail_buf[0] = hint_buf[0] = '\0';
+    } catch (...) {
+        snprintf(msg_buf, sizeof msg_buf, "clinres internal error: unknown exception");
+        detail_buf[0] = hint_buf[0] = '\0';
+    }
+    // Every C++ object of the body is destroyed here; now it is safe to longjmp.
+    if (caught)
+        ReThrowError(caught);
+    ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", msg_buf),
+                    detail_buf[0] ? errdetail_internal("%s", detail_buf) : 0,
+                    hint_buf[0] ? errhint("%s", hint_buf) : 0));
+    pg_unreachable();
+}
+
+} // namespace pg

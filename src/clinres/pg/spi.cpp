@@ -1,0 +1,126 @@
+// SPI access to clinres's catalog as its owner; see spi.hpp.
+#include "clinres/pg/spi.hpp"
+
+#include "clinres/pg/guard.hpp"
+
+extern "C" {
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
+}
+
+namespace pg {
+
+OwnerSpi::OwnerSpi(Oid owner, bool latest)
+{
+    GetUserIdAndSecContext(&saved_user_, &saved_context_);
+    call([&] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+    });
+    connected_ = true;
+    if (latest || !ActiveSnapshotSet()) {
+        call([&] { PushActiveSnapshot(latest ? GetLatestSnapshot() : GetTransactionSnapshot()); });
+        pushed_snapshot_ = true;
+    }
+    SetUserIdAndSecContext(owner,
+                           saved_context_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+}
+
+OwnerSpi::~OwnerSpi()
+{
+    // Restoring the user cannot fail; an unfinished SPI connection is left to
+    // transaction abort, which is where an exception in flight is headed.
+    SetUserIdAndSecContext(saved_user_, saved_context_);
+}
+
+void OwnerSpi::finish()
+{
+    if (pushed_snapshot_) {
+        PopActiveSnapshot();
+        pushed_snapshot_ = false;
+    }
+    if (connected_) {
+        connected_ = false;
+        call([] { SPI_finish(); });
+    }
+}
+
+namespace {
+// One value as read from an SPI tuple, before it is copied into C++.
+struct RawCell {
+    bool null;
+    Oid type;
+    Datum value;
+    char *text;
+};
+} // namespace
+
+Rows OwnerSpi::run(Statement &stmt, const Datum *args)
+{
+    Rows rows;
+    RawCell *raw = nullptr;
+    uint64 nrows = 0;
+    int ncols = 0;
+    call([&] {
+        if (stmt.plan == nullptr) {
+            SPIPlanPtr plan = SPI_prepare(stmt.sql, stmt.nargs, stmt.argtypes);
+            if (plan == nullptr)
+                elog(ERROR, "clinres could not prepare a catalog query: %s",
+                     SPI_result_code_string(SPI_result));
+            SPI_keepplan(plan);
+            stmt.plan = plan;
+        }
+        int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nullptr, true, 0);
+        if (rc != SPI_OK_SELECT)
+            elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
+        nrows = SPI_processed;
+        ncols = SPI_tuptable->tupdesc->natts;
+        raw = static_cast<RawCell *>(palloc0(sizeof(RawCell) * (nrows * ncols + 1)));
+        for (uint64 r = 0; r < nrows; ++r)
+            for (int c = 0; c < ncols; ++c) {
+                RawCell &cell = raw[r * ncols + c];
+                cell.type = SPI_gettypeid(SPI_tuptable->tupdesc, c + 1);
+                cell.value = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1, &cell.null);
+                if (!cell.null && (cell.type == TEXTOID || cell.type == NAMEOID))
+                    cell.text = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+            }
+    });
+    rows.ncols = ncols;
+    rows.cells.resize(nrows * ncols);
+    for (uint64 i = 0; i < nrows * ncols; ++i) {
+        const RawCell &in = raw[i];
+        Cell &out = rows.cells[i];
+        out.null = in.null;
+        if (in.null)
+            continue;
+        if (in.text)
+            out.text = in.text;
+        else if (in.type == UUIDOID)
+            out.text.assign(reinterpret_cast<const char *>(DatumGetUUIDP(in.value)->data), UUID_LEN);
+        else if (in.type == BOOLOID)
+            out.num = DatumGetBool(in.value);
+        else if (in.type == INT4OID)
+            out.num = DatumGetInt32(in.value);
+        else if (in.type == INT8OID || in.type == TIMESTAMPTZOID)
+            out.num = DatumGetInt64(in.value);
+        else
+            throw Error(ERRCODE_INTERNAL_ERROR,
+                        "clinres catalog query returned an unexpected type " + std::to_string(in.type));
+    }
+    return rows;
+}
+
+Oid relation_owner(Oid relid)
+{
+    Oid owner = InvalidOid;
+    call([&] {
+        HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+        if (!HeapTupleIsValid(tup))
+            elog(ERROR, "cache lookup failed for relation %u", relid);
+        owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+        ReleaseSysCache(tup);
+    });
+    return owner;
+}
+
+} // namespace pg

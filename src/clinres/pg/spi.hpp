@@ -1,0 +1,60 @@
+// Read-only SPI queries run as the owner of clinres's catalog, with results copied into C++.
+#pragma once
+
+#include "clinres/pg/postgres.hpp"
+
+#include <string>
+#include <vector>
+
+namespace pg {
+
+// One value of a query result: text-like values in text, bool/int/timestamp in num,
+// uuid as its 16 raw bytes in text.
+struct Cell {
+    bool null = true;
+    std::string text;
+    int64_t num = 0;
+};
+
+struct Rows {
+    int ncols = 0;
+    std::vector<Cell> cells; // row-major
+    size_t size() const { return ncols ? cells.size() / ncols : 0; }
+    const Cell &at(size_t row, int col) const { return cells[row * ncols + col]; }
+};
+
+// A prepared statement kept for the life of the backend (prepared on first use).
+struct Statement {
+    const char *sql;
+    int nargs;
+    Oid argtypes[2];
+    SPIPlanPtr plan = nullptr;
+};
+
+// An SPI connection during which the current user is `owner`; both undone on destruction.
+// With latest = true the queries read the newest committed data (plus this
+// transaction's earlier commands), as PostgreSQL's own catalog caches do;
+// otherwise they read under the active snapshot.
+class OwnerSpi {
+public:
+    OwnerSpi(Oid owner, bool latest);
+    ~OwnerSpi();
+    OwnerSpi(const OwnerSpi &) = delete;
+    OwnerSpi &operator=(const OwnerSpi &) = delete;
+
+    // Runs stmt read-only with the given arguments.
+    Rows run(Statement &stmt, const Datum *args);
+    // Disconnects from SPI; call once when done (errors become pg::Error).
+    void finish();
+
+private:
+    Oid saved_user_ = InvalidOid;
+    int saved_context_ = 0;
+    bool connected_ = false;
+    bool pushed_snapshot_ = false;
+};
+
+// The owner of relation relid (errors become pg::Error).
+Oid relation_owner(Oid relid);
+
+} // namespace pg

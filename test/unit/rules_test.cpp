@@ -1,0 +1,103 @@
+// The access rules (module_until, holds_permission) as a table: each row flips one fact.
+#include "clinres/access/model.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace modaccess;
+
+namespace {
+
+Uuid id(unsigned char b)
+{
+    Uuid u{};
+    u.bytes[15] = b;
+    return u;
+}
+
+// A world of one user, one tenant, two modules (0 = aia, 1 = pkb) and the permission user:view.
+struct World {
+    Globals g;
+    UserEntry u;
+    TenantEntry t;
+    Uuid tenant = id(7);
+
+    World()
+    {
+        g.modules.resize(2);
+        g.modules[0].active = g.modules[1].active = true;
+        g.role_permissions["TENANT_ADMIN"] = {true};
+        g.role_permissions["USER"] = {false};
+        g.role_permissions["SUPER_ADMIN"] = {true};
+        u.active = true;
+        Membership m;
+        m.tenant = tenant;
+        m.active = true;
+        m.role = "USER";
+        u.memberships.push_back(m);
+        t.active = true;
+        t.subscribed_until = {kForever, 1000};
+    }
+};
+
+struct Case {
+    const char *name;
+    void (*change)(World &);
+    int module;
+    int64_t expect;
+};
+
+const Case kCases[] = {
+    {"member inherits a subscribed module", [](World &) {}, 0, kForever},
+    {"subscription end is the answer's end", [](World &) {}, 1, 1000},
+    {"disabled user", [](World &w) { w.u.active = false; }, 0, kDenied},
+    {"disabled tenant", [](World &w) { w.t.active = false; }, 0, kDenied},
+    {"inactive module", [](World &w) { w.g.modules[0].active = false; }, 0, kDenied},
+    {"not a member", [](World &w) { w.u.memberships.clear(); }, 0, kDenied},
+    {"disabled membership", [](World &w) { w.u.memberships[0].active = false; }, 0, kDenied},
+    {"not subscribed", [](World &w) { w.t.subscribed_until[0] = kDenied; }, 0, kDenied},
+    {"configured without the module", [](World &w) { w.u.memberships[0].configured = true; }, 0, kDenied},
+    {"configured with the module",
+     [](World &w) {
+         w.u.memberships[0].configured = true;
+         w.u.memberships[0].enabled.add(0);
+     },
+     0, kForever},
+    {"super admin without membership",
+     [](World &w) {
+         w.u.memberships.clear();
+         w.u.super_admin = true;
+     },
+     1, kForever},
+    {"super admin in a disabled tenant",
+     [](World &w) {
+         w.u.super_admin = true;
+         w.t.active = false;
+     },
+     0, kDenied},
+};
+
+TEST(Rules, ModuleUntilTable)
+{
+    for (const Case &c : kCases) {
+        World w;
+        c.change(w);
+        EXPECT_EQ(module_until(w.g, w.u, w.t, w.tenant, c.module), c.expect) << c.name;
+    }
+}
+
+TEST(Rules, PermissionFromTenantRoleOrPlatformRole)
+{
+    World w;
+    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, w.tenant, 0));
+    w.u.memberships[0].role = "TENANT_ADMIN";
+    EXPECT_TRUE(holds_permission(w.g, w.u, w.t, w.tenant, 0));
+    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, id(9), 0)) << "a tenant role holds only in its tenant";
+    w.u.memberships[0].active = false;
+    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, w.tenant, 0));
+    w.u.platform_role = "SUPER_ADMIN";
+    EXPECT_TRUE(holds_permission(w.g, w.u, w.t, id(9), 0));
+    w.u.active = false;
+    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, id(9), 0));
+}
+
+} // namespace

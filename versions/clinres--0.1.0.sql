@@ -1,0 +1,766 @@
+-- clinres catalog: tenants, modules, subscriptions, users, roles, permissions,
+-- memberships, per-user module configuration and the audit log (API.md section 1).
+\echo Use "CREATE EXTENSION clinres CASCADE" to load this file. \quit
+
+-- Tenants; the PUBLIC tenant has a fixed id so that dumps and fixtures can name it.
+CREATE TABLE clinres.tenants (
+    id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    code        text NOT NULL UNIQUE CHECK (code ~ '^[A-Za-z0-9][A-Za-z0-9_-]*$'),
+    name        text NOT NULL CHECK (name <> ''),
+    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE clinres.tenants IS 'organisations using the platform; PUBLIC is the shared default tenant';
+
+CREATE TABLE clinres.modules (
+    code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
+    name        text NOT NULL,
+    schema_name name NOT NULL,
+    sort_order  int  NOT NULL DEFAULT 0,
+    route       text NOT NULL,
+    is_active   boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE clinres.modules IS 'business modules of the platform; codes are stored in lower case';
+
+CREATE TABLE clinres.tenant_modules (
+    tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    module_code text NOT NULL REFERENCES clinres.modules (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    is_enabled  boolean NOT NULL DEFAULT true,
+    expires_at  timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, module_code)
+);
+COMMENT ON TABLE clinres.tenant_modules IS 'subscriptions: a tenant may use a module while is_enabled and not past expires_at (NULL = never expires)';
+
+CREATE TABLE clinres.roles (
+    code        text PRIMARY KEY CHECK (code ~ '^[A-Z][A-Z0-9_]*$'),
+    scope       text NOT NULL CHECK (scope IN ('platform', 'tenant')),
+    name        text NOT NULL,
+    UNIQUE (code, scope)
+);
+
+CREATE TABLE clinres.permissions (
+    code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+    description text NOT NULL
+);
+
+CREATE TABLE clinres.role_permissions (
+    role_code       text NOT NULL REFERENCES clinres.roles (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    permission_code text NOT NULL REFERENCES clinres.permissions (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    PRIMARY KEY (role_code, permission_code)
+);
+
+-- Users are platform-wide (not tenant-scoped): a Citus reference table.
+-- platform_role may only name a platform-scope role: the constant column makes
+-- the composite foreign key check the scope.
+CREATE TABLE clinres.users (
+    id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    email          text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
+    phone          text UNIQUE CHECK (phone ~ '^\+?[0-9][0-9 -]{4,}$'),
+    name           text NOT NULL CHECK (name <> ''),
+    password_hash  text CHECK (password_hash ~ '^\$2[abxy]\$[0-9]{2}\$'),
+    status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    platform_role  text,
+    platform_scope text NOT NULL DEFAULT 'platform' CHECK (platform_scope = 'platform'),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (platform_role, platform_scope) REFERENCES clinres.roles (code, scope)
+);
+CREATE UNIQUE INDEX users_email_lower_key ON clinres.users (lower(email));
+COMMENT ON COLUMN clinres.users.password_hash IS 'bcrypt hash made with pgcrypto crypt(password, gen_salt(''bf'')); never returned by any clinres function';
+
+CREATE TABLE clinres.user_tenants (
+    tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
+    role_code   text NOT NULL DEFAULT 'USER',
+    role_scope  text NOT NULL DEFAULT 'tenant' CHECK (role_scope = 'tenant'),
+    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    joined_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id),
+    FOREIGN KEY (role_code, role_scope) REFERENCES clinres.roles (code, scope) ON UPDATE CASCADE
+);
+CREATE INDEX user_tenants_user_id_idx ON clinres.user_tenants (user_id);
+
+CREATE TABLE clinres.user_modules (
+    tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
+    module_code text NOT NULL REFERENCES clinres.modules (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    is_enabled  boolean NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, user_id, module_code),
+    CONSTRAINT user_modules_user_id_tenant_id_module_code_key UNIQUE (user_id, tenant_id, module_code)
+);
+COMMENT ON TABLE clinres.user_modules IS 'per-user module configuration in a tenant: no rows = inherit every subscribed module; any rows = only those with is_enabled';
+
+CREATE TABLE clinres.admin_logs (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    actor_id    uuid,
+    tenant_id   uuid,
+    action      text NOT NULL,
+    target      text,
+    detail      jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE clinres.admin_logs IS 'audit of every mutation made through the clinres API';
+
+-- Seeds.
+INSERT INTO clinres.tenants (id, code, name)
+VALUES ('00000000-0000-0000-0000-000000000001', 'PUBLIC', '公共租户');
+
+INSERT INTO clinres.modules (code, name, schema_name, sort_order, route) VALUES
+    ('asl',   'AI智能文献',   'asl_schema',   10, '/asl'),
+    ('aia',   'AI智能问答',   'aia_schema',   20, '/aia'),
+    ('pkb',   '个人知识库',   'pkb_schema',   30, '/pkb'),
+    ('dc',    '数据清洗',     'dc_schema',    40, '/dc'),
+    ('rvw',   '审稿系统',     'rvw_schema',   50, '/rvw'),
+    ('admin', '运营管理',     'admin_schema', 60, '/admin'),
+    ('ssa',   '智能统计分析', 'ssa_schema',   70, '/ssa'),
+    ('st',    '统计分析工具', 'st_schema',    80, '/st');
+
+INSERT INTO clinres.tenant_modules (tenant_id, module_code)
+SELECT '00000000-0000-0000-0000-000000000001', code FROM clinres.modules;
+
+INSERT INTO clinres.roles (code, scope, name) VALUES
+    ('SUPER_ADMIN',  'platform', 'super administrator'),
+    ('TENANT_ADMIN', 'tenant',   'tenant administrator'),
+    ('USER',         'tenant',   'user');
+
+INSERT INTO clinres.permissions (code, description) VALUES
+    ('user:view',   'list and read users'),
+    ('user:create', 'create users'),
+    ('user:edit',   'edit users, their tenants and their modules'),
+    ('user:delete', 'delete users');
+
+INSERT INTO clinres.role_permissions (role_code, permission_code)
+SELECT r, p.code FROM unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']) AS r, clinres.permissions p;
+
+-- The catalog is read through clinres functions only.
+REVOKE ALL ON ALL TABLES IN SCHEMA clinres FROM PUBLIC;
+GRANT USAGE ON SCHEMA clinres TO PUBLIC;
+
+-- pg_dump: the rows users add are dumped; the seeds are made again by CREATE
+-- EXTENSION on restore (so edits to seeded rows are not carried over).
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenants', $$WHERE id <> '00000000-0000-0000-0000-000000000001'$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.modules',
+    $$WHERE code NOT IN ('asl', 'aia', 'pkb', 'dc', 'rvw', 'admin', 'ssa', 'st')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenant_modules',
+    $$WHERE tenant_id <> '00000000-0000-0000-0000-000000000001'$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.roles', $$WHERE code NOT IN ('SUPER_ADMIN', 'TENANT_ADMIN', 'USER')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.permissions',
+    $$WHERE code NOT IN ('user:view', 'user:create', 'user:edit', 'user:delete')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions',
+    $$WHERE NOT (role_code IN ('SUPER_ADMIN', 'TENANT_ADMIN')
+                 AND permission_code IN ('user:view', 'user:create', 'user:edit', 'user:delete'))$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.users', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.user_tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.user_modules', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.admin_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.admin_logs_id_seq', '');
+
+-- Module access (API.md section 2). The C functions read the catalog as its owner,
+-- so callers need EXECUTE only, never privileges on the tables.
+CREATE FUNCTION clinres.has_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
+    LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_has_module';
+COMMENT ON FUNCTION clinres.has_module(uuid, uuid, text) IS
+    'true when the user may use the module in the tenant (active user, tenant and module; SUPER_ADMIN, or active member of a subscribing tenant whose own module configuration allows it)';
+
+CREATE FUNCTION clinres.user_modules(user_id uuid, tenant_id uuid)
+    RETURNS TABLE (code text, name text, route text, sort_order int, schema_name name)
+    LANGUAGE c STRICT STABLE PARALLEL SAFE ROWS 8 AS 'MODULE_PATHNAME', 'clinres_user_modules';
+COMMENT ON FUNCTION clinres.user_modules(uuid, uuid) IS 'the modules has_module allows, in navigation order';
+
+CREATE FUNCTION clinres.require_module(user_id uuid, tenant_id uuid, module_code text) RETURNS void
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_require_module';
+COMMENT ON FUNCTION clinres.require_module(uuid, uuid, text) IS 'raises insufficient_privilege (42501) unless has_module';
+
+CREATE FUNCTION clinres.has_permission(user_id uuid, tenant_id uuid, permission_code text) RETURNS boolean
+    LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_has_permission';
+COMMENT ON FUNCTION clinres.has_permission(uuid, uuid, text) IS
+    'true when the user''s platform role, or its role as an active member of the tenant, holds the permission (active user and tenant only)';
+
+CREATE FUNCTION clinres.landing_module(user_id uuid, tenant_id uuid) RETURNS text
+    LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_landing_module';
+COMMENT ON FUNCTION clinres.landing_module(uuid, uuid) IS 'the first module in navigation order the user may open, or NULL';
+
+CREATE FUNCTION clinres._module_code(module_code text) RETURNS text
+    LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_module_code';
+COMMENT ON FUNCTION clinres._module_code(text) IS 'the canonical spelling of a module code; 22023 if unknown';
+
+CREATE FUNCTION clinres.session_profile(user_id uuid, tenant_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'user', jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone,
+                                   'status', u.status, 'platform_role', u.platform_role),
+        'tenant', jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'status', t.status),
+        'role', CASE WHEN ut.status = 'active' THEN ut.role_code END,
+        'permissions', coalesce((SELECT jsonb_agg(p.code ORDER BY p.code) FROM clinres.permissions p
+                                  WHERE clinres.has_permission(u.id, t.id, p.code)), '[]'),
+        'modules', coalesce((SELECT jsonb_agg(m.code ORDER BY m.sort_order, m.code)
+                               FROM clinres.user_modules(u.id, t.id) m), '[]'),
+        'landing', clinres.landing_module(u.id, t.id))
+      FROM clinres.users u
+     CROSS JOIN clinres.tenants t
+      LEFT JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = t.id
+     WHERE u.id = $1 AND t.id = $2
+$$;
+COMMENT ON FUNCTION clinres.session_profile(uuid, uuid) IS
+    'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant';
+
+-- Session context. No SET clause on set_context: it would undo the set_config.
+CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS void
+    LANGUAGE sql VOLATILE
+AS $$
+    SELECT pg_catalog.set_config('clinres.user_id', coalesce($1::pg_catalog.text, ''), coalesce($3, true)),
+           pg_catalog.set_config('clinres.tenant_id', coalesce($2::pg_catalog.text, ''), coalesce($3, true));
+$$;
+COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
+    'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session';
+
+CREATE FUNCTION clinres.current_user_id() RETURNS uuid
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_current_user_id';
+CREATE FUNCTION clinres.current_tenant_id() RETURNS uuid
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_current_tenant_id';
+
+CREATE FUNCTION clinres.tenants_with_module(module_code text) RETURNS SETOF uuid
+    LANGUAGE c STRICT STABLE PARALLEL SAFE ROWS 10 AS 'MODULE_PATHNAME', 'clinres_tenants_with_module';
+COMMENT ON FUNCTION clinres.tenants_with_module(text) IS
+    'tenants in which the context user has the module; for policies of the form tenant_id IN (SELECT clinres.tenants_with_module(...))';
+
+-- Row-level security: runs as the caller, who must own tbl.
+CREATE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    code text := clinres._module_code(module_code);
+    column_type oid;
+BEGIN
+    SELECT a.atttypid INTO column_type FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = tenant_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', tenant_column, tbl
+            USING ERRCODE = 'undefined_column', HINT = 'Pass the tenant column as the third argument.';
+    END IF;
+    IF column_type <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'column "%" of relation % has type %, not uuid', tenant_column, tbl, column_type::regtype
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    IF EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'clinres_module_' || code) THEN
+        EXECUTE format('DROP POLICY %I ON %s', 'clinres_module_' || code, tbl);
+    END IF;
+    -- The row's tenant must be the context tenant, so the module check needs no row
+    -- data: written as initPlans it runs once per query, not once per row (see
+    -- docs/benchmarks.md for the forms measured).
+    EXECUTE format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
+                   ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
+                   'clinres_module_' || code, tbl, tenant_column, code);
+END
+$$;
+COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
+    'enables row-level security on tbl: a row is visible when its tenant is the context tenant and the context user has the module';
+
+-- The access cache and what keeps it fresh.
+CREATE FUNCTION clinres.access_cache_stats(
+        OUT hits bigint, OUT misses bigint, OUT invalidations bigint, OUT evictions bigint,
+        OUT entries bigint, OUT bytes bigint, OUT capacity bigint)
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_access_cache_stats';
+COMMENT ON FUNCTION clinres.access_cache_stats() IS 'this session''s access cache: hits, misses, invalidations, evictions, entries, approximate bytes, capacity';
+
+CREATE FUNCTION clinres.access_cache_invalidate() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'clinres_access_cache_invalidate';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['tenants', 'modules', 'tenant_modules', 'users', 'roles', 'permissions',
+                             'role_permissions', 'user_tenants', 'user_modules'] LOOP
+        EXECUTE format('CREATE TRIGGER access_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
+                       ' ON clinres.%I FOR EACH STATEMENT EXECUTE FUNCTION clinres.access_cache_invalidate()', t);
+        -- Fire under session_replication_role = replica too (pg_restore, logical replication).
+        EXECUTE format('ALTER TABLE clinres.%I ENABLE ALWAYS TRIGGER access_cache_invalidate', t);
+    END LOOP;
+END
+$$;
+
+-- Schema isolation (API.md section 3): move the platform's tables from public into
+-- per-module schemas with ALTER TABLE ... SET SCHEMA, journal every move, verify it,
+-- and roll it back. Everything runs with the caller's rights (who must own the
+-- tables) in the caller's transaction; identifiers are always quoted with %I or
+-- passed as regclass, and nothing is ever dropped with CASCADE.
+
+CREATE TABLE clinres.module_schemas (
+    schema_name name PRIMARY KEY,
+    module_code text REFERENCES clinres.modules (code) ON UPDATE CASCADE,
+    kind        text NOT NULL CHECK (kind IN ('platform', 'common', 'module')),
+    description text NOT NULL
+);
+INSERT INTO clinres.module_schemas (schema_name, module_code, kind, description) VALUES
+    ('platform_schema', NULL,    'platform', '平台基础层: users, tenants and other platform tables'),
+    ('common_schema',   NULL,    'common',   '通用能力层: capabilities shared by the modules'),
+    ('asl_schema',      'asl',   'module',   'AI智能文献'),
+    ('aia_schema',      'aia',   'module',   'AI智能问答'),
+    ('pkb_schema',      'pkb',   'module',   '个人知识库'),
+    ('dc_schema',       'dc',    'module',   '数据清洗'),
+    ('rvw_schema',      'rvw',   'module',   '审稿系统'),
+    ('admin_schema',    'admin', 'module',   '运营管理'),
+    ('ssa_schema',      'ssa',   'module',   '智能统计分析'),
+    ('st_schema',       'st',    'module',   '统计分析工具');
+
+-- Schemas that clinres created (and so may drop on rollback, when empty).
+CREATE TABLE clinres.created_schemas (
+    schema_name name PRIMARY KEY,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The plan: which table goes where. The platform's default mapping applies to
+-- whichever of its tables exist in public and are not planned otherwise.
+CREATE TABLE clinres.schema_plan (
+    source_schema name NOT NULL,
+    table_name    name NOT NULL,
+    target_schema name NOT NULL,
+    planned_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source_schema, table_name)
+);
+CREATE TABLE clinres.schema_plan_defaults (
+    table_name    name PRIMARY KEY,
+    target_schema name NOT NULL REFERENCES clinres.module_schemas (schema_name)
+);
+INSERT INTO clinres.schema_plan_defaults (table_name, target_schema) VALUES
+    ('users', 'platform_schema'),
+    ('projects', 'aia_schema'), ('conversations', 'aia_schema'), ('messages', 'aia_schema'),
+    ('general_conversations', 'aia_schema'), ('general_messages', 'aia_schema'),
+    ('knowledge_bases', 'pkb_schema'), ('documents', 'pkb_schema');
+
+-- The journal: one row per move, in the order made.
+CREATE TABLE clinres.schema_journal (
+    step           int PRIMARY KEY,
+    table_name     name NOT NULL,
+    source_schema  name NOT NULL,
+    target_schema  name NOT NULL,
+    row_count      bigint NOT NULL,
+    row_count_exact boolean NOT NULL,
+    compat_view    boolean NOT NULL DEFAULT false,
+    moved_at       timestamptz NOT NULL DEFAULT now()
+);
+
+-- Refuses a relation that must never be moved; returns its schema and name.
+CREATE FUNCTION clinres._check_movable(source regclass, OUT nsp name, OUT rel name)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind "char";
+BEGIN
+    SELECT n.nspname, c.relname, c.relkind INTO nsp, rel, kind
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source;
+    IF nsp IN ('pg_catalog', 'information_schema') OR nsp LIKE 'pg\_%' THEN
+        RAISE EXCEPTION 'permission denied: % is a system table', source
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = source
+                 AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e') THEN
+        RAISE EXCEPTION 'permission denied: % belongs to an extension', source
+            USING ERRCODE = 'insufficient_privilege', HINT = 'clinres moves application tables only.';
+    END IF;
+    IF kind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', source USING ERRCODE = 'wrong_object_type';
+    END IF;
+END
+$$;
+
+-- Refuses a target schema that is a system schema, or not a module schema unless allowed.
+CREATE FUNCTION clinres._check_target(target_schema name, allow_any_schema boolean)
+    RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF target_schema IS NULL OR target_schema = '' THEN
+        RAISE EXCEPTION 'target schema must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF target_schema IN ('pg_catalog', 'information_schema', 'clinres') OR target_schema LIKE 'pg\_%' THEN
+        RAISE EXCEPTION 'permission denied: cannot move tables into schema "%"', target_schema
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT allow_any_schema AND NOT EXISTS (SELECT FROM clinres.module_schemas m WHERE m.schema_name = target_schema) THEN
+        RAISE EXCEPTION 'schema "%" is not a module schema', target_schema
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use one of clinres.module_schemas, or pass allow_any_schema => true.';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION clinres.plan_table_move(source regclass, target_schema name, allow_any_schema boolean DEFAULT false)
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src record;
+BEGIN
+    SELECT * INTO src FROM clinres._check_movable(source);
+    PERFORM clinres._check_target(target_schema, allow_any_schema);
+    IF src.nsp = target_schema THEN
+        RAISE EXCEPTION 'table % is already in schema "%"', source, target_schema
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO clinres.schema_plan (source_schema, table_name, target_schema)
+    VALUES (src.nsp, src.rel, target_schema)
+    ON CONFLICT (source_schema, table_name) DO UPDATE SET target_schema = EXCLUDED.target_schema, planned_at = now();
+END
+$$;
+COMMENT ON FUNCTION clinres.plan_table_move(regclass, name, boolean) IS
+    'adds (or changes) one move of the plan; the target must be a module schema unless allow_any_schema';
+
+-- The plan as it stands: explicit moves plus the platform's defaults for tables that
+-- exist in public, in the order migrate_schemas would run them (referenced first).
+CREATE VIEW clinres.schema_migration_plan AS
+WITH RECURSIVE planned AS (
+    SELECT p.source_schema, p.table_name, p.target_schema, true AS explicit
+      FROM clinres.schema_plan p
+    UNION ALL
+    SELECT 'public', d.table_name, d.target_schema, false
+      FROM clinres.schema_plan_defaults d
+     WHERE to_regclass(format('public.%I', d.table_name)) IS NOT NULL
+       AND NOT EXISTS (SELECT FROM clinres.schema_plan p WHERE p.source_schema = 'public' AND p.table_name = d.table_name)
+       AND NOT EXISTS (SELECT FROM clinres.schema_journal j WHERE j.table_name = d.table_name AND j.source_schema = 'public')
+), resolved AS (
+    SELECT pl.*, to_regclass(format('%I.%I', pl.source_schema, pl.table_name)) AS relid FROM planned pl
+), edges AS (   -- referencing -> referenced, both planned
+    SELECT DISTINCT c.conrelid AS child, c.confrelid AS parent
+      FROM pg_constraint c
+     WHERE c.contype = 'f' AND c.conrelid <> c.confrelid
+       AND c.conrelid IN (SELECT relid FROM resolved) AND c.confrelid IN (SELECT relid FROM resolved)
+), depth AS (
+    SELECT r.relid, 0 AS level FROM resolved r
+    UNION ALL
+    SELECT e.child, d.level + 1 FROM depth d JOIN edges e ON e.parent = d.relid WHERE d.level < 100
+)
+SELECT (row_number() OVER (ORDER BY max(d.level), r.source_schema, r.table_name))::int AS step,
+       r.source_schema, r.table_name, r.target_schema, r.explicit, r.relid
+  FROM resolved r LEFT JOIN depth d ON d.relid = r.relid
+ GROUP BY r.source_schema, r.table_name, r.target_schema, r.explicit, r.relid;
+COMMENT ON VIEW clinres.schema_migration_plan IS 'the moves migrate_schemas would make, referenced tables first';
+
+CREATE FUNCTION clinres.create_module_schemas() RETURNS TABLE (schema_name name, created boolean)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    s name;
+    n int := 0;
+BEGIN
+    FOR s IN SELECT m.schema_name FROM clinres.module_schemas m ORDER BY m.kind DESC, m.schema_name LOOP
+        schema_name := s;
+        created := NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = s);
+        IF created THEN
+            EXECUTE format('CREATE SCHEMA %I', s);
+            INSERT INTO clinres.created_schemas (schema_name) VALUES (s) ON CONFLICT DO NOTHING;
+            n := n + 1;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    IF n = 0 THEN
+        RAISE NOTICE 'all module schemas already exist; nothing was created';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres.create_module_schemas() IS 'creates the module schemas that are missing (idempotent)';
+
+-- Takes ACCESS EXCLUSIVE on tbl, turning a lock timeout into a clear error.
+CREATE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'could not lock table % within lock_timeout (%)', tbl, current_setting('lock_timeout')
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = 'Another transaction holds a lock on it; nothing has been moved.',
+              HINT = 'Retry when the long-running transaction has ended, or raise lock_timeout.';
+END
+$$;
+
+CREATE FUNCTION clinres.migrate_schemas(dry_run boolean DEFAULT true, compat_views boolean DEFAULT false,
+                                        exact_counts boolean DEFAULT true)
+    RETURNS TABLE (step int, source text, target text, row_count bigint, foreign_keys int, indexes int, action text)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    p clinres.schema_migration_plan;
+    plan clinres.schema_migration_plan[] := ARRAY(SELECT sp FROM clinres.schema_migration_plan sp ORDER BY sp.step);
+    base int := coalesce((SELECT max(j.step) FROM clinres.schema_journal j), 0);
+BEGIN
+    -- Check every move before making any.
+    FOREACH p IN ARRAY plan LOOP
+        IF p.relid IS NULL THEN
+            RAISE EXCEPTION 'planned table %.% does not exist', quote_ident(p.source_schema), quote_ident(p.table_name)
+                USING ERRCODE = 'undefined_table', HINT = 'Remove it from clinres.schema_plan or create it.';
+        END IF;
+        PERFORM clinres._check_movable(p.relid);
+        -- module-schema membership was checked when the move was planned
+        PERFORM clinres._check_target(p.target_schema, true);
+        IF to_regclass(format('%I.%I', p.target_schema, p.table_name)) IS NOT NULL THEN
+            RAISE EXCEPTION 'schema "%" already has a relation named "%"', p.target_schema, p.table_name
+                USING ERRCODE = 'duplicate_table', DETAIL = 'Nothing has been moved.';
+        END IF;
+        IF compat_views AND p.source_schema <> 'public' THEN
+            RAISE EXCEPTION 'compatibility views are only made for tables moved out of public'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    -- Lock in plan order, so that concurrent migrations cannot deadlock each other.
+    IF NOT dry_run THEN
+        FOREACH p IN ARRAY plan LOOP
+            PERFORM clinres._lock_for_move(p.relid);
+        END LOOP;
+    END IF;
+    FOREACH p IN ARRAY plan LOOP
+        step := base + p.step;
+        source := format('%I.%I', p.source_schema, p.table_name);
+        target := format('%I.%I', p.target_schema, p.table_name);
+        IF exact_counts THEN
+            EXECUTE format('SELECT count(*) FROM %s', p.relid) INTO row_count;
+        ELSE
+            row_count := (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = p.relid);
+        END IF;
+        foreign_keys := (SELECT count(*) FROM pg_constraint c WHERE c.contype = 'f' AND (c.conrelid = p.relid OR c.confrelid = p.relid));
+        indexes := (SELECT count(*) FROM pg_index i WHERE i.indrelid = p.relid);
+        IF dry_run THEN
+            action := 'would move' ||
+                      CASE WHEN NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = p.target_schema)
+                           THEN format(' (would create schema %I)', p.target_schema) ELSE '' END ||
+                      CASE WHEN compat_views THEN format('; would leave view public.%I', p.table_name) ELSE '' END;
+        ELSE
+            IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = p.target_schema) THEN
+                EXECUTE format('CREATE SCHEMA %I', p.target_schema);
+                INSERT INTO clinres.created_schemas (schema_name) VALUES (p.target_schema) ON CONFLICT DO NOTHING;
+            END IF;
+            EXECUTE format('ALTER TABLE %s SET SCHEMA %I', p.relid, p.target_schema);
+            action := 'moved';
+            IF compat_views THEN
+                PERFORM clinres._create_compat_view(p.relid, p.table_name);
+                action := action || format('; view public.%I', p.table_name);
+            END IF;
+            INSERT INTO clinres.schema_journal (step, table_name, source_schema, target_schema, row_count, row_count_exact, compat_view)
+            VALUES (step, p.table_name, p.source_schema, p.target_schema, row_count, exact_counts, compat_views);
+            DELETE FROM clinres.schema_plan sp WHERE sp.source_schema = p.source_schema AND sp.table_name = p.table_name;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.migrate_schemas(boolean, boolean, boolean) IS
+    'runs the plan (referenced tables first) with ALTER TABLE ... SET SCHEMA in the caller''s transaction; dry_run (default) changes nothing';
+
+-- Leaves public.<name> as an auto-updatable view of the moved table, with its grants.
+CREATE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    EXECUTE format('CREATE VIEW public.%I WITH (security_invoker = true) AS SELECT * FROM %s', view_name, tbl);
+    EXECUTE format('COMMENT ON VIEW public.%I IS %L', view_name,
+                   format('clinres compatibility view of %s; dropped by clinres.rollback_schema_migration()', tbl));
+    FOR g IN SELECT a.grantee, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+              WHERE c.oid = tbl AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+                AND a.grantee <> c.relowner LOOP
+        EXECUTE format('GRANT %s ON public.%I TO %s', g.privilege_type, view_name,
+                       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::text) END);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION clinres.verify_schema_isolation(exact_counts boolean DEFAULT true)
+    RETURNS TABLE (check_name text, object text, ok boolean, detail text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    j record;
+    relid regclass;
+    n bigint;
+    r record;
+BEGIN
+    FOR r IN SELECT m.schema_name FROM clinres.module_schemas m ORDER BY m.schema_name LOOP
+        check_name := 'schema exists'; object := quote_ident(r.schema_name);
+        ok := EXISTS (SELECT FROM pg_namespace WHERE nspname = r.schema_name);
+        detail := CASE WHEN ok THEN NULL ELSE 'run clinres.create_module_schemas()' END;
+        RETURN NEXT;
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM clinres.schema_journal) THEN
+        check_name := 'migration journaled'; object := NULL; ok := false;
+        detail := 'no migration has been run'; RETURN NEXT;
+    END IF;
+    FOR r IN SELECT * FROM clinres.schema_migration_plan ORDER BY 1 LOOP
+        check_name := 'plan completed'; object := format('%I.%I', r.source_schema, r.table_name); ok := false;
+        detail := format('still planned to move to %I', r.target_schema); RETURN NEXT;
+    END LOOP;
+    FOR j IN SELECT * FROM clinres.schema_journal ORDER BY step LOOP
+        relid := to_regclass(format('%I.%I', j.target_schema, j.table_name));
+        object := format('%I.%I', j.target_schema, j.table_name);
+        check_name := 'table in target'; ok := relid IS NOT NULL;
+        detail := CASE WHEN ok THEN NULL ELSE 'not found' END; RETURN NEXT;
+        check_name := 'table not in source';
+        ok := NOT EXISTS (SELECT FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+                           WHERE ns.nspname = j.source_schema AND c.relname = j.table_name AND c.relkind IN ('r', 'p'));
+        detail := CASE WHEN ok THEN NULL ELSE format('a table %I.%I exists', j.source_schema, j.table_name) END;
+        RETURN NEXT;
+        IF relid IS NULL THEN
+            CONTINUE;
+        END IF;
+        IF j.row_count_exact AND exact_counts THEN
+            EXECUTE format('SELECT count(*) FROM %s', relid) INTO n;
+            check_name := 'row count'; ok := n = j.row_count;
+            detail := format('%s rows, %s journaled', n, j.row_count); RETURN NEXT;
+        END IF;
+        FOR r IN SELECT c.conname, c.convalidated, c.conrelid::regclass AS child, c.confrelid::regclass AS parent,
+                        cn.nspname AS child_nsp, pn.nspname AS parent_nsp
+                   FROM pg_constraint c
+                   JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+                   JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                  WHERE c.contype = 'f' AND c.conrelid = relid ORDER BY c.conname LOOP
+            check_name := 'foreign key validated'; object := format('%s.%I', relid, r.conname); ok := r.convalidated;
+            detail := format('references %s', r.parent) ||
+                      CASE WHEN r.child_nsp <> r.parent_nsp THEN ' (cross-schema)' ELSE '' END ||
+                      CASE WHEN r.convalidated THEN '' ELSE '; NOT VALID' END;
+            RETURN NEXT;
+        END LOOP;
+        object := format('%I.%I', j.target_schema, j.table_name);
+        check_name := 'indexes valid';
+        ok := NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = relid AND NOT (i.indisvalid AND i.indisready));
+        detail := format('%s indexes', (SELECT count(*) FROM pg_index i WHERE i.indrelid = relid)) ||
+                  CASE WHEN ok THEN '' ELSE '; invalid: ' || (SELECT string_agg(i.indexrelid::regclass::text, ', ')
+                                                            FROM pg_index i WHERE i.indrelid = relid AND NOT i.indisvalid) END;
+        RETURN NEXT;
+        check_name := 'owned sequences moved';
+        SELECT count(*), string_agg(s.oid::regclass::text, ', ') FILTER (WHERE s.relnamespace <> c.relnamespace)
+          INTO n, detail
+          FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+          JOIN pg_class c ON c.oid = d.refobjid
+         WHERE d.classid = 'pg_class'::regclass AND d.refobjid = relid AND d.deptype IN ('a', 'i');
+        ok := detail IS NULL;
+        detail := coalesce('left behind: ' || detail, format('%s sequences', n));
+        RETURN NEXT;
+        IF j.compat_view THEN
+            check_name := 'compatibility view'; object := format('public.%I', j.table_name);
+            ok := EXISTS (SELECT FROM pg_class c WHERE c.oid = to_regclass(format('public.%I', j.table_name)) AND c.relkind = 'v');
+            detail := CASE WHEN ok THEN NULL ELSE 'missing' END; RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.verify_schema_isolation(boolean) IS
+    'the migration checklist as a report: one row per check, ok = false with a detail when something is wrong';
+
+CREATE FUNCTION clinres.rollback_schema_migration()
+    RETURNS TABLE (step int, source text, target text, action text)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    j record;
+    relid regclass;
+    s name;
+BEGIN
+    FOR j IN SELECT * FROM clinres.schema_journal ORDER BY step DESC LOOP
+        relid := to_regclass(format('%I.%I', j.target_schema, j.table_name));
+        IF relid IS NULL THEN
+            RAISE EXCEPTION 'journaled table %.% is missing', quote_ident(j.target_schema), quote_ident(j.table_name)
+                USING ERRCODE = 'undefined_table', DETAIL = 'Nothing has been moved back.';
+        END IF;
+        PERFORM clinres._lock_for_move(relid);
+    END LOOP;
+    FOR j IN SELECT * FROM clinres.schema_journal ORDER BY step DESC LOOP
+        step := j.step;
+        source := format('%I.%I', j.target_schema, j.table_name);
+        target := format('%I.%I', j.source_schema, j.table_name);
+        action := 'moved back';
+        IF j.compat_view AND EXISTS (SELECT FROM pg_class c WHERE c.oid = to_regclass(format('public.%I', j.table_name))
+                                                           AND c.relkind = 'v') THEN
+            EXECUTE format('DROP VIEW public.%I', j.table_name);
+            action := action || '; view dropped';
+        END IF;
+        IF to_regclass(format('%I.%I', j.source_schema, j.table_name)) IS NOT NULL THEN
+            RAISE EXCEPTION 'schema "%" already has a relation named "%"', j.source_schema, j.table_name
+                USING ERRCODE = 'duplicate_table', DETAIL = 'Nothing has been moved back.';
+        END IF;
+        EXECUTE format('ALTER TABLE %I.%I SET SCHEMA %I', j.target_schema, j.table_name, j.source_schema);
+        DELETE FROM clinres.schema_journal sj WHERE sj.step = j.step;
+        RETURN NEXT;
+    END LOOP;
+    -- Drop the schemas clinres created, when empty; never CASCADE.
+    FOR s IN SELECT c.schema_name FROM clinres.created_schemas c ORDER BY 1 LOOP
+        step := NULL; source := quote_ident(s); target := NULL;
+        BEGIN
+            EXECUTE format('DROP SCHEMA %I', s);
+            DELETE FROM clinres.created_schemas c WHERE c.schema_name = s;
+            action := 'schema dropped';
+        EXCEPTION
+            WHEN dependent_objects_still_exist THEN action := 'schema kept: not empty';
+            WHEN invalid_schema_name THEN
+                DELETE FROM clinres.created_schemas c WHERE c.schema_name = s;
+                action := 'schema already gone';
+        END;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.rollback_schema_migration() IS
+    'moves every journaled table back (reverse order), drops compatibility views and the empty schemas clinres created';
+
+-- pg_dump: the journal, the plan and added schemas travel with the database.
+SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas',
+    $$WHERE schema_name NOT IN ('platform_schema', 'common_schema', 'asl_schema', 'aia_schema', 'pkb_schema',
+                                'dc_schema', 'rvw_schema', 'admin_schema', 'ssa_schema', 'st_schema')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults',
+    $$WHERE table_name NOT IN ('users', 'projects', 'conversations', 'messages', 'general_conversations',
+                               'general_messages', 'knowledge_bases', 'documents')$$);
+SELECT pg_catalog.pg_extension_config_dump('clinres.created_schemas', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan', '');
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_journal', '');
+
+-- These change other tables' schemas: only for the roles that own those tables.
+REVOKE EXECUTE ON FUNCTION clinres.plan_table_move(regclass, name, boolean), clinres.create_module_schemas(),
+    clinres.migrate_schemas(boolean, boolean, boolean), clinres.rollback_schema_migration(),
+    clinres.verify_schema_isolation(boolean) FROM PUBLIC;
+REVOKE ALL ON clinres.module_schemas, clinres.created_schemas, clinres.schema_plan, clinres.schema_plan_defaults,
+    clinres.schema_journal, clinres.schema_migration_plan FROM PUBLIC;
+
+-- Connection usage (API.md section 4), read in C++ from the backend status array.
+CREATE FUNCTION clinres._connection_usage(
+        OUT connections int, OUT max_connections int, OUT reserved_connections int, OUT available int,
+        OUT usage_pct numeric, OUT alert_level text)
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage';
+CREATE VIEW clinres.connection_usage AS SELECT * FROM clinres._connection_usage();
+COMMENT ON VIEW clinres.connection_usage IS
+    'client connections against max_connections - superuser_reserved_connections, with the alert level (ok, warning, critical)';
+
+CREATE FUNCTION clinres._connections_by_client()
+    RETURNS TABLE (client_addr inet, application_name text, usename name, datname name, state text, connections int)
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connections_by_client';
+CREATE VIEW clinres.connections_by_client AS SELECT * FROM clinres._connections_by_client();
+COMMENT ON VIEW clinres.connections_by_client IS
+    'client connections grouped by machine, application, role, database and state; other roles'' sessions only for pg_read_all_stats';
+
+CREATE FUNCTION clinres.pool_size(max_instances int, max_connections int DEFAULT NULL) RETURNS int
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_pool_size';
+COMMENT ON FUNCTION clinres.pool_size(int, int) IS
+    'per-instance pool size: usable connections (max_connections - superuser_reserved_connections, or the given total) / max_instances';
+
+CREATE FUNCTION clinres._connection_usage_history(
+        OUT sampled_at timestamptz, OUT connections int, OUT max_connections int, OUT reserved_connections int,
+        OUT available int, OUT usage_pct numeric, OUT alert_level text, OUT monitor text)
+    RETURNS SETOF record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage_history';
+CREATE VIEW clinres.connection_usage_history AS SELECT * FROM clinres._connection_usage_history();
+COMMENT ON VIEW clinres.connection_usage_history IS
+    'samples of the background monitor (clinres in shared_preload_libraries), oldest first';
+
+GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO PUBLIC;
+
+-- Diagnostics: proves that errors cross the C++/PostgreSQL bridge intact.
+CREATE FUNCTION clinres._bridge_selftest(mode text) RETURNS int
+    LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_bridge_selftest';
+COMMENT ON FUNCTION clinres._bridge_selftest(text) IS
+    'raises an error deep in C++ (cpp), in PostgreSQL under C++ (pg) or a std::exception (std); live = C++ objects not yet destroyed';
