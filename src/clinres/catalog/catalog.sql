@@ -2,6 +2,17 @@
 -- memberships, per-user module configuration and the audit log (API.md section 1).
 \echo Use "CREATE EXTENSION clinres CASCADE" to load this file. \quit
 
+-- The role an application is granted (GRANT clinres_app TO app_role): EXECUTE on exactly the
+-- functions an application calls. Roles belong to the cluster, so another database's
+-- CREATE EXTENSION may have made it already; DROP EXTENSION leaves it.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'clinres_app') THEN
+        CREATE ROLE clinres_app NOLOGIN;
+    END IF;
+END
+$$;
+
 -- Tenants; the PUBLIC tenant has a fixed id so that dumps and fixtures can name it.
 CREATE TABLE clinres.tenants (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
