@@ -15,3 +15,36 @@ BEGIN
 END
 $$;
 
+
+-- seeds: one flag marks the rows CREATE EXTENSION made (pg_dump skips them)
+ALTER TABLE clinres.tenants ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.modules ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.tenant_modules ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.roles ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.permissions ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.role_permissions ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.module_schemas ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+ALTER TABLE clinres.schema_plan_defaults ADD COLUMN builtin boolean NOT NULL DEFAULT false;
+UPDATE clinres.tenants SET builtin = true WHERE id OPERATOR(pg_catalog.=) '00000000-0000-0000-0000-000000000001';
+UPDATE clinres.modules SET builtin = true WHERE code OPERATOR(pg_catalog.=) ANY ('{asl,aia,pkb,dc,rvw,admin,ssa,st}');
+UPDATE clinres.tenant_modules SET builtin = true
+ WHERE tenant_id OPERATOR(pg_catalog.=) '00000000-0000-0000-0000-000000000001'
+   AND module_code OPERATOR(pg_catalog.=) ANY ('{asl,aia,pkb,dc,rvw,admin,ssa,st}');
+UPDATE clinres.roles SET builtin = true WHERE code OPERATOR(pg_catalog.=) ANY ('{SUPER_ADMIN,TENANT_ADMIN,USER}');
+UPDATE clinres.permissions SET builtin = true
+ WHERE code OPERATOR(pg_catalog.=) ANY ('{user:view,user:create,user:edit,user:delete}');
+UPDATE clinres.role_permissions SET builtin = true
+ WHERE role_code OPERATOR(pg_catalog.=) ANY ('{SUPER_ADMIN,TENANT_ADMIN}')
+   AND permission_code OPERATOR(pg_catalog.=) ANY ('{user:view,user:create,user:edit,user:delete}');
+UPDATE clinres.module_schemas SET builtin = true
+ WHERE schema_name OPERATOR(pg_catalog.=) ANY ('{platform_schema,common_schema,asl_schema,aia_schema,pkb_schema,dc_schema,rvw_schema,admin_schema,ssa_schema,st_schema}');
+UPDATE clinres.schema_plan_defaults SET builtin = true
+ WHERE table_name OPERATOR(pg_catalog.=) ANY ('{users,projects,conversations,messages,general_conversations,general_messages,knowledge_bases,documents}');
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenants', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.modules', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenant_modules', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.roles', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.permissions', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults', 'WHERE NOT builtin');

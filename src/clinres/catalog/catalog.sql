@@ -20,7 +20,8 @@ CREATE TABLE clinres.tenants (
     name        text NOT NULL CHECK (name <> ''),
     status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    builtin     boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE clinres.tenants IS 'organisations using the platform; PUBLIC is the shared default tenant';
 
@@ -30,7 +31,8 @@ CREATE TABLE clinres.modules (
     schema_name name NOT NULL,
     sort_order  int  NOT NULL DEFAULT 0,
     route       text NOT NULL,
-    is_active   boolean NOT NULL DEFAULT true
+    is_active   boolean NOT NULL DEFAULT true,
+    builtin     boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE clinres.modules IS 'business modules of the platform; codes are stored in lower case';
 
@@ -40,6 +42,7 @@ CREATE TABLE clinres.tenant_modules (
     is_enabled  boolean NOT NULL DEFAULT true,
     expires_at  timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
+    builtin     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, module_code)
 );
 COMMENT ON TABLE clinres.tenant_modules IS 'subscriptions: a tenant may use a module while is_enabled and not past expires_at (NULL = never expires)';
@@ -48,17 +51,20 @@ CREATE TABLE clinres.roles (
     code        text PRIMARY KEY CHECK (code ~ '^[A-Z][A-Z0-9_]*$'),
     scope       text NOT NULL CHECK (scope IN ('platform', 'tenant')),
     name        text NOT NULL,
+    builtin     boolean NOT NULL DEFAULT false,
     UNIQUE (code, scope)
 );
 
 CREATE TABLE clinres.permissions (
     code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
-    description text NOT NULL
+    description text NOT NULL,
+    builtin     boolean NOT NULL DEFAULT false
 );
 
 CREATE TABLE clinres.role_permissions (
     role_code       text NOT NULL REFERENCES clinres.roles (code) ON UPDATE CASCADE ON DELETE CASCADE,
     permission_code text NOT NULL REFERENCES clinres.permissions (code) ON UPDATE CASCADE ON DELETE CASCADE,
+    builtin     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (role_code, permission_code)
 );
 
@@ -153,17 +159,19 @@ GRANT USAGE ON SCHEMA clinres TO PUBLIC;
 
 -- pg_dump: the rows users add are dumped; the seeds are made again by CREATE
 -- EXTENSION on restore (so edits to seeded rows are not carried over).
-SELECT pg_catalog.pg_extension_config_dump('clinres.tenants', $$WHERE id <> '00000000-0000-0000-0000-000000000001'$$);
-SELECT pg_catalog.pg_extension_config_dump('clinres.modules',
-    $$WHERE code NOT IN ('asl', 'aia', 'pkb', 'dc', 'rvw', 'admin', 'ssa', 'st')$$);
-SELECT pg_catalog.pg_extension_config_dump('clinres.tenant_modules',
-    $$WHERE tenant_id <> '00000000-0000-0000-0000-000000000001'$$);
-SELECT pg_catalog.pg_extension_config_dump('clinres.roles', $$WHERE code NOT IN ('SUPER_ADMIN', 'TENANT_ADMIN', 'USER')$$);
-SELECT pg_catalog.pg_extension_config_dump('clinres.permissions',
-    $$WHERE code NOT IN ('user:view', 'user:create', 'user:edit', 'user:delete')$$);
-SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions',
-    $$WHERE NOT (role_code IN ('SUPER_ADMIN', 'TENANT_ADMIN')
-                 AND permission_code IN ('user:view', 'user:create', 'user:edit', 'user:delete'))$$);
+-- Every row made above is a seed; one flag says so, once.
+UPDATE clinres.tenants SET builtin = true;
+UPDATE clinres.modules SET builtin = true;
+UPDATE clinres.tenant_modules SET builtin = true;
+UPDATE clinres.roles SET builtin = true;
+UPDATE clinres.permissions SET builtin = true;
+UPDATE clinres.role_permissions SET builtin = true;
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenants', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.modules', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.tenant_modules', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.roles', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.permissions', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('clinres.users', '');
 SELECT pg_catalog.pg_extension_config_dump('clinres.user_tenants', '');
 SELECT pg_catalog.pg_extension_config_dump('clinres.user_modules', '');

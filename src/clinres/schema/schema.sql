@@ -9,7 +9,8 @@ CREATE TABLE clinres.module_schemas (
     schema_name name PRIMARY KEY,
     module_code text REFERENCES clinres.modules (code) ON UPDATE CASCADE,
     kind        text NOT NULL CHECK (kind IN ('platform', 'common', 'module')),
-    description text NOT NULL
+    description text NOT NULL,
+    builtin     boolean NOT NULL DEFAULT false
 );
 INSERT INTO clinres.module_schemas (schema_name, module_code, kind, description) VALUES
     ('platform_schema', NULL,    'platform', '平台基础层: users, tenants and other platform tables'),
@@ -40,7 +41,8 @@ CREATE TABLE clinres.schema_plan (
 );
 CREATE TABLE clinres.schema_plan_defaults (
     table_name    name PRIMARY KEY,
-    target_schema name NOT NULL REFERENCES clinres.module_schemas (schema_name)
+    target_schema name NOT NULL REFERENCES clinres.module_schemas (schema_name),
+    builtin       boolean NOT NULL DEFAULT false
 );
 INSERT INTO clinres.schema_plan_defaults (table_name, target_schema) VALUES
     ('users', 'platform_schema'),
@@ -424,12 +426,10 @@ COMMENT ON FUNCTION clinres.rollback_schema_migration() IS
     'moves every journaled table back (reverse order), drops compatibility views and the empty schemas clinres created';
 
 -- pg_dump: the journal, the plan and added schemas travel with the database.
-SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas',
-    $$WHERE schema_name NOT IN ('platform_schema', 'common_schema', 'asl_schema', 'aia_schema', 'pkb_schema',
-                                'dc_schema', 'rvw_schema', 'admin_schema', 'ssa_schema', 'st_schema')$$);
-SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults',
-    $$WHERE table_name NOT IN ('users', 'projects', 'conversations', 'messages', 'general_conversations',
-                               'general_messages', 'knowledge_bases', 'documents')$$);
+UPDATE clinres.module_schemas SET builtin = true;
+UPDATE clinres.schema_plan_defaults SET builtin = true;
+SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('clinres.created_schemas', '');
 SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan', '');
 SELECT pg_catalog.pg_extension_config_dump('clinres.schema_journal', '');
