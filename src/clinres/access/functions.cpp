@@ -2,6 +2,7 @@
 #include "clinres/access/cache.hpp"
 #include "clinres/access/context.hpp"
 #include "clinres/pg/datum.hpp"
+#include "clinres/pg/srf.hpp"
 
 #include <algorithm>
 
@@ -217,15 +218,13 @@ Datum user_modules(FunctionCallInfo fcinfo)
     for (size_t i = 0; i < v.globals->modules.size(); ++i)
         if (now() < v.until(static_cast<int>(i)))
             rows.push_back(&v.globals->modules[i]);
-    pg::call([&] {
-        InitMaterializedSRF(fcinfo, 0);
-        ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    pg::materialize(fcinfo, false, [&](auto put) {
         for (const modaccess::Module *m : rows) {
             Datum values[5] = {CStringGetTextDatum(m->code.c_str()), CStringGetTextDatum(m->name.c_str()),
                                CStringGetTextDatum(m->route.c_str()), Int32GetDatum(m->sort_order),
                                DirectFunctionCall1(namein, CStringGetDatum(m->schema_name.c_str()))};
             bool nulls[5] = {false, false, false, false, false};
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+            put(values, nulls);
         }
     });
     return 0;
@@ -244,15 +243,13 @@ Datum tenants_with_module(FunctionCallInfo fcinfo)
             if (now() < v.until(modaccess::module_index(*v.globals, code)))
                 tenants.push_back(tenant);
         }
-    pg::call([&] {
-        InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-        ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    pg::materialize(fcinfo, true, [&](auto put) {
         for (const modaccess::Uuid &t : tenants) {
             pg_uuid_t *value = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
             std::memcpy(value->data, t.bytes, 16);
             Datum d = UUIDPGetDatum(value);
             bool null = false;
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &d, &null);
+            put(&d, &null);
         }
     });
     return 0;
@@ -291,15 +288,7 @@ Datum access_cache_stats(FunctionCallInfo fcinfo)
                        Int64GetDatum(s.evictions), Int64GetDatum(s.entries), Int64GetDatum(s.bytes),
                        Int64GetDatum(s.capacity)};
     bool nulls[7] = {};
-    Datum result = 0;
-    pg::call([&] {
-        TupleDesc desc;
-        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-            elog(ERROR, "access_cache_stats must return a record");
-        desc = BlessTupleDesc(desc);
-        result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-    });
-    return result;
+    return pg::composite(fcinfo, values, nulls);
 }
 
 // Trigger on the catalog tables: tells every backend the access rules' inputs changed.

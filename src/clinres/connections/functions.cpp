@@ -1,6 +1,7 @@
 // SQL entry points of connection usage (API.md section 4).
 #include "clinres/connections/monitor.hpp"
 #include "clinres/pg/guard.hpp"
+#include "clinres/pg/srf.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -49,14 +50,7 @@ Datum connection_usage(FunctionCallInfo fcinfo)
     Datum values[6];
     bool nulls[6] = {};
     usage_values(u, values);
-    Datum result = 0;
-    pg::call([&] {
-        TupleDesc desc;
-        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-            elog(ERROR, "_connection_usage must return a record");
-        result = HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
-    });
-    return result;
+    return pg::composite(fcinfo, values, nulls);
 }
 
 const char *state_name(BackendState state)
@@ -126,9 +120,7 @@ Datum connections_by_client(FunctionCallInfo fcinfo)
     std::map<Group, int> groups;
     for (const Client &c : visible_clients())
         ++groups[Group{c.addr, c.app, c.user, c.db, static_cast<int>(c.state)}];
-    pg::call([&] {
-        InitMaterializedSRF(fcinfo, 0);
-        ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    pg::materialize(fcinfo, false, [&](auto put) {
         for (const auto &entry : groups) {
             const Group &g = entry.first;
             const char *addr = std::get<0>(g).c_str();
@@ -146,7 +138,7 @@ Datum connections_by_client(FunctionCallInfo fcinfo)
                 values[3] = DirectFunctionCall1(namein, CStringGetDatum(db));
             if (state)
                 values[4] = CStringGetTextDatum(state);
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+            put(values, nulls);
         }
     });
     return 0;
@@ -173,9 +165,7 @@ Datum connection_usage_history(FunctionCallInfo fcinfo)
         usage_values(s.usage, v.data() + 1);
         rows.push_back(v);
     }
-    pg::call([&] {
-        InitMaterializedSRF(fcinfo, 0);
-        ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    pg::materialize(fcinfo, false, [&](auto put) {
         Datum values[8];
         bool nulls[8] = {};
         if (!running) {
@@ -183,13 +173,13 @@ Datum connection_usage_history(FunctionCallInfo fcinfo)
                 n = true;
             nulls[7] = false;
             values[7] = CStringGetTextDatum("not running: add clinres to shared_preload_libraries");
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+            put(values, nulls);
         }
         for (const auto &row : rows) {
             for (int i = 0; i < 7; ++i)
                 values[i] = row[i];
             values[7] = CStringGetTextDatum("running");
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+            put(values, nulls);
         }
     });
     return 0;
