@@ -1,4 +1,4 @@
--- The catalog and its seeds, as API.md section 1 describes them.
+-- The catalog and its seeds, as docs/reference.md describes them.
 \pset null '(null)'
 SELECT extname, extversion, n.nspname AS schema, extrelocatable
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'clinres';

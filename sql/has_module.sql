@@ -1,4 +1,4 @@
--- has_module and the other access functions: each rule of API.md section 2 is
+-- has_module and the other access functions: each access rule (docs/reference.md) is
 -- flipped one at a time, and every change is seen by the very next statement.
 \pset null '(null)'
 \set SHOW_CONTEXT never

@@ -1,5 +1,5 @@
 
--- Module access (API.md section 2). The C functions read the catalog as its owner,
+-- Module access (docs/reference.md). The C functions read the catalog as its owner,
 -- so callers need EXECUTE only, never privileges on the tables.
 CREATE FUNCTION clinres.has_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_has_module';

@@ -1,6 +1,6 @@
 // Catalog queries of the access engine. Every name is schema-qualified and every
 // operator is pg_catalog's, so the caller's search_path cannot redirect them while
-// they run as the catalog's owner. (DESIGN.md: on Citus the catalog tables are
+// they run as the catalog's owner. (On Citus the catalog tables are
 // reference tables whose rows live in shards, so they are read through SQL.)
 #include "clinres/access/catalog_reader.hpp"
 

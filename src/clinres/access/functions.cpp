@@ -1,4 +1,4 @@
-// SQL entry points of the module-access engine (API.md section 2).
+// SQL entry points of the module-access engine (docs/reference.md, "Module access").
 #include "clinres/access/cache.hpp"
 #include "clinres/access/context.hpp"
 #include "clinres/pg/datum.hpp"

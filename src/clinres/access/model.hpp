@@ -80,7 +80,7 @@ struct UserEntry {
     }
 };
 
-// Until when the user may use module m in the tenant (API.md section 2); kDenied if not.
+// Until when the user may use module m in the tenant (docs/reference.md, "Module access"); kDenied if not.
 int64_t module_until(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int m);
 
 // Whether the user holds permission p in the tenant (platform role anywhere, or tenant role).

@@ -1,4 +1,4 @@
-// The module-access rules of API.md section 2, applied to cached catalog entries.
+// The module-access rules of docs/reference.md, "Module access", applied to cached catalog entries.
 #include "clinres/access/model.hpp"
 
 #include <algorithm>

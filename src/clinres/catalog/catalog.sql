@@ -1,5 +1,5 @@
 -- clinres catalog: tenants, modules, subscriptions, users, roles, permissions,
--- memberships, per-user module configuration and the audit log (API.md section 1).
+-- memberships, per-user module configuration and the audit log (docs/reference.md, "Catalog").
 \echo Use "CREATE EXTENSION clinres CASCADE" to load this file. \quit
 
 -- The role an application is granted (GRANT clinres_app TO app_role): EXECUTE on exactly the

@@ -1,5 +1,5 @@
 
--- Connection usage (API.md section 4), read in C++ from the backend status array.
+-- Connection usage (docs/reference.md), read in C++ from the backend status array.
 CREATE FUNCTION clinres._connection_usage(
         OUT connections int, OUT max_connections int, OUT reserved_connections int, OUT available int,
         OUT usage_pct numeric, OUT alert_level text)

@@ -1,4 +1,4 @@
-// SQL entry points of connection usage (API.md section 4).
+// SQL entry points of connection usage (docs/reference.md, "Connection usage").
 #include "clinres/connections/monitor.hpp"
 #include "clinres/pg/guard.hpp"
 #include "clinres/pg/srf.hpp"

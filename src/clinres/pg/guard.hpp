@@ -1,4 +1,4 @@
-// The bridge between C++ and PostgreSQL error handling (DESIGN.md, "the two rules").
+// The bridge between C++ and PostgreSQL error handling (docs/reference.md, "The C++ bridge").
 //
 // Rule 1: no C++ exception unwinds into PostgreSQL. Every SQL-callable function is
 // declared with CLINRES_FUNCTION, whose body runs inside pg::run_entry; anything it

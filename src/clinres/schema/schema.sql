@@ -1,5 +1,5 @@
 
--- Schema isolation (API.md section 3): move the platform's tables from public into
+-- Schema isolation (docs/reference.md, "Schema isolation"): move the platform's tables from public into
 -- per-module schemas with ALTER TABLE ... SET SCHEMA, journal every move, verify it,
 -- and roll it back. Everything runs with the caller's rights (who must own the
 -- tables) in the caller's transaction; identifiers are always quoted with %I or
