@@ -1,4 +1,4 @@
--- A plain-SQL implementation of the access rules (docs/reference.md, "Module access"), kept as the oracle that the
+-- A plain-SQL implementation of the access rules (docs/reference.md), kept as the oracle that the
 -- C++ functions are compared with (sql/differential.sql, test/bench). It is
 -- written from the contract, not from the C++ code, and is deliberately naive.
 CREATE SCHEMA IF NOT EXISTS clinres_oracle;
