@@ -23,3 +23,17 @@ EXCEPTION WHEN division_by_zero THEN
     RAISE NOTICE 'caught % (%)', SQLERRM, SQLSTATE;
 END $$;
 SELECT clinres._bridge_selftest('live');
+
+-- A message longer than the bridge's 1024-byte buffer is cut on a character boundary:
+-- the error a client receives is valid UTF-8 (convert_from checks it).
+DO $$
+DECLARE
+    msg text;
+BEGIN
+    PERFORM clinres._module_code('x' || repeat('é', 600));
+EXCEPTION WHEN invalid_parameter_value THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+    RAISE NOTICE 'valid: %, bytes: %, ends with é: %',
+        convert_from(convert_to(msg, 'UTF8'), 'UTF8') = msg, octet_length(msg) <= 1023, right(msg, 1) = 'é';
+END
+$$;

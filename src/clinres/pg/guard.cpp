@@ -1,7 +1,12 @@
 // Implementation of the C++/PostgreSQL error bridge described in guard.hpp.
 #include "clinres/pg/guard.hpp"
 
+extern "C" {
+#include "mb/pg_wchar.h"
+}
+
 #include <cstdio>
+#include <cstring>
 #include <new>
 
 namespace pg {
@@ -42,6 +47,14 @@ void run_guarded(void (*fn)(void *), void *arg)
 namespace {
 // Fixed buffers: the catch blocks below copy into them without allocating.
 char msg_buf[1024], detail_buf[1024], hint_buf[1024];
+
+// Ends buf, which snprintf may have cut inside a multibyte character, after its last
+// whole character (pg_mbcliplen neither allocates nor raises).
+void clip_to_character(char *buf)
+{
+    int len = static_cast<int>(strlen(buf));
+    buf[pg_mbcliplen(buf, len, len)] = '\0';
+}
 } // namespace
 
 Datum run_entry(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo))
@@ -67,6 +80,9 @@ Datum run_entry(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo))
         snprintf(msg_buf, sizeof msg_buf, "clinres internal error: unknown exception");
         detail_buf[0] = hint_buf[0] = '\0';
     }
+    clip_to_character(msg_buf);
+    clip_to_character(detail_buf);
+    clip_to_character(hint_buf);
     // Every C++ object of the body is destroyed here; now it is safe to longjmp.
     if (caught)
         ReThrowError(caught);
