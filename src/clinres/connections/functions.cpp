@@ -46,6 +46,7 @@ void usage_values(const conn::Usage &u, Datum *values)
 // _connection_usage() -> one row
 Datum connection_usage(FunctionCallInfo fcinfo)
 {
+    conn::check_thresholds();
     conn::Usage u = conn::current_usage();
     Datum values[6];
     bool nulls[6] = {};

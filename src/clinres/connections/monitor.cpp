@@ -113,10 +113,18 @@ void clinres_monitor_main(Datum)
     pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
     BackgroundWorkerUnblockSignals();
     Level last = kOk;
+    bool warned_thresholds = false;
     while (!ShutdownRequestPending) {
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
+            warned_thresholds = false;
+        }
+        if (!warned_thresholds && !thresholds_consistent()) {
+            ereport(WARNING, (errmsg("clinres.connection_warning_pct exceeds clinres.connection_critical_pct"),
+                              errhint("Fix the pair in postgresql.conf; until then a usage at or above the "
+                                      "critical level is reported as critical and nothing as warning below it.")));
+            warned_thresholds = true;
         }
         Sample s;
         if (ErrorData *failed = take_sample(s))

@@ -12,6 +12,8 @@
 
 #include "clinres/pg/guard.hpp"
 
+#include <string>
+
 extern "C" {
 #include "postmaster/postmaster.h"
 #include "utils/backend_status.h"
@@ -24,30 +26,6 @@ namespace {
 int warning_pct = 80;
 int critical_pct = 95;
 
-// Rejects a warning threshold above the critical one.
-bool check_warning(int *newval, void **, GucSource)
-{
-    if (*newval > critical_pct) {
-        GUC_check_errdetail(
-            "clinres.connection_warning_pct (%d) must not exceed clinres.connection_critical_pct (%d).",
-            *newval, critical_pct);
-        return false;
-    }
-    return true;
-}
-
-// Rejects a critical threshold below the warning one.
-bool check_critical(int *newval, void **, GucSource)
-{
-    if (*newval < warning_pct) {
-        GUC_check_errdetail(
-            "clinres.connection_critical_pct (%d) must not be below clinres.connection_warning_pct (%d).",
-            *newval, warning_pct);
-        return false;
-    }
-    return true;
-}
-
 } // namespace
 
 void init_usage()
@@ -55,12 +33,13 @@ void init_usage()
     DefineCustomIntVariable(
         "clinres.connection_warning_pct",
         "Connection usage (percent of usable slots) at which the alert level is 'warning'.",
-        "Must not exceed clinres.connection_critical_pct; raise the critical level first.", &warning_pct, 80,
-        1, 100, PGC_USERSET, 0, check_warning, nullptr, nullptr);
+        "Must not exceed clinres.connection_critical_pct (checked where the levels are used, so that the "
+        "two may be set in any order).",
+        &warning_pct, 80, 1, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "clinres.connection_critical_pct",
         "Connection usage (percent of usable slots) at which the alert level is 'critical'.", nullptr,
-        &critical_pct, 95, 1, 100, PGC_USERSET, 0, check_critical, nullptr, nullptr);
+        &critical_pct, 95, 1, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 }
 
 Usage current_usage()
@@ -88,6 +67,21 @@ Usage current_usage()
 int usable_connections()
 {
     return MaxConnections - ReservedBackends;
+}
+
+bool thresholds_consistent()
+{
+    return warning_pct <= critical_pct;
+}
+
+void check_thresholds()
+{
+    if (!thresholds_consistent())
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "clinres.connection_warning_pct (" + std::to_string(warning_pct) +
+                            ") exceeds clinres.connection_critical_pct (" + std::to_string(critical_pct) + ")",
+                        "The alert level cannot be computed from an inconsistent pair of thresholds.",
+                        "Set clinres.connection_warning_pct to at most clinres.connection_critical_pct.");
 }
 
 Level level_of(double pct)

@@ -23,7 +23,15 @@ void init_usage();
 // Counts the client backends now (the backend-status snapshot of this transaction).
 Usage current_usage();
 
-// The alert level of a usage percentage under the current thresholds.
+// Whether clinres.connection_warning_pct <= clinres.connection_critical_pct. The GUCs have no
+// cross-check of their own (its result would depend on the order the two are set in).
+bool thresholds_consistent();
+
+// Throws 22023, with a hint, when the thresholds are inconsistent.
+void check_thresholds();
+
+// The alert level of a usage percentage under the current thresholds (with an inconsistent
+// pair, critical wins over warning).
 Level level_of(double pct);
 const char *level_name(Level level);
 
