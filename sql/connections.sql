@@ -7,6 +7,7 @@ CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;
 CREATE ROLE clinres_regress_viewer LOGIN PASSWORD 'viewer-pw';
 CREATE ROLE clinres_regress_other LOGIN PASSWORD 'other-pw';
+GRANT clinres_app TO clinres_regress_viewer;  -- what an application is given
 \set viewer '''host=127.0.0.1 dbname=' :DBNAME ' port=' :PORT ' user=clinres_regress_viewer password=viewer-pw application_name=clinres_viewer'''
 \set other '''host=127.0.0.1 dbname=' :DBNAME ' port=' :PORT ' user=clinres_regress_other password=other-pw application_name=clinres_other'''
 
@@ -64,15 +65,29 @@ SET clinres.connection_warning_pct = 1;
 SELECT alert_level FROM clinres.connection_usage;
 SET clinres.connection_critical_pct = 1;
 SELECT alert_level FROM clinres.connection_usage;
--- A warning level above the critical one is rejected.
-SET clinres.connection_warning_pct = 2;
+-- The two thresholds are not cross-checked when set, so they may be set in any order
+-- (as postgresql.conf does: warning 97 before critical 99); a pair that is inconsistent
+-- when used is an error of the view, with a hint.
+SET clinres.connection_warning_pct = 97;
+SHOW clinres.connection_warning_pct;
+SELECT alert_level FROM clinres.connection_usage;
 \echo :LAST_ERROR_SQLSTATE
-RESET clinres.connection_warning_pct;
-RESET clinres.connection_critical_pct;
-SET clinres.connection_critical_pct = 50;
-\echo :LAST_ERROR_SQLSTATE
+SET clinres.connection_critical_pct = 99;
+SELECT alert_level FROM clinres.connection_usage;
+-- RESET is checked the same way: critical back to 95, below warning 97.
 RESET clinres.connection_critical_pct;
 SELECT alert_level FROM clinres.connection_usage;
+\echo :LAST_ERROR_SQLSTATE
+RESET clinres.connection_warning_pct;
+SELECT alert_level FROM clinres.connection_usage;
+-- Set before the library is loaded (a new session's options, in postgresql.conf order):
+-- both values survive loading clinres.
+\set opts 'host=127.0.0.1 dbname=' :DBNAME ' port=' :PORT ' user=clinres_regress_viewer password=viewer-pw options=''-c clinres.connection_warning_pct=97 -c clinres.connection_critical_pct=99'''
+SELECT dblink_connect('t1', :'opts');
+SELECT * FROM dblink('t1', $$SELECT alert_level, current_setting('clinres.connection_warning_pct'),
+                              current_setting('clinres.connection_critical_pct') FROM clinres.connection_usage$$)
+    AS t(alert_level text, warning_pct text, critical_pct text);
+SELECT dblink_disconnect('t1');
 
 -- Pool sizing: usable connections divided evenly among instances.
 SELECT clinres.pool_size(4, 100) AS four_of_100, clinres.pool_size(3, 100) AS three_of_100,

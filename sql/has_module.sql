@@ -116,9 +116,28 @@ SELECT clinres.set_context(:erin, :A);
 SELECT tn.code FROM clinres.tenants_with_module('pkb') t JOIN clinres.tenants tn ON tn.id = t ORDER BY 1;
 COMMIT;
 
--- session_profile: what a login endpoint returns; never the password hash.
+-- session_profile: what a login endpoint returns; never the password hash. It answers
+-- for the context user, or for a context user holding user:view in the tenant (about a
+-- member of it) or on the platform; anyone else gets 42501.
+SELECT clinres.session_profile(:alice, :A);
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.set_context(:alice, :A, false);
 SELECT jsonb_pretty(clinres.session_profile(:alice, :A));
+-- Alice administers A: Bob's profile in A, yes; Carol's (not a member of A) or B's, no.
+SELECT clinres.session_profile(:bob, :A) -> 'modules' AS bob_in_a;
+SELECT clinres.session_profile(:carol, :A);
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.session_profile(:carol, :B);
+\echo :LAST_ERROR_SQLSTATE
+-- Bob, a USER, reads his own profile and nobody else's.
+SELECT clinres.set_context(:bob, :A, false);
+SELECT clinres.session_profile(:bob, :A) -> 'role' AS own_role;
+SELECT clinres.session_profile(:alice, :A);
+\echo :LAST_ERROR_SQLSTATE
+-- Erin (SUPER_ADMIN) reads anyone's, in any tenant.
+SELECT clinres.set_context(:erin, :A, false);
 SELECT clinres.session_profile(:carol, :A) -> 'modules' AS carol_in_a, clinres.session_profile(:carol, :A) -> 'role' AS role;
 SELECT clinres.session_profile(gen_random_uuid(), :A) AS unknown_user;
 SELECT count(*) FROM (SELECT clinres.session_profile(id, :A)::text AS p FROM clinres.users) s
  WHERE p LIKE '%$2%' OR p LIKE '%password%';
+SELECT clinres.set_context(NULL, NULL, false);

@@ -28,26 +28,45 @@ CREATE FUNCTION clinres._module_code(module_code text) RETURNS text
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_module_code';
 COMMENT ON FUNCTION clinres._module_code(text) IS 'the canonical spelling of a module code; 22023 if unknown';
 
+-- SECURITY DEFINER (it reads the catalog for a caller with no table privileges), so it
+-- answers only for the context user, or an actor holding user:view in the tenant (for a
+-- member of it) or on the platform.
 CREATE FUNCTION clinres.session_profile(user_id uuid, tenant_id uuid) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    SELECT jsonb_build_object(
-        'user', jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone,
-                                   'status', u.status, 'platform_role', u.platform_role),
-        'tenant', jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'status', t.status),
+DECLARE
+    actor uuid := clinres.current_user_id();
+BEGIN
+    IF actor IS NULL OR (actor IS DISTINCT FROM session_profile.user_id
+       AND NOT (clinres.has_permission(actor, session_profile.tenant_id, 'user:view')
+                AND EXISTS (SELECT FROM clinres.user_tenants ut
+                             WHERE ut.user_id = session_profile.user_id AND ut.tenant_id = session_profile.tenant_id))
+       AND NOT EXISTS (SELECT FROM clinres.users a JOIN clinres.role_permissions rp ON rp.role_code = a.platform_role
+                        WHERE a.id = actor AND a.status = 'active' AND rp.permission_code = 'user:view')) THEN
+        RAISE EXCEPTION 'permission denied to read the profile of user %', session_profile.user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Only the context user, or a context user holding user:view in the tenant, may read a profile.',
+                  HINT = 'Call clinres.set_context(user_id, tenant_id) first.';
+    END IF;
+    RETURN (
+    SELECT pg_catalog.jsonb_build_object(
+        'user', pg_catalog.jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone,
+                                              'status', u.status, 'platform_role', u.platform_role),
+        'tenant', pg_catalog.jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'status', t.status),
         'role', CASE WHEN ut.status = 'active' THEN ut.role_code END,
-        'permissions', coalesce((SELECT jsonb_agg(p.code ORDER BY p.code) FROM clinres.permissions p
+        'permissions', coalesce((SELECT pg_catalog.jsonb_agg(p.code ORDER BY p.code) FROM clinres.permissions p
                                   WHERE clinres.has_permission(u.id, t.id, p.code)), '[]'),
-        'modules', coalesce((SELECT jsonb_agg(m.code ORDER BY m.sort_order, m.code)
+        'modules', coalesce((SELECT pg_catalog.jsonb_agg(m.code ORDER BY m.sort_order, m.code)
                                FROM clinres.user_modules(u.id, t.id) m), '[]'),
         'landing', clinres.landing_module(u.id, t.id))
       FROM clinres.users u
      CROSS JOIN clinres.tenants t
       LEFT JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = t.id
-     WHERE u.id = $1 AND t.id = $2
+     WHERE u.id = session_profile.user_id AND t.id = session_profile.tenant_id);
+END
 $$;
 COMMENT ON FUNCTION clinres.session_profile(uuid, uuid) IS
-    'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant';
+    'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant; only for the context user or an actor with user:view (42501)';
 
 -- Session context. No SET clause on set_context: it would undo the set_config.
 CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS void
@@ -69,38 +88,60 @@ CREATE FUNCTION clinres.tenants_with_module(module_code text) RETURNS SETOF uuid
 COMMENT ON FUNCTION clinres.tenants_with_module(text) IS
     'tenants in which the context user has the module; for policies of the form tenant_id IN (SELECT clinres.tenants_with_module(...))';
 
--- Row-level security: runs as the caller, who must own tbl.
+-- The name of the policy enable_module_rls makes for a module: clinres_module_<code>, or,
+-- when that would pass the 63 bytes of a name, its first 54 bytes and a hash of the code.
+CREATE FUNCTION clinres._module_policy_name(module_code text) RETURNS name
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN pg_catalog.octet_length('clinres_module_' || $1) <= 63
+                THEN 'clinres_module_' || $1
+                ELSE pg_catalog.left('clinres_module_' || $1, 54) || '_' || pg_catalog.left(pg_catalog.md5($1), 8)
+           END::name
+$$;
+COMMENT ON FUNCTION clinres._module_policy_name(text) IS
+    'the policy name enable_module_rls uses for a module (codes past 48 characters get a hash suffix)';
+
+-- Row-level security: runs as the caller, who must own tbl and each of its partitions.
 CREATE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
     RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     code text := clinres._module_code(module_code);
+    policy name := clinres._module_policy_name(code);
     column_type oid;
+    rel regclass;
 BEGIN
-    SELECT a.atttypid INTO column_type FROM pg_attribute a
+    SELECT a.atttypid INTO column_type FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = tbl AND a.attname = tenant_column AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', tenant_column, tbl
             USING ERRCODE = 'undefined_column', HINT = 'Pass the tenant column as the third argument.';
     END IF;
-    IF column_type <> 'uuid'::regtype THEN
-        RAISE EXCEPTION 'column "%" of relation % has type %, not uuid', tenant_column, tbl, column_type::regtype
+    IF column_type <> 'pg_catalog.uuid'::pg_catalog.regtype THEN
+        RAISE EXCEPTION 'column "%" of relation % has type %, not uuid', tenant_column, tbl, column_type::pg_catalog.regtype
             USING ERRCODE = 'datatype_mismatch';
     END IF;
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-    IF EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'clinres_module_' || code) THEN
-        EXECUTE format('DROP POLICY %I ON %s', 'clinres_module_' || code, tbl);
-    END IF;
-    -- The row's tenant must be the context tenant, so the module check needs no row
-    -- data: written as initPlans it runs once per query, not once per row (see
-    -- docs/benchmarks.md for the forms measured).
-    EXECUTE format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
-                   ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
-                   'clinres_module_' || code, tbl, tenant_column, code);
+    -- A partition read directly is not checked against its parent's policies: every
+    -- partition, at every level, gets the same policy. Partitions attached later do
+    -- not; call enable_module_rls again on the parent after attaching one.
+    FOR rel IN SELECT tbl UNION ALL
+               (SELECT pt.relid FROM pg_catalog.pg_partition_tree(tbl) pt WHERE pt.level > 0
+                 ORDER BY pt.level, pt.relid::pg_catalog.text) LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+        IF EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = rel AND p.polname = policy) THEN
+            EXECUTE pg_catalog.format('DROP POLICY %I ON %s', policy, rel);
+        END IF;
+        -- The row's tenant must be the context tenant, so the module check needs no row
+        -- data: written as initPlans it runs once per query, not once per row (see
+        -- docs/benchmarks.md for the forms measured).
+        EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
+                                  ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
+                                  policy, rel, tenant_column, code);
+    END LOOP;
 END
 $$;
 COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
-    'enables row-level security on tbl: a row is visible when its tenant is the context tenant and the context user has the module';
+    'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module';
 
 -- The access cache and what keeps it fresh.
 CREATE FUNCTION clinres.access_cache_stats(
@@ -118,10 +159,28 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'modules', 'tenant_modules', 'users', 'roles', 'permissions',
                              'role_permissions', 'user_tenants', 'user_modules'] LOOP
-        EXECUTE format('CREATE TRIGGER access_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
+        EXECUTE pg_catalog.format('CREATE TRIGGER access_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
                        ' ON clinres.%I FOR EACH STATEMENT EXECUTE FUNCTION clinres.access_cache_invalidate()', t);
         -- Fire under session_replication_role = replica too (pg_restore, logical replication).
-        EXECUTE format('ALTER TABLE clinres.%I ENABLE ALWAYS TRIGGER access_cache_invalidate', t);
+        EXECUTE pg_catalog.format('ALTER TABLE clinres.%I ENABLE ALWAYS TRIGGER access_cache_invalidate', t);
     END LOOP;
 END
 $$;
+
+-- Privileges: nothing for PUBLIC. An application's role is granted clinres_app, which may
+-- call what an application needs; so must any role that reads a table protected by
+-- enable_module_rls (its policy calls has_module, current_user_id and current_tenant_id as
+-- the querying role; without EXECUTE the query fails rather than showing rows). The roles
+-- that set up RLS need EXECUTE on enable_module_rls and its helpers, granted explicitly.
+REVOKE ALL ON FUNCTION clinres.has_module(uuid, uuid, text), clinres.user_modules(uuid, uuid),
+    clinres.require_module(uuid, uuid, text), clinres.has_permission(uuid, uuid, text),
+    clinres.landing_module(uuid, uuid), clinres._module_code(text), clinres.session_profile(uuid, uuid),
+    clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(), clinres.current_tenant_id(),
+    clinres.tenants_with_module(text), clinres._module_policy_name(text),
+    clinres.enable_module_rls(regclass, text, name), clinres.access_cache_stats(),
+    clinres.access_cache_invalidate() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.has_module(uuid, uuid, text), clinres.user_modules(uuid, uuid),
+    clinres.require_module(uuid, uuid, text), clinres.has_permission(uuid, uuid, text),
+    clinres.landing_module(uuid, uuid), clinres.session_profile(uuid, uuid),
+    clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(), clinres.current_tenant_id(),
+    clinres.tenants_with_module(text), clinres.access_cache_stats() TO clinres_app;

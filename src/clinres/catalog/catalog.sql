@@ -16,17 +16,17 @@ $$;
 -- Tenants; the PUBLIC tenant has a fixed id so that dumps and fixtures can name it.
 CREATE TABLE clinres.tenants (
     id          uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
-    code        text NOT NULL UNIQUE CHECK (code ~ '^[A-Za-z0-9][A-Za-z0-9_-]*$'),
-    name        text NOT NULL CHECK (name <> ''),
-    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
+    code        text NOT NULL UNIQUE CHECK (code OPERATOR(pg_catalog.~) '^[A-Za-z0-9][A-Za-z0-9_-]*$'),
+    name        text NOT NULL CHECK (name OPERATOR(pg_catalog.<>) ''),
+    status      text NOT NULL DEFAULT 'active' CHECK (status OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'disabled'])),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     builtin     boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE clinres.tenants IS 'organisations using the platform; PUBLIC is the shared default tenant';
 
 CREATE TABLE clinres.modules (
-    code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
+    code        text PRIMARY KEY CHECK (code OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]*$'),
     name        text NOT NULL,
     schema_name name NOT NULL,
     sort_order  int  NOT NULL DEFAULT 0,
@@ -41,22 +41,22 @@ CREATE TABLE clinres.tenant_modules (
     module_code text NOT NULL REFERENCES clinres.modules (code) ON UPDATE CASCADE ON DELETE CASCADE,
     is_enabled  boolean NOT NULL DEFAULT true,
     expires_at  timestamptz,
-    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     builtin     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, module_code)
 );
 COMMENT ON TABLE clinres.tenant_modules IS 'subscriptions: a tenant may use a module while is_enabled and not past expires_at (NULL = never expires)';
 
 CREATE TABLE clinres.roles (
-    code        text PRIMARY KEY CHECK (code ~ '^[A-Z][A-Z0-9_]*$'),
-    scope       text NOT NULL CHECK (scope IN ('platform', 'tenant')),
+    code        text PRIMARY KEY CHECK (code OPERATOR(pg_catalog.~) '^[A-Z][A-Z0-9_]*$'),
+    scope       text NOT NULL CHECK (scope OPERATOR(pg_catalog.=) ANY (ARRAY['platform', 'tenant'])),
     name        text NOT NULL,
     builtin     boolean NOT NULL DEFAULT false,
     UNIQUE (code, scope)
 );
 
 CREATE TABLE clinres.permissions (
-    code        text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+    code        text PRIMARY KEY CHECK (code OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
     description text NOT NULL,
     builtin     boolean NOT NULL DEFAULT false
 );
@@ -73,27 +73,27 @@ CREATE TABLE clinres.role_permissions (
 -- the composite foreign key check the scope.
 CREATE TABLE clinres.users (
     id             uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
-    email          text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
-    phone          text UNIQUE CHECK (phone ~ '^\+?[0-9][0-9 -]{4,}$'),
-    name           text NOT NULL CHECK (name <> ''),
-    password_hash  text CHECK (password_hash ~ '^\$2[abxy]\$[0-9]{2}\$'),
-    status         text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    email          text NOT NULL CHECK (email OPERATOR(pg_catalog.~) '^[^@\s]+@[^@\s]+$'),
+    phone          text UNIQUE CHECK (phone OPERATOR(pg_catalog.~) '^\+?[0-9][0-9 -]{4,}$'),
+    name           text NOT NULL CHECK (name OPERATOR(pg_catalog.<>) ''),
+    password_hash  text CHECK (password_hash OPERATOR(pg_catalog.~) '^\$2[abxy]\$[0-9]{2}\$'),
+    status         text NOT NULL DEFAULT 'active' CHECK (status OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'disabled'])),
     platform_role  text,
-    platform_scope text NOT NULL DEFAULT 'platform' CHECK (platform_scope = 'platform'),
-    created_at     timestamptz NOT NULL DEFAULT now(),
-    updated_at     timestamptz NOT NULL DEFAULT now(),
+    platform_scope text NOT NULL DEFAULT 'platform' CHECK (platform_scope OPERATOR(pg_catalog.=) 'platform'),
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     FOREIGN KEY (platform_role, platform_scope) REFERENCES clinres.roles (code, scope)
 );
-CREATE UNIQUE INDEX users_email_lower_key ON clinres.users (lower(email));
+CREATE UNIQUE INDEX users_email_lower_key ON clinres.users (pg_catalog.lower(email));
 COMMENT ON COLUMN clinres.users.password_hash IS 'bcrypt hash made with pgcrypto crypt(password, gen_salt(''bf'')); never returned by any clinres function';
 
 CREATE TABLE clinres.user_tenants (
     tenant_id   uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
     user_id     uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
     role_code   text NOT NULL DEFAULT 'USER',
-    role_scope  text NOT NULL DEFAULT 'tenant' CHECK (role_scope = 'tenant'),
-    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
-    joined_at   timestamptz NOT NULL DEFAULT now(),
+    role_scope  text NOT NULL DEFAULT 'tenant' CHECK (role_scope OPERATOR(pg_catalog.=) 'tenant'),
+    status      text NOT NULL DEFAULT 'active' CHECK (status OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'disabled'])),
+    joined_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (tenant_id, user_id),
     FOREIGN KEY (role_code, role_scope) REFERENCES clinres.roles (code, scope) ON UPDATE CASCADE
 );
@@ -104,8 +104,8 @@ CREATE TABLE clinres.user_modules (
     user_id     uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
     module_code text NOT NULL REFERENCES clinres.modules (code) ON UPDATE CASCADE ON DELETE CASCADE,
     is_enabled  boolean NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (tenant_id, user_id, module_code),
     CONSTRAINT user_modules_user_id_tenant_id_module_code_key UNIQUE (user_id, tenant_id, module_code)
 );
@@ -113,7 +113,7 @@ COMMENT ON TABLE clinres.user_modules IS 'per-user module configuration in a ten
 
 CREATE TABLE clinres.admin_logs (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     actor_id    uuid,
     tenant_id   uuid,
     action      text NOT NULL,
@@ -151,7 +151,7 @@ INSERT INTO clinres.permissions (code, description) VALUES
     ('user:delete', 'delete users');
 
 INSERT INTO clinres.role_permissions (role_code, permission_code)
-SELECT r, p.code FROM unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']) AS r, clinres.permissions p;
+SELECT r, p.code FROM pg_catalog.unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']::pg_catalog.text[]) AS r, clinres.permissions p;
 
 -- The catalog is read through clinres functions only.
 REVOKE ALL ON ALL TABLES IN SCHEMA clinres FROM PUBLIC;

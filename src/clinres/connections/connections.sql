@@ -28,4 +28,11 @@ CREATE VIEW clinres.connection_usage_history AS SELECT * FROM clinres._connectio
 COMMENT ON VIEW clinres.connection_usage_history IS
     'samples of the background monitor (clinres in shared_preload_libraries), oldest first';
 
-GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO PUBLIC;
+-- Privileges: an application (clinres_app) reads the usage views and sizes its pool; PUBLIC
+-- gets nothing (a view's functions are checked against the querying role, hence both).
+REVOKE ALL ON FUNCTION clinres._connection_usage(), clinres._connections_by_client(), clinres.pool_size(int, int),
+    clinres._connection_usage_history() FROM PUBLIC;
+REVOKE ALL ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres._connection_usage(), clinres._connections_by_client(), clinres.pool_size(int, int),
+    clinres._connection_usage_history() TO clinres_app;
+GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO clinres_app;
