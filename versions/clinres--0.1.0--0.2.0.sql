@@ -48,3 +48,516 @@ SELECT pg_catalog.pg_extension_config_dump('clinres.permissions', 'WHERE NOT bui
 SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults', 'WHERE NOT builtin');
+
+-- security (issue 8): every call and operator qualified; NULL is never yes; partitions of a
+-- planned table move with it; schemas of untrusted owners refused; nothing for PUBLIC, what an
+-- application calls for clinres_app; session_profile only for the context user or user:view.
+CREATE OR REPLACE FUNCTION clinres.session_profile(user_id uuid, tenant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres.current_user_id();
+BEGIN
+    IF actor IS NULL OR (actor IS DISTINCT FROM session_profile.user_id
+       AND NOT (clinres.has_permission(actor, session_profile.tenant_id, 'user:view')
+                AND EXISTS (SELECT FROM clinres.user_tenants ut
+                             WHERE ut.user_id = session_profile.user_id AND ut.tenant_id = session_profile.tenant_id))
+       AND NOT EXISTS (SELECT FROM clinres.users a JOIN clinres.role_permissions rp ON rp.role_code = a.platform_role
+                        WHERE a.id = actor AND a.status = 'active' AND rp.permission_code = 'user:view')) THEN
+        RAISE EXCEPTION 'permission denied to read the profile of user %', session_profile.user_id
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Only the context user, or a context user holding user:view in the tenant, may read a profile.',
+                  HINT = 'Call clinres.set_context(user_id, tenant_id) first.';
+    END IF;
+    RETURN (
+    SELECT pg_catalog.jsonb_build_object(
+        'user', pg_catalog.jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone,
+                                              'status', u.status, 'platform_role', u.platform_role),
+        'tenant', pg_catalog.jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'status', t.status),
+        'role', CASE WHEN ut.status = 'active' THEN ut.role_code END,
+        'permissions', coalesce((SELECT pg_catalog.jsonb_agg(p.code ORDER BY p.code) FROM clinres.permissions p
+                                  WHERE clinres.has_permission(u.id, t.id, p.code)), '[]'),
+        'modules', coalesce((SELECT pg_catalog.jsonb_agg(m.code ORDER BY m.sort_order, m.code)
+                               FROM clinres.user_modules(u.id, t.id) m), '[]'),
+        'landing', clinres.landing_module(u.id, t.id))
+      FROM clinres.users u
+     CROSS JOIN clinres.tenants t
+      LEFT JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = t.id
+     WHERE u.id = session_profile.user_id AND t.id = session_profile.tenant_id);
+END
+$$;
+COMMENT ON FUNCTION clinres.session_profile(uuid, uuid) IS
+    'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant; only for the context user or an actor with user:view (42501)';
+CREATE OR REPLACE FUNCTION clinres._module_policy_name(module_code text) RETURNS name
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN pg_catalog.octet_length('clinres_module_' || $1) <= 63
+                THEN 'clinres_module_' || $1
+                ELSE pg_catalog.left('clinres_module_' || $1, 54) || '_' || pg_catalog.left(pg_catalog.md5($1), 8)
+           END::name
+$$;
+COMMENT ON FUNCTION clinres._module_policy_name(text) IS
+    'the policy name enable_module_rls uses for a module (codes past 48 characters get a hash suffix)';
+CREATE OR REPLACE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    code text := clinres._module_code(module_code);
+    policy name := clinres._module_policy_name(code);
+    column_type oid;
+    rel regclass;
+BEGIN
+    SELECT a.atttypid INTO column_type FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = tenant_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', tenant_column, tbl
+            USING ERRCODE = 'undefined_column', HINT = 'Pass the tenant column as the third argument.';
+    END IF;
+    IF column_type <> 'pg_catalog.uuid'::pg_catalog.regtype THEN
+        RAISE EXCEPTION 'column "%" of relation % has type %, not uuid', tenant_column, tbl, column_type::pg_catalog.regtype
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    -- A partition read directly is not checked against its parent's policies: every
+    -- partition, at every level, gets the same policy. Partitions attached later do
+    -- not; call enable_module_rls again on the parent after attaching one.
+    FOR rel IN SELECT tbl UNION ALL
+               (SELECT pt.relid FROM pg_catalog.pg_partition_tree(tbl) pt WHERE pt.level > 0
+                 ORDER BY pt.level, pt.relid::pg_catalog.text) LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+        IF EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = rel AND p.polname = policy) THEN
+            EXECUTE pg_catalog.format('DROP POLICY %I ON %s', policy, rel);
+        END IF;
+        -- The row's tenant must be the context tenant, so the module check needs no row
+        -- data: written as initPlans it runs once per query, not once per row (see
+        -- docs/benchmarks.md for the forms measured).
+        EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
+                                  ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
+                                  policy, rel, tenant_column, code);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
+    'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module';
+CREATE OR REPLACE FUNCTION clinres._trusted_schema_owner(owner oid, role oid) RETURNS boolean
+    LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE memberships AS (
+        SELECT role AS roleid
+        UNION
+        SELECT m.roleid FROM pg_catalog.pg_auth_members m JOIN memberships ms ON m.member = ms.roleid
+    )
+    SELECT owner IN (SELECT roleid FROM memberships)
+        OR EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = owner AND r.rolsuper)
+$$;
+COMMENT ON FUNCTION clinres._trusted_schema_owner(oid, oid) IS
+    'true when owner is role, a role that role is a member of, or a superuser';
+CREATE OR REPLACE FUNCTION clinres._check_target(target_schema name, allow_any_schema boolean)
+    RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owner oid;
+BEGIN
+    IF target_schema IS NULL OR target_schema = '' THEN
+        RAISE EXCEPTION 'target schema must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF allow_any_schema IS NULL THEN
+        RAISE EXCEPTION 'allow_any_schema must be true or false, not NULL' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF target_schema IN ('pg_catalog', 'information_schema', 'clinres') OR target_schema LIKE 'pg\_%' THEN
+        RAISE EXCEPTION 'permission denied: cannot move tables into schema "%"', target_schema
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT allow_any_schema AND NOT EXISTS (SELECT FROM clinres.module_schemas m WHERE m.schema_name = target_schema) THEN
+        RAISE EXCEPTION 'schema "%" is not a module schema', target_schema
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use one of clinres.module_schemas, or pass allow_any_schema => true.';
+    END IF;
+    SELECT n.nspowner INTO owner FROM pg_catalog.pg_namespace n WHERE n.nspname = target_schema;
+    IF FOUND AND NOT clinres._trusted_schema_owner(owner, current_user::regrole) THEN
+        RAISE EXCEPTION 'permission denied: schema "%" is owned by role %', target_schema, owner::regrole
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Tables moved into it could be dropped by %s, which %s is not a member of.',
+                                             owner::regrole, current_user::regrole),
+                  HINT = 'Have the schema dropped or given to the migrating role (ALTER SCHEMA ... OWNER TO).';
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION clinres.plan_table_move(source regclass, target_schema name, allow_any_schema boolean DEFAULT false)
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src record;
+BEGIN
+    SELECT * INTO src FROM clinres._check_movable(source);
+    PERFORM clinres._check_target(target_schema, allow_any_schema);
+    IF src.nsp = target_schema THEN
+        RAISE EXCEPTION 'table % is already in schema "%"', source, target_schema
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO clinres.schema_plan (source_schema, table_name, target_schema)
+    VALUES (src.nsp, src.rel, target_schema)
+    ON CONFLICT (source_schema, table_name) DO UPDATE SET target_schema = EXCLUDED.target_schema, planned_at = pg_catalog.now();
+END
+$$;
+COMMENT ON FUNCTION clinres.plan_table_move(regclass, name, boolean) IS
+    'adds (or changes) one move of the plan; the target must be a module schema unless allow_any_schema';
+CREATE OR REPLACE VIEW clinres.schema_migration_plan AS
+WITH RECURSIVE planned AS (
+    SELECT p.source_schema, p.table_name, p.target_schema, true AS explicit
+      FROM clinres.schema_plan p
+    UNION ALL
+    SELECT 'public'::pg_catalog.name, d.table_name, d.target_schema, false
+      FROM clinres.schema_plan_defaults d
+     WHERE pg_catalog.to_regclass(pg_catalog.format('public.%I', d.table_name)) IS NOT NULL
+       AND NOT EXISTS (SELECT FROM clinres.schema_plan p
+                        WHERE p.source_schema OPERATOR(pg_catalog.=) 'public'::pg_catalog.name
+                          AND p.table_name OPERATOR(pg_catalog.=) d.table_name)
+       AND NOT EXISTS (SELECT FROM clinres.schema_journal j
+                        WHERE j.table_name OPERATOR(pg_catalog.=) d.table_name
+                          AND j.source_schema OPERATOR(pg_catalog.=) 'public'::pg_catalog.name)
+), roots AS (
+    SELECT pl.*, pg_catalog.to_regclass(pg_catalog.format('%I.%I', pl.source_schema, pl.table_name)) AS relid
+      FROM planned pl
+), resolved AS (
+    SELECT r.source_schema, r.table_name, r.target_schema, r.explicit, r.relid FROM roots r
+    UNION ALL
+    SELECT n.nspname, c.relname, r.target_schema, false, pt.relid
+      FROM roots r
+     CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.relid) pt
+      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pt.relid::pg_catalog.oid
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE pt.level OPERATOR(pg_catalog.>) 0
+       AND NOT EXISTS (SELECT FROM clinres.schema_plan p
+                        WHERE p.source_schema OPERATOR(pg_catalog.=) n.nspname
+                          AND p.table_name OPERATOR(pg_catalog.=) c.relname)
+), edges AS (   -- referencing -> referenced, both planned
+    SELECT DISTINCT c.conrelid AS child, c.confrelid AS parent
+      FROM pg_catalog.pg_constraint c
+     WHERE c.contype OPERATOR(pg_catalog.=) 'f'::pg_catalog."char"
+       AND c.conrelid OPERATOR(pg_catalog.<>) c.confrelid
+       AND c.conrelid OPERATOR(pg_catalog.=) ANY (SELECT relid::pg_catalog.oid FROM resolved)
+       AND c.confrelid OPERATOR(pg_catalog.=) ANY (SELECT relid::pg_catalog.oid FROM resolved)
+), depth AS (
+    SELECT r.relid::pg_catalog.oid AS relid, 0 AS level FROM resolved r
+    UNION ALL
+    SELECT e.child, d.level OPERATOR(pg_catalog.+) 1
+      FROM depth d JOIN edges e ON e.parent OPERATOR(pg_catalog.=) d.relid
+     WHERE d.level OPERATOR(pg_catalog.<) 100
+)
+SELECT (pg_catalog.row_number() OVER (ORDER BY pg_catalog.max(d.level), r.source_schema, r.table_name))::int AS step,
+       r.source_schema, r.table_name, r.target_schema, r.explicit, r.relid
+  FROM resolved r LEFT JOIN depth d ON d.relid OPERATOR(pg_catalog.=) r.relid::pg_catalog.oid
+ GROUP BY r.source_schema, r.table_name, r.target_schema, r.explicit, r.relid;
+COMMENT ON VIEW clinres.schema_migration_plan IS 'the moves migrate_schemas would make, referenced tables first';
+CREATE OR REPLACE FUNCTION clinres.create_module_schemas() RETURNS TABLE (schema_name name, created boolean)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    s name;
+    n int := 0;
+BEGIN
+    FOR s IN SELECT m.schema_name FROM clinres.module_schemas m ORDER BY m.kind DESC, m.schema_name LOOP
+        schema_name := s;
+        created := NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = s);
+        IF created THEN
+            EXECUTE pg_catalog.format('CREATE SCHEMA %I', s);
+            INSERT INTO clinres.created_schemas (schema_name) VALUES (s) ON CONFLICT DO NOTHING;
+            n := n + 1;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+    IF n = 0 THEN
+        RAISE NOTICE 'all module schemas already exist; nothing was created';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres.create_module_schemas() IS 'creates the module schemas that are missing (idempotent)';
+CREATE OR REPLACE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'could not lock table % within lock_timeout (%)', tbl, pg_catalog.current_setting('lock_timeout')
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = 'Another transaction holds a lock on it; nothing has been moved.',
+              HINT = 'Retry when the long-running transaction has ended, or raise lock_timeout.';
+END
+$$;
+CREATE OR REPLACE FUNCTION clinres.migrate_schemas(dry_run boolean DEFAULT true, compat_views boolean DEFAULT false,
+                                        exact_counts boolean DEFAULT true)
+    RETURNS TABLE (step int, source text, target text, row_count bigint, foreign_keys int, indexes int, action text)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    p clinres.schema_migration_plan;
+    plan clinres.schema_migration_plan[] := ARRAY(SELECT sp FROM clinres.schema_migration_plan sp ORDER BY sp.step);
+    base int := coalesce((SELECT pg_catalog.max(j.step) FROM clinres.schema_journal j), 0);
+BEGIN
+    IF dry_run IS NULL OR compat_views IS NULL OR exact_counts IS NULL THEN
+        RAISE EXCEPTION 'dry_run, compat_views and exact_counts must be true or false, not NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Check every move before making any.
+    FOREACH p IN ARRAY plan LOOP
+        IF p.relid IS NULL THEN
+            RAISE EXCEPTION 'planned table %.% does not exist', pg_catalog.quote_ident(p.source_schema), pg_catalog.quote_ident(p.table_name)
+                USING ERRCODE = 'undefined_table', HINT = 'Remove it from clinres.schema_plan or create it.';
+        END IF;
+        PERFORM clinres._check_movable(p.relid);
+        -- module-schema membership was checked when the move was planned
+        PERFORM clinres._check_target(p.target_schema, true);
+        IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', p.target_schema, p.table_name)) IS NOT NULL THEN
+            RAISE EXCEPTION 'schema "%" already has a relation named "%"', p.target_schema, p.table_name
+                USING ERRCODE = 'duplicate_table', DETAIL = 'Nothing has been moved.';
+        END IF;
+        IF compat_views AND p.source_schema <> 'public' THEN
+            RAISE EXCEPTION 'compatibility views are only made for tables moved out of public'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    -- Lock in plan order, so that concurrent migrations cannot deadlock each other.
+    IF NOT dry_run THEN
+        FOREACH p IN ARRAY plan LOOP
+            PERFORM clinres._lock_for_move(p.relid);
+        END LOOP;
+    END IF;
+    FOREACH p IN ARRAY plan LOOP
+        step := base + p.step;
+        source := pg_catalog.format('%I.%I', p.source_schema, p.table_name);
+        target := pg_catalog.format('%I.%I', p.target_schema, p.table_name);
+        IF exact_counts THEN
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', p.relid) INTO row_count;
+        ELSE
+            row_count := (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = p.relid);
+        END IF;
+        foreign_keys := (SELECT pg_catalog.count(*) FROM pg_constraint c WHERE c.contype = 'f' AND (c.conrelid = p.relid OR c.confrelid = p.relid));
+        indexes := (SELECT pg_catalog.count(*) FROM pg_index i WHERE i.indrelid = p.relid);
+        IF dry_run THEN
+            action := 'would move' ||
+                      CASE WHEN NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = p.target_schema)
+                           THEN pg_catalog.format(' (would create schema %I)', p.target_schema) ELSE '' END ||
+                      CASE WHEN compat_views THEN pg_catalog.format('; would leave view public.%I', p.table_name) ELSE '' END;
+        ELSE
+            IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = p.target_schema) THEN
+                EXECUTE pg_catalog.format('CREATE SCHEMA %I', p.target_schema);
+                INSERT INTO clinres.created_schemas (schema_name) VALUES (p.target_schema) ON CONFLICT DO NOTHING;
+            END IF;
+            EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA %I', p.relid, p.target_schema);
+            action := 'moved';
+            IF compat_views THEN
+                PERFORM clinres._create_compat_view(p.relid, p.table_name);
+                action := action || pg_catalog.format('; view public.%I', p.table_name);
+            END IF;
+            INSERT INTO clinres.schema_journal (step, table_name, source_schema, target_schema, row_count, row_count_exact, compat_view)
+            VALUES (step, p.table_name, p.source_schema, p.target_schema, row_count, exact_counts, compat_views);
+            DELETE FROM clinres.schema_plan sp WHERE sp.source_schema = p.source_schema AND sp.table_name = p.table_name;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.migrate_schemas(boolean, boolean, boolean) IS
+    'runs the plan (referenced tables first) with ALTER TABLE ... SET SCHEMA in the caller''s transaction; dry_run (default) changes nothing';
+CREATE OR REPLACE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    EXECUTE pg_catalog.format('CREATE VIEW public.%I WITH (security_invoker = true) AS SELECT * FROM %s', view_name, tbl);
+    EXECUTE pg_catalog.format('COMMENT ON VIEW public.%I IS %L', view_name,
+                   pg_catalog.format('clinres compatibility view of %s; dropped by clinres.rollback_schema_migration()', tbl));
+    FOR g IN SELECT a.grantee, a.privilege_type FROM pg_class c, pg_catalog.aclexplode(c.relacl) a
+              WHERE c.oid = tbl AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+                AND a.grantee <> c.relowner LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON public.%I TO %s', g.privilege_type, view_name,
+                       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);  -- regrole's text is quoted
+    END LOOP;
+END
+$$;
+CREATE OR REPLACE FUNCTION clinres.verify_schema_isolation(exact_counts boolean DEFAULT true)
+    RETURNS TABLE (check_name text, object text, ok boolean, detail text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    j record;
+    relid regclass;
+    nsp oid;
+    n bigint;
+    r record;
+BEGIN
+    FOR r IN SELECT m.schema_name, n.nspowner FROM clinres.module_schemas m
+               LEFT JOIN pg_namespace n ON n.nspname = m.schema_name ORDER BY m.schema_name LOOP
+        check_name := 'schema exists'; object := pg_catalog.quote_ident(r.schema_name);
+        ok := r.nspowner IS NOT NULL;
+        detail := CASE WHEN ok THEN NULL ELSE 'run clinres.create_module_schemas()' END;
+        RETURN NEXT;
+        IF ok THEN
+            check_name := 'schema owner';
+            ok := clinres._trusted_schema_owner(r.nspowner, current_user::regrole);
+            detail := pg_catalog.format('owned by %s', r.nspowner::regrole) ||
+                      CASE WHEN ok THEN '' ELSE pg_catalog.format(', which %s is not a member of', current_user::regrole) END;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM clinres.schema_journal) THEN
+        check_name := 'migration journaled'; object := NULL; ok := false;
+        detail := 'no migration has been run'; RETURN NEXT;
+    END IF;
+    FOR r IN SELECT * FROM clinres.schema_migration_plan ORDER BY 1 LOOP
+        check_name := 'plan completed'; object := pg_catalog.format('%I.%I', r.source_schema, r.table_name); ok := false;
+        detail := pg_catalog.format('still planned to move to %I', r.target_schema); RETURN NEXT;
+    END LOOP;
+    FOR j IN SELECT * FROM clinres.schema_journal ORDER BY step LOOP
+        relid := pg_catalog.to_regclass(pg_catalog.format('%I.%I', j.target_schema, j.table_name));
+        object := pg_catalog.format('%I.%I', j.target_schema, j.table_name);
+        check_name := 'table in target'; ok := relid IS NOT NULL;
+        detail := CASE WHEN ok THEN NULL ELSE 'not found' END; RETURN NEXT;
+        check_name := 'table not in source';
+        ok := NOT EXISTS (SELECT FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+                           WHERE ns.nspname = j.source_schema AND c.relname = j.table_name AND c.relkind IN ('r', 'p'));
+        detail := CASE WHEN ok THEN NULL ELSE pg_catalog.format('a table %I.%I exists', j.source_schema, j.table_name) END;
+        RETURN NEXT;
+        IF relid IS NULL THEN
+            CONTINUE;
+        END IF;
+        SELECT c.relnamespace INTO nsp FROM pg_class c WHERE c.oid = relid AND c.relkind = 'p';
+        IF FOUND THEN
+            check_name := 'partitions moved';
+            SELECT pg_catalog.count(*), pg_catalog.string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text)
+                       FILTER (WHERE c.relnamespace <> nsp)
+              INTO n, detail
+              FROM pg_catalog.pg_partition_tree(relid) pt JOIN pg_class c ON c.oid = pt.relid
+             WHERE pt.level > 0;
+            ok := detail IS NULL;
+            detail := coalesce('left behind: ' || detail, pg_catalog.format('%s partitions', n));
+            RETURN NEXT;
+        END IF;
+        IF j.row_count_exact AND exact_counts THEN
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', relid) INTO n;
+            check_name := 'row count'; ok := n = j.row_count;
+            detail := pg_catalog.format('%s rows, %s journaled', n, j.row_count); RETURN NEXT;
+        END IF;
+        FOR r IN SELECT c.conname, c.convalidated, c.conrelid::regclass AS child, c.confrelid::regclass AS parent,
+                        cn.nspname AS child_nsp, pn.nspname AS parent_nsp
+                   FROM pg_constraint c
+                   JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+                   JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                  WHERE c.contype = 'f' AND c.conrelid = relid ORDER BY c.conname LOOP
+            check_name := 'foreign key validated'; object := pg_catalog.format('%s.%I', relid, r.conname); ok := r.convalidated;
+            detail := pg_catalog.format('references %s', r.parent) ||
+                      CASE WHEN r.child_nsp <> r.parent_nsp THEN ' (cross-schema)' ELSE '' END ||
+                      CASE WHEN r.convalidated THEN '' ELSE '; NOT VALID' END;
+            RETURN NEXT;
+        END LOOP;
+        object := pg_catalog.format('%I.%I', j.target_schema, j.table_name);
+        check_name := 'indexes valid';
+        ok := NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = relid AND NOT (i.indisvalid AND i.indisready));
+        detail := pg_catalog.format('%s indexes', (SELECT pg_catalog.count(*) FROM pg_index i WHERE i.indrelid = relid)) ||
+                  CASE WHEN ok THEN '' ELSE '; invalid: ' || (SELECT pg_catalog.string_agg(i.indexrelid::regclass::text, ', ')
+                                                            FROM pg_index i WHERE i.indrelid = relid AND NOT i.indisvalid) END;
+        RETURN NEXT;
+        check_name := 'owned sequences moved';
+        SELECT pg_catalog.count(*), pg_catalog.string_agg(s.oid::regclass::text, ', ') FILTER (WHERE s.relnamespace <> c.relnamespace)
+          INTO n, detail
+          FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+          JOIN pg_class c ON c.oid = d.refobjid
+         WHERE d.classid = 'pg_class'::regclass AND d.refobjid = relid AND d.deptype IN ('a', 'i');
+        ok := detail IS NULL;
+        detail := coalesce('left behind: ' || detail, pg_catalog.format('%s sequences', n));
+        RETURN NEXT;
+        IF j.compat_view THEN
+            check_name := 'compatibility view'; object := pg_catalog.format('public.%I', j.table_name);
+            ok := EXISTS (SELECT FROM pg_class c WHERE c.oid = pg_catalog.to_regclass(pg_catalog.format('public.%I', j.table_name)) AND c.relkind = 'v');
+            detail := CASE WHEN ok THEN NULL ELSE 'missing' END; RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.verify_schema_isolation(boolean) IS
+    'the migration checklist as a report: one row per check, ok = false with a detail when something is wrong';
+CREATE OR REPLACE FUNCTION clinres.rollback_schema_migration()
+    RETURNS TABLE (step int, source text, target text, action text)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    j record;
+    relid regclass;
+    s name;
+BEGIN
+    FOR j IN SELECT * FROM clinres.schema_journal ORDER BY step DESC LOOP
+        relid := pg_catalog.to_regclass(pg_catalog.format('%I.%I', j.target_schema, j.table_name));
+        IF relid IS NULL THEN
+            RAISE EXCEPTION 'journaled table %.% is missing', pg_catalog.quote_ident(j.target_schema), pg_catalog.quote_ident(j.table_name)
+                USING ERRCODE = 'undefined_table', DETAIL = 'Nothing has been moved back.';
+        END IF;
+        PERFORM clinres._lock_for_move(relid);
+    END LOOP;
+    FOR j IN SELECT * FROM clinres.schema_journal ORDER BY step DESC LOOP
+        step := j.step;
+        source := pg_catalog.format('%I.%I', j.target_schema, j.table_name);
+        target := pg_catalog.format('%I.%I', j.source_schema, j.table_name);
+        action := 'moved back';
+        IF j.compat_view AND EXISTS (SELECT FROM pg_class c WHERE c.oid = pg_catalog.to_regclass(pg_catalog.format('public.%I', j.table_name))
+                                                           AND c.relkind = 'v') THEN
+            EXECUTE pg_catalog.format('DROP VIEW public.%I', j.table_name);
+            action := action || '; view dropped';
+        END IF;
+        IF pg_catalog.to_regclass(pg_catalog.format('%I.%I', j.source_schema, j.table_name)) IS NOT NULL THEN
+            RAISE EXCEPTION 'schema "%" already has a relation named "%"', j.source_schema, j.table_name
+                USING ERRCODE = 'duplicate_table', DETAIL = 'Nothing has been moved back.';
+        END IF;
+        EXECUTE pg_catalog.format('ALTER TABLE %I.%I SET SCHEMA %I', j.target_schema, j.table_name, j.source_schema);
+        DELETE FROM clinres.schema_journal sj WHERE sj.step = j.step;
+        RETURN NEXT;
+    END LOOP;
+    -- Drop the schemas clinres created, when empty; never CASCADE.
+    FOR s IN SELECT c.schema_name FROM clinres.created_schemas c ORDER BY 1 LOOP
+        step := NULL; source := pg_catalog.quote_ident(s); target := NULL;
+        BEGIN
+            EXECUTE pg_catalog.format('DROP SCHEMA %I', s);
+            DELETE FROM clinres.created_schemas c WHERE c.schema_name = s;
+            action := 'schema dropped';
+        EXCEPTION
+            WHEN dependent_objects_still_exist THEN action := 'schema kept: not empty';
+            WHEN invalid_schema_name THEN
+                DELETE FROM clinres.created_schemas c WHERE c.schema_name = s;
+                action := 'schema already gone';
+        END;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION clinres.rollback_schema_migration() IS
+    'moves every journaled table back (reverse order), drops compatibility views and the empty schemas clinres created';
+REVOKE ALL ON FUNCTION clinres.has_module(uuid, uuid, text), clinres.user_modules(uuid, uuid),
+    clinres.require_module(uuid, uuid, text), clinres.has_permission(uuid, uuid, text),
+    clinres.landing_module(uuid, uuid), clinres._module_code(text), clinres.session_profile(uuid, uuid),
+    clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(), clinres.current_tenant_id(),
+    clinres.tenants_with_module(text), clinres._module_policy_name(text),
+    clinres.enable_module_rls(regclass, text, name), clinres.access_cache_stats(),
+    clinres.access_cache_invalidate() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.has_module(uuid, uuid, text), clinres.user_modules(uuid, uuid),
+    clinres.require_module(uuid, uuid, text), clinres.has_permission(uuid, uuid, text),
+    clinres.landing_module(uuid, uuid), clinres.session_profile(uuid, uuid),
+    clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(), clinres.current_tenant_id(),
+    clinres.tenants_with_module(text), clinres.access_cache_stats() TO clinres_app;
+REVOKE ALL ON FUNCTION clinres.plan_table_move(regclass, name, boolean), clinres.create_module_schemas(),
+    clinres.migrate_schemas(boolean, boolean, boolean), clinres.rollback_schema_migration(),
+    clinres.verify_schema_isolation(boolean), clinres._check_movable(regclass), clinres._check_target(name, boolean),
+    clinres._trusted_schema_owner(oid, oid), clinres._lock_for_move(regclass), clinres._create_compat_view(regclass, name)
+    FROM PUBLIC;
+REVOKE ALL ON clinres.module_schemas, clinres.created_schemas, clinres.schema_plan, clinres.schema_plan_defaults,
+    clinres.schema_journal, clinres.schema_migration_plan FROM PUBLIC;
+REVOKE ALL ON FUNCTION clinres._connection_usage(), clinres._connections_by_client(), clinres.pool_size(int, int),
+    clinres._connection_usage_history() FROM PUBLIC;
+REVOKE ALL ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres._connection_usage(), clinres._connections_by_client(), clinres.pool_size(int, int),
+    clinres._connection_usage_history() TO clinres_app;
+GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO clinres_app;
+REVOKE ALL ON FUNCTION clinres._bridge_selftest(text) FROM PUBLIC;
