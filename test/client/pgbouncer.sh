@@ -23,6 +23,7 @@ trap cleanup EXIT
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
     -c "DROP ROLE IF EXISTS clinres_bouncer" -c "CREATE ROLE clinres_bouncer LOGIN PASSWORD 'bouncer-pw'" >/dev/null
 q "CREATE EXTENSION clinres CASCADE" >/dev/null
+q "GRANT clinres_app TO clinres_bouncer" >/dev/null  # what an application is given
 cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 $db = host=127.0.0.1 port=$PGPORT dbname=$db
