@@ -83,17 +83,15 @@ for must in format unnest now lower to_regclass quote_ident; do
 done
 
 # The superuser installs clinres (pgcrypto goes to public, the install runs with the path
-# clinres, public) and uses it; this script's own statements then run with only pg_catalog
-# on the path (and public for the fixture's pgcrypto calls, which reach no planted name),
-# so that only clinres's code can reach a planted object.
+# clinres, public) and uses it with public on its path, as a superuser's session has it;
+# this script's own statements name pg_catalog's operators, so that only clinres's code
+# can reach a planted object.
 report() { run -c "SELECT what, by_role, count(*) FROM public.hijack_log GROUP BY 1, 2 ORDER BY 1"; }
 run -f - >/dev/null <<'SQL' || { report; fail "CREATE EXTENSION clinres or a call failed with the planted objects in public"; }
 SET client_min_messages = warning;
 SET search_path = "$user", public;  -- a superuser's default
 CREATE EXTENSION clinres CASCADE;
-SET search_path = pg_catalog, public;  -- the fixture calls pgcrypto (crypt, gen_salt)
 \i test/fixtures/sample.sql
-SET search_path = pg_catalog;
 CREATE TABLE public.hijack_notes (tenant_id uuid, body text);
 SELECT clinres.enable_module_rls('public.hijack_notes', 'aia');
 SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false);
@@ -119,7 +117,9 @@ DO $$
 DECLARE
     v regclass;
 BEGIN
-    FOR v IN SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'clinres'::regnamespace AND c.relkind IN ('v', 'r') LOOP
+    FOR v IN SELECT c.oid FROM pg_catalog.pg_class c
+              WHERE c.relnamespace OPERATOR(pg_catalog.=) 'clinres'::pg_catalog.regnamespace::pg_catalog.oid
+                AND c.relkind OPERATOR(pg_catalog.=) ANY ('{v,r}'::pg_catalog."char"[]) LOOP
         EXECUTE pg_catalog.format('SELECT count(*) FROM %s', v);
     END LOOP;
 END
