@@ -48,6 +48,7 @@ SELECT pg_catalog.pg_extension_config_dump('clinres.permissions', 'WHERE NOT bui
 SELECT pg_catalog.pg_extension_config_dump('clinres.role_permissions', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('clinres.module_schemas', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('clinres.schema_plan_defaults', 'WHERE NOT builtin');
+
 -- access cache
 -- ALTER TABLE ... ENABLE TRIGGER ALL (what pg_restore --disable-triggers emits after its
 -- DISABLE TRIGGER ALL) leaves the invalidation triggers firing on origin only, so changes
