@@ -88,7 +88,7 @@ DECLARE
     c record;
     results public.diff_log[] := '{}';
 BEGIN
-    FOR k IN 1 .. 3 LOOP
+    FOR k IN 1 .. 2 LOOP
         PERFORM * FROM dblink(other, format('SELECT public.diff_mutate(3, %s)', (p_round * 10 + k + 900) / 10000.0))
                     AS t(done text);
         c := public.diff_counts();
