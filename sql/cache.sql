@@ -67,3 +67,33 @@ CREATE EXTENSION clinres;
 SELECT clinres.has_module(:alice, :A, 'aia') AS after_recreate;
 \i test/fixtures/sample.sql
 SELECT clinres.has_module(:alice, :A, 'aia') AS after_reload;
+
+-- The invalidation trigger function fires only on clinres's catalog tables: on any
+-- other table it would let whoever writes there empty every session's cache.
+CREATE TEMP TABLE flood (x int);
+CREATE TRIGGER flood AFTER INSERT ON flood FOR EACH STATEMENT EXECUTE FUNCTION clinres.access_cache_invalidate();
+\set VERBOSITY sqlstate
+INSERT INTO flood VALUES (1);
+\set VERBOSITY default
+CREATE TABLE public.flood (x int);
+CREATE TRIGGER flood AFTER TRUNCATE ON public.flood FOR EACH STATEMENT EXECUTE FUNCTION clinres.access_cache_invalidate();
+TRUNCATE public.flood;
+DROP TABLE public.flood;
+
+-- DISABLE TRIGGER ALL then ENABLE TRIGGER ALL (pg_restore --disable-triggers) would
+-- leave the triggers firing on origin only; they are put back to ALWAYS, so a change
+-- under session_replication_role = replica is still seen.
+SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_before;
+ALTER TABLE clinres.user_modules DISABLE TRIGGER ALL;
+ALTER TABLE clinres.user_modules ENABLE TRIGGER ALL;
+ALTER TABLE clinres.users DISABLE TRIGGER access_cache_invalidate, ENABLE TRIGGER access_cache_invalidate;
+SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE t.tgname = 'access_cache_invalidate' AND c.relname IN ('user_modules', 'users') ORDER BY 1;
+SET session_replication_role = replica;
+UPDATE clinres.user_modules SET is_enabled = false WHERE user_id = :bob AND module_code = 'aia';
+RESET session_replication_role;
+SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_after_replica_update;
+-- A trigger disabled on purpose stays disabled.
+ALTER TABLE clinres.tenants DISABLE TRIGGER access_cache_invalidate;
+SELECT t.tgenabled FROM pg_trigger t WHERE t.tgname = 'access_cache_invalidate' AND t.tgrelid = 'clinres.tenants'::regclass;
+ALTER TABLE clinres.tenants ENABLE ALWAYS TRIGGER access_cache_invalidate;

@@ -66,9 +66,8 @@ SELECT public.diff_mutate(400, 0.1);
 
 -- Counts triples where the C++ functions and the oracle disagree, and logs them.
 CREATE TABLE public.diff_log (round int, phase text, triples bigint, allowed bigint, mismatches bigint);
-CREATE FUNCTION public.diff_compare(p_round int, p_phase text) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO public.diff_log
-    SELECT p_round, p_phase, count(*), count(*) FILTER (WHERE clinres_oracle.has_module(u.id, t.id, m.code)),
+CREATE FUNCTION public.diff_counts(OUT triples bigint, OUT allowed bigint, OUT mismatches bigint) LANGUAGE sql AS $$
+    SELECT count(*), count(*) FILTER (WHERE clinres_oracle.has_module(u.id, t.id, m.code)),
            count(*) FILTER (WHERE clinres.has_module(u.id, t.id, m.code)
                                   IS DISTINCT FROM clinres_oracle.has_module(u.id, t.id, m.code)
                                OR (m.sort_order = (SELECT min(sort_order) FROM clinres.modules)
@@ -78,9 +77,29 @@ CREATE FUNCTION public.diff_compare(p_round int, p_phase text) RETURNS void LANG
                                                           IS DISTINCT FROM clinres_oracle.has_permission(u.id, t.id, p.code)))))
       FROM clinres.users u, clinres.tenants t, clinres.modules m
 $$;
+CREATE FUNCTION public.diff_compare(p_round int, p_phase text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO public.diff_log SELECT p_round, p_phase, c.* FROM public.diff_counts() c
+$$;
+-- One statement that runs while another session commits changes: each of its inner
+-- statements takes a new snapshot and must see them (it writes nothing until the end,
+-- so only the snapshots tell its inner statements apart).
+CREATE FUNCTION public.diff_long(p_round int, other text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+    results public.diff_log[] := '{}';
+BEGIN
+    FOR k IN 1 .. 2 LOOP
+        PERFORM * FROM dblink(other, format('SELECT public.diff_mutate(3, %s)', (p_round * 10 + k + 900) / 10000.0))
+                    AS t(done text);
+        c := public.diff_counts();
+        results := results || ROW(p_round, 'other session, one statement', c.triples, c.allowed, c.mismatches)::public.diff_log;
+    END LOOP;
+    INSERT INTO public.diff_log SELECT * FROM unnest(results);
+END $$;
 
 -- Each round: local changes checked before commit, then another session's changes
--- checked after it commits. The checking session's cache stays warm throughout.
+-- checked after it commits, then while one statement runs. The checking session's
+-- cache stays warm throughout.
 CREATE PROCEDURE public.diff_run(rounds int) LANGUAGE plpgsql AS $$
 DECLARE
     other text := format('host=%s dbname=%s port=%s', split_part(current_setting('unix_socket_directories'), ',', 1),
@@ -94,6 +113,8 @@ BEGIN
         PERFORM * FROM dblink(other, format('SELECT public.diff_mutate(3, %s)', (r + 500) / 1000.0)) AS t(done text);
         COMMIT;
         PERFORM public.diff_compare(r, 'other session');
+        COMMIT;
+        PERFORM public.diff_long(r, other);
         COMMIT;
     END LOOP;
 END $$;
@@ -128,7 +149,9 @@ DELETE FROM clinres.role_permissions;
 INSERT INTO clinres.role_permissions (role_code, permission_code)
 SELECT r, p.code FROM unnest(ARRAY['SUPER_ADMIN', 'TENANT_ADMIN']) AS r, clinres.permissions p;
 DROP PROCEDURE public.diff_run(int);
+DROP FUNCTION public.diff_long(int, text);
 DROP FUNCTION public.diff_compare(int, text);
+DROP FUNCTION public.diff_counts();
 DROP FUNCTION public.diff_mutate(int, float8);
 DROP TABLE public.diff_log;
 DROP SCHEMA clinres_oracle CASCADE;

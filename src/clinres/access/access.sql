@@ -167,6 +167,35 @@ BEGIN
 END
 $$;
 
+-- ALTER TABLE ... ENABLE TRIGGER ALL (what pg_restore --disable-triggers emits after its
+-- DISABLE TRIGGER ALL) leaves the invalidation triggers firing on origin only, so changes
+-- made under session_replication_role = replica would reach no session: put ALWAYS back.
+CREATE FUNCTION clinres._access_cache_keep_always() RETURNS event_trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tbl pg_catalog.regclass;
+BEGIN
+    FOR tbl IN
+        SELECT DISTINCT tg.tgrelid::pg_catalog.regclass
+          FROM pg_catalog.pg_event_trigger_ddl_commands() c
+          JOIN pg_catalog.pg_trigger tg ON tg.tgrelid OPERATOR(pg_catalog.=) c.objid
+         WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND tg.tgfoid OPERATOR(pg_catalog.=) 'clinres.access_cache_invalidate()'::pg_catalog.regprocedure
+           AND tg.tgenabled OPERATOR(pg_catalog.<>) 'A' AND tg.tgenabled OPERATOR(pg_catalog.<>) 'D'
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER access_cache_invalidate', tbl);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION clinres._access_cache_keep_always() FROM PUBLIC;
+COMMENT ON FUNCTION clinres._access_cache_keep_always() IS
+    'event trigger: keeps the access cache''s invalidation triggers ENABLE ALWAYS after ALTER TABLE';
+CREATE EVENT TRIGGER clinres_access_cache_keep_always ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION clinres._access_cache_keep_always();
+-- Also under session_replication_role = replica, where pg_restore may run.
+ALTER EVENT TRIGGER clinres_access_cache_keep_always ENABLE ALWAYS;
+
 -- Privileges: nothing for PUBLIC. An application's role is granted clinres_app, which may
 -- call what an application needs; so must any role that reads a table protected by
 -- enable_module_rls (its policy calls has_module, current_user_id and current_tenant_id as

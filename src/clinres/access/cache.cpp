@@ -15,8 +15,11 @@
 // TRUNCATE, COPY and plain SQL are covered, with no polling and nothing on the hit
 // path. Two details make it exact:
 // - Invalidations are read when a backend starts a transaction or takes a new lock,
-//   and a cache hit takes no lock. So the first call of each statement (begin_call)
-//   calls AcceptInvalidationMessages: one unlocked load when the queue is empty.
+//   and a cache hit takes no lock. So the first call of each statement, and the
+//   first under each new snapshot of the calling SQL (every statement of a PL/pgSQL
+//   or SQL function under READ COMMITTED takes one), calls AcceptInvalidationMessages
+//   (begin_call): one unlocked load when the queue is empty. Answers remembered by
+//   call sites belong to that statement and snapshot (epoch).
 // - A miss reads the catalog the way the system caches do, under the latest
 //   snapshot: a commit is visible before its invalidation is sent, so an entry read
 //   this way can only be outdated by an invalidation that is still to come. Where
@@ -51,13 +54,37 @@ struct Invalidation {
     Oid sentinel = InvalidOid; // clinres.modules in this database, once looked up
 } inval;
 
-// Which statement and transaction the backend is in, as scope tags for entries.
+// What tells one snapshot of the calling SQL from the next: a snapshot taken after any
+// transaction with an xid ended has another completion count (PostgreSQL 14+), and
+// one taken with none ended sees exactly what its predecessor saw (this backend's own
+// changes come as local invalidations). xmin and xmax tell imported snapshots apart.
+struct SnapshotMark {
+    bool taken = false; // false: no active snapshot, so every call counts as a new one
+    uint64_t completions = 0;
+    TransactionId xmin = InvalidTransactionId, xmax = InvalidTransactionId;
+    bool operator==(const SnapshotMark &o) const
+    {
+        return taken == o.taken && completions == o.completions && xmin == o.xmin && xmax == o.xmax;
+    }
+};
+
+// The mark of the snapshot the calling statement runs under.
+SnapshotMark snapshot_mark()
+{
+    if (!ActiveSnapshotSet())
+        return SnapshotMark{};
+    Snapshot snap = GetActiveSnapshot();
+    return SnapshotMark{true, snap->snapXactCompletionCount, snap->xmin, snap->xmax};
+}
+
+// Which statement, snapshot and transaction the backend is in, as scope tags for entries.
 constexpr uint64_t kTransactionTag = uint64_t(1) << 63;
 struct Statement {
     LocalTransactionId lxid = InvalidLocalTransactionId;
     TimestampTz start = 0;
     CommandId command = InvalidCommandId;
-    uint64_t epoch = 1;                     // a new one per statement
+    SnapshotMark snapshot;
+    uint64_t epoch = 1;                     // a new one per statement and per snapshot
     uint64_t transaction = kTransactionTag; // a new one per transaction
 } stmt;
 
@@ -209,13 +236,16 @@ void begin_call()
     LocalTransactionId lxid = MyProc->lxid;
     TimestampTz start = GetCurrentStatementStartTimestamp();
     CommandId command = GetCurrentCommandId(false);
-    if (lxid == stmt.lxid && start == stmt.start && command == stmt.command)
+    SnapshotMark mark = snapshot_mark();
+    if (lxid == stmt.lxid && start == stmt.start && command == stmt.command && mark == stmt.snapshot &&
+        mark.taken)
         return;
     if (lxid != stmt.lxid)
         ++stmt.transaction;
     stmt.lxid = lxid;
     stmt.start = start;
     stmt.command = command;
+    stmt.snapshot = mark;
     ++stmt.epoch;
     pg::call([] { AcceptInvalidationMessages(); });
 }
@@ -311,11 +341,24 @@ Stats stats()
                  static_cast<uint64_t>(capacity_guc)};
 }
 
-void invalidate_catalog()
+void invalidate_catalog(Oid fired_on)
 {
     Oid relid = sentinel_relation();
-    if (OidIsValid(relid))
-        pg::call([&] { CacheInvalidateRelcacheByRelid(relid); });
+    Oid catalog = InvalidOid, schema = InvalidOid;
+    char *name = nullptr;
+    pg::call([&] {
+        if (OidIsValid(relid))
+            catalog = get_rel_namespace(relid);
+        schema = get_rel_namespace(fired_on);
+        name = psprintf("%s.%s", get_namespace_name(schema), get_rel_name(fired_on));
+    });
+    if (!OidIsValid(catalog) || schema != catalog)
+        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+                        "clinres.access_cache_invalidate() fires only on clinres's catalog tables, not on \"" +
+                            std::string(name) + "\"",
+                        "Attached to any other table, it would let whoever writes there empty every session's "
+                        "access cache.");
+    pg::call([&] { CacheInvalidateRelcacheByRelid(relid); });
 }
 
 } // namespace modaccess

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "clinres/access/model.hpp"
+#include "clinres/pg/postgres.hpp"
 
 #include <memory>
 #include <string_view>
@@ -26,7 +27,7 @@ struct View {
 // Registers the invalidation callback and the cache's GUC; called from _PG_init.
 void init_cache();
 
-// Starts a call of a SQL function: notices a new statement and takes pending invalidations.
+// Starts a call of a SQL function: notices a new statement or snapshot and takes pending invalidations.
 void begin_call();
 
 // Counters that, unchanged, mean an earlier answer still holds (for call-site memos).
@@ -55,7 +56,8 @@ std::vector<Uuid> candidate_tenants(const Uuid &user);
 void count_hit();
 Stats stats();
 
-// Sends the invalidation that tells every backend the catalog changed (trigger body).
-void invalidate_catalog();
+// Sends the invalidation that tells every backend the catalog changed (trigger body);
+// raises 42501 unless the trigger fired on a table of clinres's catalog schema.
+void invalidate_catalog(Oid fired_on);
 
 } // namespace modaccess

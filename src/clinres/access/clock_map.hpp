@@ -5,6 +5,7 @@
 #include "clinres/access/model.hpp"
 
 #include <memory>
+#include <new>
 #include <vector>
 
 namespace modaccess {
@@ -12,8 +13,10 @@ namespace modaccess {
 // A map from uuid to shared entries, bounded in size, replaced by CLOCK.
 // The index is an open-addressing table (linear probing, load <= 1/2) whose buckets
 // carry what a hit needs (key, scope, entry pointer, CLOCK bit), so a hit touches one
-// bucket and the entry; the slots own the entries.
-template <typename V> class ClockMap {
+// bucket and the entry; the slots own the entries. put gives the strong guarantee:
+// everything that allocates happens before the first change (Alloc lets tests make
+// allocations fail).
+template <typename V, typename Alloc = std::allocator<char>> class ClockMap {
 public:
     // The entry for key if cached and answers(scope), else null; no reference counting.
     template <typename Answers> const V *peek(const Uuid &key, Answers answers)
@@ -36,6 +39,7 @@ public:
     }
 
     // Stores value for key (replacing an old entry, or evicting one when capacity is reached).
+    // If it throws (an allocation failed), the map is as it was.
     void put(const Uuid &key, uint64_t scope, std::shared_ptr<const V> value, size_t capacity)
     {
         if (Bucket *b = bucket(key)) {
@@ -43,9 +47,17 @@ public:
             slots_[b->slot].value = std::move(value);
             return;
         }
-        uint32_t i = allocate(capacity);
+        uint32_t i;
+        if (slots_.size() < capacity) {
+            if ((slots_.size() + 1) * 2 > table_.size())
+                grow(); // a bigger index with the same contents, or nothing changed
+            slots_.emplace_back(); // the last step that can throw
+            i = static_cast<uint32_t>(slots_.size() - 1);
+        } else {
+            i = evict();
+        }
         slots_[i] = Slot{key, std::move(value)};
-        insert(Bucket{key, slots_[i].value.get(), scope, i, true});
+        place(Bucket{key, slots_[i].value.get(), scope, i, true});
     }
 
     void clear()
@@ -80,13 +92,16 @@ private:
         Uuid key;
         std::shared_ptr<const V> value;
     };
+    using SlotVector = std::vector<Slot, typename std::allocator_traits<Alloc>::template rebind_alloc<Slot>>;
+    using BucketVector =
+        std::vector<Bucket, typename std::allocator_traits<Alloc>::template rebind_alloc<Bucket>>;
     static constexpr size_t kInitialTable = 64;
 
     size_t mask() const { return table_.size() - 1; }
     size_t home(const Uuid &key) const { return UuidHash()(key) & mask(); }
 
     // The bucket of key, or null.
-    Bucket *bucket(const Uuid &key)
+    Bucket *bucket(const Uuid &key) noexcept
     {
         for (size_t pos = home(key);; pos = (pos + 1) & mask()) {
             Bucket &b = table_[pos];
@@ -97,32 +112,31 @@ private:
         }
     }
 
-    void insert(const Bucket &entry)
+    // Puts entry into its first free bucket of the index (which has room).
+    void place(const Bucket &entry) noexcept { place_in(table_, entry); }
+
+    // Puts entry into its first free bucket of table.
+    void place_in(BucketVector &table, const Bucket &entry) const noexcept
     {
-        if (slots_.size() * 2 > table_.size())
-            grow();
-        size_t pos = home(entry.key);
-        while (table_[pos].value != nullptr)
-            pos = (pos + 1) & mask();
-        table_[pos] = entry;
+        size_t m = table.size() - 1;
+        size_t pos = UuidHash()(entry.key) & m;
+        while (table[pos].value != nullptr)
+            pos = (pos + 1) & m;
+        table[pos] = entry;
     }
 
-    // Doubles the table and re-inserts every bucket.
+    // Doubles the table: builds the new one, then swaps it in (throws before any change).
     void grow()
     {
-        std::vector<Bucket> old(table_.size() * 2, Bucket{});
-        old.swap(table_);
-        for (const Bucket &b : old)
-            if (b.value != nullptr) {
-                size_t pos = home(b.key);
-                while (table_[pos].value != nullptr)
-                    pos = (pos + 1) & mask();
-                table_[pos] = b;
-            }
+        BucketVector bigger(table_.size() * 2, Bucket{}, table_.get_allocator());
+        for (const Bucket &b : table_)
+            if (b.value != nullptr)
+                place_in(bigger, b);
+        table_.swap(bigger);
     }
 
     // Empties bucket b, shifting back the buckets that probed past it.
-    void erase(Bucket *b)
+    void erase(Bucket *b) noexcept
     {
         size_t pos = static_cast<size_t>(b - table_.data());
         table_[pos] = Bucket{};
@@ -137,13 +151,9 @@ private:
         }
     }
 
-    // A slot for a new entry: a fresh one, or the CLOCK victim's.
-    uint32_t allocate(size_t capacity)
+    // The slot of the CLOCK victim, emptied of its index entry (the map is full).
+    uint32_t evict() noexcept
     {
-        if (slots_.size() < capacity) {
-            slots_.emplace_back();
-            return static_cast<uint32_t>(slots_.size() - 1);
-        }
         for (;;) {
             uint32_t i = static_cast<uint32_t>(hand_);
             hand_ = (hand_ + 1) % slots_.size();
@@ -158,8 +168,8 @@ private:
         }
     }
 
-    std::vector<Slot> slots_;
-    std::vector<Bucket> table_ = std::vector<Bucket>(kInitialTable, Bucket{});
+    SlotVector slots_;
+    BucketVector table_ = BucketVector(kInitialTable, Bucket{});
     size_t hand_ = 0;
     uint64_t evictions_ = 0;
 };

@@ -15,10 +15,10 @@ TimestampTz now()
     return GetCurrentTransactionStartTimestamp();
 }
 
-// One answer remembered by a has_module call site, for one statement.
+// One answer remembered by a has_module call site, for one statement and snapshot.
 struct Decision {
     Key key;
-    uint64_t epoch; // the statement it belongs to (0: empty)
+    uint64_t epoch; // the statement and snapshot it belongs to (0: empty)
     int64_t until;
 };
 
@@ -297,7 +297,7 @@ Datum access_cache_invalidate(FunctionCallInfo fcinfo)
     if (!CALLED_AS_TRIGGER(fcinfo))
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "access_cache_invalidate must be called as a trigger");
-    modaccess::invalidate_catalog();
+    modaccess::invalidate_catalog(RelationGetRelid(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation));
     return PointerGetDatum(nullptr);
 }
 

@@ -23,7 +23,7 @@ Error::Error(ErrorData *caught)
 
 namespace detail {
 
-void run_guarded(void (*fn)(void *), void *arg)
+void run_guarded(void (*fn)(void *) noexcept, void *arg)
 {
     MemoryContext cxt = CurrentMemoryContext;
     ErrorData *volatile caught = nullptr;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "clinres/pg/postgres.hpp"
+#include "clinres/pg/trampoline.hpp"
 
 #include <exception>
 #include <string>
@@ -36,14 +37,16 @@ private:
 };
 
 namespace detail {
-// Runs fn(arg) under PG_TRY; a PostgreSQL error becomes a thrown pg::Error.
-void run_guarded(void (*fn)(void *), void *arg);
+// Runs fn(arg) under PG_TRY; a PostgreSQL error becomes a thrown pg::Error. fn must not
+// throw (the type says so): nothing may unwind through PG_TRY.
+void run_guarded(void (*fn)(void *) noexcept, void *arg);
 } // namespace detail
 
-// Runs f (PostgreSQL calls only) so that an ereport(ERROR) inside it becomes pg::Error.
+// Runs f (PostgreSQL calls only) so that an ereport(ERROR) inside it becomes pg::Error;
+// a C++ exception escaping f terminates the backend (see trampoline.hpp).
 template <typename F> void call(F &&f)
 {
-    detail::run_guarded([](void *p) { (*static_cast<std::remove_reference_t<F> *>(p))(); }, &f);
+    detail::run_guarded(&detail::trampoline<std::remove_reference_t<F>>, &f);
 }
 
 // Runs the C++ body of a SQL-callable function and reports anything it throws.

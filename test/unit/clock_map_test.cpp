@@ -1,0 +1,206 @@
+// ClockMap, the access cache's storage: lookups, replacement, CLOCK eviction, the
+// backward-shift erase of its open-addressing index, and the strong guarantee of put.
+#include "clinres/access/clock_map.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+using namespace modaccess;
+
+namespace {
+
+// Allocations left before the next one throws std::bad_alloc (-1: no limit).
+int allocations_left = -1;
+
+// An allocator that fails when allocations_left reaches zero.
+template <typename T> struct Flaky {
+    using value_type = T;
+    Flaky() = default;
+    template <typename U> Flaky(const Flaky<U> &) {}
+    T *allocate(size_t n)
+    {
+        if (allocations_left == 0)
+            throw std::bad_alloc();
+        if (allocations_left > 0)
+            --allocations_left;
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T *p, size_t n) { std::allocator<T>().deallocate(p, n); }
+    bool operator==(const Flaky &) const { return true; }
+    bool operator!=(const Flaky &) const { return false; }
+};
+
+using Map = ClockMap<int>;
+using FlakyMap = ClockMap<int, Flaky<char>>;
+
+bool always(uint64_t) { return true; }
+
+Uuid key(uint64_t n)
+{
+    Uuid u{};
+    std::memcpy(u.bytes, &n, sizeof n);
+    u.bytes[15] = 0x5a;
+    return u;
+}
+
+// Keys whose home bucket, in a table of `table` buckets, is `home`.
+std::vector<Uuid> keys_at(size_t home, size_t table, size_t count, uint64_t from = 1)
+{
+    std::vector<Uuid> out;
+    for (uint64_t n = from; out.size() < count; ++n)
+        if ((UuidHash()(key(n)) & (table - 1)) == home)
+            out.push_back(key(n));
+    return out;
+}
+
+template <typename M> void put(M &map, const Uuid &k, int v, size_t capacity)
+{
+    map.put(k, 0, std::make_shared<const int>(v), capacity);
+}
+
+template <typename M> int value(M &map, const Uuid &k)
+{
+    auto p = map.find(k, always);
+    return p ? *p : -1;
+}
+
+TEST(ClockMap, InsertFindAndReplace)
+{
+    Map map;
+    for (int i = 0; i < 1000; ++i)
+        put(map, key(i), i, 10000);
+    EXPECT_EQ(map.size(), 1000u);
+    for (int i = 0; i < 1000; ++i)
+        ASSERT_EQ(value(map, key(i)), i);
+    EXPECT_EQ(map.find(key(5000), always), nullptr);
+    EXPECT_EQ(map.peek(key(5000), always), nullptr);
+    put(map, key(7), 70, 10000);
+    EXPECT_EQ(value(map, key(7)), 70);
+    EXPECT_EQ(*map.peek(key(7), always), 70);
+    EXPECT_EQ(map.size(), 1000u);
+    EXPECT_EQ(map.evictions(), 0u);
+}
+
+TEST(ClockMap, ScopeDecidesWhetherAnEntryAnswers)
+{
+    Map map;
+    map.put(key(1), 42, std::make_shared<const int>(1), 10);
+    EXPECT_EQ(map.find(key(1), [](uint64_t s) { return s == 41; }), nullptr);
+    EXPECT_EQ(*map.find(key(1), [](uint64_t s) { return s == 42; }), 1);
+}
+
+TEST(ClockMap, ClockEvictsTheFirstUnreferencedEntry)
+{
+    Map map;
+    put(map, key(1), 1, 3);
+    put(map, key(2), 2, 3);
+    put(map, key(3), 3, 3);
+    // Every entry was referenced when stored: the hand clears all three, then takes 1.
+    put(map, key(4), 4, 3);
+    EXPECT_EQ(value(map, key(1)), -1);
+    EXPECT_EQ(map.evictions(), 1u);
+    // 2 is used again, so the next victim is 3.
+    map.peek(key(2), always);
+    put(map, key(5), 5, 3);
+    EXPECT_EQ(value(map, key(2)), 2);
+    EXPECT_EQ(value(map, key(3)), -1);
+    EXPECT_EQ(value(map, key(4)), 4);
+    EXPECT_EQ(value(map, key(5)), 5);
+    EXPECT_EQ(map.size(), 3u);
+}
+
+// Evictions from long probe runs, also across the end of the table: every entry
+// left must still be found under its own key (the shift keeps runs unbroken).
+TEST(ClockMap, BackwardShiftEraseKeepsProbeRuns)
+{
+    for (size_t home : {0u, 30u, 62u, 63u}) {
+        Map map;
+        std::vector<Uuid> colliding = keys_at(home, 64, 40);
+        std::vector<Uuid> others = keys_at((home + 1) % 64, 64, 40, 1000000);
+        const size_t capacity = 20;
+        std::vector<Uuid> all;
+        for (size_t i = 0; i < 40; ++i) {
+            all.push_back(colliding[i]);
+            all.push_back(others[i]);
+        }
+        for (size_t i = 0; i < all.size(); ++i) {
+            put(map, all[i], static_cast<int>(i), capacity);
+            ASSERT_LE(map.size(), capacity);
+            size_t present = 0;
+            for (size_t j = 0; j <= i; ++j) {
+                int v = value(map, all[j]);
+                if (v != -1) {
+                    ASSERT_EQ(v, static_cast<int>(j)) << "home " << home;
+                    ++present;
+                }
+            }
+            ASSERT_EQ(present, map.size());
+            ASSERT_EQ(value(map, all[i]), static_cast<int>(i));
+        }
+        EXPECT_EQ(map.evictions(), all.size() - capacity);
+    }
+}
+
+TEST(ClockMap, RandomWorkloadMatchesItsContents)
+{
+    std::mt19937_64 rng(2026);
+    Map map;
+    std::set<uint64_t> ever;
+    for (int i = 0; i < 20000; ++i) {
+        uint64_t n = rng() % 3000;
+        ever.insert(n);
+        put(map, key(n), static_cast<int>(n), 500);
+        if (i % 997 == 0) {
+            size_t present = 0;
+            for (uint64_t e : ever) {
+                int v = value(map, key(e));
+                if (v != -1) {
+                    ASSERT_EQ(v, static_cast<int>(e));
+                    ++present;
+                }
+            }
+            ASSERT_EQ(present, map.size());
+        }
+    }
+    EXPECT_EQ(map.size(), 500u);
+}
+
+// Every allocation put makes fails in turn: put throws, the map is unchanged, and it
+// keeps working (growing, evicting) afterwards.
+TEST(ClockMap, PutGivesTheStrongGuarantee)
+{
+    for (int budget = 0; budget < 4; ++budget) {
+        for (size_t before : {0u, 1u, 31u, 32u, 33u, 63u, 64u}) {
+            FlakyMap map;
+            allocations_left = -1;
+            for (size_t i = 0; i < before; ++i)
+                put(map, key(i), static_cast<int>(i), 1000);
+            allocations_left = budget;
+            bool threw = false;
+            try {
+                put(map, key(999), 999, 1000);
+            } catch (const std::bad_alloc &) {
+                threw = true;
+            }
+            allocations_left = -1;
+            if (threw) {
+                ASSERT_EQ(map.size(), before) << "budget " << budget << ", " << before << " entries";
+                ASSERT_EQ(value(map, key(999)), -1);
+            } else {
+                ASSERT_EQ(map.size(), before + 1);
+                ASSERT_EQ(value(map, key(999)), 999);
+            }
+            for (size_t i = 0; i < before; ++i)
+                ASSERT_EQ(value(map, key(i)), static_cast<int>(i));
+            // Churn well past the capacity: every slot is evicted in turn.
+            for (size_t i = 0; i < 300; ++i)
+                put(map, key(5000 + i), static_cast<int>(i), before + 2);
+            ASSERT_LE(map.size(), before + 2);
+            ASSERT_EQ(value(map, key(5299)), 299);
+        }
+    }
+}
+
+} // namespace
