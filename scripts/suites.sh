@@ -4,6 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 passed=0 failed=0
+# Logs of this run only: several clusters may run the suites at once on one machine.
+logs=$(mktemp -d /tmp/clinres-suites.XXXXXX)
+trap 'rm -rf "$logs"' EXIT
 
 # Adds the counts of one pg_regress-style run from its output file.
 count_regress() {
@@ -14,16 +17,16 @@ count_regress() {
 }
 
 echo "== regression suite (make installcheck) =="
-make -s installcheck ISOLATION= > /tmp/clinres-regress.log 2>&1
-cat /tmp/clinres-regress.log
-count_regress /tmp/clinres-regress.log
+make -s installcheck ISOLATION= > "$logs/regress.log" 2>&1
+cat "$logs/regress.log"
+count_regress "$logs/regress.log"
 [ -f regression.diffs ] && cat regression.diffs
 
 if ls test/isolation/specs/*.spec >/dev/null 2>&1; then
     echo "== isolation suite =="
-    make -s installcheck REGRESS= > /tmp/clinres-isolation.log 2>&1
-    cat /tmp/clinres-isolation.log
-    count_regress /tmp/clinres-isolation.log
+    make -s installcheck REGRESS= > "$logs/isolation.log" 2>&1
+    cat "$logs/isolation.log"
+    count_regress "$logs/isolation.log"
     [ -f test/isolation/output_iso/regression.diffs ] && cat test/isolation/output_iso/regression.diffs
 fi
 

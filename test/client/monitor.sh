@@ -49,4 +49,21 @@ backs=$(grep -c "connection usage is back to ok" "$dir/log" || true)
 [ "$warnings" -eq 1 ] || fail "expected one WARNING for the warning level, the log has $warnings"
 [ "$backs" -eq 1 ] || fail "expected one 'back to ok' message, the log has $backs"
 grep "connection usage is" "$dir/log" | sed 's/^.*LOG: */  /; s/^.*WARNING: */  WARNING: /'
-echo "monitor: samples every second, history bounded at 5, one WARNING per crossing"
+
+# The thresholds in postgresql.conf order, warning 97 before critical 99, at start: both hold.
+printf 'clinres.connection_warning_pct = 97\nclinres.connection_critical_pct = 99\n' >>"$dir/data/postgresql.conf"
+as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w restart >/dev/null
+got=$(q "SELECT current_setting('clinres.connection_warning_pct') || '/' || current_setting('clinres.connection_critical_pct')")
+[ "$got" = 97/99 ] || fail "warning 97 and critical 99 in postgresql.conf gave $got"
+grep -q "invalid value for parameter" "$dir/log" && fail "a valid pair of thresholds was rejected at start"
+# An inconsistent pair (critical back to 95): the monitor warns once, the view raises 22023.
+printf 'clinres.connection_critical_pct = 95\n' >>"$dir/data/postgresql.conf"
+as_postgres "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
+sleep 3
+pairs=$(grep -c "WARNING:  clinres.connection_warning_pct exceeds clinres.connection_critical_pct" "$dir/log" || true)
+[ "$pairs" -eq 1 ] || fail "expected one WARNING for the inconsistent thresholds, the log has $pairs"
+err=$(psql -X -At -h "$dir" -p "$port" -U postgres -d postgres -v VERBOSITY=verbose \
+        -c "SELECT alert_level FROM clinres.connection_usage" 2>&1 || true)
+[[ "$err" == *"22023"*"exceeds clinres.connection_critical_pct (95)"* ]] || fail "connection_usage with warning 97 > critical 95: $err"
+echo "  thresholds: 97/99 from postgresql.conf kept; 97/95 logged once and refused by the view (22023)"
+echo "monitor: samples every second, history bounded at 5, one WARNING per crossing; thresholds checked where used"
