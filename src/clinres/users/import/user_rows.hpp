@@ -1,0 +1,56 @@
+// Maps the rows of an import file to users: the header row found by name (English or Chinese).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clinres/users/import/read_rows.hpp"
+
+namespace clinres::import {
+
+enum class Field { email, name, phone, role, modules, password };
+constexpr std::size_t field_count = 6;
+
+// Name of a field as the SQL API spells it ("email", ...).
+const char* field_name(Field field);
+
+// Where each field is in the sheet, and which header cells were not understood.
+struct HeaderMap {
+    std::uint32_t row_number = 0;                                   // Excel row of the header
+    std::array<std::optional<std::uint32_t>, field_count> columns;  // indexed by Field
+    std::vector<std::string> ignored;                               // e.g. "D (部门)"
+};
+
+// One data row: trimmed values, empty when not given (password kept exactly as typed).
+struct UserRow {
+    std::uint32_t row_no = 0;
+    std::string email, name, phone, role, password;
+    std::vector<std::string> modules;  // empty: not given
+};
+
+// A whole import file: its header and every non-empty data row below it.
+struct UserFile {
+    HeaderMap header;
+    std::vector<UserRow> rows;
+};
+
+// The field a header cell names ("邮箱", "E-mail", "手机号 (phone)*"): every word must name the same one.
+std::optional<Field> header_field(std::string_view header);
+
+// The header map of a row naming at least email and name; ImportError if it names a field twice.
+std::optional<HeaderMap> match_header(const Row& row);
+
+// The module codes or names in a cell, split on , ， 、 ; ； and line breaks, trimmed.
+std::vector<std::string> split_modules(std::string_view cell);
+
+// The user a data row describes under a header.
+UserRow map_row(const HeaderMap& header, const Row& row);
+
+// Reads an import file: the header within its first 10 rows, then the users, streaming the sheet.
+UserFile read_users(std::string_view data, std::optional<Format> format, const ReadOptions& options);
+
+}  // namespace clinres::import
