@@ -1,5 +1,8 @@
 // The .xlsx reader on files from openpyxl, libxlsxwriter, LibreOffice and hand-made packages.
 #include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <algorithm>
 
 #include "clinres/users/import/xlsx_reader.hpp"
 #include "helpers.hpp"
@@ -142,12 +145,16 @@ TEST(XlsxHandMade, StreamsManyRows) {
         rows_xml += "<row r=\"" + std::to_string(r) + "\"><c t=\"inlineStr\"><is><t>user" + std::to_string(r) +
                     "@example.cn</t></is></c><c><v>" + std::to_string(13800000000LL + r) + "</v></c></row>";
     std::string data = test::make_xlsx(rows_xml);
-    std::size_t seen = 0;
+    std::size_t seen = 0, heap_at_1000 = 0, heap_growth = 0;
     std::string last;
     read_xlsx(data, ReadOptions{}, [&](const Row& row) {
         ++seen;
         last = row.cells[1].value;
+        std::size_t heap = mallinfo2().uordblks;
+        if (seen == 1000) heap_at_1000 = heap;
+        if (seen > 1000 && heap > heap_at_1000) heap_growth = std::max(heap_growth, heap - heap_at_1000);
     });
     EXPECT_EQ(seen, 100000u);
     EXPECT_EQ(last, "13800100000");
+    EXPECT_LT(heap_growth, 64u * 1024) << "the reader keeps rows it has passed on";
 }
