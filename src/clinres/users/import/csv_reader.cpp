@@ -111,7 +111,6 @@ void read_csv(std::string_view data, const ReadOptions& options, const RowSink& 
             if (++rows_seen > limits.rows) throw LimitExceeded(Limit::rows, limits.rows);
             sink(row);
         }
-        if (row.number == UINT32_MAX) throw LimitExceeded(Limit::rows, limits.rows);
         ++row.number;
         row.cells.clear();
         column = 0;

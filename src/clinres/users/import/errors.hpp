@@ -12,7 +12,7 @@ namespace clinres::import {
 struct Limits {
     std::size_t file_bytes = 20u << 20;           // bytes of the file as given
     std::size_t uncompressed_bytes = 100u << 20;  // bytes inflated from the zip, all entries together
-    std::size_t rows = 100000;                    // non-empty rows read from the sheet
+    std::size_t rows = 200000;                    // non-empty rows read from the sheet, header included
     std::size_t columns = 256;                    // highest column used (A = 1)
     std::size_t cell_bytes = 32767;               // UTF-8 bytes of one cell or shared string
     std::size_t xml_depth = 64;                   // element nesting in any XML part

@@ -152,7 +152,7 @@ Workbook read_workbook(ZipArchive& zip, const Limits& limits) {
             if (has_type(rel.type.c_str(), "officeDocument")) workbook_path = resolve("", rel.target);
     }
     if (!zip.has(workbook_path))
-        throw ImportError("the file is a zip archive but not an .xlsx workbook (no " + workbook_path + ")");
+        throw ImportError("the file is a zip archive but not an .xlsx workbook (no " + workbook_path + "), or it is truncated");
     Workbook book;
     WorkbookHandler wb(book);
     parse_part(zip, workbook_path, wb, limits);

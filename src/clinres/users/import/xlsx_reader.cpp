@@ -1,5 +1,6 @@
 #include "clinres/users/import/xlsx_reader.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <strings.h>
 
@@ -112,7 +113,9 @@ struct SheetHandler : XmlHandler {
         if (options.dates_as_iso && !style.empty()) {
             unsigned long s = std::strtoul(style.c_str(), nullptr, 10);
             if (s < date_styles.size() && date_styles[s]) {
-                std::string date = render_date(std::strtod(value.c_str(), nullptr), date1904);
+                double serial = 0;
+                auto parsed = std::from_chars(value.data(), value.data() + value.size(), serial);
+                std::string date = parsed.ec == std::errc() ? render_date(serial, date1904) : std::string();
                 if (!date.empty()) return date;
             }
         }
