@@ -6,13 +6,14 @@
 
 using namespace clinres::import;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    std::string_view bytes(reinterpret_cast<const char*>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    std::string_view bytes(reinterpret_cast<const char *>(data), size);
     ReadOptions options = fuzz_options();
     options.encoding = size % 2 ? Encoding::detect : Encoding::gb18030;
     try {
         read_users(bytes, Format::csv, options);
-    } catch (const ImportError&) {
+    } catch (const ImportError &) {
     }
     return 0;
 }

@@ -6,11 +6,12 @@
 
 using namespace clinres::import;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    std::string_view bytes(reinterpret_cast<const char*>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    std::string_view bytes(reinterpret_cast<const char *>(data), size);
     try {
         read_users(bytes, Format::xlsx, fuzz_options());
-    } catch (const ImportError&) {
+    } catch (const ImportError &) {
     }
     return 0;
 }

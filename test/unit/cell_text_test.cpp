@@ -6,7 +6,8 @@
 
 using namespace clinres::import;
 
-TEST(CellText, NumbersWithoutExponentOrTrailingZero) {
+TEST(CellText, NumbersWithoutExponentOrTrailingZero)
+{
     EXPECT_EQ(render_number("13800000001"), "13800000001");
     EXPECT_EQ(render_number("1.3800000001E10"), "13800000001");
     EXPECT_EQ(render_number("13800000001.0"), "13800000001");
@@ -15,13 +16,14 @@ TEST(CellText, NumbersWithoutExponentOrTrailingZero) {
     EXPECT_EQ(render_number("-0.125"), "-0.125");
     EXPECT_EQ(render_number("2.5E-3"), "0.0025");
     EXPECT_EQ(render_number("-0"), "0");
-    EXPECT_EQ(render_number("123456789012345678"), "123456789012346000");  // 15 significant digits, as Excel
+    EXPECT_EQ(render_number("123456789012345678"), "123456789012346000"); // 15 significant digits, as Excel
     EXPECT_EQ(render_number("abc"), "");
     EXPECT_EQ(render_number("inf"), "");
     EXPECT_EQ(render_number("1 "), "");
 }
 
-TEST(CellText, Dates) {
+TEST(CellText, Dates)
+{
     EXPECT_EQ(render_date(45366, false), "2024-03-15");
     EXPECT_EQ(render_date(45366.5, false), "2024-03-15T12:00:00");
     EXPECT_EQ(render_date(1, false), "1900-01-01");
@@ -34,9 +36,10 @@ TEST(CellText, Dates) {
     EXPECT_EQ(render_date(1e12, false), "");
 }
 
-TEST(CellText, DateFormats) {
+TEST(CellText, DateFormats)
+{
     EXPECT_TRUE(is_date_format(14, ""));
-    EXPECT_TRUE(is_date_format(31, ""));  // yyyy"年"m"月"d"日" in Chinese Excel
+    EXPECT_TRUE(is_date_format(31, "")); // yyyy"年"m"月"d"日" in Chinese Excel
     EXPECT_FALSE(is_date_format(0, ""));
     EXPECT_FALSE(is_date_format(49, ""));
     EXPECT_TRUE(is_date_format(164, "yyyy-mm-dd"));
@@ -46,7 +49,8 @@ TEST(CellText, DateFormats) {
     EXPECT_FALSE(is_date_format(168, "#,##0_);(#,##0)"));
 }
 
-TEST(CellText, XstringEscapes) {
+TEST(CellText, XstringEscapes)
+{
     EXPECT_EQ(decode_xstring("a_x000D__x000A_b"), "a\r\nb");
     EXPECT_EQ(decode_xstring("_x005F_x0041_"), "_x0041_");
     EXPECT_EQ(decode_xstring("_x4E2D_"), "中");
@@ -54,7 +58,8 @@ TEST(CellText, XstringEscapes) {
     EXPECT_EQ(decode_xstring("_x12_"), "_x12_");
 }
 
-TEST(CellText, CellReferences) {
+TEST(CellText, CellReferences)
+{
     std::uint32_t col = 0, row = 0;
     EXPECT_TRUE(parse_cell_ref("C7", col, row));
     EXPECT_EQ(col, 2u);

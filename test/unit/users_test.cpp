@@ -10,11 +10,15 @@ namespace {
 
 using Modules = std::vector<std::string>;
 
-std::optional<std::uint32_t> column_of(const UserFile& file, Field f) { return file.header.columns[std::size_t(f)]; }
+std::optional<std::uint32_t> column_of(const UserFile &file, Field f)
+{
+    return file.header.columns[std::size_t(f)];
+}
 
-}  // namespace
+} // namespace
 
-TEST(Headers, EnglishChineseAnyCaseAndDecorations) {
+TEST(Headers, EnglishChineseAnyCaseAndDecorations)
+{
     EXPECT_EQ(header_field("邮箱"), Field::email);
     EXPECT_EQ(header_field(" E-Mail "), Field::email);
     EXPECT_EQ(header_field("email/邮箱"), Field::email);
@@ -28,29 +32,33 @@ TEST(Headers, EnglishChineseAnyCaseAndDecorations) {
     EXPECT_EQ(header_field(""), std::nullopt);
 }
 
-TEST(Headers, DuplicateColumnRefused) {
+TEST(Headers, DuplicateColumnRefused)
+{
     Row row{1, {{0, "email"}, {1, "name"}, {3, "邮箱"}}};
     try {
         match_header(row);
         FAIL();
-    } catch (const ImportError& e) {
+    } catch (const ImportError &e) {
         EXPECT_STREQ(e.what(), "row 1: columns A and D are both email");
     }
 }
 
-TEST(Modules, SplitOnEverySeparator) {
-    EXPECT_EQ(split_modules("crm, erp，hr、bi；oa;mail\nx"), (Modules{"crm", "erp", "hr", "bi", "oa", "mail", "x"}));
+TEST(Modules, SplitOnEverySeparator)
+{
+    EXPECT_EQ(split_modules("crm, erp，hr、bi；oa;mail\nx"),
+              (Modules{"crm", "erp", "hr", "bi", "oa", "mail", "x"}));
     EXPECT_EQ(split_modules(" 客户管理 、 财务 "), (Modules{"客户管理", "财务"}));
     EXPECT_EQ(split_modules(",,"), Modules{});
 }
 
-TEST(Users, OpenpyxlChineseHeadersAfterTitleRow) {
+TEST(Users, OpenpyxlChineseHeadersAfterTitleRow)
+{
     UserFile file = read_users(test::generated("op_users.xlsx"), std::nullopt, ReadOptions{});
     EXPECT_EQ(file.header.row_number, 2u);
     EXPECT_EQ(column_of(file, Field::password), 5u);
     EXPECT_EQ(file.header.ignored, std::vector<std::string>{"G (备注)"});
     ASSERT_EQ(file.rows.size(), 3u);
-    const UserRow& a = file.rows[0];
+    const UserRow &a = file.rows[0];
     EXPECT_EQ(a.row_no, 3u);
     EXPECT_EQ(a.email, "alice@example.cn");
     EXPECT_EQ(a.phone, "13800000001");
@@ -63,7 +71,8 @@ TEST(Users, OpenpyxlChineseHeadersAfterTitleRow) {
     EXPECT_EQ(file.rows[2].role, "");
 }
 
-TEST(Users, LibxlsxwriterEnglishHeaders) {
+TEST(Users, LibxlsxwriterEnglishHeaders)
+{
     UserFile file = read_users(test::generated("lxw_users.xlsx"), std::nullopt, ReadOptions{});
     EXPECT_EQ(file.header.ignored, (std::vector<std::string>{"G (Joined)", "H (Active)"}));
     ASSERT_EQ(file.rows.size(), 2u);
@@ -72,8 +81,9 @@ TEST(Users, LibxlsxwriterEnglishHeaders) {
     EXPECT_EQ(file.rows[1].row_no, 10u);
 }
 
-TEST(Users, LibreOfficeAndCsvAgree) {
-    for (const std::string& data : {test::committed("lo_users.xlsx"), test::committed("lo_users.csv")}) {
+TEST(Users, LibreOfficeAndCsvAgree)
+{
+    for (const std::string &data : {test::committed("lo_users.xlsx"), test::committed("lo_users.csv")}) {
         UserFile file = read_users(data, std::nullopt, ReadOptions{});
         ASSERT_EQ(file.rows.size(), 3u);
         EXPECT_EQ(file.rows[0].phone, "13800000001");
@@ -84,15 +94,18 @@ TEST(Users, LibreOfficeAndCsvAgree) {
     }
 }
 
-TEST(Users, Gb18030Csv) {
+TEST(Users, Gb18030Csv)
+{
     UserFile file = read_users(test::generated("gb18030.csv"), std::nullopt, ReadOptions{});
     ASSERT_EQ(file.rows.size(), 1u);
     EXPECT_EQ(file.rows[0].name, "李雷");
     EXPECT_EQ(file.rows[0].modules, (Modules{"客户管理", "财务"}));
 }
 
-TEST(Users, TrimsValuesButNotPasswordsAndDropsFormulaGuard) {
-    UserFile file = read_users("email,name,password,phone\n\xE3\x80\x80 a@x.cn ,'=Bob, pw ,'+86 1\n", Format::csv, ReadOptions{});
+TEST(Users, TrimsValuesButNotPasswordsAndDropsFormulaGuard)
+{
+    UserFile file = read_users("email,name,password,phone\n\xE3\x80\x80 a@x.cn ,'=Bob, pw ,'+86 1\n",
+                               Format::csv, ReadOptions{});
     ASSERT_EQ(file.rows.size(), 1u);
     EXPECT_EQ(file.rows[0].email, "a@x.cn");
     EXPECT_EQ(file.rows[0].name, "=Bob");
@@ -100,10 +113,12 @@ TEST(Users, TrimsValuesButNotPasswordsAndDropsFormulaGuard) {
     EXPECT_EQ(file.rows[0].phone, "+86 1");
 }
 
-TEST(Users, NoHeader) {
+TEST(Users, NoHeader)
+{
     EXPECT_THROW(read_users("a,b\n1,2\n", Format::csv, ReadOptions{}), ImportError);
     std::string many;
-    for (int i = 0; i < 12; ++i) many += "x,y\n";
+    for (int i = 0; i < 12; ++i)
+        many += "x,y\n";
     many += "email,name\n";
     EXPECT_THROW(read_users(many, Format::csv, ReadOptions{}), ImportError);
 }

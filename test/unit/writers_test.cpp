@@ -10,19 +10,22 @@ using test::cell;
 
 namespace {
 
-SheetData export_sheet() {
+SheetData export_sheet()
+{
     std::vector<std::string> header = user_headers();
     header.resize(5);
     header.push_back("status");
-    return {"users", header,
+    return {"users",
+            header,
             {{"a@x.cn", "张三", "13800000001", "USER", "crm,erp", "active"},
              {"b@x.cn", "=HYPERLINK(\"http://evil\")", "+86 139 0000 0002", "ADMIN", "", "disabled"},
              {"c@x.cn", "Line\nBreak, \"quoted\"", "", "USER", "", " padded "}}};
 }
 
-}  // namespace
+} // namespace
 
-TEST(Writers, XlsxRoundTrip) {
+TEST(Writers, XlsxRoundTrip)
+{
     std::string bytes = write_xlsx({export_sheet()});
     EXPECT_EQ(detect_format(bytes), Format::xlsx);
     UserFile file = read_users(bytes, std::nullopt, ReadOptions{});
@@ -33,10 +36,13 @@ TEST(Writers, XlsxRoundTrip) {
     EXPECT_EQ(file.header.ignored, std::vector<std::string>{"F (status)"});
 }
 
-TEST(Writers, CsvBomQuotingAndFormulaGuard) {
+TEST(Writers, CsvBomQuotingAndFormulaGuard)
+{
     std::string bytes = write_csv(export_sheet());
     EXPECT_EQ(bytes.substr(0, 3), "\xEF\xBB\xBF");
-    EXPECT_NE(bytes.find("\r\nb@x.cn,\"'=HYPERLINK(\"\"http://evil\"\")\",+86 139 0000 0002,ADMIN,,disabled\r\n"), std::string::npos);
+    EXPECT_NE(
+        bytes.find("\r\nb@x.cn,\"'=HYPERLINK(\"\"http://evil\"\")\",+86 139 0000 0002,ADMIN,,disabled\r\n"),
+        std::string::npos);
     EXPECT_NE(bytes.find("\"Line\nBreak, \"\"quoted\"\"\""), std::string::npos);
     EXPECT_NE(bytes.find("\" padded \""), std::string::npos);
     UserFile file = read_users(bytes, std::nullopt, ReadOptions{});
@@ -47,12 +53,14 @@ TEST(Writers, CsvBomQuotingAndFormulaGuard) {
     EXPECT_EQ(file.rows[0].modules, (std::vector<std::string>{"crm", "erp"}));
 }
 
-TEST(Writers, TemplateXlsxHasExampleAndOptionsSheet) {
+TEST(Writers, TemplateXlsxHasExampleAndOptionsSheet)
+{
     std::vector<CodeName> roles{{"TENANT_ADMIN", "租户管理员"}, {"USER", "普通用户"}};
     std::vector<CodeName> modules{{"crm", "客户管理"}, {"erp", "资源计划"}, {"hr", "人事"}};
     std::string bytes = users_template(Format::xlsx, roles, modules);
     UserFile file = read_users(bytes, std::nullopt, ReadOptions{});
-    for (std::size_t f = 0; f < field_count; ++f) EXPECT_EQ(file.header.columns[f], f);
+    for (std::size_t f = 0; f < field_count; ++f)
+        EXPECT_EQ(file.header.columns[f], f);
     ASSERT_EQ(file.rows.size(), 1u);
     EXPECT_EQ(file.rows[0].phone, "13800000001");
     EXPECT_EQ(file.rows[0].modules, (std::vector<std::string>{"crm", "erp"}));
@@ -65,13 +73,16 @@ TEST(Writers, TemplateXlsxHasExampleAndOptionsSheet) {
     EXPECT_EQ(rows.size(), 6u);
 }
 
-TEST(Writers, TemplateCsv) {
+TEST(Writers, TemplateCsv)
+{
     std::string bytes = users_template(Format::csv, {}, {});
-    EXPECT_EQ(bytes, "\xEF\xBB\xBF" "email/邮箱,name/姓名,phone/手机号,role/角色,modules/模块,password/密码\r\n"
+    EXPECT_EQ(bytes, "\xEF\xBB\xBF"
+                     "email/邮箱,name/姓名,phone/手机号,role/角色,modules/模块,password/密码\r\n"
                      "zhang.san@example.com,张三,13800000001,USER,,\r\n");
 }
 
-TEST(Writers, TempFilesRemovedEvenOnError) {
+TEST(Writers, TempFilesRemovedEvenOnError)
+{
     char dir[] = "/tmp/clinres-unit-tmp-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir));
     setenv("TMPDIR", dir, 1);

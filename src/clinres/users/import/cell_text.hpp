@@ -21,4 +21,4 @@ bool is_date_format(unsigned id, std::string_view code);
 // Decodes Excel's _xHHHH_ escapes of characters XML cannot carry ("_x000D_" -> "\r").
 std::string decode_xstring(std::string_view text);
 
-}  // namespace clinres::import
+} // namespace clinres::import

@@ -8,22 +8,30 @@ namespace clinres::import {
 namespace {
 
 // True if data is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view data) {
-    const auto* s = reinterpret_cast<const unsigned char*>(data.data());
+bool valid_utf8(std::string_view data)
+{
+    const auto *s = reinterpret_cast<const unsigned char *>(data.data());
     std::size_t n = data.size(), i = 0;
     while (i < n) {
         unsigned char c = s[i];
         std::size_t len;
         unsigned char lo = 0x80, hi = 0xBF;
-        if (c < 0x80) len = 1;
-        else if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        else return false;
-        if (i + len > n) return false;
+        if (c < 0x80)
+            len = 1;
+        else if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        else
+            return false;
+        if (i + len > n)
+            return false;
         for (std::size_t k = 1; k < len; ++k) {
             unsigned char b = s[i + k];
-            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
+                return false;
         }
         i += len;
     }
@@ -31,25 +39,29 @@ bool valid_utf8(std::string_view data) {
 }
 
 // Converts GB18030 (a superset of GBK and GB2312) to UTF-8 with iconv.
-std::string gb18030_to_utf8(std::string_view data) {
+std::string gb18030_to_utf8(std::string_view data)
+{
     iconv_t cd = iconv_open("UTF-8", "GB18030");
-    if (cd == iconv_t(-1)) throw ImportError("GB18030 conversion is not available on this server");
+    if (cd == iconv_t(-1))
+        throw ImportError("GB18030 conversion is not available on this server");
     std::string out(data.size() * 2 + 16, '\0');
-    char* in = const_cast<char*>(data.data());
+    char *in = const_cast<char *>(data.data());
     std::size_t in_left = data.size(), out_used = 0;
     while (in_left > 0) {
-        char* dst = out.data() + out_used;
+        char *dst = out.data() + out_used;
         std::size_t out_left = out.size() - out_used;
         std::size_t rc = iconv(cd, &in, &in_left, &dst, &out_left);
         out_used = std::size_t(dst - out.data());
-        if (rc != std::size_t(-1)) break;
+        if (rc != std::size_t(-1))
+            break;
         if (errno == E2BIG) {
             out.resize(out.size() * 2);
             continue;
         }
         std::size_t at = data.size() - in_left;
         iconv_close(cd);
-        throw ImportError("the CSV file is neither UTF-8 nor GB18030 (bad byte at offset " + std::to_string(at) + ")");
+        throw ImportError("the CSV file is neither UTF-8 nor GB18030 (bad byte at offset " +
+                          std::to_string(at) + ")");
     }
     iconv_close(cd);
     out.resize(out_used);
@@ -57,48 +69,63 @@ std::string gb18030_to_utf8(std::string_view data) {
 }
 
 // ';' if the first line (outside quotes) has more semicolons than commas, else ','.
-char detect_delimiter(std::string_view text) {
+char detect_delimiter(std::string_view text)
+{
     std::size_t commas = 0, semicolons = 0;
     bool quoted = false;
     for (char c : text) {
-        if (c == '"') quoted = !quoted;
-        else if (!quoted && (c == '\n' || c == '\r')) break;
-        else if (!quoted && c == ',') ++commas;
-        else if (!quoted && c == ';') ++semicolons;
+        if (c == '"')
+            quoted = !quoted;
+        else if (!quoted && (c == '\n' || c == '\r'))
+            break;
+        else if (!quoted && c == ',')
+            ++commas;
+        else if (!quoted && c == ';')
+            ++semicolons;
     }
     return semicolons > commas ? ';' : ',';
 }
 
-}  // namespace
+} // namespace
 
-std::string csv_to_utf8(std::string_view data, Encoding encoding) {
-    if (data.size() >= 2 && ((data[0] == '\xFF' && data[1] == '\xFE') || (data[0] == '\xFE' && data[1] == '\xFF')))
+std::string csv_to_utf8(std::string_view data, Encoding encoding)
+{
+    if (data.size() >= 2 &&
+        ((data[0] == '\xFF' && data[1] == '\xFE') || (data[0] == '\xFE' && data[1] == '\xFF')))
         throw ImportError("the CSV file is UTF-16; save it as CSV UTF-8");
     if (data.substr(0, 3) == "\xEF\xBB\xBF") {
         data.remove_prefix(3);
-        if (encoding == Encoding::detect) encoding = Encoding::utf8;
+        if (encoding == Encoding::detect)
+            encoding = Encoding::utf8;
     }
-    if (encoding == Encoding::detect) encoding = valid_utf8(data) ? Encoding::utf8 : Encoding::gb18030;
-    if (encoding == Encoding::gb18030) return gb18030_to_utf8(data);
-    if (!valid_utf8(data)) throw ImportError("the CSV file is not valid UTF-8");
+    if (encoding == Encoding::detect)
+        encoding = valid_utf8(data) ? Encoding::utf8 : Encoding::gb18030;
+    if (encoding == Encoding::gb18030)
+        return gb18030_to_utf8(data);
+    if (!valid_utf8(data))
+        throw ImportError("the CSV file is not valid UTF-8");
     return std::string(data);
 }
 
-void read_csv(std::string_view data, const ReadOptions& options, const RowSink& sink) {
-    const Limits& limits = options.limits;
-    if (data.size() > limits.file_bytes) throw LimitExceeded(Limit::file_bytes, limits.file_bytes);
+void read_csv(std::string_view data, const ReadOptions &options, const RowSink &sink)
+{
+    const Limits &limits = options.limits;
+    if (data.size() > limits.file_bytes)
+        throw LimitExceeded(Limit::file_bytes, limits.file_bytes);
     std::string text = csv_to_utf8(data, options.encoding);
-    if (text.find('\0') != std::string::npos) throw ImportError("the file is neither .xlsx nor CSV text (it contains NUL bytes)");
+    if (text.find('\0') != std::string::npos)
+        throw ImportError("the file is neither .xlsx nor CSV text (it contains NUL bytes)");
     const char delimiter = detect_delimiter(text);
     Row row{1, {}};
     std::string field;
     std::uint32_t column = 0;
     std::size_t rows_seen = 0;
-    bool quoted = false;      // inside a quoted field
-    bool was_quoted = false;  // the current field had quotes
+    bool quoted = false;     // inside a quoted field
+    bool was_quoted = false; // the current field had quotes
     auto end_field = [&] {
         if (!field.empty()) {
-            if (column >= limits.columns) throw LimitExceeded(Limit::columns, limits.columns);
+            if (column >= limits.columns)
+                throw LimitExceeded(Limit::columns, limits.columns);
             row.cells.push_back({column, std::move(field)});
         }
         field.clear();
@@ -108,7 +135,8 @@ void read_csv(std::string_view data, const ReadOptions& options, const RowSink& 
     auto end_record = [&] {
         end_field();
         if (!row.cells.empty()) {
-            if (++rows_seen > limits.rows) throw LimitExceeded(Limit::rows, limits.rows);
+            if (++rows_seen > limits.rows)
+                throw LimitExceeded(Limit::rows, limits.rows);
             sink(row);
         }
         ++row.number;
@@ -133,15 +161,20 @@ void read_csv(std::string_view data, const ReadOptions& options, const RowSink& 
         } else if (c == delimiter) {
             end_field();
         } else if (c == '\n' || c == '\r') {
-            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')
+                ++i;
             end_record();
         } else {
-            field += c;  // a stray quote inside an unquoted field is kept, as Excel does
+            field += c; // a stray quote inside an unquoted field is kept, as Excel does
         }
-        if (field.size() > limits.cell_bytes) throw LimitExceeded(Limit::cell_bytes, limits.cell_bytes);
+        if (field.size() > limits.cell_bytes)
+            throw LimitExceeded(Limit::cell_bytes, limits.cell_bytes);
     }
-    if (quoted) throw ImportError("the CSV file is malformed: the quoted field starting in row " + std::to_string(quote_started) + " is never closed");
-    if (!field.empty() || was_quoted || column > 0) end_record();
+    if (quoted)
+        throw ImportError("the CSV file is malformed: the quoted field starting in row " +
+                          std::to_string(quote_started) + " is never closed");
+    if (!field.empty() || was_quoted || column > 0)
+        end_record();
 }
 
-}  // namespace clinres::import
+} // namespace clinres::import

@@ -13,6 +13,6 @@ std::string csv_to_utf8(std::string_view data, Encoding encoding);
 
 // Streams the non-empty records of a CSV file to sink; a record's number counts records, as Excel's rows do.
 // The delimiter is ';' when the first line has more semicolons than commas, else ','.
-void read_csv(std::string_view data, const ReadOptions& options, const RowSink& sink);
+void read_csv(std::string_view data, const ReadOptions &options, const RowSink &sink);
 
-}  // namespace clinres::import
+} // namespace clinres::import

@@ -13,9 +13,10 @@ namespace clinres::import {
 Format detect_format(std::string_view data);
 
 // Streams the rows of the file in the given format (detected when none) to sink.
-void read_rows(std::string_view data, std::optional<Format> format, const ReadOptions& options, const RowSink& sink);
+void read_rows(std::string_view data, std::optional<Format> format, const ReadOptions &options,
+               const RowSink &sink);
 
 // All the rows of the file at once (tests and small files; prefer read_rows for large ones).
-std::vector<Row> read_sheet(std::string_view data, std::optional<Format> format, const ReadOptions& options);
+std::vector<Row> read_sheet(std::string_view data, std::optional<Format> format, const ReadOptions &options);
 
-}  // namespace clinres::import
+} // namespace clinres::import

@@ -16,20 +16,20 @@ enum class Field { email, name, phone, role, modules, password };
 constexpr std::size_t field_count = 6;
 
 // Name of a field as the SQL API spells it ("email", ...).
-const char* field_name(Field field);
+const char *field_name(Field field);
 
 // Where each field is in the sheet, and which header cells were not understood.
 struct HeaderMap {
-    std::uint32_t row_number = 0;                                   // Excel row of the header
-    std::array<std::optional<std::uint32_t>, field_count> columns;  // indexed by Field
-    std::vector<std::string> ignored;                               // e.g. "D (部门)"
+    std::uint32_t row_number = 0;                                  // Excel row of the header
+    std::array<std::optional<std::uint32_t>, field_count> columns; // indexed by Field
+    std::vector<std::string> ignored;                              // e.g. "D (部门)"
 };
 
 // One data row: trimmed values, empty when not given (password kept exactly as typed).
 struct UserRow {
     std::uint32_t row_no = 0;
     std::string email, name, phone, role, password;
-    std::vector<std::string> modules;  // empty: not given
+    std::vector<std::string> modules; // empty: not given
 };
 
 // A whole import file: its header and every non-empty data row below it.
@@ -42,15 +42,15 @@ struct UserFile {
 std::optional<Field> header_field(std::string_view header);
 
 // The header map of a row naming at least email and name; ImportError if it names a field twice.
-std::optional<HeaderMap> match_header(const Row& row);
+std::optional<HeaderMap> match_header(const Row &row);
 
 // The module codes or names in a cell, split on , ， 、 ; ； and line breaks, trimmed.
 std::vector<std::string> split_modules(std::string_view cell);
 
 // The user a data row describes under a header.
-UserRow map_row(const HeaderMap& header, const Row& row);
+UserRow map_row(const HeaderMap &header, const Row &row);
 
 // Reads an import file: the header within its first 10 rows, then the users, streaming the sheet.
-UserFile read_users(std::string_view data, std::optional<Format> format, const ReadOptions& options);
+UserFile read_users(std::string_view data, std::optional<Format> format, const ReadOptions &options);
 
-}  // namespace clinres::import
+} // namespace clinres::import

@@ -7,7 +7,8 @@
 
 namespace clinres::import::xlsx {
 
-void parse_part(ZipArchive& zip, const std::string& path, XmlHandler& handler, const Limits& limits) {
+void parse_part(ZipArchive &zip, const std::string &path, XmlHandler &handler, const Limits &limits)
+{
     XmlStream xml(path, handler, limits);
     zip.read(path, [&](std::string_view chunk) { xml.feed(chunk); });
     xml.finish();
@@ -16,7 +17,8 @@ void parse_part(ZipArchive& zip, const std::string& path, XmlHandler& handler, c
 namespace {
 
 // The package path a relationship target names, relative to the folder of the part that holds it.
-std::string resolve(const std::string& dir, std::string_view target) {
+std::string resolve(const std::string &dir, std::string_view target)
+{
     std::string path;
     if (!target.empty() && target[0] == '/') {
         target.remove_prefix(1);
@@ -38,15 +40,23 @@ std::string resolve(const std::string& dir, std::string_view target) {
 }
 
 // The folder of a package path, with its trailing slash ("xl/workbook.xml" -> "xl/").
-std::string folder(const std::string& path) { return path.substr(0, path.rfind('/') + 1); }
+std::string folder(const std::string &path)
+{
+    return path.substr(0, path.rfind('/') + 1);
+}
 
 // The relationships file of a part ("xl/workbook.xml" -> "xl/_rels/workbook.xml.rels").
-std::string rels_of(const std::string& path) { return folder(path) + "_rels/" + path.substr(path.rfind('/') + 1) + ".rels"; }
+std::string rels_of(const std::string &path)
+{
+    return folder(path) + "_rels/" + path.substr(path.rfind('/') + 1) + ".rels";
+}
 
 // True if a relationship type URI ends with /kind.
-bool has_type(const char* type, std::string_view kind) {
+bool has_type(const char *type, std::string_view kind)
+{
     std::string_view t = type ? type : "";
-    return t.size() > kind.size() && t.substr(t.size() - kind.size()) == kind && t[t.size() - kind.size() - 1] == '/';
+    return t.size() > kind.size() && t.substr(t.size() - kind.size()) == kind &&
+           t[t.size() - kind.size() - 1] == '/';
 }
 
 // Collects the internal relationships of one part.
@@ -55,13 +65,16 @@ struct RelsHandler : XmlHandler {
         std::string id, type, target;
     };
     std::vector<Rel> rels;
-    void start(std::string_view name, const char** attrs) override {
-        const char* mode = xml_attr(attrs, "TargetMode");
-        if (name != "Relationship" || (mode && std::string_view(mode) == "External")) return;
-        const char* id = xml_attr(attrs, "Id");
-        const char* type = xml_attr(attrs, "Type");
-        const char* target = xml_attr(attrs, "Target");
-        if (id && type && target) rels.push_back({id, type, target});
+    void start(std::string_view name, const char **attrs) override
+    {
+        const char *mode = xml_attr(attrs, "TargetMode");
+        if (name != "Relationship" || (mode && std::string_view(mode) == "External"))
+            return;
+        const char *id = xml_attr(attrs, "Id");
+        const char *type = xml_attr(attrs, "Type");
+        const char *target = xml_attr(attrs, "Target");
+        if (id && type && target)
+            rels.push_back({id, type, target});
     }
     void end(std::string_view) override {}
     void text(std::string_view) override {}
@@ -69,17 +82,19 @@ struct RelsHandler : XmlHandler {
 
 // Collects the sheet list and date system of workbook.xml.
 struct WorkbookHandler : XmlHandler {
-    Workbook& book;
-    explicit WorkbookHandler(Workbook& b) : book(b) {}
-    void start(std::string_view name, const char** attrs) override {
+    Workbook &book;
+    explicit WorkbookHandler(Workbook &b) : book(b) {}
+    void start(std::string_view name, const char **attrs) override
+    {
         if (name == "sheet") {
-            const char* sheet_name = xml_attr(attrs, "name");
-            const char* id = xml_attr(attrs, "id");
-            const char* state = xml_attr(attrs, "state");
-            if (!sheet_name || !id) throw ImportError("the .xlsx file is corrupt: a sheet in the workbook has no name or id");
+            const char *sheet_name = xml_attr(attrs, "name");
+            const char *id = xml_attr(attrs, "id");
+            const char *state = xml_attr(attrs, "state");
+            if (!sheet_name || !id)
+                throw ImportError("the .xlsx file is corrupt: a sheet in the workbook has no name or id");
             book.sheets.push_back({sheet_name, id, state && std::string_view(state) != "visible"});
         } else if (name == "workbookPr") {
-            const char* d1904 = xml_attr(attrs, "date1904");
+            const char *d1904 = xml_attr(attrs, "date1904");
             book.date1904 = d1904 && (std::string_view(d1904) == "1" || std::string_view(d1904) == "true");
         }
     }
@@ -89,31 +104,40 @@ struct WorkbookHandler : XmlHandler {
 
 // Collects shared strings: the text of <t> in each <si>, leaving out phonetic runs (<rPh>).
 struct SharedStringsHandler : XmlHandler {
-    SharedStrings& table;
+    SharedStrings &table;
     std::size_t max_cell;
     bool in_t = false;
     int in_rph = 0;
     std::string current;
-    SharedStringsHandler(SharedStrings& t, std::size_t max) : table(t), max_cell(max) {}
-    void start(std::string_view name, const char**) override {
-        if (name == "si") current.clear();
-        else if (name == "rPh") ++in_rph;
-        else if (name == "t") in_t = in_rph == 0;
+    SharedStringsHandler(SharedStrings &t, std::size_t max) : table(t), max_cell(max) {}
+    void start(std::string_view name, const char **) override
+    {
+        if (name == "si")
+            current.clear();
+        else if (name == "rPh")
+            ++in_rph;
+        else if (name == "t")
+            in_t = in_rph == 0;
     }
-    void end(std::string_view name) override {
+    void end(std::string_view name) override
+    {
         if (name == "t") {
             in_t = false;
         } else if (name == "rPh") {
             --in_rph;
         } else if (name == "si") {
             table.text += decode_xstring(current);
-            if (table.text.size() > UINT32_MAX) throw LimitExceeded(Limit::uncompressed_bytes, UINT32_MAX);
+            if (table.text.size() > UINT32_MAX)
+                throw LimitExceeded(Limit::uncompressed_bytes, UINT32_MAX);
             table.offsets.push_back(std::uint32_t(table.text.size()));
         }
     }
-    void text(std::string_view data) override {
-        if (!in_t) return;
-        if (current.size() + data.size() > max_cell) throw LimitExceeded(Limit::cell_bytes, max_cell);
+    void text(std::string_view data) override
+    {
+        if (!in_t)
+            return;
+        if (current.size() + data.size() > max_cell)
+            throw LimitExceeded(Limit::cell_bytes, max_cell);
         current.append(data);
     }
 };
@@ -123,61 +147,73 @@ struct StylesHandler : XmlHandler {
     std::map<unsigned, std::string> codes;
     std::vector<unsigned> xf_formats;
     bool in_cell_xfs = false;
-    void start(std::string_view name, const char** attrs) override {
+    void start(std::string_view name, const char **attrs) override
+    {
         if (name == "numFmt") {
-            const char* id = xml_attr(attrs, "numFmtId");
-            const char* code = xml_attr(attrs, "formatCode");
-            if (id && code) codes[unsigned(std::strtoul(id, nullptr, 10))] = code;
+            const char *id = xml_attr(attrs, "numFmtId");
+            const char *code = xml_attr(attrs, "formatCode");
+            if (id && code)
+                codes[unsigned(std::strtoul(id, nullptr, 10))] = code;
         } else if (name == "cellXfs") {
             in_cell_xfs = true;
         } else if (name == "xf" && in_cell_xfs) {
-            const char* id = xml_attr(attrs, "numFmtId");
+            const char *id = xml_attr(attrs, "numFmtId");
             xf_formats.push_back(id ? unsigned(std::strtoul(id, nullptr, 10)) : 0);
         }
     }
-    void end(std::string_view name) override {
-        if (name == "cellXfs") in_cell_xfs = false;
+    void end(std::string_view name) override
+    {
+        if (name == "cellXfs")
+            in_cell_xfs = false;
     }
     void text(std::string_view) override {}
 };
 
-}  // namespace
+} // namespace
 
-Workbook read_workbook(ZipArchive& zip, const Limits& limits) {
+Workbook read_workbook(ZipArchive &zip, const Limits &limits)
+{
     std::string workbook_path = "xl/workbook.xml";
     if (zip.has("_rels/.rels")) {
         RelsHandler root;
         parse_part(zip, "_rels/.rels", root, limits);
-        for (const auto& rel : root.rels)
-            if (has_type(rel.type.c_str(), "officeDocument")) workbook_path = resolve("", rel.target);
+        for (const auto &rel : root.rels)
+            if (has_type(rel.type.c_str(), "officeDocument"))
+                workbook_path = resolve("", rel.target);
     }
     if (!zip.has(workbook_path))
-        throw ImportError("the file is a zip archive but not an .xlsx workbook (no " + workbook_path + "), or it is truncated");
+        throw ImportError("the file is a zip archive but not an .xlsx workbook (no " + workbook_path +
+                          "), or it is truncated");
     Workbook book;
     WorkbookHandler wb(book);
     parse_part(zip, workbook_path, wb, limits);
     std::string rels_path = rels_of(workbook_path);
-    if (!zip.has(rels_path)) throw ImportError("the .xlsx file is corrupt: it has no " + rels_path);
+    if (!zip.has(rels_path))
+        throw ImportError("the .xlsx file is corrupt: it has no " + rels_path);
     RelsHandler rels;
     parse_part(zip, rels_path, rels, limits);
     std::string dir = folder(workbook_path);
-    for (const auto& rel : rels.rels) {
+    for (const auto &rel : rels.rels) {
         std::string path = resolve(dir, rel.target);
         book.targets[rel.id] = path;
-        if (has_type(rel.type.c_str(), "sharedStrings")) book.shared_strings = path;
-        if (has_type(rel.type.c_str(), "styles")) book.styles = path;
+        if (has_type(rel.type.c_str(), "sharedStrings"))
+            book.shared_strings = path;
+        if (has_type(rel.type.c_str(), "styles"))
+            book.styles = path;
     }
     return book;
 }
 
-SharedStrings read_shared_strings(ZipArchive& zip, const std::string& path, const Limits& limits) {
+SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits)
+{
     SharedStrings table;
     SharedStringsHandler handler(table, limits.cell_bytes);
     parse_part(zip, path, handler, limits);
     return table;
 }
 
-std::vector<bool> read_date_styles(ZipArchive& zip, const std::string& path, const Limits& limits) {
+std::vector<bool> read_date_styles(ZipArchive &zip, const std::string &path, const Limits &limits)
+{
     StylesHandler handler;
     parse_part(zip, path, handler, limits);
     std::vector<bool> dates;
@@ -189,4 +225,4 @@ std::vector<bool> read_date_styles(ZipArchive& zip, const std::string& path, con
     return dates;
 }
 
-}  // namespace clinres::import::xlsx
+} // namespace clinres::import::xlsx

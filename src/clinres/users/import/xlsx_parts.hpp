@@ -14,7 +14,7 @@
 namespace clinres::import::xlsx {
 
 // Streams the XML part at path through handler.
-void parse_part(ZipArchive& zip, const std::string& path, XmlHandler& handler, const Limits& limits);
+void parse_part(ZipArchive &zip, const std::string &path, XmlHandler &handler, const Limits &limits);
 
 // One sheet as workbook.xml lists it.
 struct SheetEntry {
@@ -27,26 +27,29 @@ struct SheetEntry {
 struct Workbook {
     std::vector<SheetEntry> sheets;
     bool date1904 = false;
-    std::map<std::string, std::string> targets;  // relationship id -> package path
-    std::string shared_strings;                  // package path, or empty
-    std::string styles;                          // package path, or empty
+    std::map<std::string, std::string> targets; // relationship id -> package path
+    std::string shared_strings;                 // package path, or empty
+    std::string styles;                         // package path, or empty
 };
 
 // Reads the workbook part and its relationships.
-Workbook read_workbook(ZipArchive& zip, const Limits& limits);
+Workbook read_workbook(ZipArchive &zip, const Limits &limits);
 
 // Shared strings stored back to back: string i is text[offsets[i], offsets[i+1]).
 struct SharedStrings {
     std::string text;
     std::vector<std::uint32_t> offsets{0};
-    std::string_view at(std::size_t i) const { return std::string_view(text).substr(offsets[i], offsets[i + 1] - offsets[i]); }
-    std::size_t size() const { return offsets.size() - 1; }  // number of strings
+    std::string_view at(std::size_t i) const
+    {
+        return std::string_view(text).substr(offsets[i], offsets[i + 1] - offsets[i]);
+    }
+    std::size_t size() const { return offsets.size() - 1; } // number of strings
 };
 
 // Reads the shared string table (rich text runs concatenated, phonetic runs left out).
-SharedStrings read_shared_strings(ZipArchive& zip, const std::string& path, const Limits& limits);
+SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits);
 
 // For each cell style index, whether its number format shows a date.
-std::vector<bool> read_date_styles(ZipArchive& zip, const std::string& path, const Limits& limits);
+std::vector<bool> read_date_styles(ZipArchive &zip, const std::string &path, const Limits &limits);
 
-}  // namespace clinres::import::xlsx
+} // namespace clinres::import::xlsx

@@ -13,10 +13,10 @@ namespace {
 
 // Turns the <row>/<c> events of a worksheet part into Rows, one at a time.
 struct SheetHandler : XmlHandler {
-    const ReadOptions& options;
-    const RowSink& sink;
-    const xlsx::SharedStrings& strings;
-    const std::vector<bool>& date_styles;
+    const ReadOptions &options;
+    const RowSink &sink;
+    const xlsx::SharedStrings &strings;
+    const std::vector<bool> &date_styles;
     bool date1904;
 
     Row row;
@@ -27,40 +27,49 @@ struct SheetHandler : XmlHandler {
     std::uint32_t col = 0;
     std::string type, style, value;
 
-    SheetHandler(const ReadOptions& o, const RowSink& s, const xlsx::SharedStrings& ss, const std::vector<bool>& ds, bool d1904)
-        : options(o), sink(s), strings(ss), date_styles(ds), date1904(d1904) {}
+    SheetHandler(const ReadOptions &o, const RowSink &s, const xlsx::SharedStrings &ss,
+                 const std::vector<bool> &ds, bool d1904)
+        : options(o), sink(s), strings(ss), date_styles(ds), date1904(d1904)
+    {
+    }
 
     // The reference of the current cell, for messages.
     std::string where() const { return "cell " + column_name(col) + std::to_string(row.number); }
 
-    void start(std::string_view name, const char** attrs) override {
+    void start(std::string_view name, const char **attrs) override
+    {
         if (name == "row") {
-            const char* r = xml_attr(attrs, "r");
+            const char *r = xml_attr(attrs, "r");
             std::uint32_t number = next_row;
             if (r) {
-                char* end;
+                char *end;
                 unsigned long n = std::strtoul(r, &end, 10);
-                if (*end || n == 0 || n > 1048576) throw ImportError(std::string("the .xlsx file is corrupt: bad row number \"") + r + "\"");
+                if (*end || n == 0 || n > 1048576)
+                    throw ImportError(std::string("the .xlsx file is corrupt: bad row number \"") + r + "\"");
                 number = std::uint32_t(n);
             }
-            if (number < next_row) throw ImportError("the .xlsx file is corrupt: row " + std::to_string(number) + " is out of order");
+            if (number < next_row)
+                throw ImportError("the .xlsx file is corrupt: row " + std::to_string(number) +
+                                  " is out of order");
             row.number = number;
             row.cells.clear();
             next_row = number + 1;
             next_col = 0;
             in_row = true;
         } else if (name == "c" && in_row) {
-            const char* r = xml_attr(attrs, "r");
+            const char *r = xml_attr(attrs, "r");
             col = next_col;
             if (r) {
                 std::uint32_t ref_row;
                 if (!parse_cell_ref(r, col, ref_row) || ref_row != row.number)
-                    throw ImportError(std::string("the .xlsx file is corrupt: bad cell reference \"") + r + "\" in row " + std::to_string(row.number));
+                    throw ImportError(std::string("the .xlsx file is corrupt: bad cell reference \"") + r +
+                                      "\" in row " + std::to_string(row.number));
             }
-            if (col < next_col) throw ImportError("the .xlsx file is corrupt: " + where() + " is out of order");
+            if (col < next_col)
+                throw ImportError("the .xlsx file is corrupt: " + where() + " is out of order");
             next_col = col + 1;
-            const char* t = xml_attr(attrs, "t");
-            const char* s = xml_attr(attrs, "s");
+            const char *t = xml_attr(attrs, "t");
+            const char *s = xml_attr(attrs, "s");
             type = t ? t : "n";
             style = s ? s : "";
             value.clear();
@@ -72,7 +81,8 @@ struct SheetHandler : XmlHandler {
         }
     }
 
-    void end(std::string_view name) override {
+    void end(std::string_view name) override
+    {
         if (name == "v" || name == "t") {
             capture = false;
         } else if (name == "rPh") {
@@ -80,43 +90,57 @@ struct SheetHandler : XmlHandler {
         } else if (name == "c" && in_cell) {
             in_cell = false;
             std::string text = cell_text();
-            if (text.empty()) return;
-            if (col >= options.limits.columns) throw LimitExceeded(Limit::columns, options.limits.columns);
-            if (text.size() > options.limits.cell_bytes) throw LimitExceeded(Limit::cell_bytes, options.limits.cell_bytes);
+            if (text.empty())
+                return;
+            if (col >= options.limits.columns)
+                throw LimitExceeded(Limit::columns, options.limits.columns);
+            if (text.size() > options.limits.cell_bytes)
+                throw LimitExceeded(Limit::cell_bytes, options.limits.cell_bytes);
             row.cells.push_back({col, std::move(text)});
         } else if (name == "row" && in_row) {
             in_row = false;
-            if (row.cells.empty()) return;
-            if (++rows_seen > options.limits.rows) throw LimitExceeded(Limit::rows, options.limits.rows);
+            if (row.cells.empty())
+                return;
+            if (++rows_seen > options.limits.rows)
+                throw LimitExceeded(Limit::rows, options.limits.rows);
             sink(row);
         }
     }
 
-    void text(std::string_view data) override {
-        if (!capture) return;
-        if (value.size() + data.size() > options.limits.cell_bytes) throw LimitExceeded(Limit::cell_bytes, options.limits.cell_bytes);
+    void text(std::string_view data) override
+    {
+        if (!capture)
+            return;
+        if (value.size() + data.size() > options.limits.cell_bytes)
+            throw LimitExceeded(Limit::cell_bytes, options.limits.cell_bytes);
         value.append(data);
     }
 
     // The text of the cell just closed, from its type, stored value and style.
-    std::string cell_text() const {
+    std::string cell_text() const
+    {
         if (type == "s") {
-            char* end;
+            char *end;
             unsigned long i = std::strtoul(value.c_str(), &end, 10);
             if (value.empty() || *end || i >= strings.size())
-                throw ImportError("the .xlsx file is corrupt: " + where() + " refers to a missing shared string");
+                throw ImportError("the .xlsx file is corrupt: " + where() +
+                                  " refers to a missing shared string");
             return std::string(strings.at(i));
         }
-        if (type == "inlineStr" || type == "str" || type == "e") return decode_xstring(value);
-        if (type == "b") return value == "1" ? "TRUE" : value == "0" ? "FALSE" : value;
-        if (type == "d" || value.empty()) return value;
+        if (type == "inlineStr" || type == "str" || type == "e")
+            return decode_xstring(value);
+        if (type == "b")
+            return value == "1" ? "TRUE" : value == "0" ? "FALSE" : value;
+        if (type == "d" || value.empty())
+            return value;
         if (options.dates_as_iso && !style.empty()) {
             unsigned long s = std::strtoul(style.c_str(), nullptr, 10);
             if (s < date_styles.size() && date_styles[s]) {
                 double serial = 0;
                 auto parsed = std::from_chars(value.data(), value.data() + value.size(), serial);
                 std::string date = parsed.ec == std::errc() ? render_date(serial, date1904) : std::string();
-                if (!date.empty()) return date;
+                if (!date.empty())
+                    return date;
             }
         }
         std::string number = render_number(value);
@@ -125,9 +149,10 @@ struct SheetHandler : XmlHandler {
 };
 
 // The worksheet part chosen by name (ASCII case-insensitive, as Excel compares), else the first visible one.
-std::string choose_sheet(const xlsx::Workbook& book, const std::string& wanted) {
-    const xlsx::SheetEntry* chosen = nullptr;
-    for (const auto& sheet : book.sheets) {
+std::string choose_sheet(const xlsx::Workbook &book, const std::string &wanted)
+{
+    const xlsx::SheetEntry *chosen = nullptr;
+    for (const auto &sheet : book.sheets) {
         if (wanted.empty() ? !sheet.hidden : strcasecmp(sheet.name.c_str(), wanted.c_str()) == 0) {
             chosen = &sheet;
             break;
@@ -135,8 +160,10 @@ std::string choose_sheet(const xlsx::Workbook& book, const std::string& wanted) 
     }
     if (!chosen) {
         std::string names;
-        for (const auto& sheet : book.sheets) names += (names.empty() ? "" : ", ") + sheet.name;
-        if (wanted.empty()) throw ImportError("the .xlsx file has no visible sheet");
+        for (const auto &sheet : book.sheets)
+            names += (names.empty() ? "" : ", ") + sheet.name;
+        if (wanted.empty())
+            throw ImportError("the .xlsx file has no visible sheet");
         throw ImportError("the .xlsx file has no sheet named \"" + wanted + "\" (its sheets: " + names + ")");
     }
     auto target = book.targets.find(chosen->rel_id);
@@ -145,9 +172,10 @@ std::string choose_sheet(const xlsx::Workbook& book, const std::string& wanted) 
     return target->second;
 }
 
-}  // namespace
+} // namespace
 
-void read_xlsx(std::string_view data, const ReadOptions& options, const RowSink& sink) {
+void read_xlsx(std::string_view data, const ReadOptions &options, const RowSink &sink)
+{
     ZipArchive zip(data, options.limits);
     xlsx::Workbook book = xlsx::read_workbook(zip, options.limits);
     std::string sheet_path = choose_sheet(book, options.sheet);
@@ -161,4 +189,4 @@ void read_xlsx(std::string_view data, const ReadOptions& options, const RowSink&
     xlsx::parse_part(zip, sheet_path, handler, options.limits);
 }
 
-}  // namespace clinres::import
+} // namespace clinres::import

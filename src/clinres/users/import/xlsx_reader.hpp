@@ -9,6 +9,6 @@ namespace clinres::import {
 
 // Streams the non-empty rows of the chosen sheet (options.sheet, else the first visible one) to sink.
 // Throws ImportError for a corrupt or unsupported file and LimitExceeded past options.limits.
-void read_xlsx(std::string_view data, const ReadOptions& options, const RowSink& sink);
+void read_xlsx(std::string_view data, const ReadOptions &options, const RowSink &sink);
 
-}  // namespace clinres::import
+} // namespace clinres::import

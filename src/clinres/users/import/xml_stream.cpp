@@ -10,23 +10,28 @@ namespace clinres::import {
 namespace {
 
 // The local part of an expat namespace-qualified name ("uri\x01local").
-std::string_view local(const char* name) {
-    const char* sep = std::strrchr(name, '\x01');
+std::string_view local(const char *name)
+{
+    const char *sep = std::strrchr(name, '\x01');
     return sep ? std::string_view(sep + 1) : std::string_view(name);
 }
 
-}  // namespace
+} // namespace
 
-const char* xml_attr(const char** attrs, std::string_view name) {
+const char *xml_attr(const char **attrs, std::string_view name)
+{
     for (; attrs && attrs[0]; attrs += 2)
-        if (local(attrs[0]) == name) return attrs[1];
+        if (local(attrs[0]) == name)
+            return attrs[1];
     return nullptr;
 }
 
-XmlStream::XmlStream(std::string part, XmlHandler& handler, const Limits& limits)
-    : part_(std::move(part)), handler_(handler), max_depth_(limits.xml_depth) {
+XmlStream::XmlStream(std::string part, XmlHandler &handler, const Limits &limits)
+    : part_(std::move(part)), handler_(handler), max_depth_(limits.xml_depth)
+{
     XML_Parser p = XML_ParserCreateNS(nullptr, '\x01');
-    if (!p) throw std::bad_alloc();
+    if (!p)
+        throw std::bad_alloc();
     XML_SetUserData(p, this);
     XML_SetElementHandler(p, on_start, on_end);
     XML_SetCharacterDataHandler(p, on_text);
@@ -35,28 +40,38 @@ XmlStream::XmlStream(std::string part, XmlHandler& handler, const Limits& limits
     parser_ = p;
 }
 
-XmlStream::~XmlStream() { XML_ParserFree(static_cast<XML_Parser>(parser_)); }
+XmlStream::~XmlStream()
+{
+    XML_ParserFree(static_cast<XML_Parser>(parser_));
+}
 
-void XmlStream::feed(std::string_view chunk) {
-    while (chunk.size() > INT_MAX / 2) {
-        parse(chunk.data(), INT_MAX / 2, false);
-        chunk.remove_prefix(INT_MAX / 2);
-    }
+void XmlStream::feed(std::string_view chunk)
+{
+    if (chunk.size() > INT_MAX)
+        throw std::length_error("XML chunk too large for expat");
     parse(chunk.data(), chunk.size(), false);
 }
 
-void XmlStream::finish() { parse("", 0, true); }
+void XmlStream::finish()
+{
+    parse("", 0, true);
+}
 
-void XmlStream::fail(std::exception_ptr error) {
-    if (!error_) error_ = error;
+void XmlStream::fail(std::exception_ptr error)
+{
+    if (!error_)
+        error_ = error;
     XML_StopParser(static_cast<XML_Parser>(parser_), XML_FALSE);
 }
 
-void XmlStream::parse(const char* data, std::size_t size, bool last) {
+void XmlStream::parse(const char *data, std::size_t size, bool last)
+{
     auto p = static_cast<XML_Parser>(parser_);
-    if (error_) std::rethrow_exception(error_);
+    if (error_)
+        std::rethrow_exception(error_);
     XML_Status status = XML_Parse(p, data, int(size), last);
-    if (error_) std::rethrow_exception(error_);
+    if (error_)
+        std::rethrow_exception(error_);
     if (status != XML_STATUS_OK)
         throw ImportError("the .xlsx file is corrupt: " + part_ + " is not well-formed XML (" +
                           XML_ErrorString(XML_GetErrorCode(p)) + " at line " +
@@ -64,20 +79,25 @@ void XmlStream::parse(const char* data, std::size_t size, bool last) {
 }
 
 // Handler exceptions must not unwind through expat's C frames: they are caught here and rethrown later.
-void XmlStream::on_start(void* self, const char* name, const char** attrs) {
-    auto* s = static_cast<XmlStream*>(self);
-    if (s->error_) return;
+void XmlStream::on_start(void *self, const char *name, const char **attrs)
+{
+    auto *s = static_cast<XmlStream *>(self);
+    if (s->error_)
+        return;
     try {
-        if (++s->depth_ > s->max_depth_) throw LimitExceeded(Limit::xml_depth, s->max_depth_);
+        if (++s->depth_ > s->max_depth_)
+            throw LimitExceeded(Limit::xml_depth, s->max_depth_);
         s->handler_.start(local(name), attrs);
     } catch (...) {
         s->fail(std::current_exception());
     }
 }
 
-void XmlStream::on_end(void* self, const char* name) {
-    auto* s = static_cast<XmlStream*>(self);
-    if (s->error_) return;
+void XmlStream::on_end(void *self, const char *name)
+{
+    auto *s = static_cast<XmlStream *>(self);
+    if (s->error_)
+        return;
     --s->depth_;
     try {
         s->handler_.end(local(name));
@@ -86,9 +106,11 @@ void XmlStream::on_end(void* self, const char* name) {
     }
 }
 
-void XmlStream::on_text(void* self, const char* data, int len) {
-    auto* s = static_cast<XmlStream*>(self);
-    if (s->error_) return;
+void XmlStream::on_text(void *self, const char *data, int len)
+{
+    auto *s = static_cast<XmlStream *>(self);
+    if (s->error_)
+        return;
     try {
         s->handler_.text(std::string_view(data, std::size_t(len)));
     } catch (...) {
@@ -97,9 +119,11 @@ void XmlStream::on_text(void* self, const char* data, int len) {
 }
 
 // A DOCTYPE could declare entities (XXE, billion laughs): no spreadsheet needs one, so it is refused.
-void XmlStream::on_doctype(void* self, const char*, const char*, const char*, int) {
-    auto* s = static_cast<XmlStream*>(self);
-    s->fail(std::make_exception_ptr(ImportError("the .xlsx file is refused: " + s->part_ + " has a DOCTYPE (DTDs and entities are not allowed)")));
+void XmlStream::on_doctype(void *self, const char *, const char *, const char *, int)
+{
+    auto *s = static_cast<XmlStream *>(self);
+    s->fail(std::make_exception_ptr(ImportError("the .xlsx file is refused: " + s->part_ +
+                                                " has a DOCTYPE (DTDs and entities are not allowed)")));
 }
 
-}  // namespace clinres::import
+} // namespace clinres::import

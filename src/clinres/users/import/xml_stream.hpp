@@ -15,7 +15,7 @@ class XmlHandler {
 public:
     virtual ~XmlHandler() = default;
     // An element opens; attrs is expat's null-terminated name/value array.
-    virtual void start(std::string_view name, const char** attrs) = 0;
+    virtual void start(std::string_view name, const char **attrs) = 0;
     // An element closes.
     virtual void end(std::string_view name) = 0;
     // Character data inside the current element.
@@ -23,15 +23,15 @@ public:
 };
 
 // The value of a local attribute name in expat's array, or nullptr.
-const char* xml_attr(const char** attrs, std::string_view name);
+const char *xml_attr(const char **attrs, std::string_view name);
 
 class XmlStream {
 public:
     // Starts parsing part (named in messages) into handler, within limits.
-    XmlStream(std::string part, XmlHandler& handler, const Limits& limits);
+    XmlStream(std::string part, XmlHandler &handler, const Limits &limits);
     ~XmlStream();
-    XmlStream(const XmlStream&) = delete;
-    XmlStream& operator=(const XmlStream&) = delete;
+    XmlStream(const XmlStream &) = delete;
+    XmlStream &operator=(const XmlStream &) = delete;
 
     // Parses the next chunk of the document; throws ImportError on malformed XML.
     void feed(std::string_view chunk);
@@ -41,18 +41,18 @@ public:
     void fail(std::exception_ptr error);
 
 private:
-    void parse(const char* data, std::size_t size, bool last);
-    static void on_start(void* self, const char* name, const char** attrs);
-    static void on_end(void* self, const char* name);
-    static void on_text(void* self, const char* data, int len);
-    static void on_doctype(void* self, const char*, const char*, const char*, int);
+    void parse(const char *data, std::size_t size, bool last);
+    static void on_start(void *self, const char *name, const char **attrs);
+    static void on_end(void *self, const char *name);
+    static void on_text(void *self, const char *data, int len);
+    static void on_doctype(void *self, const char *, const char *, const char *, int);
 
     std::string part_;
-    XmlHandler& handler_;
+    XmlHandler &handler_;
     std::size_t max_depth_;
     std::size_t depth_ = 0;
-    void* parser_;
+    void *parser_;
     std::exception_ptr error_;
 };
 
-}  // namespace clinres::import
+} // namespace clinres::import
