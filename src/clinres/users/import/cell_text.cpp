@@ -124,6 +124,8 @@ bool is_date_format(unsigned id, std::string_view code)
 
 std::string decode_xstring(std::string_view text)
 {
+    if (text.find("_x") == std::string_view::npos)
+        return std::string(text);
     std::string out;
     out.reserve(text.size());
     auto hex = [](char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); };

@@ -9,10 +9,10 @@ namespace clinres::import {
 
 namespace {
 
-// The local part of an expat namespace-qualified name ("uri\x01local").
+// The local part of a qualified name ("x:c" -> "c"); prefixes are not resolved, as no part needs them.
 std::string_view local(const char *name)
 {
-    const char *sep = std::strrchr(name, '\x01');
+    const char *sep = std::strrchr(name, ':');
     return sep ? std::string_view(sep + 1) : std::string_view(name);
 }
 
@@ -21,7 +21,7 @@ std::string_view local(const char *name)
 const char *xml_attr(const char **attrs, std::string_view name)
 {
     for (; attrs && attrs[0]; attrs += 2)
-        if (local(attrs[0]) == name)
+        if (local(attrs[0]) == name && std::strncmp(attrs[0], "xmlns", 5) != 0)
             return attrs[1];
     return nullptr;
 }
@@ -29,7 +29,7 @@ const char *xml_attr(const char **attrs, std::string_view name)
 XmlStream::XmlStream(std::string part, XmlHandler &handler, const Limits &limits)
     : part_(std::move(part)), handler_(handler), max_depth_(limits.xml_depth)
 {
-    XML_Parser p = XML_ParserCreateNS(nullptr, '\x01');
+    XML_Parser p = XML_ParserCreate(nullptr);
     if (!p)
         throw std::bad_alloc();
     XML_SetUserData(p, this);

@@ -10,7 +10,7 @@
 
 namespace clinres::import {
 
-// Receives the events of one XML part; element and attribute names are local (namespace dropped).
+// Receives the events of one XML part; element and attribute names are local (prefix dropped).
 class XmlHandler {
 public:
     virtual ~XmlHandler() = default;
@@ -22,7 +22,7 @@ public:
     virtual void text(std::string_view data) = 0;
 };
 
-// The value of a local attribute name in expat's array, or nullptr.
+// The value of an attribute by local name in expat's array (xmlns declarations skipped), or nullptr.
 const char *xml_attr(const char **attrs, std::string_view name);
 
 class XmlStream {
