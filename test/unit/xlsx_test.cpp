@@ -152,7 +152,7 @@ TEST(XlsxHandMade, PrefixedNamespaceElements)
              test::rel_ns + "/worksheet\" Target=\"sheets/../worksheets/s.xml\"/></Relationships>"},
         {"xl/worksheets/s.xml",
          std::string("<x:worksheet xmlns:x=\"") + test::main_ns +
-             "\"><x:sheetData><x:row r=\"1\"><x:c r=\"A1\" "
+             "\"><x:sheetData><x:row r=\"1\"><x:c xmlns:r=\"urn:x\" r=\"A1\" "
              "t=\"inlineStr\"><x:is><x:t>ok</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>"},
     });
     EXPECT_EQ(cell(read(data), "A1"), "ok");
