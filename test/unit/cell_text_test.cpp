@@ -74,3 +74,11 @@ TEST(CellText, CellReferences)
     EXPECT_EQ(column_name(27), "AB");
     EXPECT_EQ(column_name(16383), "XFD");
 }
+
+TEST(CellText, ExcerptsForMessages)
+{
+    EXPECT_EQ(excerpt("short"), "short");
+    EXPECT_EQ(excerpt(std::string(100, 'a')), std::string(40, 'a') + "...");
+    EXPECT_EQ(excerpt("a" + std::string(20, 'x') + "中文中文中文中文"),
+              "a" + std::string(20, 'x') + "中文中文中文...");
+}

@@ -21,6 +21,17 @@ const char *limit_name(Limit limit)
     return "unknown";
 }
 
+std::string excerpt(std::string_view text)
+{
+    constexpr std::size_t max = 40;
+    if (text.size() <= max)
+        return std::string(text);
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+        --cut;
+    return std::string(text.substr(0, cut)) + "...";
+}
+
 LimitExceeded::LimitExceeded(Limit limit, std::size_t value)
     : ImportError(std::string("import file exceeds the limit ") + limit_name(limit) + " (" +
                   std::to_string(value) + ")"),

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace clinres::import {
 
@@ -23,6 +24,9 @@ enum class Limit { file_bytes, uncompressed_bytes, rows, columns, cell_bytes, xm
 
 // Name of a limit as the SQL layer names its setting ("rows", "cell_bytes", ...).
 const char *limit_name(Limit limit);
+
+// Text taken from a file, cut to at most 40 bytes (on a UTF-8 boundary, "..." added) for messages.
+std::string excerpt(std::string_view text);
 
 // A malformed, corrupt or unsupported file; what() is a message for the person who sent it.
 class ImportError : public std::runtime_error {

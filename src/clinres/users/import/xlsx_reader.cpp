@@ -45,7 +45,8 @@ struct SheetHandler : XmlHandler {
                 char *end;
                 unsigned long n = std::strtoul(r, &end, 10);
                 if (*end || n == 0 || n > 1048576)
-                    throw ImportError(std::string("the .xlsx file is corrupt: bad row number \"") + r + "\"");
+                    throw ImportError(std::string("the .xlsx file is corrupt: bad row number \"") +
+                                      excerpt(r) + "\"");
                 number = std::uint32_t(n);
             }
             if (number < next_row)
@@ -62,8 +63,8 @@ struct SheetHandler : XmlHandler {
             if (r) {
                 std::uint32_t ref_row;
                 if (!parse_cell_ref(r, col, ref_row) || ref_row != row.number)
-                    throw ImportError(std::string("the .xlsx file is corrupt: bad cell reference \"") + r +
-                                      "\" in row " + std::to_string(row.number));
+                    throw ImportError(std::string("the .xlsx file is corrupt: bad cell reference \"") +
+                                      excerpt(r) + "\" in row " + std::to_string(row.number));
             }
             if (col < next_col)
                 throw ImportError("the .xlsx file is corrupt: " + where() + " is out of order");
@@ -160,15 +161,18 @@ std::string choose_sheet(const xlsx::Workbook &book, const std::string &wanted)
     }
     if (!chosen) {
         std::string names;
-        for (const auto &sheet : book.sheets)
-            names += (names.empty() ? "" : ", ") + sheet.name;
+        for (std::size_t i = 0; i < book.sheets.size() && i < 10; ++i)
+            names += (i ? ", " : "") + excerpt(book.sheets[i].name);
+        if (book.sheets.size() > 10)
+            names += ", ...";
         if (wanted.empty())
             throw ImportError("the .xlsx file has no visible sheet");
-        throw ImportError("the .xlsx file has no sheet named \"" + wanted + "\" (its sheets: " + names + ")");
+        throw ImportError("the .xlsx file has no sheet named \"" + excerpt(wanted) +
+                          "\" (its sheets: " + names + ")");
     }
     auto target = book.targets.find(chosen->rel_id);
     if (target == book.targets.end())
-        throw ImportError("the .xlsx file is corrupt: sheet \"" + chosen->name + "\" has no part");
+        throw ImportError("the .xlsx file is corrupt: sheet \"" + excerpt(chosen->name) + "\" has no part");
     return target->second;
 }
 

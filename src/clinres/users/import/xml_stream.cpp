@@ -27,7 +27,7 @@ const char *xml_attr(const char **attrs, std::string_view name)
 }
 
 XmlStream::XmlStream(std::string part, XmlHandler &handler, const Limits &limits)
-    : part_(std::move(part)), handler_(handler), max_depth_(limits.xml_depth)
+    : part_(excerpt(part)), handler_(handler), max_depth_(limits.xml_depth)
 {
     XML_Parser p = XML_ParserCreate(nullptr);
     if (!p)

@@ -93,16 +93,16 @@ bool ZipArchive::has(const std::string &name)
 void ZipArchive::read(const std::string &name, const std::function<void(std::string_view)> &chunk)
 {
     if (!has(name))
-        throw ImportError("the .xlsx file has no part " + name);
+        throw ImportError("the .xlsx file has no part " + excerpt(name));
     unz_file_info64 info;
     if (unzGetCurrentFileInfo64(zip_, &info, nullptr, 0, nullptr, 0, nullptr, 0) != UNZ_OK)
-        throw ImportError("the .xlsx file is corrupt (entry " + name + ")");
+        throw ImportError("the .xlsx file is corrupt (entry " + excerpt(name) + ")");
     if (info.flag & 1)
         throw ImportError("the .xlsx file is encrypted; save it without a password");
     if (info.uncompressed_size > max_inflated_ - inflated_)
         throw LimitExceeded(Limit::uncompressed_bytes, max_inflated_);
     if (unzOpenCurrentFile(zip_) != UNZ_OK)
-        throw ImportError("the .xlsx file is corrupt (entry " + name + ")");
+        throw ImportError("the .xlsx file is corrupt (entry " + excerpt(name) + ")");
     struct Closer {
         void *zip;
         ~Closer()
@@ -115,7 +115,7 @@ void ZipArchive::read(const std::string &name, const std::function<void(std::str
     for (;;) {
         int n = unzReadCurrentFile(zip_, buf.data(), unsigned(buf.size()));
         if (n < 0)
-            throw ImportError("the .xlsx file is corrupt or truncated (entry " + name + ")");
+            throw ImportError("the .xlsx file is corrupt or truncated (entry " + excerpt(name) + ")");
         if (n == 0)
             break;
         if (std::size_t(n) > max_inflated_ - inflated_)
@@ -125,7 +125,7 @@ void ZipArchive::read(const std::string &name, const std::function<void(std::str
     }
     closer.zip = nullptr;
     if (unzCloseCurrentFile(zip_) != UNZ_OK)
-        throw ImportError("the .xlsx file is corrupt (checksum of entry " + name + ")");
+        throw ImportError("the .xlsx file is corrupt (checksum of entry " + excerpt(name) + ")");
 }
 
 } // namespace clinres::import
