@@ -35,10 +35,13 @@ rm -rf build && cmake -S . -B build >/dev/null && cmake --build build >/dev/null
     && (cd build && ctest --output-on-failure) && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAILED: ctest"; }
 
 for t in test/client/*.sh; do
-    [ -e "$t" ] || continue
+    [ -e "$t" ] && [ "$t" != test/client/lib.sh ] || continue
     echo "== $t =="
     if bash "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $t"; fi
 done
+
+echo "== fuzzing the import readers (libFuzzer, 60 s in all) =="
+if FUZZ_DIR="$logs/fuzz" bash test/fuzz/run.sh 60; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: fuzz"; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
