@@ -591,3 +591,359 @@ CREATE EVENT TRIGGER clinres_access_cache_keep_always ON ddl_command_end WHEN TA
     EXECUTE FUNCTION clinres._access_cache_keep_always();
 -- Also under session_replication_role = replica, where pg_restore may run.
 ALTER EVENT TRIGGER clinres_access_cache_keep_always ENABLE ALWAYS;
+
+-- sessions
+-- Login bookkeeping on users (appended, as in the CREATE TABLE of a fresh install). The
+-- counter gets its default after the fill, so that no "missing value" differs from a fresh table.
+ALTER TABLE clinres.users ADD COLUMN last_login_at timestamptz, ADD COLUMN failed_logins int,
+    ADD COLUMN locked_until timestamptz;
+UPDATE clinres.users SET failed_logins = 0;
+ALTER TABLE clinres.users ALTER COLUMN failed_logins SET DEFAULT 0, ALTER COLUMN failed_logins SET NOT NULL;
+
+-- No function returns void any more (ORMs cannot read it): new return types need DROP + CREATE,
+-- and the re-created functions get their privileges again.
+DROP FUNCTION clinres.require_module(uuid, uuid, text);
+CREATE FUNCTION clinres.require_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_require_module';
+COMMENT ON FUNCTION clinres.require_module(uuid, uuid, text) IS
+    'true, or raises insufficient_privilege (42501) with the denial marker (schema clinres, table module) unless has_module';
+DROP FUNCTION clinres.set_context(uuid, uuid, boolean);
+-- Session context. No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
+CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS uuid
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_context';
+COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
+    'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session; returns the user id';
+DROP FUNCTION clinres.enable_module_rls(regclass, text, name);
+-- Row-level security: runs as the caller, who must own tbl and each of its partitions.
+CREATE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
+    RETURNS name LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    code text := clinres._module_code(module_code);
+    policy name := clinres._module_policy_name(code);
+    column_type oid;
+    rel regclass;
+BEGIN
+    SELECT a.atttypid INTO column_type FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = tenant_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', tenant_column, tbl
+            USING ERRCODE = 'undefined_column', HINT = 'Pass the tenant column as the third argument.';
+    END IF;
+    IF column_type <> 'pg_catalog.uuid'::pg_catalog.regtype THEN
+        RAISE EXCEPTION 'column "%" of relation % has type %, not uuid', tenant_column, tbl, column_type::pg_catalog.regtype
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    -- A partition read directly is not checked against its parent's policies: every
+    -- partition, at every level, gets the same policy. Partitions attached later do
+    -- not; call enable_module_rls again on the parent after attaching one.
+    FOR rel IN SELECT tbl UNION ALL
+               (SELECT pt.relid FROM pg_catalog.pg_partition_tree(tbl) pt WHERE pt.level > 0
+                 ORDER BY pt.level, pt.relid::pg_catalog.text) LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+        IF EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = rel AND p.polname = policy) THEN
+            EXECUTE pg_catalog.format('DROP POLICY %I ON %s', policy, rel);
+        END IF;
+        -- The row's tenant must be the context tenant, so the module check needs no row
+        -- data: written as initPlans it runs once per query, not once per row (see
+        -- docs/benchmarks.md for the forms measured).
+        EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
+                                  ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
+                                  policy, rel, tenant_column, code);
+    END LOOP;
+    RETURN policy;
+END
+$$;
+COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
+    'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module; returns the policy''s name';
+REVOKE ALL ON FUNCTION clinres.require_module(uuid, uuid, text), clinres.set_context(uuid, uuid, boolean),
+    clinres.enable_module_rls(regclass, text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.require_module(uuid, uuid, text), clinres.set_context(uuid, uuid, boolean) TO clinres_app;
+
+DROP FUNCTION clinres._check_target(name, boolean);
+-- Refuses a target schema that is a system schema, one owned by a role the caller does not
+-- act for, or not a module schema unless allowed.
+CREATE FUNCTION clinres._check_target(target_schema name, allow_any_schema boolean)
+    RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owner oid;
+BEGIN
+    IF target_schema IS NULL OR target_schema = '' THEN
+        RAISE EXCEPTION 'target schema must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF allow_any_schema IS NULL THEN
+        RAISE EXCEPTION 'allow_any_schema must be true or false, not NULL' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF target_schema IN ('pg_catalog', 'information_schema', 'clinres') OR target_schema LIKE 'pg\_%' THEN
+        RAISE EXCEPTION 'permission denied: cannot move tables into schema "%"', target_schema
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT allow_any_schema AND NOT EXISTS (SELECT FROM clinres.module_schemas m WHERE m.schema_name = target_schema) THEN
+        RAISE EXCEPTION 'schema "%" is not a module schema', target_schema
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use one of clinres.module_schemas, or pass allow_any_schema => true.';
+    END IF;
+    SELECT n.nspowner INTO owner FROM pg_catalog.pg_namespace n WHERE n.nspname = target_schema;
+    IF FOUND AND NOT clinres._trusted_schema_owner(owner, current_user::regrole) THEN
+        RAISE EXCEPTION 'permission denied: schema "%" is owned by role %', target_schema, owner::regrole
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Tables moved into it could be dropped by %s, which %s is not a member of.',
+                                             owner::regrole, current_user::regrole),
+                  HINT = 'Have the schema dropped or given to the migrating role (ALTER SCHEMA ... OWNER TO).';
+    END IF;
+    RETURN true;
+END
+$$;
+DROP FUNCTION clinres.plan_table_move(regclass, name, boolean);
+CREATE FUNCTION clinres.plan_table_move(source regclass, target_schema name, allow_any_schema boolean DEFAULT false)
+    RETURNS name LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src record;
+BEGIN
+    SELECT * INTO src FROM clinres._check_movable(source);
+    PERFORM clinres._check_target(target_schema, allow_any_schema);
+    IF src.nsp = target_schema THEN
+        RAISE EXCEPTION 'table % is already in schema "%"', source, target_schema
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO clinres.schema_plan (source_schema, table_name, target_schema)
+    VALUES (src.nsp, src.rel, target_schema)
+    ON CONFLICT (source_schema, table_name) DO UPDATE SET target_schema = EXCLUDED.target_schema, planned_at = pg_catalog.now();
+    RETURN target_schema;
+END
+$$;
+COMMENT ON FUNCTION clinres.plan_table_move(regclass, name, boolean) IS
+    'adds (or changes) one move of the plan; the target must be a module schema unless allow_any_schema; returns the target schema';
+DROP FUNCTION clinres._lock_for_move(regclass);
+-- Takes ACCESS EXCLUSIVE on tbl, turning a lock timeout into a clear error.
+CREATE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS boolean
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'could not lock table % within lock_timeout (%)', tbl, pg_catalog.current_setting('lock_timeout')
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = 'Another transaction holds a lock on it; nothing has been moved.',
+              HINT = 'Retry when the long-running transaction has ended, or raise lock_timeout.';
+END
+$$;
+DROP FUNCTION clinres._create_compat_view(regclass, name);
+-- Leaves public.<name> as an auto-updatable view of the moved table, with its grants.
+CREATE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS name
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    EXECUTE pg_catalog.format('CREATE VIEW public.%I WITH (security_invoker = true) AS SELECT * FROM %s', view_name, tbl);
+    EXECUTE pg_catalog.format('COMMENT ON VIEW public.%I IS %L', view_name,
+                   pg_catalog.format('clinres compatibility view of %s; dropped by clinres.rollback_schema_migration()', tbl));
+    FOR g IN SELECT a.grantee, a.privilege_type FROM pg_class c, pg_catalog.aclexplode(c.relacl) a
+              WHERE c.oid = tbl AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+                AND a.grantee <> c.relowner LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON public.%I TO %s', g.privilege_type, view_name,
+                       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);  -- regrole's text is quoted
+    END LOOP;
+    RETURN view_name;
+END
+$$;
+REVOKE ALL ON FUNCTION clinres._check_target(name, boolean), clinres.plan_table_move(regclass, name, boolean),
+    clinres._lock_for_move(regclass), clinres._create_compat_view(regclass, name) FROM PUBLIC;
+
+-- usage_pct is double precision (a number in every driver; numeric arrives as a string).
+DROP VIEW clinres.connection_usage;
+DROP FUNCTION clinres._connection_usage();
+-- Connection usage (docs/reference.md), read in C++ from the backend status array.
+CREATE FUNCTION clinres._connection_usage(
+        OUT connections int, OUT max_connections int, OUT reserved_connections int, OUT available int,
+        OUT usage_pct double precision, OUT alert_level text)
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage';
+CREATE VIEW clinres.connection_usage AS SELECT * FROM clinres._connection_usage();
+COMMENT ON VIEW clinres.connection_usage IS
+    'client connections against max_connections - superuser_reserved_connections, with the alert level (ok, warning, critical)';
+DROP VIEW clinres.connection_usage_history;
+DROP FUNCTION clinres._connection_usage_history();
+CREATE FUNCTION clinres._connection_usage_history(
+        OUT sampled_at timestamptz, OUT connections int, OUT max_connections int, OUT reserved_connections int,
+        OUT available int, OUT usage_pct double precision, OUT alert_level text, OUT monitor text)
+    RETURNS SETOF record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage_history';
+CREATE VIEW clinres.connection_usage_history AS SELECT * FROM clinres._connection_usage_history();
+COMMENT ON VIEW clinres.connection_usage_history IS
+    'samples of the background monitor (clinres in shared_preload_libraries), oldest first';
+REVOKE ALL ON FUNCTION clinres._connection_usage(), clinres._connection_usage_history() FROM PUBLIC;
+REVOKE ALL ON clinres.connection_usage, clinres.connection_usage_history FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres._connection_usage(), clinres._connection_usage_history() TO clinres_app;
+GRANT SELECT ON clinres.connection_usage, clinres.connection_usage_history TO clinres_app;
+
+
+-- The keys that sign session tokens. Only the extension's owner can read them; they
+-- are not dumped (a restored database makes a new key, so old tokens stop working).
+CREATE TABLE clinres.session_keys (
+    id          int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    secret      bytea NOT NULL CHECK (pg_catalog.length(secret) OPERATOR(pg_catalog.>=) 32),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    retired_at  timestamptz
+);
+COMMENT ON TABLE clinres.session_keys IS
+    'HMAC keys of session tokens: the newest unretired key signs, any key not past retired_at verifies';
+REVOKE ALL ON TABLE clinres.session_keys FROM PUBLIC;
+
+-- The first key, and clinres.login, name pgcrypto's functions through its schema.
+DO $$
+DECLARE
+    crypto name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                     WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto');
+BEGIN
+    EXECUTE pg_catalog.format('INSERT INTO clinres.session_keys (secret) VALUES (%I.gen_random_bytes(32))', crypto);
+
+    EXECUTE pg_catalog.format($fmt$
+CREATE FUNCTION clinres.rotate_session_key(grace interval DEFAULT NULL) RETURNS int
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $body$
+DECLARE
+    new_id int;
+BEGIN
+    -- Every earlier key verifies for at most grace from now (a zero grace revokes them all).
+    UPDATE clinres.session_keys k
+       SET retired_at = LEAST(k.retired_at, pg_catalog.now() OPERATOR(pg_catalog.+)
+                        coalesce(grace, pg_catalog.current_setting('clinres.session_ttl', true)::pg_catalog.interval,
+                                 '8 hours'));
+    DELETE FROM clinres.session_keys k WHERE k.retired_at OPERATOR(pg_catalog.<=) pg_catalog.now();
+    INSERT INTO clinres.session_keys (secret) VALUES (%1$I.gen_random_bytes(32)) RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$body$;
+
+CREATE FUNCTION clinres.login(identifier text, password text, tenant_code text DEFAULT NULL) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+    SET clinres.user_id = '' SET clinres.tenant_id = ''
+AS $body$
+DECLARE
+    dummy text := clinres._dummy_hash(); -- loads clinres, which defines the settings read below
+    max_failures int := pg_catalog.current_setting('clinres.login_max_failures')::int;
+    lockout interval := pg_catalog.current_setting('clinres.login_lockout')::pg_catalog.interval;
+    u record;
+    hash text;
+    ok boolean;
+    tenant uuid;
+    token text;
+    profile jsonb;
+BEGIN
+    IF pg_catalog.strpos(identifier, '@') OPERATOR(pg_catalog.>) 0 THEN
+        SELECT x.id, x.password_hash, x.status, x.platform_role, x.locked_until INTO u
+          FROM clinres.users x
+         WHERE pg_catalog.lower(x.email) OPERATOR(pg_catalog.=) pg_catalog.lower(identifier);
+    ELSE
+        SELECT x.id, x.password_hash, x.status, x.platform_role, x.locked_until INTO u
+          FROM clinres.users x
+         WHERE x.phone OPERATOR(pg_catalog.=) identifier;
+    END IF;
+    -- Exactly one bcrypt verification on every path, so that every failure takes as long.
+    hash := coalesce(u.password_hash, dummy);
+    ok := %1$I.crypt(coalesce(password, ''), hash) OPERATOR(pg_catalog.=) hash
+          AND password IS NOT NULL AND u.password_hash IS NOT NULL;
+    IF u.id IS NULL OR u.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN
+        RETURN NULL;
+    END IF;
+    IF NOT ok THEN
+        -- Counted and kept: nothing raises, so this write commits with the caller.
+        UPDATE clinres.users x
+           SET failed_logins = CASE WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) max_failures
+                                    THEN 0 ELSE x.failed_logins OPERATOR(pg_catalog.+) 1 END,
+               locked_until = CASE WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) max_failures
+                                   THEN pg_catalog.now() OPERATOR(pg_catalog.+) lockout END
+         WHERE x.id OPERATOR(pg_catalog.=) u.id;
+        RETURN NULL;
+    END IF;
+    IF u.status OPERATOR(pg_catalog.<>) 'active' THEN
+        RETURN NULL;
+    END IF;
+    IF tenant_code IS NOT NULL THEN
+        SELECT t.id INTO tenant FROM clinres.tenants t
+         WHERE t.code OPERATOR(pg_catalog.=) tenant_code AND t.status OPERATOR(pg_catalog.=) 'active'
+           AND (u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN'
+                OR EXISTS (SELECT FROM clinres.user_tenants m
+                            WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.tenant_id OPERATOR(pg_catalog.=) t.id
+                              AND m.status OPERATOR(pg_catalog.=) 'active'));
+    ELSE
+        -- The landing tenant: an active membership with a module to open first, oldest first.
+        SELECT t.id INTO tenant FROM clinres.user_tenants m
+          JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) m.tenant_id
+         WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.status OPERATOR(pg_catalog.=) 'active'
+           AND t.status OPERATOR(pg_catalog.=) 'active'
+         ORDER BY clinres.landing_module(u.id, t.id) IS NULL, m.joined_at, t.code
+         LIMIT 1;
+        IF tenant IS NULL AND u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' THEN
+            SELECT t.id INTO tenant FROM clinres.tenants t
+             WHERE t.code OPERATOR(pg_catalog.=) 'PUBLIC' AND t.status OPERATOR(pg_catalog.=) 'active';
+        END IF;
+    END IF;
+    IF tenant IS NULL THEN
+        RETURN NULL;
+    END IF;
+    token := clinres._sign_session(u.id, tenant);
+    -- session_profile answers for the context user: the token sets it, confined to this
+    -- call by login's SET clauses on the context (the caller's context is untouched).
+    PERFORM clinres.set_session(token);
+    profile := clinres.session_profile(u.id, tenant) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+        'token', token,
+        'token_expires_at', pg_catalog.to_timestamp(pg_catalog.split_part(token, '.', 4)::double precision));
+    -- Last: this write tells every session's access cache that users changed.
+    UPDATE clinres.users x SET last_login_at = pg_catalog.now(), failed_logins = 0, locked_until = NULL
+     WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    RETURN profile;
+END
+$body$;
+$fmt$, crypto);
+END
+$$;
+COMMENT ON FUNCTION clinres.rotate_session_key(interval) IS
+    'makes a new signing key; earlier keys keep verifying for grace (default clinres.session_ttl), then are deleted; returns the new key id';
+COMMENT ON FUNCTION clinres.login(text, text, text) IS
+    'email (any case) or phone and password -> session_profile plus a signed session token, or NULL for every kind of failure, in the same time';
+REVOKE ALL ON FUNCTION clinres.rotate_session_key(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION clinres.login(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.login(text, text, text) TO clinres_app;
+
+CREATE FUNCTION clinres._dummy_hash() RETURNS text
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_dummy_hash';
+COMMENT ON FUNCTION clinres._dummy_hash() IS 'a bcrypt setting at clinres.bcrypt_cost that no password matches';
+REVOKE ALL ON FUNCTION clinres._dummy_hash() FROM PUBLIC;
+
+CREATE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid) RETURNS text
+    LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_sign_session';
+COMMENT ON FUNCTION clinres._sign_session(uuid, uuid) IS 'a session token for the user and tenant (login calls it; nobody else may)';
+REVOKE ALL ON FUNCTION clinres._sign_session(uuid, uuid) FROM PUBLIC;
+
+-- No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
+CREATE FUNCTION clinres.set_session(token text) RETURNS uuid
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_session';
+COMMENT ON FUNCTION clinres.set_session(text) IS
+    'verifies a session token from login and sets the context for this transaction; returns the user id (28000 if the token is invalid or expired)';
+REVOKE ALL ON FUNCTION clinres.set_session(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.set_session(text) TO clinres_app;
+
+CREATE FUNCTION clinres.begin_request(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_begin_request';
+COMMENT ON FUNCTION clinres.begin_request(uuid, uuid, text) IS
+    'set_context for this transaction + require_module in one call; returns user_id, tenant_id, module, role, platform_role, permissions, modules';
+REVOKE ALL ON FUNCTION clinres.begin_request(uuid, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.begin_request(uuid, uuid, text) TO clinres_app;
+
+CREATE FUNCTION clinres.begin_request(token text, module_code text) RETURNS jsonb
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_begin_request_token';
+COMMENT ON FUNCTION clinres.begin_request(text, text) IS
+    'set_session + require_module in one call; returns what begin_request(user, tenant, module) returns';
+REVOKE ALL ON FUNCTION clinres.begin_request(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.begin_request(text, text) TO clinres_app;
+
+CREATE FUNCTION clinres._deny(kind text, what text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+    RETURNS boolean LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_deny';
+COMMENT ON FUNCTION clinres._deny(text, text, text, text, text) IS
+    'raises 42501 with the denial marker: schema_name clinres, table_name kind, column_name what (for clinres''s own PL/pgSQL)';
+REVOKE ALL ON FUNCTION clinres._deny(text, text, text, text, text) FROM PUBLIC;

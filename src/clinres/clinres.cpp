@@ -2,6 +2,8 @@
 #include "clinres/access/cache.hpp"
 #include "clinres/access/context.hpp"
 #include "clinres/connections/monitor.hpp"
+#include "clinres/session/login.hpp"
+#include "clinres/session/signer.hpp"
 #include "clinres/pg/postgres.hpp"
 
 extern "C" {
@@ -14,6 +16,8 @@ void _PG_init(void)
 {
     modaccess::init_context();
     modaccess::init_cache();
+    session::init_login();
+    session::init_signer();
     conn::init_usage();
     conn::init_monitor();
     MarkGUCPrefixReserved("clinres");

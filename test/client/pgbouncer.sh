@@ -3,7 +3,9 @@
 # test cluster. 20 pgbench clients share at most 4 server connections;
 # connections_by_client attributes those to pgbouncer's role and address; and
 # clinres.set_context(..., is_local => true) never leaks from one client's
-# transaction into another's. A negative control (is_local => false) must leak.
+# transaction into another's. A session-level context is refused to the application
+# role (set_context) or ignored (a direct SET), so clients mixing those in leak
+# nothing either; a negative control (is_local => false by a superuser) must leak.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -39,7 +41,7 @@ max_client_conn = 100
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-echo '"clinres_bouncer" "bouncer-pw"' >"$dir/users.txt"
+printf '"clinres_bouncer" "bouncer-pw"\n"postgres" ""\n' >"$dir/users.txt"
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
 as_postgres pgbouncer -d -q "$dir/pgbouncer.ini"
 for i in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
@@ -55,7 +57,13 @@ SELECT 1 / (clinres.current_user_id() IS NOT DISTINCT FROM md5(:u::text)::uuid):
 COMMIT;
 SQL
 sed 's/, true);/, false);/' "$dir/local.sql" >"$dir/session.sql"
-bench() { PGPASSWORD=bouncer-pw pgbench -n -h 127.0.0.1 -p "$port" -U clinres_bouncer -c 20 -j 2 "$@" "$db" 2>&1; }
+# A client that sets a session-level context directly, outside any transaction.
+cat >"$dir/direct.sql" <<'SQL'
+\set u random(1, 1000000000)
+SELECT set_config('clinres.user_id', md5(:u::text)::uuid::text, false),
+       set_config('clinres.tenant_id', '00000000-0000-0000-0000-000000000001', false);
+SQL
+bench() { PGPASSWORD=bouncer-pw pgbench -n -h 127.0.0.1 -p "$port" -U "${user:-clinres_bouncer}" -c 20 -j 2 "$@" "$db" 2>&1; }
 
 bench -T 3 -f "$dir/local.sql" >"$dir/run.out" &
 sleep 1.5
@@ -70,10 +78,21 @@ addr=${by_client%%|*}; servers=${by_client##*|}
 [ "$addr" = "127.0.0.1" ] || fail "server connections not attributed to pgbouncer's address: '$by_client'"
 [ "$servers" -ge 1 ] && [ "$servers" -le 4 ] || fail "expected 1..4 server connections for 20 clients, got '$servers'"
 
-# Negative control: a session-level context does leak under transaction pooling.
-if bench -t 50 -f "$dir/session.sql" >"$dir/control.out"; then
+# The application role may not set a session-level context...
+if bench -t 5 -f "$dir/session.sql" >"$dir/refused.out"; then
+    cat "$dir/refused.out"; fail "set_context(..., is_local => false) by the application role was not refused"
+fi
+grep -q "a session-level clinres context is not allowed" "$dir/refused.out" || { cat "$dir/refused.out"; fail "refused for another reason"; }
+echo "  is_local => false by the application role: refused (42501)"
+# ...and one it sets directly is ignored: clients mixing direct SETs in leak nothing.
+bench -T 2 -f "$dir/local.sql@3" -f "$dir/direct.sql@1" >"$dir/direct.out" \
+    || { cat "$dir/direct.out"; fail "a directly SET session-level context leaked into another client"; }
+echo "  SET clinres.user_id (session level) by the application role: ignored, nothing leaked"
+
+# Negative control: a session-level context (a superuser's) does leak under transaction pooling.
+if user=postgres bench -t 50 -f "$dir/session.sql" >"$dir/control.out"; then
     cat "$dir/control.out"; fail "negative control: is_local => false did not leak, so the check above proves nothing"
 fi
 grep -q "division by zero" "$dir/control.out" || { cat "$dir/control.out"; fail "negative control failed for another reason"; }
-echo "  is_local => false: the leak is detected (negative control)"
+echo "  is_local => false by a superuser: the leak is detected (negative control)"
 echo "pgbouncer: 20 clients over $servers server connections from 127.0.0.1, set_context(is_local) never leaked"

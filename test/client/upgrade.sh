@@ -34,7 +34,7 @@ SELECT c.relname, r.j
                             (xpath('/row/j/text()', query_to_xml(pg_catalog.format(
                               'SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') AS j FROM clinres.%I x', c.relname),
                               false, true, '')))[1]::text::jsonb) e(v)
-                      CROSS JOIN LATERAL (SELECT e.v - coalesce(t.ts::text[], '{}') - 'password_hash' AS j) x) r
+                      CROSS JOIN LATERAL (SELECT e.v - coalesce(t.ts::text[], '{}') - 'password_hash' - 'secret' AS j) x) r
  WHERE c.relnamespace = 'clinres'::pg_catalog.regnamespace AND c.relkind = 'r'
  ORDER BY c.relname;
 SQL

@@ -11,9 +11,10 @@ CREATE FUNCTION clinres.user_modules(user_id uuid, tenant_id uuid)
     LANGUAGE c STRICT STABLE PARALLEL SAFE ROWS 8 AS 'MODULE_PATHNAME', 'clinres_user_modules';
 COMMENT ON FUNCTION clinres.user_modules(uuid, uuid) IS 'the modules has_module allows, in navigation order';
 
-CREATE FUNCTION clinres.require_module(user_id uuid, tenant_id uuid, module_code text) RETURNS void
+CREATE FUNCTION clinres.require_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_require_module';
-COMMENT ON FUNCTION clinres.require_module(uuid, uuid, text) IS 'raises insufficient_privilege (42501) unless has_module';
+COMMENT ON FUNCTION clinres.require_module(uuid, uuid, text) IS
+    'true, or raises insufficient_privilege (42501) with the denial marker (schema clinres, table module) unless has_module';
 
 CREATE FUNCTION clinres.has_permission(user_id uuid, tenant_id uuid, permission_code text) RETURNS boolean
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_has_permission';
@@ -68,15 +69,11 @@ $$;
 COMMENT ON FUNCTION clinres.session_profile(uuid, uuid) IS
     'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant; only for the context user or an actor with user:view (42501)';
 
--- Session context. No SET clause on set_context: it would undo the set_config.
-CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS void
-    LANGUAGE sql VOLATILE
-AS $$
-    SELECT pg_catalog.set_config('clinres.user_id', coalesce($1::pg_catalog.text, ''), coalesce($3, true)),
-           pg_catalog.set_config('clinres.tenant_id', coalesce($2::pg_catalog.text, ''), coalesce($3, true));
-$$;
+-- Session context. No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
+CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS uuid
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_context';
 COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
-    'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session';
+    'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session; returns the user id';
 
 CREATE FUNCTION clinres.current_user_id() RETURNS uuid
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_current_user_id';
@@ -103,7 +100,7 @@ COMMENT ON FUNCTION clinres._module_policy_name(text) IS
 
 -- Row-level security: runs as the caller, who must own tbl and each of its partitions.
 CREATE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
-    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    RETURNS name LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     code text := clinres._module_code(module_code);
@@ -138,10 +135,11 @@ BEGIN
                                   ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
                                   policy, rel, tenant_column, code);
     END LOOP;
+    RETURN policy;
 END
 $$;
 COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
-    'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module';
+    'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module; returns the policy''s name';
 
 -- The access cache and what keeps it fresh.
 CREATE FUNCTION clinres.access_cache_stats(

@@ -169,25 +169,25 @@ Datum has_module(FunctionCallInfo fcinfo)
     return BoolGetDatum(now() < module_until(fcinfo, key_args(fcinfo), pg::text_arg(fcinfo, 2)));
 }
 
-// require_module(user_id, tenant_id, module_code): raises 42501 unless has_module.
+// require_module(user_id, tenant_id, module_code) -> true, or raises 42501 with the
+// denial marker (schema 'clinres', table 'module', column the module code).
 Datum require_module(FunctionCallInfo fcinfo)
 {
     modaccess::begin_call();
     if (PG_ARGISNULL(2))
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "module code must not be null");
-    std::string_view code = pg::text_arg(fcinfo, 2);
-    modaccess::module_index(*modaccess::globals(), code); // 22023 even without a user
+    std::string_view given = pg::text_arg(fcinfo, 2);
+    auto g = modaccess::globals();
+    std::string code = g->modules[modaccess::module_index(*g, given)].code; // 22023 even without a user
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "permission denied for module \"" + std::string(code) + "\"",
-                        "No user or tenant was given.");
+        throw pg::Error::denial("module", code, "permission denied for module \"" + code + "\"",
+                                "No user or tenant was given.");
     Key key = key_args(fcinfo);
-    if (!(now() < module_until(fcinfo, key, code)))
-        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "permission denied for module \"" + std::string(code) + "\"",
-                        "User " + pg::to_string(key.user) + " may not use module \"" + std::string(code) +
-                            "\" in tenant " + pg::to_string(key.tenant) + ".");
-    PG_RETURN_VOID();
+    if (!(now() < module_until(fcinfo, key, given)))
+        throw pg::Error::denial("module", code, "permission denied for module \"" + code + "\"",
+                                "User " + pg::to_string(key.user) + " may not use module \"" + code +
+                                    "\" in tenant " + pg::to_string(key.tenant) + ".");
+    PG_RETURN_BOOL(true);
 }
 
 // has_permission(user_id, tenant_id, permission_code) -> boolean

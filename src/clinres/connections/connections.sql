@@ -2,7 +2,7 @@
 -- Connection usage (docs/reference.md), read in C++ from the backend status array.
 CREATE FUNCTION clinres._connection_usage(
         OUT connections int, OUT max_connections int, OUT reserved_connections int, OUT available int,
-        OUT usage_pct numeric, OUT alert_level text)
+        OUT usage_pct double precision, OUT alert_level text)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage';
 CREATE VIEW clinres.connection_usage AS SELECT * FROM clinres._connection_usage();
 COMMENT ON VIEW clinres.connection_usage IS
@@ -22,7 +22,7 @@ COMMENT ON FUNCTION clinres.pool_size(int, int) IS
 
 CREATE FUNCTION clinres._connection_usage_history(
         OUT sampled_at timestamptz, OUT connections int, OUT max_connections int, OUT reserved_connections int,
-        OUT available int, OUT usage_pct numeric, OUT alert_level text, OUT monitor text)
+        OUT available int, OUT usage_pct double precision, OUT alert_level text, OUT monitor text)
     RETURNS SETOF record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage_history';
 CREATE VIEW clinres.connection_usage_history AS SELECT * FROM clinres._connection_usage_history();
 COMMENT ON VIEW clinres.connection_usage_history IS

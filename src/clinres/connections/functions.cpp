@@ -13,23 +13,18 @@ extern "C" {
 
 #include <array>
 #include <map>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <tuple>
 
 namespace {
 
-// A usage percentage as numeric with one decimal.
+// A usage percentage rounded to one decimal, as double precision (a number, not a
+// string, in every client driver).
 Datum pct_datum(double pct)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.1f", pct);
-    Datum d = 0;
-    pg::call([&] {
-        d = DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
-                                Int32GetDatum(-1));
-    });
-    return d;
+    return Float8GetDatum(std::round(pct * 10.0) / 10.0);
 }
 
 // Values of one usage row, in the order of the SQL columns.

@@ -24,15 +24,24 @@ public:
     Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {});
     explicit Error(ErrorData *caught);
 
+    // One of clinres's own denials: SQLSTATE 42501 (or `sqlstate`) carrying the marker
+    // schema_name = 'clinres', table_name = kind ("module", "permission", "session"),
+    // column_name = what (the module or permission code); see docs/sessions.md.
+    static Error denial(std::string kind, std::string what, std::string message, std::string detail = {},
+                        std::string hint = {}, int sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE);
+
     const char *what() const noexcept override { return message_.c_str(); }
     int sqlstate() const { return sqlstate_; }
     const std::string &detail() const { return detail_; }
     const std::string &hint() const { return hint_; }
     ErrorData *caught() const { return caught_; }
+    const std::string &denial_kind() const { return denial_kind_; }
+    const std::string &denial_what() const { return denial_what_; }
 
 private:
     int sqlstate_;
     std::string message_, detail_, hint_;
+    std::string denial_kind_, denial_what_; // empty unless a denial
     ErrorData *caught_ = nullptr; // palloc'd copy of a PostgreSQL error, or null
 };
 
@@ -48,6 +57,10 @@ template <typename F> void call(F &&f)
 {
     detail::run_guarded(&detail::trampoline<std::remove_reference_t<F>>, &f);
 }
+
+// Raises an ERROR with the denial marker (schema 'clinres', table kind, column what).
+[[noreturn]] void raise_denial(int sqlstate, const char *kind, const char *what, const char *message,
+                               const char *detail, const char *hint);
 
 // Runs the C++ body of a SQL-callable function and reports anything it throws.
 Datum run_entry(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo));

@@ -107,7 +107,7 @@ COMMENT ON FUNCTION clinres._trusted_schema_owner(oid, oid) IS
 -- Refuses a target schema that is a system schema, one owned by a role the caller does not
 -- act for, or not a module schema unless allowed.
 CREATE FUNCTION clinres._check_target(target_schema name, allow_any_schema boolean)
-    RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+    RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     owner oid;
@@ -135,11 +135,12 @@ BEGIN
                                              owner::regrole, current_user::regrole),
                   HINT = 'Have the schema dropped or given to the migrating role (ALTER SCHEMA ... OWNER TO).';
     END IF;
+    RETURN true;
 END
 $$;
 
 CREATE FUNCTION clinres.plan_table_move(source regclass, target_schema name, allow_any_schema boolean DEFAULT false)
-    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    RETURNS name LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     src record;
@@ -153,10 +154,11 @@ BEGIN
     INSERT INTO clinres.schema_plan (source_schema, table_name, target_schema)
     VALUES (src.nsp, src.rel, target_schema)
     ON CONFLICT (source_schema, table_name) DO UPDATE SET target_schema = EXCLUDED.target_schema, planned_at = pg_catalog.now();
+    RETURN target_schema;
 END
 $$;
 COMMENT ON FUNCTION clinres.plan_table_move(regclass, name, boolean) IS
-    'adds (or changes) one move of the plan; the target must be a module schema unless allow_any_schema';
+    'adds (or changes) one move of the plan; the target must be a module schema unless allow_any_schema; returns the target schema';
 
 -- The plan as it stands: explicit moves plus the platform's defaults for tables that
 -- exist in public, in the order migrate_schemas would run them (referenced first). The
@@ -237,11 +239,12 @@ $$;
 COMMENT ON FUNCTION clinres.create_module_schemas() IS 'creates the module schemas that are missing (idempotent)';
 
 -- Takes ACCESS EXCLUSIVE on tbl, turning a lock timeout into a clear error.
-CREATE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS void
+CREATE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS boolean
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+    RETURN true;
 EXCEPTION WHEN lock_not_available THEN
     RAISE EXCEPTION 'could not lock table % within lock_timeout (%)', tbl, pg_catalog.current_setting('lock_timeout')
         USING ERRCODE = 'lock_not_available',
@@ -328,7 +331,7 @@ COMMENT ON FUNCTION clinres.migrate_schemas(boolean, boolean, boolean) IS
     'runs the plan (referenced tables first) with ALTER TABLE ... SET SCHEMA in the caller''s transaction; dry_run (default) changes nothing';
 
 -- Leaves public.<name> as an auto-updatable view of the moved table, with its grants.
-CREATE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS void
+CREATE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS name
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -343,6 +346,7 @@ BEGIN
         EXECUTE pg_catalog.format('GRANT %s ON public.%I TO %s', g.privilege_type, view_name,
                        CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);  -- regrole's text is quoted
     END LOOP;
+    RETURN view_name;
 END
 $$;
 

@@ -1,0 +1,171 @@
+
+-- Sessions (docs/sessions.md): login, signed session tokens, one-call requests and
+-- clinres's denial marker.
+
+-- The keys that sign session tokens. Only the extension's owner can read them; they
+-- are not dumped (a restored database makes a new key, so old tokens stop working).
+CREATE TABLE clinres.session_keys (
+    id          int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    secret      bytea NOT NULL CHECK (pg_catalog.length(secret) OPERATOR(pg_catalog.>=) 32),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    retired_at  timestamptz
+);
+COMMENT ON TABLE clinres.session_keys IS
+    'HMAC keys of session tokens: the newest unretired key signs, any key not past retired_at verifies';
+REVOKE ALL ON TABLE clinres.session_keys FROM PUBLIC;
+
+-- The first key, and clinres.login, name pgcrypto's functions through its schema.
+DO $$
+DECLARE
+    crypto name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                     WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto');
+BEGIN
+    EXECUTE pg_catalog.format('INSERT INTO clinres.session_keys (secret) VALUES (%I.gen_random_bytes(32))', crypto);
+
+    EXECUTE pg_catalog.format($fmt$
+CREATE FUNCTION clinres.rotate_session_key(grace interval DEFAULT NULL) RETURNS int
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $body$
+DECLARE
+    new_id int;
+BEGIN
+    -- Every earlier key verifies for at most grace from now (a zero grace revokes them all).
+    UPDATE clinres.session_keys k
+       SET retired_at = LEAST(k.retired_at, pg_catalog.now() OPERATOR(pg_catalog.+)
+                        coalesce(grace, pg_catalog.current_setting('clinres.session_ttl', true)::pg_catalog.interval,
+                                 '8 hours'));
+    DELETE FROM clinres.session_keys k WHERE k.retired_at OPERATOR(pg_catalog.<=) pg_catalog.now();
+    INSERT INTO clinres.session_keys (secret) VALUES (%1$I.gen_random_bytes(32)) RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$body$;
+
+CREATE FUNCTION clinres.login(identifier text, password text, tenant_code text DEFAULT NULL) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+    SET clinres.user_id = '' SET clinres.tenant_id = ''
+AS $body$
+DECLARE
+    dummy text := clinres._dummy_hash(); -- loads clinres, which defines the settings read below
+    max_failures int := pg_catalog.current_setting('clinres.login_max_failures')::int;
+    lockout interval := pg_catalog.current_setting('clinres.login_lockout')::pg_catalog.interval;
+    u record;
+    hash text;
+    ok boolean;
+    tenant uuid;
+    token text;
+    profile jsonb;
+BEGIN
+    IF pg_catalog.strpos(identifier, '@') OPERATOR(pg_catalog.>) 0 THEN
+        SELECT x.id, x.password_hash, x.status, x.platform_role, x.locked_until INTO u
+          FROM clinres.users x
+         WHERE pg_catalog.lower(x.email) OPERATOR(pg_catalog.=) pg_catalog.lower(identifier);
+    ELSE
+        SELECT x.id, x.password_hash, x.status, x.platform_role, x.locked_until INTO u
+          FROM clinres.users x
+         WHERE x.phone OPERATOR(pg_catalog.=) identifier;
+    END IF;
+    -- Exactly one bcrypt verification on every path, so that every failure takes as long.
+    hash := coalesce(u.password_hash, dummy);
+    ok := %1$I.crypt(coalesce(password, ''), hash) OPERATOR(pg_catalog.=) hash
+          AND password IS NOT NULL AND u.password_hash IS NOT NULL;
+    IF u.id IS NULL OR u.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN
+        RETURN NULL;
+    END IF;
+    IF NOT ok THEN
+        -- Counted and kept: nothing raises, so this write commits with the caller.
+        UPDATE clinres.users x
+           SET failed_logins = CASE WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) max_failures
+                                    THEN 0 ELSE x.failed_logins OPERATOR(pg_catalog.+) 1 END,
+               locked_until = CASE WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) max_failures
+                                   THEN pg_catalog.now() OPERATOR(pg_catalog.+) lockout END
+         WHERE x.id OPERATOR(pg_catalog.=) u.id;
+        RETURN NULL;
+    END IF;
+    IF u.status OPERATOR(pg_catalog.<>) 'active' THEN
+        RETURN NULL;
+    END IF;
+    IF tenant_code IS NOT NULL THEN
+        SELECT t.id INTO tenant FROM clinres.tenants t
+         WHERE t.code OPERATOR(pg_catalog.=) tenant_code AND t.status OPERATOR(pg_catalog.=) 'active'
+           AND (u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN'
+                OR EXISTS (SELECT FROM clinres.user_tenants m
+                            WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.tenant_id OPERATOR(pg_catalog.=) t.id
+                              AND m.status OPERATOR(pg_catalog.=) 'active'));
+    ELSE
+        -- The landing tenant: an active membership with a module to open first, oldest first.
+        SELECT t.id INTO tenant FROM clinres.user_tenants m
+          JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) m.tenant_id
+         WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.status OPERATOR(pg_catalog.=) 'active'
+           AND t.status OPERATOR(pg_catalog.=) 'active'
+         ORDER BY clinres.landing_module(u.id, t.id) IS NULL, m.joined_at, t.code
+         LIMIT 1;
+        IF tenant IS NULL AND u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' THEN
+            SELECT t.id INTO tenant FROM clinres.tenants t
+             WHERE t.code OPERATOR(pg_catalog.=) 'PUBLIC' AND t.status OPERATOR(pg_catalog.=) 'active';
+        END IF;
+    END IF;
+    IF tenant IS NULL THEN
+        RETURN NULL;
+    END IF;
+    token := clinres._sign_session(u.id, tenant);
+    -- session_profile answers for the context user: the token sets it, confined to this
+    -- call by login's SET clauses on the context (the caller's context is untouched).
+    PERFORM clinres.set_session(token);
+    profile := clinres.session_profile(u.id, tenant) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+        'token', token,
+        'token_expires_at', pg_catalog.to_timestamp(pg_catalog.split_part(token, '.', 4)::double precision));
+    -- Last: this write tells every session's access cache that users changed.
+    UPDATE clinres.users x SET last_login_at = pg_catalog.now(), failed_logins = 0, locked_until = NULL
+     WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    RETURN profile;
+END
+$body$;
+$fmt$, crypto);
+END
+$$;
+COMMENT ON FUNCTION clinres.rotate_session_key(interval) IS
+    'makes a new signing key; earlier keys keep verifying for grace (default clinres.session_ttl), then are deleted; returns the new key id';
+COMMENT ON FUNCTION clinres.login(text, text, text) IS
+    'email (any case) or phone and password -> session_profile plus a signed session token, or NULL for every kind of failure, in the same time';
+REVOKE ALL ON FUNCTION clinres.rotate_session_key(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION clinres.login(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.login(text, text, text) TO clinres_app;
+
+CREATE FUNCTION clinres._dummy_hash() RETURNS text
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_dummy_hash';
+COMMENT ON FUNCTION clinres._dummy_hash() IS 'a bcrypt setting at clinres.bcrypt_cost that no password matches';
+REVOKE ALL ON FUNCTION clinres._dummy_hash() FROM PUBLIC;
+
+CREATE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid) RETURNS text
+    LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_sign_session';
+COMMENT ON FUNCTION clinres._sign_session(uuid, uuid) IS 'a session token for the user and tenant (login calls it; nobody else may)';
+REVOKE ALL ON FUNCTION clinres._sign_session(uuid, uuid) FROM PUBLIC;
+
+-- No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
+CREATE FUNCTION clinres.set_session(token text) RETURNS uuid
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_session';
+COMMENT ON FUNCTION clinres.set_session(text) IS
+    'verifies a session token from login and sets the context for this transaction; returns the user id (28000 if the token is invalid or expired)';
+REVOKE ALL ON FUNCTION clinres.set_session(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.set_session(text) TO clinres_app;
+
+CREATE FUNCTION clinres.begin_request(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_begin_request';
+COMMENT ON FUNCTION clinres.begin_request(uuid, uuid, text) IS
+    'set_context for this transaction + require_module in one call; returns user_id, tenant_id, module, role, platform_role, permissions, modules';
+REVOKE ALL ON FUNCTION clinres.begin_request(uuid, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.begin_request(uuid, uuid, text) TO clinres_app;
+
+CREATE FUNCTION clinres.begin_request(token text, module_code text) RETURNS jsonb
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_begin_request_token';
+COMMENT ON FUNCTION clinres.begin_request(text, text) IS
+    'set_session + require_module in one call; returns what begin_request(user, tenant, module) returns';
+REVOKE ALL ON FUNCTION clinres.begin_request(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.begin_request(text, text) TO clinres_app;
+
+CREATE FUNCTION clinres._deny(kind text, what text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+    RETURNS boolean LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_deny';
+COMMENT ON FUNCTION clinres._deny(text, text, text, text, text) IS
+    'raises 42501 with the denial marker: schema_name clinres, table_name kind, column_name what (for clinres''s own PL/pgSQL)';
+REVOKE ALL ON FUNCTION clinres._deny(text, text, text, text, text) FROM PUBLIC;
