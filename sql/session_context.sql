@@ -8,6 +8,8 @@ CREATE ROLE clinres_ctx_app NOLOGIN;
 GRANT clinres_app TO clinres_ctx_app;
 GRANT EXECUTE ON FUNCTION clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(),
     clinres.current_tenant_id() TO clinres_ctx_app;
+CREATE TABLE public.many AS SELECT n FROM generate_series(1, 10000) n;
+GRANT SELECT ON public.many TO clinres_ctx_app;
 CREATE FUNCTION public.as_erin() RETURNS uuid LANGUAGE sql SET clinres.user_id = '00000000-0000-0000-0000-0000000000e0'
     AS 'SELECT clinres.current_user_id()';
 GRANT EXECUTE ON FUNCTION public.as_erin() TO clinres_ctx_app;
@@ -33,6 +35,14 @@ SET LOCAL clinres.user_id = '00000000-0000-0000-0000-0000000000b0';
 SELECT clinres.current_user_id() = :bob AS set_local_seen;
 COMMIT;
 SELECT clinres.current_user_id() AS ignored_again;
+-- Nor can a parallel worker be used to read it: the context readers run in the leader.
+BEGIN;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT count(*) AS seen_by_any_process FROM public.many WHERE clinres.current_user_id() IS NOT NULL AND n > 0;
+COMMIT;
 RESET clinres.user_id;
 RESET clinres.tenant_id;
 -- The settings themselves are out of reach.
@@ -101,5 +111,6 @@ RESET SESSION AUTHORIZATION;
 ROLLBACK;
 
 DROP FUNCTION public.as_erin();
+DROP TABLE public.many;
 DROP OWNED BY clinres_ctx_app;
 DROP ROLE clinres_ctx_app;

@@ -656,6 +656,10 @@ END
 $$;
 COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
     'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module; returns the policy''s name';
+-- The context readers run in the leader only (where the rules for believing the context apply).
+ALTER FUNCTION clinres.current_user_id() PARALLEL RESTRICTED;
+ALTER FUNCTION clinres.current_tenant_id() PARALLEL RESTRICTED;
+ALTER FUNCTION clinres.tenants_with_module(text) PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION clinres.require_module(uuid, uuid, text), clinres.set_context(uuid, uuid, boolean),
     clinres.enable_module_rls(regclass, text, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.require_module(uuid, uuid, text), clinres.set_context(uuid, uuid, boolean) TO clinres_app;

@@ -75,13 +75,16 @@ CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boole
 COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
     'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session; returns the user id';
 
+-- PARALLEL RESTRICTED: whether the context is believed (a session-level or unsigned value
+-- may not be) is decided in the leader, which knows how it was set; a parallel worker only
+-- sees the values. Module policies still scan in parallel: their initPlans run in the leader.
 CREATE FUNCTION clinres.current_user_id() RETURNS uuid
-    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_current_user_id';
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'clinres_current_user_id';
 CREATE FUNCTION clinres.current_tenant_id() RETURNS uuid
-    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_current_tenant_id';
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'clinres_current_tenant_id';
 
 CREATE FUNCTION clinres.tenants_with_module(module_code text) RETURNS SETOF uuid
-    LANGUAGE c STRICT STABLE PARALLEL SAFE ROWS 10 AS 'MODULE_PATHNAME', 'clinres_tenants_with_module';
+    LANGUAGE c STRICT STABLE PARALLEL RESTRICTED ROWS 10 AS 'MODULE_PATHNAME', 'clinres_tenants_with_module';
 COMMENT ON FUNCTION clinres.tenants_with_module(text) IS
     'tenants in which the context user has the module; for policies of the form tenant_id IN (SELECT clinres.tenants_with_module(...))';
 
