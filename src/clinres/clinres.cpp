@@ -3,6 +3,7 @@
 #include "clinres/access/context.hpp"
 #include "clinres/connections/monitor.hpp"
 #include "clinres/pg/postgres.hpp"
+#include "clinres/users/settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -16,6 +17,7 @@ void _PG_init(void)
     modaccess::init_cache();
     conn::init_usage();
     conn::init_monitor();
+    users::init_settings();
     MarkGUCPrefixReserved("clinres");
 }
 }

@@ -54,7 +54,15 @@ schema() {
 }
 
 rows "$up" >"$tmp/rows.before"; answers "$up" >"$tmp/answers.before"
-psql -X -q -v ON_ERROR_STOP=1 -d "$up" -c "ALTER EXTENSION clinres UPDATE" >/dev/null
+# 0.1.0 required pgcrypto only; 0.2.0 also requires pg_trgm, which ALTER EXTENSION UPDATE does not
+# create: without it the update must refuse, with it (made first, as the README says) it succeeds.
+[ -z "$(psql -X -At -d "$up" -c "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_trgm'")" ] \
+    || fail "0.1.0 created pg_trgm; versions/clinres--0.1.0.control should require pgcrypto only"
+if psql -X -q -d "$up" -c "ALTER EXTENSION clinres UPDATE" >/dev/null 2>"$tmp/err"; then
+    fail "ALTER EXTENSION clinres UPDATE succeeded without pg_trgm"
+fi
+grep -q 'required extension "pg_trgm" is not installed' "$tmp/err" || { cat "$tmp/err"; fail "unexpected error without pg_trgm"; }
+psql -X -q -v ON_ERROR_STOP=1 -d "$up" -c "CREATE EXTENSION pg_trgm" -c "ALTER EXTENSION clinres UPDATE" >/dev/null
 got=$(psql -X -At -d "$up" -c "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'clinres'")
 [ "$got" = "$new" ] || fail "after ALTER EXTENSION UPDATE the version is $got, not $new"
 echo "upgraded $old -> $new"
