@@ -46,11 +46,13 @@ answers() {
         FROM clinres.users u, clinres.tenants t, clinres.modules m"
 }
 # The extension's objects as pg_dump writes them, less what binary-upgrade mode adds for storage
-# (pinned OIDs, xids, the stored default of a column added by ALTER TABLE).
+# (pinned OIDs, xids, the stored default of a column added by ALTER TABLE); the required
+# extensions are sorted (ALTER EXTENSION UPDATE records them in another order).
 schema() {
     pg_dump --binary-upgrade --schema-only -d "$1" \
       | grep -v -E '^--|binary_upgrade_set_next_|binary_upgrade_set_missing_value|^SELECT pg_catalog.set_config|^\\(un)?restrict |^$' \
-      | sed -E "s/'\\{[0-9,]+\\}'/'{oids}'/; s/relfrozenxid = '[0-9]+'/relfrozenxid = 'xid'/; s/WHERE oid = '[0-9]+'/WHERE oid = 'oid'/"
+      | sed -E "s/'\\{[0-9,]+\\}'/'{oids}'/; s/relfrozenxid = '[0-9]+'/relfrozenxid = 'xid'/; s/WHERE oid = '[0-9]+'/WHERE oid = 'oid'/" \
+      | perl -pe 's/(create_empty_extension\(.*ARRAY\[)([^\]]*)\]/$1 . join(",", sort split(",", $2)) . "]"/e'
 }
 
 rows "$up" >"$tmp/rows.before"; answers "$up" >"$tmp/answers.before"
