@@ -64,12 +64,16 @@ BEGIN
                                                      AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
         RAISE EXCEPTION 'phone "%" is already in use', now_ OPERATOR(pg_catalog.->>) 'phone' USING ERRCODE = 'unique_violation';
     END IF;
-    UPDATE clinres.users x
-       SET email = CASE WHEN now_ ? 'email' THEN now_ OPERATOR(pg_catalog.->>) 'email' ELSE x.email END,
-           name = CASE WHEN now_ ? 'name' THEN now_ OPERATOR(pg_catalog.->>) 'name' ELSE x.name END,
-           phone = CASE WHEN now_ ? 'phone' THEN now_ OPERATOR(pg_catalog.->>) 'phone' ELSE x.phone END,
-           updated_at = pg_catalog.now()
-     WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    BEGIN
+        UPDATE clinres.users x
+           SET email = CASE WHEN now_ ? 'email' THEN now_ OPERATOR(pg_catalog.->>) 'email' ELSE x.email END,
+               name = CASE WHEN now_ ? 'name' THEN now_ OPERATOR(pg_catalog.->>) 'name' ELSE x.name END,
+               phone = CASE WHEN now_ ? 'phone' THEN now_ OPERATOR(pg_catalog.->>) 'phone' ELSE x.phone END,
+               updated_at = pg_catalog.now()
+         WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM clinres._raise_duplicate(now_ OPERATOR(pg_catalog.->>) 'email', now_ OPERATOR(pg_catalog.->>) 'phone');
+    END;
     PERFORM clinres._log(actor, clinres.current_tenant_id(), 'user.update', u.id, pg_catalog.jsonb_build_object('before', was, 'after', now_));
     RETURN clinres._user_json(actor, u.id);
 END

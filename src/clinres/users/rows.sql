@@ -51,6 +51,11 @@ BEGIN
         GET STACKED DIAGNOSTICS errcode = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
         RETURN;
     END;
+    -- Nothing about the tenant's members is told to an actor who may not add or edit them.
+    IF NOT (clinres._may(actor, tenant, 'user:create') OR clinres._may(actor, tenant, 'user:edit')) THEN
+        errcode := '42501'; message := pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', clinres._tenant_code(tenant));
+        RETURN;
+    END IF;
     SELECT * INTO f FROM clinres._field_problem('email', e) x;
     IF f.errcode IS NULL AND on_existing OPERATOR(pg_catalog.<>) 'add' THEN
         SELECT * INTO f FROM clinres._field_problem('phone', p) x;
@@ -137,6 +142,19 @@ $$;
 COMMENT ON FUNCTION clinres._check_user_row(text, text, text, text, text[], uuid, text, text) IS
     'validates one user row for the context user without writing: (errcode, message) of the first problem or NULLs, the action it would take, the existing user';
 
+-- Raises 23505 naming the field a concurrent writer took (the unique index has the last word).
+CREATE FUNCTION clinres._raise_duplicate(email text, phone text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) OPERATOR(pg_catalog.=) pg_catalog.lower($1)) THEN
+        RAISE EXCEPTION 'email "%" is already in use', $1 USING ERRCODE = 'unique_violation';
+    END IF;
+    RAISE EXCEPTION 'phone "%" is already in use', $2 USING ERRCODE = 'unique_violation';
+END
+$$;
+COMMENT ON FUNCTION clinres._raise_duplicate(text, text) IS '23505 naming the email or, failing that, the phone as already in use';
+
 -- The writer: runs clinres._check_user_row, raises its problem with its SQLSTATE, else writes the
 -- user, membership and module rows and one admin_logs row, and returns (action, user_id).
 CREATE FUNCTION clinres._create_or_add_user(email text, name text, phone text, role_code text, modules text[],
@@ -173,10 +191,15 @@ BEGIN
     codes := clinres._tenant_modules(tenant, modules);
 
     IF action OPERATOR(pg_catalog.=) 'created' THEN
-        INSERT INTO clinres.users (email, name, phone, password_hash, platform_role)
-        VALUES (e, n, p, CASE WHEN password IS NOT NULL THEN clinres._bcrypt(password, clinres._bcrypt_cost()) END,
-                CASE WHEN r.scope OPERATOR(pg_catalog.=) 'platform' THEN r.code END)
-        RETURNING id INTO user_id;
+        BEGIN
+            INSERT INTO clinres.users (email, name, phone, password_hash, platform_role)
+            VALUES (e, n, p, CASE WHEN password IS NOT NULL THEN clinres._bcrypt(password, clinres._bcrypt_cost()) END,
+                    CASE WHEN r.scope OPERATOR(pg_catalog.=) 'platform' THEN r.code END)
+            RETURNING id INTO user_id;
+        EXCEPTION WHEN unique_violation THEN
+            -- A concurrent transaction took the email or phone after the check.
+            PERFORM clinres._raise_duplicate(e, p);
+        END;
     ELSIF action OPERATOR(pg_catalog.=) 'added' AND r.scope OPERATOR(pg_catalog.=) 'platform' AND role_code IS NOT NULL THEN
         UPDATE clinres.users u SET platform_role = r.code, updated_at = pg_catalog.now() WHERE u.id OPERATOR(pg_catalog.=) user_id;
     END IF;
@@ -240,5 +263,5 @@ END
 $$;
 COMMENT ON FUNCTION clinres._create_or_add_user(text, text, text, text, text[], uuid, text, text) IS
     'writes one user row checked by clinres._check_user_row (raising its problem): creates, adds to the tenant, updates or skips; logs it';
-REVOKE ALL ON FUNCTION clinres._check_user_row(text, text, text, text, text[], uuid, text, text),
+REVOKE ALL ON FUNCTION clinres._raise_duplicate(text, text), clinres._check_user_row(text, text, text, text, text[], uuid, text, text),
     clinres._create_or_add_user(text, text, text, text, text[], uuid, text, text) FROM PUBLIC;
