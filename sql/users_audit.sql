@@ -36,7 +36,7 @@ SELECT clinres.delete_user(:'dave', :A) IS NOT NULL;
 SELECT clinres.delete_user(:'dave') IS NOT NULL;
 
 -- One row per change, in order, naming actor, tenant, action, target and the fields before and after.
-SELECT l.id, a.email AS actor, t.code AS tenant, l.action, l.target = :'dave' AS target_is_dave, l.detail
+SELECT a.email AS actor, t.code AS tenant, l.action, l.target = :'dave' AS target_is_dave, l.detail
   FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
   LEFT JOIN clinres.users a ON a.id = l.actor_id ORDER BY l.id;
 -- No password, hash or bcrypt prefix anywhere in the audit.
