@@ -143,6 +143,10 @@ SELECT pg_temp.try($$SELECT clinres.update_user('00000000-0000-0000-0000-0000000
 -- A phone can be cleared; the email's case can change.
 SELECT pg_temp.show(clinres.update_user(:bob, '{"phone": null, "email": "Bob@hosp-a.example"}')) ->> 'email';
 SELECT phone FROM clinres.users WHERE id = :bob;
+-- The tenant list searches the membership's copy of the search text, kept equal to the user's.
+SELECT email FROM clinres.list_users(search => 'ROBERT 王');
+SELECT count(*) AS stale_copies FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
+ WHERE ut.user_search_text IS DISTINCT FROM u.search_text OR ut.user_created_at IS DISTINCT FROM u.created_at;
 
 -- set_user_status: global (tenant NULL) or a membership; effects on has_module are immediate.
 SELECT pg_temp.show(clinres.set_user_status(:bob, 'disabled', :A)) -> 'tenants' -> 0 ->> 'status';
@@ -197,5 +201,5 @@ SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'clinres'::regnamespace
                      '_member_modules', '_write_modules', '_module_config', '_log', '_user_json', '_field_problem',
                      '_bcrypt_cost', '_bcrypt', '_random_password', '_user_search_text', '_check_user_row',
                      '_create_or_add_user', '_check_page', '_list_users', '_list_admin_logs', '_remove_member',
-                     '_user_tenants_created_at', '_users_created_at_changed', '_admin_logs_append_only');
+                     '_user_tenants_copy', '_users_copy_changed', '_admin_logs_append_only', '_raise_duplicate');
 SELECT clinres.set_context(NULL, NULL, false);

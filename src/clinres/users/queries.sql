@@ -24,7 +24,7 @@ CREATE FUNCTION clinres._list_users(tenant_id uuid, search text, role_code text,
     RETURNS TABLE (o_id uuid, o_email text, o_name text, o_phone text, o_status text, o_role_code text,
                    o_membership_status text, o_modules text[], o_created_at timestamptz, o_last_login_at timestamptz,
                    o_total_count bigint)
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
 AS $$
 #variable_conflict use_variable
 DECLARE
@@ -89,8 +89,7 @@ BEGIN
         PERFORM clinres._require(actor, tenant, 'user:view');
         -- Members of the tenant; $1 tenant, $2 pattern, $3 role, $4 status, $5 module.
         IF pattern IS NOT NULL THEN
-            where_sql := where_sql || ' AND clinres._user_search_text(u.email, u.name, u.phone) OPERATOR(pg_catalog.~~) $2';
-            needs_user := true;
+            where_sql := where_sql || ' AND ut.user_search_text OPERATOR(pg_catalog.~~) $2';
         END IF;
         IF role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' OR (role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform') THEN
             where_sql := where_sql || ' AND u.platform_role OPERATOR(pg_catalog.=) $3';
@@ -111,6 +110,8 @@ BEGIN
         IF sort_key OPERATOR(pg_catalog.<>) 'created_at' THEN
             needs_user := true;
         END IF;
+        -- The members' own rows are read only for a status or platform-role filter or a sort
+        -- other than created_at; the search text is in the paging index (user_tenants_page_idx).
         from_sql := 'FROM clinres.user_tenants ut'
                     || CASE WHEN needs_user THEN ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) ut.user_id' ELSE '' END
                     || ' WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1' || where_sql;
@@ -133,7 +134,7 @@ BEGIN
 
     -- Every user (SUPER_ADMIN only).
     IF pattern IS NOT NULL THEN
-        where_sql := where_sql || ' AND clinres._user_search_text(u.email, u.name, u.phone) OPERATOR(pg_catalog.~~) $2';
+        where_sql := where_sql || ' AND u.search_text OPERATOR(pg_catalog.~~) $2';
     END IF;
     IF role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform' THEN
         where_sql := where_sql || ' AND u.platform_role OPERATOR(pg_catalog.=) $3';
