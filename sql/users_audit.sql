@@ -66,6 +66,14 @@ SELECT pg_temp.try($$DELETE FROM clinres.admin_logs RETURNING 1$$);
 SELECT pg_temp.try($$TRUNCATE clinres.admin_logs$$);
 SELECT pg_temp.try($$INSERT INTO clinres.admin_logs (action) VALUES ('note') RETURNING 1$$);
 RESET ROLE;
+-- A superuser who is not the owner is refused too, also with triggers in replica mode.
+CREATE ROLE clinres_regress_root SUPERUSER;
+SET ROLE clinres_regress_root;
+SET session_replication_role = replica;
+SELECT pg_temp.try($$DELETE FROM clinres.admin_logs RETURNING 1$$);
+RESET session_replication_role;
+RESET ROLE;
+DROP ROLE clinres_regress_root;
 SELECT count(*) FROM clinres.admin_logs;
 DELETE FROM clinres.admin_logs WHERE action = 'note';
 REVOKE ALL ON clinres.admin_logs FROM clinres_regress_auditor;
