@@ -5,7 +5,7 @@
 -- Written by login (failure counting and lockout); appended, so that an upgraded table equals a fresh one.
 ALTER TABLE clinres.users
     ADD COLUMN last_login_at timestamptz,
-    ADD COLUMN failed_logins int NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+    ADD COLUMN failed_logins int NOT NULL DEFAULT 0 CHECK (failed_logins OPERATOR(pg_catalog.>=) 0),
     ADD COLUMN locked_until timestamptz;
 
 -- Search: one lower-cased text of email, name and phone digits, stored (computed once per write,
@@ -68,7 +68,8 @@ END
 $$;
 COMMENT ON FUNCTION clinres._users_copy_changed() IS 'copies a user''s changed created_at or search text to its memberships';
 CREATE TRIGGER user_copy AFTER UPDATE OF created_at, email, name, phone ON clinres.users
-    FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.search_text IS DISTINCT FROM NEW.search_text)
+    -- Neither column is ever NULL.
+    FOR EACH ROW WHEN (OLD.created_at OPERATOR(pg_catalog.<>) NEW.created_at OR OLD.search_text OPERATOR(pg_catalog.<>) NEW.search_text)
     EXECUTE FUNCTION clinres._users_copy_changed();
 
 -- Paging: a tenant's members newest first (search text included for index-only filtering), and
