@@ -1369,6 +1369,7 @@ DECLARE
     where_sql text := '';
     needs_user boolean := false;
     key_sql text;
+    page_sql text;
     total bigint;
 BEGIN
     PERFORM clinres._check_page(page, page_size);
@@ -1447,11 +1448,18 @@ BEGIN
                                  WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
         key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
                    || ', ut.user_id ' || sort_dir;
-        EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant, pattern, role, _list_users.status, mod;
+        -- Unfiltered: the count is an index-only scan and the page a walk of the paging index.
+        -- Filtered (search, role, status, module, another sort): one pass counts and pages.
+        IF where_sql OPERATOR(pg_catalog.=) '' AND NOT needs_user THEN
+            EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant;
+            page_sql := 'SELECT ut.user_id, $8::pg_catalog.int8 AS total ';
+        ELSE
+            page_sql := 'SELECT ut.user_id, pg_catalog.count(*) OVER () AS total ';
+        END IF;
         RETURN QUERY EXECUTE
             'SELECT u.id, u.email, u.name, u.phone, u.status, coalesce(u.platform_role, m.role_code), m.status,'
-            ' clinres._member_modules(u.id, m.tenant_id), u.created_at, u.last_login_at, $8'
-            ' FROM (SELECT ut.user_id, pg_catalog.row_number() OVER () AS n FROM (SELECT ut.user_id ' || from_sql
+            ' clinres._member_modules(u.id, m.tenant_id), u.created_at, u.last_login_at, p.total'
+            ' FROM (SELECT ut.user_id, ut.total, pg_catalog.row_number() OVER () AS n FROM (' || page_sql || from_sql
             || ' ORDER BY ' || key_sql || ' LIMIT $6 OFFSET $7) ut) p'
             ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) p.user_id'
             ' JOIN clinres.user_tenants m ON m.user_id OPERATOR(pg_catalog.=) p.user_id AND m.tenant_id OPERATOR(pg_catalog.=) $1'
