@@ -162,14 +162,25 @@ BEGIN
                              WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
     key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
                || ', u.id ' || sort_dir;
-    EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant, pattern, role, _list_users.status, mod;
+    -- A search narrows by the trigram index: one pass counts and pages. Without one the count
+    -- is a scan of every user and the page a walk of users_created_at_idx.
+    -- (The counting pass is a subquery, so that the planner cannot walk users_created_at_idx
+    -- to stop early: every match is counted anyway.)
+    IF pattern IS NULL THEN
+        EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant, pattern, role, _list_users.status, mod;
+        page_sql := 'SELECT u.id, $8::pg_catalog.int8 AS total ' || from_sql;
+    ELSE
+        page_sql := 'SELECT u.id, u.total FROM (SELECT u.id, u.created_at, u.name, u.email, u.last_login_at,'
+                    ' pg_catalog.count(*) OVER () AS total ' || from_sql || ') u';
+    END IF;
+    -- modules: the union of the user's memberships' modules, in navigation order.
     RETURN QUERY EXECUTE
         'SELECT u.id, u.email, u.name, u.phone, u.status, u.platform_role, NULL::text,'
         ' (SELECT pg_catalog.array_agg(m.code ORDER BY m.sort_order, m.code) FROM clinres.modules m'
-        '   WHERE EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id'
-        '                    AND m.code OPERATOR(pg_catalog.=) ANY (clinres._member_modules(u.id, ut.tenant_id)))),'
-        ' u.created_at, u.last_login_at, $8'
-        ' FROM (SELECT u.id, pg_catalog.row_number() OVER () AS n FROM (SELECT u.id ' || from_sql
+        '   WHERE m.code IN (SELECT pg_catalog.unnest(clinres._member_modules(u.id, ut.tenant_id))'
+        '                      FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id)),'
+        ' u.created_at, u.last_login_at, p.total'
+        ' FROM (SELECT u.id, u.total, pg_catalog.row_number() OVER () AS n FROM (' || page_sql
         || ' ORDER BY ' || key_sql || ' LIMIT $6 OFFSET $7) u) p'
         ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) p.id ORDER BY p.n'
         USING tenant, pattern, role, _list_users.status, mod, page_size, (page - 1)::bigint * page_size, total;
