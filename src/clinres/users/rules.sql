@@ -247,8 +247,13 @@ CREATE FUNCTION clinres._write_modules(user_id uuid, tenant_id uuid, codes text[
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    DELETE FROM clinres.user_modules um
-     WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1;
+    -- Every write to the catalog invalidates every session's access cache and cached plans:
+    -- a new member has no rows to delete, so it is not written to.
+    IF EXISTS (SELECT FROM clinres.user_modules um
+                WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1) THEN
+        DELETE FROM clinres.user_modules um
+         WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1;
+    END IF;
     IF codes IS NOT NULL THEN
         INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
         SELECT $2, $1, c, c OPERATOR(pg_catalog.=) ANY (codes)
