@@ -8,13 +8,14 @@ OBJS        = $(SOURCES:.cpp=.o)
 # config/sql-parts.txt; every earlier release and every upgrade step is a frozen file in versions/.
 SQL_PARTS   = $(shell cat config/sql-parts.txt)
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(filter-out versions/$(EXTENSION)--$(EXTVERSION).sql,$(wildcard versions/$(EXTENSION)--*.sql))
+DATA        = $(filter-out versions/$(EXTENSION)--$(EXTVERSION).sql,$(wildcard versions/$(EXTENSION)--*.sql)) \
+              $(wildcard versions/$(EXTENSION)--*.control)
 CLINRES_HEADERS = $(shell find src/clinres -name '*.hpp')
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --load-extension=pgcrypto --load-extension=clinres
+REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm --load-extension=clinres
 ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=pgcrypto --load-extension=clinres
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=pgcrypto --load-extension=pg_trgm --load-extension=clinres
 
 # One set of flags for both builds (CMake reads the same file).
 PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)

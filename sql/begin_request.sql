@@ -74,6 +74,7 @@ DROP TABLE public.guarded, public.private;
 DROP OWNED BY clinres_denial_app;
 DROP ROLE clinres_denial_app;
 
--- No clinres function returns void (ORMs such as Prisma cannot read a void column).
+-- No function an application calls returns void (ORMs such as Prisma cannot read a void column).
 SELECT p.oid::regprocedure AS returns_void FROM pg_proc p
- WHERE p.pronamespace = 'clinres'::regnamespace AND p.prorettype = 'void'::regtype ORDER BY 1;
+ WHERE p.pronamespace = 'clinres'::regnamespace AND p.prorettype = 'void'::regtype
+   AND p.proname !~ '^_' ORDER BY 1;  -- internal helpers (leading _) are not called by applications

@@ -18,7 +18,7 @@ SELECT conrelid::regclass AS tbl, conname, contype, pg_get_constraintdef(oid) AS
   FROM pg_constraint
  WHERE conrelid IN ('clinres.user_modules'::regclass, 'clinres.user_tenants'::regclass, 'clinres.tenant_modules'::regclass)
    AND contype IN ('p', 'u') ORDER BY 1, 2;
--- pgcrypto is a declared requirement.
+-- pgcrypto is a declared requirement; since 0.2.0 pg_trgm too (user search).
 SELECT version, requires FROM pg_available_extension_versions WHERE name = 'clinres' ORDER BY version;
 
 \i test/fixtures/sample.sql

@@ -593,12 +593,7 @@ CREATE EVENT TRIGGER clinres_access_cache_keep_always ON ddl_command_end WHEN TA
 ALTER EVENT TRIGGER clinres_access_cache_keep_always ENABLE ALWAYS;
 
 -- sessions
--- Login bookkeeping on users (appended, as in the CREATE TABLE of a fresh install). The
--- counter gets its default after the fill, so that no "missing value" differs from a fresh table.
-ALTER TABLE clinres.users ADD COLUMN last_login_at timestamptz, ADD COLUMN failed_logins int,
-    ADD COLUMN locked_until timestamptz;
-UPDATE clinres.users SET failed_logins = 0;
-ALTER TABLE clinres.users ALTER COLUMN failed_logins SET DEFAULT 0, ALTER COLUMN failed_logins SET NOT NULL;
+-- (The login bookkeeping columns on users are added by the user-management section below.)
 
 -- No function returns void any more (ORMs cannot read it): new return types need DROP + CREATE,
 -- and the re-created functions get their privileges again.
@@ -951,3 +946,1368 @@ CREATE FUNCTION clinres._deny(kind text, what text, message text, detail text DE
 COMMENT ON FUNCTION clinres._deny(text, text, text, text, text) IS
     'raises 42501 with the denial marker: schema_name clinres, table_name kind, column_name what (for clinres''s own PL/pgSQL)';
 REVOKE ALL ON FUNCTION clinres._deny(text, text, text, text, text) FROM PUBLIC;
+
+-- user management
+
+-- User management (API.md section 5): catalog additions. Email is already unique regardless of
+-- case (users_email_lower_key) and phone unique when set (users_phone_key) since 0.1.0.
+
+-- Written by login (failure counting and lockout); appended, so that an upgraded table equals a fresh one.
+ALTER TABLE clinres.users
+    ADD COLUMN last_login_at timestamptz,
+    ADD COLUMN failed_logins int NOT NULL DEFAULT 0 CHECK (failed_logins OPERATOR(pg_catalog.>=) 0),
+    ADD COLUMN locked_until timestamptz;
+
+-- Search: one lower-cased text of email, name and phone digits, stored (computed once per write,
+-- so that a search rechecks a plain column) and indexed by trigrams (pg_trgm), so that a
+-- substring of three or more characters (Chinese included) finds its users by index.
+CREATE FUNCTION clinres._user_search_text(email text, name text, phone text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.lower($1) OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||) pg_catalog.lower($2)
+           OPERATOR(pg_catalog.||) E'\n'
+           OPERATOR(pg_catalog.||) coalesce(pg_catalog.regexp_replace($3, '[^0-9+]', '', 'g'), '')
+$$;
+COMMENT ON FUNCTION clinres._user_search_text(text, text, text) IS
+    'what list_users searches: lower-cased email and name and the phone''s digits, one per line';
+ALTER TABLE clinres.users
+    ADD COLUMN search_text text GENERATED ALWAYS AS (clinres._user_search_text(email, name, phone)) STORED;
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE INDEX users_search_trgm_idx ON clinres.users USING gin (search_text %I.gin_trgm_ops)',
+                              (SELECT n.nspname FROM pg_catalog.pg_extension e
+                                 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                                WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
+END
+$$;
+
+-- The member's users.created_at and users.search_text, copied into its memberships so that a
+-- tenant's user list pages and searches within one index range (tenant_id, user_created_at,
+-- user_id, with the search text included) without reading each member's users row.
+ALTER TABLE clinres.user_tenants ADD COLUMN user_created_at timestamptz, ADD COLUMN user_search_text text;
+UPDATE clinres.user_tenants ut SET user_created_at = u.created_at, user_search_text = u.search_text
+  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ut.user_id;
+ALTER TABLE clinres.user_tenants ALTER COLUMN user_created_at SET NOT NULL, ALTER COLUMN user_search_text SET NOT NULL;
+
+CREATE FUNCTION clinres._user_tenants_copy() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    u record;
+BEGIN
+    SELECT x.created_at, x.search_text INTO u FROM clinres.users x WHERE x.id OPERATOR(pg_catalog.=) NEW.user_id;
+    -- An unknown user keeps the given values (or placeholders): the foreign key then reports it.
+    NEW.user_created_at := coalesce(u.created_at, NEW.user_created_at, pg_catalog.now());
+    NEW.user_search_text := coalesce(u.search_text, NEW.user_search_text, '');
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION clinres._user_tenants_copy() IS
+    'keeps user_tenants.user_created_at and user_search_text equal to the member''s users.created_at and search_text';
+CREATE TRIGGER user_copy BEFORE INSERT OR UPDATE OF user_id, user_created_at, user_search_text ON clinres.user_tenants
+    FOR EACH ROW EXECUTE FUNCTION clinres._user_tenants_copy();
+
+CREATE FUNCTION clinres._users_copy_changed() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text
+     WHERE ut.user_id OPERATOR(pg_catalog.=) NEW.id;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION clinres._users_copy_changed() IS 'copies a user''s changed created_at or search text to its memberships';
+CREATE TRIGGER user_copy AFTER UPDATE OF created_at, email, name, phone ON clinres.users
+    -- Neither column is ever NULL.
+    FOR EACH ROW WHEN (OLD.created_at OPERATOR(pg_catalog.<>) NEW.created_at OR OLD.search_text OPERATOR(pg_catalog.<>) NEW.search_text)
+    EXECUTE FUNCTION clinres._users_copy_changed();
+
+-- Paging: a tenant's members newest first (search text included for index-only filtering), and
+-- all users for a SUPER_ADMIN (id breaks ties).
+CREATE INDEX user_tenants_page_idx ON clinres.user_tenants (tenant_id, user_created_at, user_id) INCLUDE (user_search_text);
+CREATE INDEX users_created_at_idx ON clinres.users (created_at, id);
+
+-- The audit log is append-only for every role but its owner (the extension's owner).
+CREATE FUNCTION clinres._admin_logs_append_only() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF current_user OPERATOR(pg_catalog.<>) (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
+                                              WHERE c.oid OPERATOR(pg_catalog.=) TG_RELID) THEN
+        RAISE EXCEPTION 'clinres.admin_logs is append-only'
+            USING ERRCODE = 'insufficient_privilege', DETAIL = pg_catalog.format('%s by role %s was refused.', TG_OP, current_user);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION clinres._admin_logs_append_only() IS 'refuses UPDATE, DELETE and TRUNCATE of admin_logs to every role but its owner';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON clinres.admin_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION clinres._admin_logs_append_only();
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+CREATE INDEX admin_logs_tenant_idx ON clinres.admin_logs (tenant_id, id);
+
+-- pgcrypto's functions through its schema (found at install: PostgreSQL 15 has no @extschema:pgcrypto@).
+DO $$
+DECLARE
+    s name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto');
+BEGIN
+    EXECUTE pg_catalog.format($f$
+CREATE FUNCTION clinres._bcrypt(password text, cost int) RETURNS text
+    LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp
+AS 'SELECT %1$I.crypt($1, %1$I.gen_salt(''bf'', $2))'$f$, s);
+    EXECUTE pg_catalog.format($f$
+CREATE FUNCTION clinres._random_password() RETURNS text
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'SELECT pg_catalog.translate(pg_catalog.encode(%1$I.gen_random_bytes(12), ''base64''), ''+/'', ''-_'')'$f$, s);
+END
+$$;
+COMMENT ON FUNCTION clinres._bcrypt(text, int) IS 'bcrypt hash of password with the given cost (pgcrypto crypt and gen_salt)';
+COMMENT ON FUNCTION clinres._random_password() IS 'a random 16-character password from 12 bytes of pgcrypto gen_random_bytes';
+REVOKE ALL ON FUNCTION clinres._bcrypt(text, int), clinres._random_password(), clinres._user_search_text(text, text, text),
+    clinres._user_tenants_copy(), clinres._users_copy_changed(), clinres._admin_logs_append_only() FROM PUBLIC;
+
+-- User management: who may do what (internal functions; none is granted to anyone).
+-- The actor is always the context user (clinres.current_user_id()).
+
+CREATE FUNCTION clinres._actor() RETURNS uuid
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    a uuid := clinres.current_user_id();
+BEGIN
+    IF a IS NULL THEN
+        RAISE EXCEPTION 'permission denied: no context user'
+            USING ERRCODE = 'insufficient_privilege', HINT = 'Call clinres.set_context(user_id, tenant_id) first.';
+    END IF;
+    RETURN a;
+END
+$$;
+COMMENT ON FUNCTION clinres._actor() IS 'the context user; 42501 when there is none';
+
+CREATE FUNCTION clinres._is_super(user_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT coalesce((SELECT u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' AND u.status OPERATOR(pg_catalog.=) 'active'
+                       FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $1), false)
+$$;
+COMMENT ON FUNCTION clinres._is_super(uuid) IS 'true when the user is an active SUPER_ADMIN';
+
+CREATE FUNCTION clinres._may(actor uuid, tenant_id uuid, permission text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT clinres._is_super($1) OR coalesce(clinres.has_permission($1, $2, $3), false)
+$$;
+COMMENT ON FUNCTION clinres._may(uuid, uuid, text) IS
+    'whether the actor holds the permission in the tenant (an active SUPER_ADMIN holds every permission in every tenant)';
+
+CREATE FUNCTION clinres._tenant_code(tenant_id uuid) RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    c text;
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION 'tenant_id must not be null' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass a tenant or set one with clinres.set_context.';
+    END IF;
+    SELECT t.code INTO c FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', $1 USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN c;
+END
+$$;
+COMMENT ON FUNCTION clinres._tenant_code(uuid) IS 'the code of an existing tenant; 22023 for NULL, P0002 when unknown';
+
+CREATE FUNCTION clinres._require(actor uuid, tenant_id uuid, permission text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    code text := clinres._tenant_code($2);
+BEGIN
+    IF NOT clinres._may($1, $2, $3) THEN
+        RAISE EXCEPTION 'permission denied: "%" is required in tenant "%"', $3, code
+            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = $3;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._require(uuid, uuid, text) IS 'P0002 for an unknown tenant, 42501 unless the actor holds the permission there';
+
+-- A user the actor may see: a SUPER_ADMIN sees every user; anybody else the members of the
+-- tenants where it holds user:view. Anything else, an unknown id included, is 42501 for a
+-- tenant-scoped actor, so that the answer never tells whether a user of another tenant exists.
+CREATE FUNCTION clinres._visible_user(actor uuid, user_id uuid) RETURNS clinres.users
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    u clinres.users;
+BEGIN
+    IF $2 IS NULL THEN
+        RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO u FROM clinres.users x WHERE x.id OPERATOR(pg_catalog.=) $2;
+    IF clinres._is_super($1) THEN
+        IF u.id IS NULL THEN
+            RAISE EXCEPTION 'user "%" does not exist', $2 USING ERRCODE = 'no_data_found';
+        END IF;
+        RETURN u;
+    END IF;
+    IF u.id IS NULL OR NOT EXISTS (SELECT FROM clinres.user_tenants ut
+                                    WHERE ut.user_id OPERATOR(pg_catalog.=) $2 AND clinres._may($1, ut.tenant_id, 'user:view')) THEN
+        RAISE EXCEPTION 'permission denied: "user:view" is required in a tenant of user "%"', $2
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN u;
+END
+$$;
+COMMENT ON FUNCTION clinres._visible_user(uuid, uuid) IS 'the user row when the actor may see it; P0002 (SUPER_ADMIN) or 42501 otherwise';
+
+-- Acting on a SUPER_ADMIN is for SUPER_ADMINs only; acting on oneself is refused for the given verb.
+CREATE FUNCTION clinres._guard_target(actor uuid, target clinres.users, verb text, self_allowed boolean) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF target.platform_role IS NOT NULL AND NOT clinres._is_super(actor) THEN
+        RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN may % a user with platform role "%"', verb, target.platform_role
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT self_allowed AND target.id OPERATOR(pg_catalog.=) actor THEN
+        RAISE EXCEPTION 'permission denied: nobody may % themselves', verb USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._guard_target(uuid, clinres.users, text, boolean) IS
+    '42501 when a non-SUPER_ADMIN acts on a platform-role user, or when the actor acts on itself where that is refused';
+
+-- Global fields (email, name, phone, password, global status, the user itself): a tenant-scoped
+-- actor changes them only for users all of whose memberships lie in tenants where it holds the permission.
+CREATE FUNCTION clinres._require_global(actor uuid, target uuid, permission text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    other text;
+BEGIN
+    IF clinres._is_super(actor) THEN
+        RETURN;
+    END IF;
+    SELECT t.code INTO other FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) ut.tenant_id
+     WHERE ut.user_id OPERATOR(pg_catalog.=) target AND NOT clinres._may(actor, ut.tenant_id, permission)
+     ORDER BY t.code LIMIT 1;
+    IF FOUND OR NOT EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) target) THEN
+        RAISE EXCEPTION 'permission denied: "%" is required in every tenant of user "%"', permission, target
+            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = permission,
+                  DETAIL = 'The user belongs to a tenant where you do not hold it; only a SUPER_ADMIN may change the user''s global fields.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._require_global(uuid, uuid, text) IS
+    '42501 unless the actor is a SUPER_ADMIN or holds the permission in every tenant of the target';
+
+CREATE FUNCTION clinres._role(role_code text) RETURNS clinres.roles
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    r clinres.roles;
+BEGIN
+    SELECT * INTO r FROM clinres.roles x WHERE x.code OPERATOR(pg_catalog.=) pg_catalog.upper(pg_catalog.btrim($1));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown role "%"', $1 USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Valid roles: ' OPERATOR(pg_catalog.||)
+                   (SELECT pg_catalog.string_agg(x.code, ', ' ORDER BY x.code) FROM clinres.roles x) OPERATOR(pg_catalog.||) '.';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION clinres._role(text) IS 'the role with this code (any case); 22023 naming it when unknown';
+
+-- The grant ceiling: a platform role only by a SUPER_ADMIN; a tenant role only when its
+-- permissions are a subset of those of the actor's own active role in that tenant.
+CREATE FUNCTION clinres._role_within_ceiling(actor uuid, tenant_id uuid, role_code text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT clinres._is_super($1)
+        OR (EXISTS (SELECT FROM clinres.roles r WHERE r.code OPERATOR(pg_catalog.=) $3 AND r.scope OPERATOR(pg_catalog.=) 'tenant')
+            AND EXISTS (SELECT FROM clinres.user_tenants ut JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) ut.user_id
+                         WHERE ut.user_id OPERATOR(pg_catalog.=) $1 AND ut.tenant_id OPERATOR(pg_catalog.=) $2
+                           AND ut.status OPERATOR(pg_catalog.=) 'active' AND u.status OPERATOR(pg_catalog.=) 'active'
+                           AND NOT EXISTS (SELECT FROM clinres.role_permissions rp
+                                            WHERE rp.role_code OPERATOR(pg_catalog.=) $3
+                                              AND NOT EXISTS (SELECT FROM clinres.role_permissions mine
+                                                               WHERE mine.role_code OPERATOR(pg_catalog.=) ut.role_code
+                                                                 AND mine.permission_code OPERATOR(pg_catalog.=) rp.permission_code))))
+$$;
+COMMENT ON FUNCTION clinres._role_within_ceiling(uuid, uuid, text) IS
+    'whether the actor may grant (or act on a holder of) the role in the tenant: at or below its own role there';
+
+CREATE FUNCTION clinres._require_ceiling(actor uuid, tenant_id uuid, role_code text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF NOT clinres._role_within_ceiling($1, $2, $3) THEN
+        RAISE EXCEPTION 'permission denied: role "%" is above your own in tenant "%"', $3, clinres._tenant_code($2)
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._require_ceiling(uuid, uuid, text) IS '42501 unless the role is within the actor''s grant ceiling in the tenant';
+
+-- Module codes or names (any case) -> canonical codes, each subscribed by the tenant; NULL stays NULL (inherit).
+CREATE FUNCTION clinres._tenant_modules(tenant_id uuid, modules text[]) RETURNS text[]
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    given text;
+    canon text;
+    result text[] := '{}';
+BEGIN
+    IF $2 IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOREACH given IN ARRAY $2 LOOP
+        SELECT m.code INTO canon FROM clinres.modules m
+         WHERE m.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(given))
+            OR pg_catalog.lower(m.name) OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(given))
+         ORDER BY m.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(given)) DESC LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown module "%"', given USING ERRCODE = 'invalid_parameter_value',
+                HINT = 'Valid modules: ' OPERATOR(pg_catalog.||)
+                       (SELECT pg_catalog.string_agg(m.code, ', ' ORDER BY m.sort_order, m.code) FROM clinres.modules m)
+                       OPERATOR(pg_catalog.||) '.';
+        END IF;
+        IF NOT EXISTS (SELECT FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
+                        WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1 AND tm.module_code OPERATOR(pg_catalog.=) canon
+                          AND tm.is_enabled AND m.is_active
+                          AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) THEN
+            RAISE EXCEPTION 'module "%" is not subscribed by tenant "%"', canon, clinres._tenant_code($1)
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'See clinres.module_options(tenant_id).';
+        END IF;
+        IF NOT canon OPERATOR(pg_catalog.=) ANY (result) THEN
+            result := result OPERATOR(pg_catalog.||) canon;
+        END IF;
+    END LOOP;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION clinres._tenant_modules(uuid, text[]) IS
+    'canonical module codes of the given codes or names; 22023 for an unknown module or one the tenant does not subscribe';
+
+-- The modules a member may use by its configuration (inherit, or its enabled rows) among the
+-- tenant's current subscriptions, in navigation order. User and membership status are not applied.
+CREATE FUNCTION clinres._member_modules(user_id uuid, tenant_id uuid) RETURNS text[]
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT coalesce(pg_catalog.array_agg(m.code ORDER BY m.sort_order, m.code), '{}')
+      FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
+     WHERE tm.tenant_id OPERATOR(pg_catalog.=) $2 AND tm.is_enabled AND m.is_active
+       AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+       AND (NOT EXISTS (SELECT FROM clinres.user_modules um
+                         WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1)
+            OR EXISTS (SELECT FROM clinres.user_modules um
+                        WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1
+                          AND um.module_code OPERATOR(pg_catalog.=) m.code AND um.is_enabled))
+$$;
+COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modules the member''s own configuration allows, in navigation order';
+
+-- Writes a member's module configuration: NULL = inherit (no rows); an array = exactly those
+-- (a row for each subscribed or given module, enabled when given, so that {} means none).
+CREATE FUNCTION clinres._write_modules(user_id uuid, tenant_id uuid, codes text[]) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    -- Every write to the catalog invalidates every session's access cache and cached plans:
+    -- a new member has no rows to delete, so it is not written to.
+    IF EXISTS (SELECT FROM clinres.user_modules um
+                WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1) THEN
+        DELETE FROM clinres.user_modules um
+         WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1;
+    END IF;
+    IF codes IS NOT NULL THEN
+        INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+        SELECT $2, $1, c, c OPERATOR(pg_catalog.=) ANY (codes)
+          FROM (SELECT tm.module_code FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $2
+                UNION SELECT pg_catalog.unnest(codes)) s(c);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._write_modules(uuid, uuid, text[]) IS 'replaces the member''s module configuration (NULL: inherit)';
+
+-- The member's configuration as the audit shows it: NULL (inherit) or the enabled codes.
+CREATE FUNCTION clinres._module_config(user_id uuid, tenant_id uuid) RETURNS text[]
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+                THEN coalesce(pg_catalog.array_agg(um.module_code ORDER BY um.module_code) FILTER (WHERE um.is_enabled), '{}') END
+      FROM clinres.user_modules um WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1
+$$;
+COMMENT ON FUNCTION clinres._module_config(uuid, uuid) IS 'the member''s module configuration: NULL (inherit) or its enabled codes';
+
+CREATE FUNCTION clinres._log(actor uuid, tenant_id uuid, action text, target uuid, detail jsonb) RETURNS void
+    LANGUAGE sql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+    VALUES ($1, $2, $3, $4::pg_catalog.text, coalesce($5, '{}'))
+$$;
+COMMENT ON FUNCTION clinres._log(uuid, uuid, text, uuid, jsonb) IS 'appends one audit row (never pass a password or hash)';
+
+-- The user as get_user shows it to the actor: global fields and the memberships in tenants where
+-- the actor holds user:view (all for a SUPER_ADMIN), each with its modules.
+CREATE FUNCTION clinres._user_json(actor uuid, user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone, 'status', u.status,
+        'platform_role', u.platform_role, 'has_password', u.password_hash IS NOT NULL,
+        'created_at', u.created_at, 'updated_at', u.updated_at, 'last_login_at', u.last_login_at,
+        'locked_until', u.locked_until,
+        'tenants', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'tenant_id', t.id, 'code', t.code, 'name', t.name, 'tenant_status', t.status,
+                        'role_code', ut.role_code, 'status', ut.status, 'joined_at', ut.joined_at,
+                        'modules', pg_catalog.to_jsonb(clinres._member_modules(u.id, t.id)),
+                        'module_config', pg_catalog.to_jsonb(clinres._module_config(u.id, t.id)))
+                        ORDER BY t.code)
+                   FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) ut.tenant_id
+                  WHERE ut.user_id OPERATOR(pg_catalog.=) u.id AND clinres._may($1, t.id, 'user:view')), '[]'))
+      FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $2
+$$;
+COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the memberships the actor may see (no password or hash)';
+
+-- Field checks shared by every path that writes a user: the problem as (errcode, message), NULLs when fine.
+CREATE FUNCTION clinres._field_problem(field text, value text, OUT errcode text, OUT message text)
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF field OPERATOR(pg_catalog.=) 'email' THEN
+        IF value IS NULL OR value OPERATOR(pg_catalog.=) '' THEN
+            errcode := '22023'; message := 'email must not be empty';
+        ELSIF pg_catalog.length(value) OPERATOR(pg_catalog.>) 254 OR value OPERATOR(pg_catalog.!~) '^[^@\s]+@[^@\s]+$' THEN
+            errcode := '22023'; message := pg_catalog.format('invalid email "%s"', pg_catalog.left(value, 254));
+        END IF;
+    ELSIF field OPERATOR(pg_catalog.=) 'name' THEN
+        IF value IS NULL OR value OPERATOR(pg_catalog.=) '' THEN
+            errcode := '22023'; message := 'name must not be empty';
+        ELSIF pg_catalog.length(value) OPERATOR(pg_catalog.>) 100 THEN
+            errcode := '22023'; message := pg_catalog.format('name is %s characters long; at most 100 are allowed', pg_catalog.length(value));
+        ELSIF value OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN
+            errcode := '22023'; message := 'name must not contain control characters';
+        END IF;
+    ELSIF field OPERATOR(pg_catalog.=) 'phone' THEN
+        IF value IS NOT NULL AND (pg_catalog.length(value) OPERATOR(pg_catalog.>) 32
+                                  OR value OPERATOR(pg_catalog.!~) '^\+?[0-9][0-9 -]{4,}$') THEN
+            errcode := '22023'; message := pg_catalog.format('invalid phone "%s"', pg_catalog.left(value, 32));
+        END IF;
+    ELSIF field OPERATOR(pg_catalog.=) 'password' THEN
+        IF value IS NOT NULL AND (pg_catalog.length(value) OPERATOR(pg_catalog.<) 8 OR pg_catalog.octet_length(value) OPERATOR(pg_catalog.>) 72) THEN
+            errcode := '22023'; message := 'password must be 8 to 72 bytes long';
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._field_problem(text, text) IS
+    'validates email (<= 254), name (1..100 characters, no control characters), phone (<= 32) or password (8..72 bytes)';
+
+CREATE FUNCTION clinres._bcrypt_cost() RETURNS int
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT coalesce(NULLIF(pg_catalog.current_setting('clinres.bcrypt_cost', true), ''), '10')::int
+$$;
+COMMENT ON FUNCTION clinres._bcrypt_cost() IS 'the bcrypt cost for new passwords: setting clinres.bcrypt_cost (4..31, default 10, superuser-only)';
+
+REVOKE ALL ON FUNCTION clinres._actor(), clinres._is_super(uuid), clinres._may(uuid, uuid, text), clinres._tenant_code(uuid),
+    clinres._require(uuid, uuid, text), clinres._visible_user(uuid, uuid), clinres._guard_target(uuid, clinres.users, text, boolean),
+    clinres._require_global(uuid, uuid, text), clinres._role(text), clinres._role_within_ceiling(uuid, uuid, text),
+    clinres._require_ceiling(uuid, uuid, text), clinres._tenant_modules(uuid, text[]), clinres._member_modules(uuid, uuid),
+    clinres._write_modules(uuid, uuid, text[]), clinres._module_config(uuid, uuid), clinres._log(uuid, uuid, text, uuid, jsonb),
+    clinres._user_json(uuid, uuid), clinres._field_problem(text, text), clinres._bcrypt_cost() FROM PUBLIC;
+
+-- The one code path that validates and writes a user row into a tenant: create_user,
+-- assign_tenant and import_users all go through it.
+--
+-- clinres._check_user_row(email, name, phone, role_code, modules, tenant_id, on_existing, password)
+--     -> (errcode text, message text, action text, user_id uuid)
+-- Checks one row for the context user (the actor) without writing anything:
+--   errcode/message: the first problem (SQLSTATE as text and the message create_user would raise),
+--                    both NULL when the row may be written;
+--   action:          what clinres._create_or_add_user would do: 'created', 'added' (an existing user
+--                    joins the tenant), 'updated' (an existing member is changed) or 'skipped';
+--   user_id:         the existing user matched by email (any case), NULL when one would be created.
+-- tenant_id NULL means the actor's context tenant. role_code NULL means USER for a new member and
+-- "unchanged" for an existing one; modules NULL means inherit for a new member and "unchanged" for an
+-- existing one. on_existing: 'error' (an existing email is 23505), 'skip', 'update' (join or change
+-- the member; its global fields only where the actor may change them) or 'add' (join only; 23505 when
+-- already a member; name, phone and password are ignored). Rows earlier in the same transaction are
+-- seen, so an import that writes row by row (or under savepoints for a dry run) sees its duplicates.
+-- Permissions: joining needs user:create in the tenant, changing an existing member user:edit; the
+-- grant ceiling applies to the role and the modules; global fields follow clinres._require_global.
+-- Errors the caller would not fix by changing the row (no context user) are raised, not returned.
+CREATE FUNCTION clinres._check_user_row(email text, name text, phone text, role_code text, modules text[],
+                                        tenant_id uuid, on_existing text DEFAULT 'error', password text DEFAULT NULL,
+                                        OUT errcode text, OUT message text, OUT action text, OUT user_id uuid)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce(tenant_id, clinres.current_tenant_id());
+    e text := pg_catalog.btrim(email);
+    n text := pg_catalog.btrim(name);
+    p text := NULLIF(pg_catalog.btrim(phone), '');
+    r clinres.roles;
+    target clinres.users;
+    member clinres.user_tenants;
+    codes text[];
+    other uuid;
+    f record;
+BEGIN
+    IF on_existing IS NULL OR on_existing OPERATOR(pg_catalog.<>) ALL (ARRAY['error', 'skip', 'update', 'add']) THEN
+        errcode := '22023'; message := pg_catalog.format('invalid on_existing "%s"', on_existing); RETURN;
+    END IF;
+    BEGIN
+        PERFORM clinres._tenant_code(tenant);
+        IF role_code IS NOT NULL THEN
+            r := clinres._role(role_code);
+        END IF;
+        codes := clinres._tenant_modules(tenant, modules);
+    EXCEPTION WHEN invalid_parameter_value OR no_data_found THEN
+        GET STACKED DIAGNOSTICS errcode = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+        RETURN;
+    END;
+    -- Nothing about the tenant's members is told to an actor who may not add or edit them.
+    IF NOT (clinres._may(actor, tenant, 'user:create') OR clinres._may(actor, tenant, 'user:edit')) THEN
+        errcode := '42501'; message := pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', clinres._tenant_code(tenant));
+        RETURN;
+    END IF;
+    SELECT * INTO f FROM clinres._field_problem('email', e) x;
+    IF f.errcode IS NULL AND on_existing OPERATOR(pg_catalog.<>) 'add' THEN
+        SELECT * INTO f FROM clinres._field_problem('phone', p) x;
+        IF f.errcode IS NULL THEN SELECT * INTO f FROM clinres._field_problem('password', password) x; END IF;
+    END IF;
+    IF f.errcode IS NOT NULL THEN
+        errcode := f.errcode; message := f.message; RETURN;
+    END IF;
+
+    SELECT * INTO target FROM clinres.users u WHERE pg_catalog.lower(u.email) OPERATOR(pg_catalog.=) pg_catalog.lower(e);
+    user_id := target.id;
+    IF target.id IS NULL THEN
+        action := 'created';
+        SELECT * INTO f FROM clinres._field_problem('name', n) x;
+        IF f.errcode IS NOT NULL THEN
+            errcode := f.errcode; message := f.message; RETURN;
+        END IF;
+        IF NOT clinres._may(actor, tenant, 'user:create') THEN
+            errcode := '42501'; message := pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', clinres._tenant_code(tenant));
+            RETURN;
+        END IF;
+    ELSIF on_existing OPERATOR(pg_catalog.=) 'error' THEN
+        errcode := '23505'; message := pg_catalog.format('email "%s" is already in use', e); RETURN;
+    ELSIF on_existing OPERATOR(pg_catalog.=) 'skip' THEN
+        action := 'skipped'; RETURN;
+    ELSE
+        SELECT * INTO member FROM clinres.user_tenants ut
+         WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant AND ut.user_id OPERATOR(pg_catalog.=) target.id;
+        IF member.user_id IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'add' THEN
+            errcode := '23505'; message := pg_catalog.format('user "%s" is already a member of tenant "%s"', e, clinres._tenant_code(tenant));
+            RETURN;
+        END IF;
+        action := CASE WHEN member.user_id IS NULL THEN 'added' ELSE 'updated' END;
+        IF NOT clinres._may(actor, tenant, CASE WHEN member.user_id IS NULL THEN 'user:create' ELSE 'user:edit' END) THEN
+            errcode := '42501';
+            message := pg_catalog.format('permission denied: "%s" is required in tenant "%s"',
+                                         CASE WHEN member.user_id IS NULL THEN 'user:create' ELSE 'user:edit' END, clinres._tenant_code(tenant));
+            RETURN;
+        END IF;
+        IF target.platform_role IS NOT NULL AND NOT clinres._is_super(actor) THEN
+            errcode := '42501'; message := pg_catalog.format('permission denied: only a SUPER_ADMIN may change a user with platform role "%s"', target.platform_role);
+            RETURN;
+        END IF;
+        IF member.user_id IS NOT NULL AND role_code IS NOT NULL AND r.code OPERATOR(pg_catalog.<>) member.role_code THEN
+            IF target.id OPERATOR(pg_catalog.=) actor THEN
+                errcode := '42501'; message := 'permission denied: nobody may change their own role'; RETURN;
+            END IF;
+            IF NOT clinres._role_within_ceiling(actor, tenant, member.role_code) THEN
+                errcode := '42501'; message := pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', member.role_code, clinres._tenant_code(tenant));
+                RETURN;
+            END IF;
+        END IF;
+        IF on_existing OPERATOR(pg_catalog.=) 'update'
+           AND ((n IS NOT NULL AND n OPERATOR(pg_catalog.<>) target.name) OR (p IS NOT NULL AND p IS DISTINCT FROM target.phone)
+                OR password IS NOT NULL) THEN
+            IF n IS NOT NULL THEN
+                SELECT * INTO f FROM clinres._field_problem('name', n) x;
+                IF f.errcode IS NOT NULL THEN
+                    errcode := f.errcode; message := f.message; RETURN;
+                END IF;
+            END IF;
+            IF NOT clinres._is_super(actor) AND EXISTS (
+                   SELECT FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) target.id
+                      AND ut.tenant_id OPERATOR(pg_catalog.<>) tenant AND NOT clinres._may(actor, ut.tenant_id, 'user:edit')) THEN
+                errcode := '42501';
+                message := pg_catalog.format('permission denied: "user:edit" is required in every tenant of user "%s" to change its name, phone or password', e);
+                RETURN;
+            END IF;
+        END IF;
+    END IF;
+
+    IF role_code IS NOT NULL AND NOT clinres._role_within_ceiling(actor, tenant, r.code) THEN
+        errcode := '42501'; message := pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', r.code, clinres._tenant_code(tenant));
+        RETURN;
+    END IF;
+    IF p IS NOT NULL AND on_existing OPERATOR(pg_catalog.<>) 'add' THEN
+        SELECT u.id INTO other FROM clinres.users u WHERE u.phone OPERATOR(pg_catalog.=) p AND u.id IS DISTINCT FROM target.id;
+        IF FOUND THEN
+            errcode := '23505'; message := pg_catalog.format('phone "%s" is already in use', p); RETURN;
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._check_user_row(text, text, text, text, text[], uuid, text, text) IS
+    'validates one user row for the context user without writing: (errcode, message) of the first problem or NULLs, the action it would take, the existing user';
+
+-- Raises 23505 naming the field a concurrent writer took (the unique index has the last word).
+CREATE FUNCTION clinres._raise_duplicate(email text, phone text) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) OPERATOR(pg_catalog.=) pg_catalog.lower($1)) THEN
+        RAISE EXCEPTION 'email "%" is already in use', $1 USING ERRCODE = 'unique_violation';
+    END IF;
+    RAISE EXCEPTION 'phone "%" is already in use', $2 USING ERRCODE = 'unique_violation';
+END
+$$;
+COMMENT ON FUNCTION clinres._raise_duplicate(text, text) IS '23505 naming the email or, failing that, the phone as already in use';
+
+-- The writer: runs clinres._check_user_row, raises its problem with its SQLSTATE, else writes the
+-- user, membership and module rows and one admin_logs row, and returns (action, user_id).
+CREATE FUNCTION clinres._create_or_add_user(email text, name text, phone text, role_code text, modules text[],
+                                            tenant_id uuid, on_existing text DEFAULT 'error', password text DEFAULT NULL,
+                                            OUT action text, OUT user_id uuid)
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce(tenant_id, clinres.current_tenant_id());
+    e text := pg_catalog.btrim(email);
+    n text := pg_catalog.btrim(name);
+    p text := NULLIF(pg_catalog.btrim(phone), '');
+    c record;
+    r clinres.roles;
+    codes text[];
+    before clinres.users;
+    member clinres.user_tenants;
+    before_modules text[];
+    changed jsonb := '{}';
+    was jsonb := '{}';
+BEGIN
+    SELECT * INTO c FROM clinres._check_user_row(email, name, phone, role_code, modules, tenant, on_existing, password) x;
+    IF c.errcode IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = c.errcode, MESSAGE = c.message;
+    END IF;
+    action := c.action;
+    user_id := c.user_id;
+    IF action OPERATOR(pg_catalog.=) 'skipped' THEN
+        RETURN;
+    END IF;
+    r := clinres._role(coalesce(role_code, 'USER'));
+    codes := clinres._tenant_modules(tenant, modules);
+
+    IF action OPERATOR(pg_catalog.=) 'created' THEN
+        BEGIN
+            INSERT INTO clinres.users (email, name, phone, password_hash, platform_role)
+            VALUES (e, n, p, CASE WHEN password IS NOT NULL THEN clinres._bcrypt(password, clinres._bcrypt_cost()) END,
+                    CASE WHEN r.scope OPERATOR(pg_catalog.=) 'platform' THEN r.code END)
+            RETURNING id INTO user_id;
+        EXCEPTION WHEN unique_violation THEN
+            -- A concurrent transaction took the email or phone after the check.
+            PERFORM clinres._raise_duplicate(e, p);
+        END;
+    ELSIF action OPERATOR(pg_catalog.=) 'added' AND r.scope OPERATOR(pg_catalog.=) 'platform' AND role_code IS NOT NULL THEN
+        UPDATE clinres.users u SET platform_role = r.code, updated_at = pg_catalog.now() WHERE u.id OPERATOR(pg_catalog.=) user_id;
+    END IF;
+
+    IF action OPERATOR(pg_catalog.<>) 'updated' THEN
+        -- A platform role's holder joins as TENANT_ADMIN.
+        INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code)
+        VALUES (tenant, user_id, CASE WHEN r.scope OPERATOR(pg_catalog.=) 'platform' THEN 'TENANT_ADMIN' ELSE r.code END);
+        IF codes IS NOT NULL THEN
+            PERFORM clinres._write_modules(user_id, tenant, codes);
+        END IF;
+        PERFORM clinres._log(actor, tenant, CASE WHEN action OPERATOR(pg_catalog.=) 'created' THEN 'user.create' ELSE 'tenant.assign' END,
+                             user_id, pg_catalog.jsonb_build_object('after', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                                 'email', e, 'name', CASE WHEN action OPERATOR(pg_catalog.=) 'created' THEN n END,
+                                 'phone', CASE WHEN action OPERATOR(pg_catalog.=) 'created' THEN p END,
+                                 'role_code', r.code, 'modules', pg_catalog.to_jsonb(codes),
+                                 'password_set', CASE WHEN action OPERATOR(pg_catalog.=) 'created' THEN password IS NOT NULL END))));
+        RETURN;
+    END IF;
+
+    -- updated: an existing member; only what the row gives and differs is changed.
+    SELECT * INTO before FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) user_id;
+    SELECT * INTO member FROM clinres.user_tenants ut WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant AND ut.user_id OPERATOR(pg_catalog.=) user_id;
+    IF n IS NOT NULL AND n OPERATOR(pg_catalog.<>) before.name THEN
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('name', before.name);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('name', n);
+    END IF;
+    IF p IS NOT NULL AND p IS DISTINCT FROM before.phone THEN
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('phone', before.phone);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('phone', p);
+    END IF;
+    IF changed OPERATOR(pg_catalog.<>) '{}' OR password IS NOT NULL THEN
+        UPDATE clinres.users u SET name = coalesce(n, u.name), phone = coalesce(p, u.phone), updated_at = pg_catalog.now(),
+               password_hash = CASE WHEN password IS NOT NULL THEN clinres._bcrypt(password, clinres._bcrypt_cost()) ELSE u.password_hash END
+         WHERE u.id OPERATOR(pg_catalog.=) user_id;
+        IF password IS NOT NULL THEN
+            changed := changed OPERATOR(pg_catalog.||) '{"password_set": true}';
+        END IF;
+    END IF;
+    IF role_code IS NOT NULL AND r.scope OPERATOR(pg_catalog.=) 'tenant' AND r.code OPERATOR(pg_catalog.<>) member.role_code THEN
+        UPDATE clinres.user_tenants ut SET role_code = r.code
+         WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant AND ut.user_id OPERATOR(pg_catalog.=) user_id;
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('role_code', member.role_code);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('role_code', r.code);
+    END IF;
+    IF role_code IS NOT NULL AND r.scope OPERATOR(pg_catalog.=) 'platform' AND before.platform_role IS DISTINCT FROM r.code THEN
+        UPDATE clinres.users u SET platform_role = r.code, updated_at = pg_catalog.now() WHERE u.id OPERATOR(pg_catalog.=) user_id;
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('platform_role', before.platform_role);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('platform_role', r.code);
+    END IF;
+    before_modules := clinres._module_config(user_id, tenant);
+    IF codes IS NOT NULL AND before_modules IS DISTINCT FROM (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(codes) x) THEN
+        PERFORM clinres._write_modules(user_id, tenant, codes);
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('modules', before_modules);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('modules', clinres._module_config(user_id, tenant));
+    END IF;
+    IF changed OPERATOR(pg_catalog.<>) '{}' THEN
+        PERFORM clinres._log(actor, tenant, 'user.update', user_id, pg_catalog.jsonb_build_object('before', was, 'after', changed));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._create_or_add_user(text, text, text, text, text[], uuid, text, text) IS
+    'writes one user row checked by clinres._check_user_row (raising its problem): creates, adds to the tenant, updates or skips; logs it';
+REVOKE ALL ON FUNCTION clinres._raise_duplicate(text, text), clinres._check_user_row(text, text, text, text, text[], uuid, text, text),
+    clinres._create_or_add_user(text, text, text, text, text[], uuid, text, text) FROM PUBLIC;
+
+-- User management: the read side (list page, detail page, options, audit page).
+
+-- page >= 1 and 1 <= page_size <= 100, never a silent default; 22023 naming the value.
+CREATE FUNCTION clinres._check_page(page int, page_size int) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF page IS NULL OR page OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'invalid page "%"', coalesce(page::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pages are numbered from 1.';
+    END IF;
+    IF page_size IS NULL OR page_size OPERATOR(pg_catalog.<) 1 OR page_size OPERATOR(pg_catalog.>) 100 THEN
+        RAISE EXCEPTION 'invalid page_size "%"', coalesce(page_size::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'page_size is from 1 to 100.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._check_page(int, int) IS '22023 unless page >= 1 and page_size is 1..100';
+
+-- list_users' body (its argument and result names overlap, which PL/pgSQL refuses).
+CREATE FUNCTION clinres._list_users(tenant_id uuid, search text, role_code text, status text, module_code text,
+                                    page int, page_size int, sort text)
+    RETURNS TABLE (o_id uuid, o_email text, o_name text, o_phone text, o_status text, o_role_code text,
+                   o_membership_status text, o_modules text[], o_created_at timestamptz, o_last_login_at timestamptz,
+                   o_total_count bigint)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := _list_users.tenant_id;
+    s text := pg_catalog.btrim(_list_users.search);
+    pattern text;
+    role text;
+    mod text;
+    sort_key text;
+    sort_dir text;
+    parts text[];
+    from_sql text;
+    where_sql text := '';
+    needs_user boolean := false;
+    key_sql text;
+    page_sql text;
+    total bigint;
+BEGIN
+    PERFORM clinres._check_page(page, page_size);
+    parts := pg_catalog.regexp_split_to_array(pg_catalog.lower(pg_catalog.btrim(coalesce(sort, ''))), '\s+');
+    sort_key := parts[1];
+    sort_dir := coalesce(parts[2], 'asc');
+    IF sort IS NULL OR pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.>) 2
+       OR sort_key OPERATOR(pg_catalog.<>) ALL (ARRAY['created_at', 'name', 'email', 'last_login_at'])
+       OR sort_dir OPERATOR(pg_catalog.<>) ALL (ARRAY['asc', 'desc']) THEN
+        RAISE EXCEPTION 'invalid sort "%"', coalesce(sort, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Sort by created_at, name, email or last_login_at, then asc or desc.';
+    END IF;
+    IF _list_users.status IS NOT NULL AND _list_users.status OPERATOR(pg_catalog.<>) ALL (ARRAY['active', 'disabled']) THEN
+        RAISE EXCEPTION 'invalid status "%"', _list_users.status USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'status is active or disabled.';
+    END IF;
+    IF _list_users.role_code IS NOT NULL THEN
+        role := (clinres._role(_list_users.role_code)).code;
+    END IF;
+    IF _list_users.module_code IS NOT NULL THEN
+        mod := clinres._module_code(_list_users.module_code);
+    END IF;
+    IF s OPERATOR(pg_catalog.=) '' THEN
+        s := NULL;
+    ELSIF pg_catalog.length(s) OPERATOR(pg_catalog.>) 100 THEN
+        RAISE EXCEPTION 'search is % characters long; at most 100 are allowed', pg_catalog.length(s)
+            USING ERRCODE = 'invalid_parameter_value';
+    ELSIF s OPERATOR(pg_catalog.~) '^[0-9+() -]+$' AND s OPERATOR(pg_catalog.~) '[0-9]' THEN
+        s := pg_catalog.regexp_replace(s, '[^0-9+]', '', 'g');   -- phone numbers are searched by their digits
+    END IF;
+    IF s IS NOT NULL THEN
+        pattern := '%' OPERATOR(pg_catalog.||)
+                   pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.lower(s), '\', '\\'), '%', '\%'), '_', '\_')
+                   OPERATOR(pg_catalog.||) '%';
+    END IF;
+
+    IF tenant IS NULL AND NOT clinres._is_super(actor) THEN
+        tenant := clinres.current_tenant_id();
+        IF tenant IS NULL THEN
+            RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN lists users across tenants'
+                USING ERRCODE = 'insufficient_privilege', HINT = 'Pass a tenant_id or set a context tenant.';
+        END IF;
+    END IF;
+
+    IF tenant IS NOT NULL THEN
+        PERFORM clinres._require(actor, tenant, 'user:view');
+        -- Members of the tenant; $1 tenant, $2 pattern, $3 role, $4 status, $5 module.
+        IF pattern IS NOT NULL THEN
+            where_sql := where_sql || ' AND ut.user_search_text OPERATOR(pg_catalog.~~) $2';
+        END IF;
+        IF role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' OR (role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform') THEN
+            where_sql := where_sql || ' AND u.platform_role OPERATOR(pg_catalog.=) $3';
+            needs_user := true;
+        ELSIF role IS NOT NULL THEN
+            where_sql := where_sql || ' AND ut.role_code OPERATOR(pg_catalog.=) $3';
+        END IF;
+        IF _list_users.status OPERATOR(pg_catalog.=) 'active' THEN
+            where_sql := where_sql || ' AND u.status OPERATOR(pg_catalog.=) ''active'' AND ut.status OPERATOR(pg_catalog.=) ''active''';
+            needs_user := true;
+        ELSIF _list_users.status OPERATOR(pg_catalog.=) 'disabled' THEN
+            where_sql := where_sql || ' AND (u.status OPERATOR(pg_catalog.=) ''disabled'' OR ut.status OPERATOR(pg_catalog.=) ''disabled'')';
+            needs_user := true;
+        END IF;
+        IF mod IS NOT NULL THEN
+            where_sql := where_sql || ' AND $5 OPERATOR(pg_catalog.=) ANY (clinres._member_modules(ut.user_id, ut.tenant_id))';
+        END IF;
+        IF sort_key OPERATOR(pg_catalog.<>) 'created_at' THEN
+            needs_user := true;
+        END IF;
+        -- The members' own rows are read only for a status or platform-role filter or a sort
+        -- other than created_at; the search text is in the paging index (user_tenants_page_idx).
+        from_sql := 'FROM clinres.user_tenants ut'
+                    || CASE WHEN needs_user THEN ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) ut.user_id' ELSE '' END
+                    || ' WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1' || where_sql;
+        key_sql := CASE sort_key WHEN 'created_at' THEN 'ut.user_created_at' WHEN 'name' THEN 'u.name'
+                                 WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
+        key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
+                   || ', ut.user_id ' || sort_dir;
+        -- Unfiltered: the count is an index-only scan and the page a walk of the paging index.
+        -- Filtered (search, role, status, module, another sort): one pass counts and pages.
+        IF where_sql OPERATOR(pg_catalog.=) '' AND NOT needs_user THEN
+            EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant;
+            page_sql := 'SELECT ut.user_id, $8::pg_catalog.int8 AS total ';
+        ELSE
+            page_sql := 'SELECT ut.user_id, pg_catalog.count(*) OVER () AS total ';
+        END IF;
+        RETURN QUERY EXECUTE
+            'SELECT u.id, u.email, u.name, u.phone, u.status, coalesce(u.platform_role, m.role_code), m.status,'
+            ' clinres._member_modules(u.id, m.tenant_id), u.created_at, u.last_login_at, p.total'
+            ' FROM (SELECT ut.user_id, ut.total, pg_catalog.row_number() OVER () AS n FROM (' || page_sql || from_sql
+            || ' ORDER BY ' || key_sql || ' LIMIT $6 OFFSET $7) ut) p'
+            ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) p.user_id'
+            ' JOIN clinres.user_tenants m ON m.user_id OPERATOR(pg_catalog.=) p.user_id AND m.tenant_id OPERATOR(pg_catalog.=) $1'
+            ' ORDER BY p.n'
+            USING tenant, pattern, role, _list_users.status, mod, page_size, (page - 1)::bigint * page_size, total;
+        RETURN;
+    END IF;
+
+    -- Every user (SUPER_ADMIN only).
+    IF pattern IS NOT NULL THEN
+        where_sql := where_sql || ' AND u.search_text OPERATOR(pg_catalog.~~) $2';
+    END IF;
+    IF role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform' THEN
+        where_sql := where_sql || ' AND u.platform_role OPERATOR(pg_catalog.=) $3';
+    ELSIF role IS NOT NULL THEN
+        where_sql := where_sql || ' AND EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id'
+                               || ' AND ut.role_code OPERATOR(pg_catalog.=) $3)';
+    END IF;
+    IF _list_users.status IS NOT NULL THEN
+        where_sql := where_sql || ' AND u.status OPERATOR(pg_catalog.=) $4';
+    END IF;
+    IF mod IS NOT NULL THEN
+        where_sql := where_sql || ' AND (u.platform_role OPERATOR(pg_catalog.=) ''SUPER_ADMIN'' OR EXISTS (SELECT FROM clinres.user_tenants ut'
+                               || ' WHERE ut.user_id OPERATOR(pg_catalog.=) u.id AND $5 OPERATOR(pg_catalog.=) ANY (clinres._member_modules(u.id, ut.tenant_id))))';
+    END IF;
+    from_sql := 'FROM clinres.users u WHERE true' || where_sql;
+    key_sql := CASE sort_key WHEN 'created_at' THEN 'u.created_at' WHEN 'name' THEN 'u.name'
+                             WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
+    key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
+               || ', u.id ' || sort_dir;
+    -- A search narrows by the trigram index: one pass counts and pages. Without one the count
+    -- is a scan of every user and the page a walk of users_created_at_idx.
+    -- (The counting pass is a subquery, so that the planner cannot walk users_created_at_idx
+    -- to stop early: every match is counted anyway.)
+    IF pattern IS NULL THEN
+        EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant, pattern, role, _list_users.status, mod;
+        page_sql := 'SELECT u.id, $8::pg_catalog.int8 AS total ' || from_sql;
+    ELSE
+        page_sql := 'SELECT u.id, u.total FROM (SELECT u.id, u.created_at, u.name, u.email, u.last_login_at,'
+                    ' pg_catalog.count(*) OVER () AS total ' || from_sql || ') u';
+    END IF;
+    -- modules: the union of the user's memberships' modules, in navigation order.
+    RETURN QUERY EXECUTE
+        'SELECT u.id, u.email, u.name, u.phone, u.status, u.platform_role, NULL::text,'
+        ' (SELECT pg_catalog.array_agg(m.code ORDER BY m.sort_order, m.code) FROM clinres.modules m'
+        '   WHERE m.code IN (SELECT pg_catalog.unnest(clinres._member_modules(u.id, ut.tenant_id))'
+        '                      FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id)),'
+        ' u.created_at, u.last_login_at, p.total'
+        ' FROM (SELECT u.id, u.total, pg_catalog.row_number() OVER () AS n FROM (' || page_sql
+        || ' ORDER BY ' || key_sql || ' LIMIT $6 OFFSET $7) u) p'
+        ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) p.id ORDER BY p.n'
+        USING tenant, pattern, role, _list_users.status, mod, page_size, (page - 1)::bigint * page_size, total;
+END
+$$;
+COMMENT ON FUNCTION clinres._list_users(uuid, text, text, text, text, int, int, text) IS 'the body of clinres.list_users';
+
+CREATE FUNCTION clinres.list_users(tenant_id uuid DEFAULT NULL, search text DEFAULT NULL, role_code text DEFAULT NULL,
+                                   status text DEFAULT NULL, module_code text DEFAULT NULL, page int DEFAULT 1,
+                                   page_size int DEFAULT 20, sort text DEFAULT 'created_at desc')
+    RETURNS TABLE (id uuid, email text, name text, phone text, status text, role_code text, membership_status text,
+                   modules text[], created_at timestamptz, last_login_at timestamptz, total_count bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT * FROM clinres._list_users($1, $2, $3, $4, $5, $6, $7, $8)
+$$;
+COMMENT ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text) IS
+    'a page of users (a tenant''s members, or every user for a SUPER_ADMIN when tenant_id is NULL) with the exact total_count';
+
+CREATE FUNCTION clinres.get_user(user_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres._actor();
+BEGIN
+    PERFORM clinres._visible_user(actor, user_id);
+    RETURN clinres._user_json(actor, user_id);
+END
+$$;
+COMMENT ON FUNCTION clinres.get_user(uuid) IS 'the user and each membership the actor may see, with its modules (never a password or hash)';
+
+CREATE FUNCTION clinres.tenant_options() RETURNS TABLE (id uuid, code text, name text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres._actor();
+BEGIN
+    RETURN QUERY SELECT t.id, t.code, t.name FROM clinres.tenants t
+                  WHERE t.status OPERATOR(pg_catalog.=) 'active'
+                    AND (clinres._may(actor, t.id, 'user:create') OR clinres._may(actor, t.id, 'user:edit'))
+                  ORDER BY t.code;
+END
+$$;
+COMMENT ON FUNCTION clinres.tenant_options() IS 'the active tenants where the actor may create or edit users (all for a SUPER_ADMIN)';
+
+CREATE FUNCTION clinres.module_options(tenant_id uuid) RETURNS TABLE (code text, name text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce(module_options.tenant_id, clinres.current_tenant_id());
+BEGIN
+    PERFORM clinres._require(actor, tenant, 'user:view');
+    RETURN QUERY SELECT m.code, m.name FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
+                  WHERE tm.tenant_id OPERATOR(pg_catalog.=) tenant AND tm.is_enabled AND m.is_active
+                    AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+                  ORDER BY m.sort_order, m.code;
+END
+$$;
+COMMENT ON FUNCTION clinres.module_options(uuid) IS 'the modules the tenant subscribes now (what may be granted to its members)';
+
+-- list_admin_logs' body (its argument and result names overlap, which PL/pgSQL refuses).
+CREATE FUNCTION clinres._list_admin_logs(tenant_id uuid, page int, page_size int)
+    RETURNS TABLE (o_id bigint, o_created_at timestamptz, o_actor_id uuid, o_actor_email text, o_tenant_id uuid,
+                   o_action text, o_target text, o_detail jsonb, o_total_count bigint)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := _list_admin_logs.tenant_id;
+    total bigint;
+BEGIN
+    PERFORM clinres._check_page(page, page_size);
+    IF tenant IS NULL AND NOT clinres._is_super(actor) THEN
+        tenant := clinres.current_tenant_id();
+        IF tenant IS NULL THEN
+            RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN reads the audit of every tenant'
+                USING ERRCODE = 'insufficient_privilege', HINT = 'Pass a tenant_id or set a context tenant.';
+        END IF;
+    END IF;
+    IF tenant IS NOT NULL THEN
+        PERFORM clinres._require(actor, tenant, 'user:view');
+    END IF;
+    SELECT pg_catalog.count(*) INTO total FROM clinres.admin_logs l
+     WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant;
+    RETURN QUERY
+        SELECT l.id, l.created_at, l.actor_id, a.email, l.tenant_id, l.action, l.target, l.detail, total
+          FROM clinres.admin_logs l LEFT JOIN clinres.users a ON a.id OPERATOR(pg_catalog.=) l.actor_id
+         WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant
+         ORDER BY l.id DESC LIMIT page_size OFFSET (page - 1)::bigint * page_size;
+END
+$$;
+COMMENT ON FUNCTION clinres._list_admin_logs(uuid, int, int) IS 'the body of clinres.list_admin_logs';
+
+CREATE FUNCTION clinres.list_admin_logs(tenant_id uuid DEFAULT NULL, page int DEFAULT 1, page_size int DEFAULT 20)
+    RETURNS TABLE (id bigint, created_at timestamptz, actor_id uuid, actor_email text, tenant_id uuid, action text,
+                   target text, detail jsonb, total_count bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT * FROM clinres._list_admin_logs($1, $2, $3)
+$$;
+COMMENT ON FUNCTION clinres.list_admin_logs(uuid, int, int) IS
+    'a page of the audit log, newest first, of a tenant (or of every tenant for a SUPER_ADMIN when tenant_id is NULL)';
+
+REVOKE ALL ON FUNCTION clinres._check_page(int, int), clinres._list_users(uuid, text, text, text, text, int, int, text), clinres.list_users(uuid, text, text, text, text, int, int, text),
+    clinres.get_user(uuid), clinres.tenant_options(), clinres.module_options(uuid), clinres._list_admin_logs(uuid, int, int), clinres.list_admin_logs(uuid, int, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text), clinres.get_user(uuid),
+    clinres.tenant_options(), clinres.module_options(uuid), clinres.list_admin_logs(uuid, int, int) TO clinres_app;
+
+-- User management: the write side. Each function checks the context user's permission in the
+-- tenant concerned, writes one admin_logs row per changed object in the same transaction and
+-- returns the user as get_user shows it afterwards (delete_user: its id; reset_password: the password).
+
+CREATE FUNCTION clinres.create_user(email text, name text, password text DEFAULT NULL, tenant_id uuid DEFAULT NULL,
+                                    role_code text DEFAULT 'USER', modules text[] DEFAULT NULL, phone text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT w.user_id FROM clinres._create_or_add_user($1, $2, $7, coalesce($5, 'USER'), $6, $4, 'error', $3) w
+$$;
+COMMENT ON FUNCTION clinres.create_user(text, text, text, uuid, text, text[], text) IS
+    'creates a user as a member of the tenant (default: the context tenant) with a role and modules (NULL: inherit); returns its id';
+
+CREATE FUNCTION clinres.update_user(user_id uuid, changes jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+    k text;
+    v jsonb;
+    val text;
+    f record;
+    was jsonb := '{}';
+    now_ jsonb := '{}';
+BEGIN
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object' THEN
+        RAISE EXCEPTION 'changes must be a JSON object' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Allowed keys: name, email, phone.';
+    END IF;
+    FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(changes) LOOP
+        IF k OPERATOR(pg_catalog.<>) ALL (ARRAY['name', 'email', 'phone']) THEN
+            RAISE EXCEPTION 'unknown field "%"', k USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed keys: name, email, phone.';
+        END IF;
+        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) ALL (ARRAY['string', 'null']) THEN
+            RAISE EXCEPTION 'field "%" must be a string', k USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        val := pg_catalog.btrim(changes OPERATOR(pg_catalog.->>) k);
+        IF k OPERATOR(pg_catalog.=) 'phone' THEN
+            val := NULLIF(val, '');
+        END IF;
+        SELECT * INTO f FROM clinres._field_problem(k, coalesce(val, CASE WHEN k OPERATOR(pg_catalog.<>) 'phone' THEN '' END)) x;
+        IF f.errcode IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = f.errcode, MESSAGE = f.message;
+        END IF;
+        IF val IS DISTINCT FROM (pg_catalog.to_jsonb(u) OPERATOR(pg_catalog.->>) k) THEN
+            was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(k, pg_catalog.to_jsonb(u) OPERATOR(pg_catalog.->) k);
+            now_ := now_ OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(k, val);
+        END IF;
+    END LOOP;
+    IF now_ OPERATOR(pg_catalog.=) '{}' THEN
+        RETURN clinres._user_json(actor, u.id);
+    END IF;
+    PERFORM clinres._guard_target(actor, u, 'edit', true);
+    PERFORM clinres._require_global(actor, u.id, 'user:edit');
+    IF now_ ? 'email' AND EXISTS (SELECT FROM clinres.users x WHERE pg_catalog.lower(x.email) OPERATOR(pg_catalog.=) pg_catalog.lower(now_ OPERATOR(pg_catalog.->>) 'email')
+                                    AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
+        RAISE EXCEPTION 'email "%" is already in use', now_ OPERATOR(pg_catalog.->>) 'email' USING ERRCODE = 'unique_violation';
+    END IF;
+    IF now_ OPERATOR(pg_catalog.->>) 'phone' IS NOT NULL AND EXISTS (SELECT FROM clinres.users x WHERE x.phone OPERATOR(pg_catalog.=) (now_ OPERATOR(pg_catalog.->>) 'phone')
+                                                     AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
+        RAISE EXCEPTION 'phone "%" is already in use', now_ OPERATOR(pg_catalog.->>) 'phone' USING ERRCODE = 'unique_violation';
+    END IF;
+    BEGIN
+        UPDATE clinres.users x
+           SET email = CASE WHEN now_ ? 'email' THEN now_ OPERATOR(pg_catalog.->>) 'email' ELSE x.email END,
+               name = CASE WHEN now_ ? 'name' THEN now_ OPERATOR(pg_catalog.->>) 'name' ELSE x.name END,
+               phone = CASE WHEN now_ ? 'phone' THEN now_ OPERATOR(pg_catalog.->>) 'phone' ELSE x.phone END,
+               updated_at = pg_catalog.now()
+         WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    EXCEPTION WHEN unique_violation THEN
+        PERFORM clinres._raise_duplicate(now_ OPERATOR(pg_catalog.->>) 'email', now_ OPERATOR(pg_catalog.->>) 'phone');
+    END;
+    PERFORM clinres._log(actor, clinres.current_tenant_id(), 'user.update', u.id, pg_catalog.jsonb_build_object('before', was, 'after', now_));
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.update_user(uuid, jsonb) IS 'changes the user''s name, email and phone (keys of changes; others are 22023)';
+
+CREATE FUNCTION clinres.set_user_status(user_id uuid, status text, tenant_id uuid DEFAULT NULL) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+    old text;
+BEGIN
+    IF status IS NULL OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['active', 'disabled']) THEN
+        RAISE EXCEPTION 'invalid status "%"', coalesce(status, 'NULL') USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'status is active or disabled.';
+    END IF;
+    PERFORM clinres._guard_target(actor, u, 'change the status of', status OPERATOR(pg_catalog.=) 'active');
+    IF tenant_id IS NULL THEN
+        PERFORM clinres._require_global(actor, u.id, 'user:edit');
+        IF u.status OPERATOR(pg_catalog.<>) status THEN
+            UPDATE clinres.users x SET status = set_user_status.status, updated_at = pg_catalog.now() WHERE x.id OPERATOR(pg_catalog.=) u.id;
+            PERFORM clinres._log(actor, clinres.current_tenant_id(), 'user.status', u.id,
+                                 pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('status', u.status),
+                                                               'after', pg_catalog.jsonb_build_object('status', status)));
+        END IF;
+    ELSE
+        PERFORM clinres._require(actor, tenant_id, 'user:edit');
+        SELECT ut.status INTO old FROM clinres.user_tenants ut
+         WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_user_status.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'user "%" is not a member of tenant "%"', u.id, clinres._tenant_code(tenant_id) USING ERRCODE = 'no_data_found';
+        END IF;
+        PERFORM clinres._require_ceiling(actor, tenant_id, (SELECT ut.role_code FROM clinres.user_tenants ut
+                                                            WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_user_status.tenant_id
+                                                              AND ut.user_id OPERATOR(pg_catalog.=) u.id));
+        IF old OPERATOR(pg_catalog.<>) status THEN
+            UPDATE clinres.user_tenants ut SET status = set_user_status.status
+             WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_user_status.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+            PERFORM clinres._log(actor, tenant_id, 'tenant.status', u.id,
+                                 pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('status', old),
+                                                               'after', pg_catalog.jsonb_build_object('status', status)));
+        END IF;
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.set_user_status(uuid, text, uuid) IS
+    'sets the user''s status (tenant_id NULL: the global status) or its membership status in the tenant';
+
+CREATE FUNCTION clinres.reset_password(user_id uuid, new_password text DEFAULT NULL) RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+    pw text := coalesce(new_password, clinres._random_password());
+    f record;
+BEGIN
+    SELECT * INTO f FROM clinres._field_problem('password', pw) x;
+    IF f.errcode IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = f.errcode, MESSAGE = f.message;
+    END IF;
+    PERFORM clinres._guard_target(actor, u, 'reset the password of', true);
+    PERFORM clinres._require_global(actor, u.id, 'user:edit');
+    UPDATE clinres.users x SET password_hash = clinres._bcrypt(pw, clinres._bcrypt_cost()), failed_logins = 0,
+                               locked_until = NULL, updated_at = pg_catalog.now()
+     WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    PERFORM clinres._log(actor, clinres.current_tenant_id(), 'user.password', u.id,
+                         pg_catalog.jsonb_build_object('after', pg_catalog.jsonb_build_object('generated', new_password IS NULL)));
+    RETURN CASE WHEN new_password IS NULL THEN pw END;
+END
+$$;
+COMMENT ON FUNCTION clinres.reset_password(uuid, text) IS
+    'sets a new password (bcrypt, cost clinres.bcrypt_cost) and unlocks the account; with NULL generates one and returns it (once)';
+
+CREATE FUNCTION clinres.delete_user(user_id uuid, tenant_id uuid DEFAULT NULL) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+BEGIN
+    PERFORM clinres._guard_target(actor, u, 'delete', false);
+    IF tenant_id IS NOT NULL THEN
+        PERFORM clinres._remove_member(actor, u, tenant_id, 'user.delete');
+        RETURN u.id;
+    END IF;
+    PERFORM clinres._require_global(actor, u.id, 'user:delete');
+    PERFORM clinres._log(actor, ut.tenant_id, 'user.delete', u.id,
+                         pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object(
+                             'email', u.email, 'name', u.name, 'role_code', ut.role_code,
+                             'modules', clinres._module_config(u.id, ut.tenant_id))))
+      FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id;
+    PERFORM clinres._log(actor, NULL, 'user.delete', u.id,
+                         pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object(
+                             'email', u.email, 'name', u.name, 'phone', u.phone, 'status', u.status, 'platform_role', u.platform_role)));
+    DELETE FROM clinres.users x WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    RETURN u.id;
+END
+$$;
+COMMENT ON FUNCTION clinres.delete_user(uuid, uuid) IS
+    'removes the user from the tenant (with its module rows), or with tenant_id NULL deletes the user everywhere';
+
+CREATE FUNCTION clinres.assign_tenant(user_id uuid, tenant_id uuid, role_code text DEFAULT 'USER', modules text[] DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+BEGIN
+    PERFORM clinres._tenant_code(tenant_id);
+    PERFORM clinres._create_or_add_user(u.email, NULL, NULL, coalesce(role_code, 'USER'), modules, tenant_id, 'add', NULL);
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.assign_tenant(uuid, uuid, text, text[]) IS 'adds the user to a tenant with a role and modules (NULL: inherit)';
+
+CREATE FUNCTION clinres.set_tenant_role(user_id uuid, tenant_id uuid, role_code text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+    r clinres.roles := clinres._role(role_code);
+    old text;
+    new_tenant_role text;
+BEGIN
+    PERFORM clinres._require(actor, tenant_id, 'user:edit');
+    SELECT ut.role_code INTO old FROM clinres.user_tenants ut
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_tenant_role.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of tenant "%"', u.id, clinres._tenant_code(tenant_id) USING ERRCODE = 'no_data_found';
+    END IF;
+    IF coalesce(u.platform_role, old) OPERATOR(pg_catalog.=) r.code THEN
+        RETURN clinres._user_json(actor, u.id);
+    END IF;
+    PERFORM clinres._guard_target(actor, u, 'change the role of', false);
+    PERFORM clinres._require_ceiling(actor, tenant_id, old);
+    PERFORM clinres._require_ceiling(actor, tenant_id, r.code);
+    -- A platform role lives in users.platform_role (its holder is TENANT_ADMIN of the tenant);
+    -- a tenant role given to a platform-role holder takes the platform role away.
+    new_tenant_role := CASE WHEN r.scope OPERATOR(pg_catalog.=) 'platform' THEN 'TENANT_ADMIN' ELSE r.code END;
+    IF r.scope OPERATOR(pg_catalog.=) 'platform' OR u.platform_role IS NOT NULL THEN
+        UPDATE clinres.users x SET platform_role = CASE WHEN r.scope OPERATOR(pg_catalog.=) 'platform' THEN r.code END,
+                                   updated_at = pg_catalog.now()
+         WHERE x.id OPERATOR(pg_catalog.=) u.id;
+    END IF;
+    UPDATE clinres.user_tenants ut SET role_code = new_tenant_role
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_tenant_role.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id
+       AND ut.role_code OPERATOR(pg_catalog.<>) new_tenant_role;
+    PERFORM clinres._log(actor, tenant_id, 'tenant.role', u.id,
+                         pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('role_code', coalesce(u.platform_role, old)),
+                                                       'after', pg_catalog.jsonb_build_object('role_code', r.code)));
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.set_tenant_role(uuid, uuid, text) IS
+    'changes the member''s role in the tenant (SUPER_ADMIN: the platform role, granted or taken by a SUPER_ADMIN only)';
+
+-- Removes a membership and its module rows after the checks remove_tenant and delete_user share.
+CREATE FUNCTION clinres._remove_member(actor uuid, u clinres.users, tenant_id uuid, action text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    m clinres.user_tenants;
+BEGIN
+    PERFORM clinres._guard_target(actor, u, 'remove', false);
+    PERFORM clinres._require(actor, tenant_id, 'user:delete');
+    SELECT * INTO m FROM clinres.user_tenants ut
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) _remove_member.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of tenant "%"', u.id, clinres._tenant_code(tenant_id) USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM clinres._require_ceiling(actor, tenant_id, m.role_code);
+    PERFORM clinres._log(actor, tenant_id, action, u.id,
+                         pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object(
+                             'role_code', m.role_code, 'status', m.status, 'modules', clinres._module_config(u.id, tenant_id))));
+    DELETE FROM clinres.user_modules um
+     WHERE um.tenant_id OPERATOR(pg_catalog.=) _remove_member.tenant_id AND um.user_id OPERATOR(pg_catalog.=) u.id;
+    DELETE FROM clinres.user_tenants ut
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) _remove_member.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+END
+$$;
+COMMENT ON FUNCTION clinres._remove_member(uuid, clinres.users, uuid, text) IS
+    'checks (user:delete, ceiling, not oneself, platform roles) and removes the membership and its module rows, logged';
+
+CREATE FUNCTION clinres.remove_tenant(user_id uuid, tenant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+BEGIN
+    PERFORM clinres._remove_member(actor, u, tenant_id, 'tenant.remove');
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.remove_tenant(uuid, uuid) IS 'removes the user from the tenant with its module rows (the user stays)';
+
+CREATE FUNCTION clinres.set_user_modules(user_id uuid, tenant_id uuid, modules text[]) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+    m clinres.user_tenants;
+    codes text[];
+    old text[];
+    new text[];
+BEGIN
+    PERFORM clinres._require(actor, tenant_id, 'user:edit');
+    SELECT * INTO m FROM clinres.user_tenants ut
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_user_modules.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of tenant "%"', u.id, clinres._tenant_code(tenant_id) USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM clinres._guard_target(actor, u, 'configure the modules of', true);
+    PERFORM clinres._require_ceiling(actor, tenant_id, m.role_code);
+    codes := clinres._tenant_modules(tenant_id, modules);
+    old := clinres._module_config(u.id, tenant_id);
+    new := (SELECT pg_catalog.array_agg(c ORDER BY c) FROM pg_catalog.unnest(codes) c);
+    IF codes IS NOT NULL AND new IS NULL THEN
+        new := '{}';
+    END IF;
+    IF old IS DISTINCT FROM new THEN
+        PERFORM clinres._write_modules(u.id, tenant_id, codes);
+        PERFORM clinres._log(actor, tenant_id, 'tenant.modules', u.id,
+                             pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('modules', old),
+                                                           'after', pg_catalog.jsonb_build_object('modules', new)));
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.set_user_modules(uuid, uuid, text[]) IS
+    'sets the member''s modules in the tenant: NULL inherits every subscribed module, an array allows exactly those';
+
+REVOKE ALL ON FUNCTION clinres.create_user(text, text, text, uuid, text, text[], text), clinres.update_user(uuid, jsonb),
+    clinres.set_user_status(uuid, text, uuid), clinres.reset_password(uuid, text), clinres.delete_user(uuid, uuid),
+    clinres.assign_tenant(uuid, uuid, text, text[]), clinres.set_tenant_role(uuid, uuid, text),
+    clinres._remove_member(uuid, clinres.users, uuid, text), clinres.remove_tenant(uuid, uuid),
+    clinres.set_user_modules(uuid, uuid, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.create_user(text, text, text, uuid, text, text[], text), clinres.update_user(uuid, jsonb),
+    clinres.set_user_status(uuid, text, uuid), clinres.reset_password(uuid, text), clinres.delete_user(uuid, uuid),
+    clinres.assign_tenant(uuid, uuid, text, text[]), clinres.set_tenant_role(uuid, uuid, text), clinres.remove_tenant(uuid, uuid),
+    clinres.set_user_modules(uuid, uuid, text[]) TO clinres_app;

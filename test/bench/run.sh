@@ -3,7 +3,8 @@
 # - access: builds 100 tenants, 10,000 users and a 1M-row RLS table, and prints
 #   (a) per-row cost, (b) pgbench TPS, (c) RLS count(*), (d) cache footprint;
 # - schema isolation: migrating a 10M-row vs a 1k-row table, with and without exact counts;
-# - connection usage: clinres.connection_usage vs count(*) from pg_stat_activity, 90 idle sessions.
+# - connection usage: clinres.connection_usage vs count(*) from pg_stat_activity, 90 idle sessions;
+# - user management: list, search, paging and mutations over 1,000,000 users (test/bench/users.sh).
 # Figures only: it never fails on time.
 # Usage (repository root): test/bench/run.sh [seconds per pgbench run, default 10]
 set -euo pipefail
@@ -66,4 +67,8 @@ awk -v p1="$p1" -v p2="$p2" -v u1="$u1" -v u2="$u2" "BEGIN {
   printf \"  connection_usage / pg_stat_activity throughput: %.3f (target >= 1: no slower)\n\", (u1+u2)/(p1+p2) }"
 rm -rf "$tmp"
 kill $(jobs -p) 2>/dev/null || true
+
+echo
+echo "user management: 1,000,000 users in 1,000 tenants (test/bench/users.sh)"
+test/bench/users.sh
 '

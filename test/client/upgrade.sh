@@ -46,15 +46,25 @@ answers() {
         FROM clinres.users u, clinres.tenants t, clinres.modules m"
 }
 # The extension's objects as pg_dump writes them, less what binary-upgrade mode adds for storage
-# (pinned OIDs, xids, the stored default of a column added by ALTER TABLE).
+# (pinned OIDs, xids, the stored default of a column added by ALTER TABLE); the required
+# extensions are sorted (ALTER EXTENSION UPDATE records them in another order).
 schema() {
     pg_dump --binary-upgrade --schema-only -d "$1" \
       | grep -v -E '^--|binary_upgrade_set_next_|binary_upgrade_set_missing_value|^SELECT pg_catalog.set_config|^\\(un)?restrict |^$' \
-      | sed -E "s/'\\{[0-9,]+\\}'/'{oids}'/; s/relfrozenxid = '[0-9]+'/relfrozenxid = 'xid'/; s/WHERE oid = '[0-9]+'/WHERE oid = 'oid'/"
+      | sed -E "s/'\\{[0-9,]+\\}'/'{oids}'/; s/relfrozenxid = '[0-9]+'/relfrozenxid = 'xid'/; s/WHERE oid = '[0-9]+'/WHERE oid = 'oid'/" \
+      | perl -pe 's/(create_empty_extension\(.*ARRAY\[)([^\]]*)\]/$1 . join(",", sort split(",", $2)) . "]"/e'
 }
 
 rows "$up" >"$tmp/rows.before"; answers "$up" >"$tmp/answers.before"
-psql -X -q -v ON_ERROR_STOP=1 -d "$up" -c "ALTER EXTENSION clinres UPDATE" >/dev/null
+# 0.1.0 required pgcrypto only; 0.2.0 also requires pg_trgm, which ALTER EXTENSION UPDATE does not
+# create: without it the update must refuse, with it (made first, as the README says) it succeeds.
+[ -z "$(psql -X -At -d "$up" -c "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_trgm'")" ] \
+    || fail "0.1.0 created pg_trgm; versions/clinres--0.1.0.control should require pgcrypto only"
+if psql -X -q -d "$up" -c "ALTER EXTENSION clinres UPDATE" >/dev/null 2>"$tmp/err"; then
+    fail "ALTER EXTENSION clinres UPDATE succeeded without pg_trgm"
+fi
+grep -q 'required extension "pg_trgm" is not installed' "$tmp/err" || { cat "$tmp/err"; fail "unexpected error without pg_trgm"; }
+psql -X -q -v ON_ERROR_STOP=1 -d "$up" -c "CREATE EXTENSION pg_trgm" -c "ALTER EXTENSION clinres UPDATE" >/dev/null
 got=$(psql -X -At -d "$up" -c "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'clinres'")
 [ "$got" = "$new" ] || fail "after ALTER EXTENSION UPDATE the version is $got, not $new"
 echo "upgraded $old -> $new"

@@ -82,9 +82,6 @@ CREATE TABLE clinres.users (
     platform_scope text NOT NULL DEFAULT 'platform' CHECK (platform_scope OPERATOR(pg_catalog.=) 'platform'),
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    last_login_at  timestamptz,
-    failed_logins  int NOT NULL DEFAULT 0,
-    locked_until   timestamptz,
     FOREIGN KEY (platform_role, platform_scope) REFERENCES clinres.roles (code, scope)
 );
 CREATE UNIQUE INDEX users_email_lower_key ON clinres.users (pg_catalog.lower(email));

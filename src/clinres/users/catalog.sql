@@ -1,0 +1,119 @@
+
+-- User management (API.md section 5): catalog additions. Email is already unique regardless of
+-- case (users_email_lower_key) and phone unique when set (users_phone_key) since 0.1.0.
+
+-- Written by login (failure counting and lockout); appended, so that an upgraded table equals a fresh one.
+ALTER TABLE clinres.users
+    ADD COLUMN last_login_at timestamptz,
+    ADD COLUMN failed_logins int NOT NULL DEFAULT 0 CHECK (failed_logins OPERATOR(pg_catalog.>=) 0),
+    ADD COLUMN locked_until timestamptz;
+
+-- Search: one lower-cased text of email, name and phone digits, stored (computed once per write,
+-- so that a search rechecks a plain column) and indexed by trigrams (pg_trgm), so that a
+-- substring of three or more characters (Chinese included) finds its users by index.
+CREATE FUNCTION clinres._user_search_text(email text, name text, phone text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.lower($1) OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||) pg_catalog.lower($2)
+           OPERATOR(pg_catalog.||) E'\n'
+           OPERATOR(pg_catalog.||) coalesce(pg_catalog.regexp_replace($3, '[^0-9+]', '', 'g'), '')
+$$;
+COMMENT ON FUNCTION clinres._user_search_text(text, text, text) IS
+    'what list_users searches: lower-cased email and name and the phone''s digits, one per line';
+ALTER TABLE clinres.users
+    ADD COLUMN search_text text GENERATED ALWAYS AS (clinres._user_search_text(email, name, phone)) STORED;
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE INDEX users_search_trgm_idx ON clinres.users USING gin (search_text %I.gin_trgm_ops)',
+                              (SELECT n.nspname FROM pg_catalog.pg_extension e
+                                 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                                WHERE e.extname OPERATOR(pg_catalog.=) 'pg_trgm'));
+END
+$$;
+
+-- The member's users.created_at and users.search_text, copied into its memberships so that a
+-- tenant's user list pages and searches within one index range (tenant_id, user_created_at,
+-- user_id, with the search text included) without reading each member's users row.
+ALTER TABLE clinres.user_tenants ADD COLUMN user_created_at timestamptz, ADD COLUMN user_search_text text;
+UPDATE clinres.user_tenants ut SET user_created_at = u.created_at, user_search_text = u.search_text
+  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ut.user_id;
+ALTER TABLE clinres.user_tenants ALTER COLUMN user_created_at SET NOT NULL, ALTER COLUMN user_search_text SET NOT NULL;
+
+CREATE FUNCTION clinres._user_tenants_copy() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    u record;
+BEGIN
+    SELECT x.created_at, x.search_text INTO u FROM clinres.users x WHERE x.id OPERATOR(pg_catalog.=) NEW.user_id;
+    -- An unknown user keeps the given values (or placeholders): the foreign key then reports it.
+    NEW.user_created_at := coalesce(u.created_at, NEW.user_created_at, pg_catalog.now());
+    NEW.user_search_text := coalesce(u.search_text, NEW.user_search_text, '');
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION clinres._user_tenants_copy() IS
+    'keeps user_tenants.user_created_at and user_search_text equal to the member''s users.created_at and search_text';
+CREATE TRIGGER user_copy BEFORE INSERT OR UPDATE OF user_id, user_created_at, user_search_text ON clinres.user_tenants
+    FOR EACH ROW EXECUTE FUNCTION clinres._user_tenants_copy();
+
+CREATE FUNCTION clinres._users_copy_changed() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text
+     WHERE ut.user_id OPERATOR(pg_catalog.=) NEW.id;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION clinres._users_copy_changed() IS 'copies a user''s changed created_at or search text to its memberships';
+CREATE TRIGGER user_copy AFTER UPDATE OF created_at, email, name, phone ON clinres.users
+    -- Neither column is ever NULL.
+    FOR EACH ROW WHEN (OLD.created_at OPERATOR(pg_catalog.<>) NEW.created_at OR OLD.search_text OPERATOR(pg_catalog.<>) NEW.search_text)
+    EXECUTE FUNCTION clinres._users_copy_changed();
+
+-- Paging: a tenant's members newest first (search text included for index-only filtering), and
+-- all users for a SUPER_ADMIN (id breaks ties).
+CREATE INDEX user_tenants_page_idx ON clinres.user_tenants (tenant_id, user_created_at, user_id) INCLUDE (user_search_text);
+CREATE INDEX users_created_at_idx ON clinres.users (created_at, id);
+
+-- The audit log is append-only for every role but its owner (the extension's owner).
+CREATE FUNCTION clinres._admin_logs_append_only() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF current_user OPERATOR(pg_catalog.<>) (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
+                                              WHERE c.oid OPERATOR(pg_catalog.=) TG_RELID) THEN
+        RAISE EXCEPTION 'clinres.admin_logs is append-only'
+            USING ERRCODE = 'insufficient_privilege', DETAIL = pg_catalog.format('%s by role %s was refused.', TG_OP, current_user);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION clinres._admin_logs_append_only() IS 'refuses UPDATE, DELETE and TRUNCATE of admin_logs to every role but its owner';
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON clinres.admin_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION clinres._admin_logs_append_only();
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+CREATE INDEX admin_logs_tenant_idx ON clinres.admin_logs (tenant_id, id);
+
+-- pgcrypto's functions through its schema (found at install: PostgreSQL 15 has no @extschema:pgcrypto@).
+DO $$
+DECLARE
+    s name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto');
+BEGIN
+    EXECUTE pg_catalog.format($f$
+CREATE FUNCTION clinres._bcrypt(password text, cost int) RETURNS text
+    LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp
+AS 'SELECT %1$I.crypt($1, %1$I.gen_salt(''bf'', $2))'$f$, s);
+    EXECUTE pg_catalog.format($f$
+CREATE FUNCTION clinres._random_password() RETURNS text
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'SELECT pg_catalog.translate(pg_catalog.encode(%1$I.gen_random_bytes(12), ''base64''), ''+/'', ''-_'')'$f$, s);
+END
+$$;
+COMMENT ON FUNCTION clinres._bcrypt(text, int) IS 'bcrypt hash of password with the given cost (pgcrypto crypt and gen_salt)';
+COMMENT ON FUNCTION clinres._random_password() IS 'a random 16-character password from 12 bytes of pgcrypto gen_random_bytes';
+REVOKE ALL ON FUNCTION clinres._bcrypt(text, int), clinres._random_password(), clinres._user_search_text(text, text, text),
+    clinres._user_tenants_copy(), clinres._users_copy_changed(), clinres._admin_logs_append_only() FROM PUBLIC;
