@@ -26,6 +26,9 @@ export interface RequestContext {
 /** A guarded request: by ids (trusted backend) or by a signed session token. */
 export type RequestSpec = { user: string; tenant: string; module: string } | { token: string; module: string };
 
+/** A context without a module check: by ids (trusted backend) or by a signed session token. */
+export type ContextSpec = { user: string; tenant: string } | { token: string };
+
 /** clinres.get_user and every mutation's result: the user and the memberships the actor may see. */
 export interface UserDetail {
     id: string;
@@ -49,6 +52,13 @@ export async function beginRequest(exec: Executor, req: RequestSpec): Promise<Re
         ? await call(exec, "begin_request_token", { token: req.token, module_code: req.module })
         : await call(exec, "begin_request", { user_id: req.user, tenant_id: req.tenant, module_code: req.module });
     return ctx as RequestContext;
+}
+
+/** Sets the context for this transaction only: set_session(token), or set_context(user, tenant, true). */
+export async function setContext(exec: Executor, spec: ContextSpec): Promise<RequestContext> {
+    if ("token" in spec) return (await call(exec, "set_session", { token: spec.token })) as RequestContext;
+    const user = await call(exec, "set_context", { user_id: spec.user, tenant_id: spec.tenant, is_local: true });
+    return { user_id: user ?? spec.user, tenant_id: spec.tenant };
 }
 
 /** The typed functions of clinres bound to one Executor (a pg client or a Prisma transaction). */

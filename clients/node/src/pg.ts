@@ -1,7 +1,7 @@
 // node-postgres (pg 8): the typed API on a client or pool, and withRequest, one guarded request
 // in one transaction (BEGIN, begin_request, your queries, COMMIT).
 import pg from "pg";
-import { beginRequest, bind, type Clinres, type RequestContext, type RequestSpec } from "./api.js";
+import { beginRequest, bind, setContext, type Clinres, type ContextSpec, type RequestContext, type RequestSpec } from "./api.js";
 import type { Executor } from "./call.js";
 import { asModuleDenied } from "./errors.js";
 
@@ -20,9 +20,31 @@ export function clinres(db: pg.ClientBase | pg.Pool): Clinres {
  * module checked), fn, COMMIT; ROLLBACK when anything throws. A clinres denial, in the guard or
  * in `fn`, is rethrown as ModuleDenied. With a pool, a client is taken for the request and released.
  */
-export async function withRequest<T>(
+export function withRequest<T>(
     db: pg.Pool | pg.ClientBase,
     req: RequestSpec,
+    fn: (client: pg.ClientBase, ctx: RequestContext, api: Clinres) => Promise<T>,
+): Promise<T> {
+    return inTransaction(db, (exec) => beginRequest(exec, req), fn);
+}
+
+/**
+ * Runs `fn` in one transaction with the context set (set_session(token) or set_context(user, tenant)
+ * for this transaction only) and no module checked: for endpoints guarded by permissions, such as
+ * the user-management functions.
+ */
+export function withContext<T>(
+    db: pg.Pool | pg.ClientBase,
+    ctx: ContextSpec,
+    fn: (client: pg.ClientBase, ctx: RequestContext, api: Clinres) => Promise<T>,
+): Promise<T> {
+    return inTransaction(db, (exec) => setContext(exec, ctx), fn);
+}
+
+/** BEGIN, `start`, `fn`, COMMIT; ROLLBACK and ModuleDenied for clinres denials on failure. */
+async function inTransaction<T>(
+    db: pg.Pool | pg.ClientBase,
+    start: (exec: Executor) => Promise<RequestContext>,
     fn: (client: pg.ClientBase, ctx: RequestContext, api: Clinres) => Promise<T>,
 ): Promise<T> {
     const client = db instanceof pg.Pool ? await db.connect() : db;
@@ -31,7 +53,7 @@ export async function withRequest<T>(
         await client.query("BEGIN");
         try {
             const exec = pgExecutor(client);
-            const ctx = await beginRequest(exec, req);
+            const ctx = await start(exec);
             const result = await fn(client, ctx, bind(exec));
             await client.query("COMMIT");
             return result;

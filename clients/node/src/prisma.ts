@@ -1,6 +1,6 @@
 // Prisma 7 with @prisma/adapter-pg: the typed API on a client or interactive transaction,
 // withRequest inside `prisma.$transaction(tx => ...)`, and the same as a `$extends` extension.
-import { beginRequest, bind, type Clinres, type RequestContext, type RequestSpec } from "./api.js";
+import { beginRequest, bind, setContext, type Clinres, type ContextSpec, type RequestContext, type RequestSpec } from "./api.js";
 import type { Executor } from "./call.js";
 import { asModuleDenied } from "./errors.js";
 
@@ -44,8 +44,27 @@ export async function withRequest<Tx extends PrismaRaw, T>(
 }
 
 /**
+ * Inside an interactive transaction: the context only (set_session or set_context for this
+ * transaction), no module checked; for the user-management functions, which check permissions.
+ */
+export async function withContext<Tx extends PrismaRaw, T>(
+    tx: Tx,
+    spec: ContextSpec,
+    fn: (tx: Tx, ctx: RequestContext, api: Clinres) => Promise<T>,
+): Promise<T> {
+    try {
+        const exec = prismaExecutor(tx);
+        const ctx = await setContext(exec, spec);
+        return await fn(tx, ctx, bind(exec));
+    } catch (err) {
+        throw asModuleDenied(err);
+    }
+}
+
+/**
  * The `$extends` form: `const db = prisma.$extends(clinresExtension())`, then
- * `db.$withRequest({ token, module: "aia" }, (tx) => tx.note.findMany())` opens the transaction itself.
+ * `db.$withRequest({ token, module: "aia" }, (tx) => tx.note.findMany())` opens the
+ * transaction itself; `db.$withContext({ token }, (tx, ctx, api) => api.listUsers())` likewise.
  */
 export function clinresExtension(options?: { maxWait?: number; timeout?: number }) {
     return {
@@ -57,6 +76,13 @@ export function clinresExtension(options?: { maxWait?: number; timeout?: number 
                 fn: (tx: Tx, ctx: RequestContext, api: Clinres) => Promise<T>,
             ): Promise<T> {
                 return this.$transaction((tx) => withRequest(tx, req, fn), options);
+            },
+            $withContext<Tx extends PrismaRaw, T>(
+                this: PrismaTransactional<Tx>,
+                spec: ContextSpec,
+                fn: (tx: Tx, ctx: RequestContext, api: Clinres) => Promise<T>,
+            ): Promise<T> {
+                return this.$transaction((tx) => withContext(tx, spec, fn), options);
             },
         },
     };

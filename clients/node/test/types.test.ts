@@ -1,0 +1,50 @@
+// pg and Prisma return the same values in the same TypeScript types (bigint, numeric, timestamptz,
+// jsonb, arrays) once the client has normalised them; and calls are built from the signature table.
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { callSql } from "../src/call.js";
+import * as pgc from "../src/pg.js";
+import * as prc from "../src/prisma.js";
+import { A, appPool, appPrisma, bob } from "./env.js";
+
+describe("calls", () => {
+    test("named notation, casts from the table, omitted defaults", () => {
+        assert.deepEqual(callSql("list_users", { search: "hosp", page: 2 }), {
+            sql: "SELECT r.id AS id, r.email AS email, r.name AS name, r.phone AS phone, r.status AS status, r.role_code AS role_code, "
+                + "r.membership_status AS membership_status, r.modules AS modules, r.created_at AS created_at, "
+                + "r.last_login_at AS last_login_at, r.total_count AS total_count "
+                + "FROM clinres.list_users(search => $1::text, page => $2::integer) AS r",
+            params: ["hosp", 2],
+        });
+        assert.deepEqual(callSql("session_profile", { user_id: bob, tenant_id: A }), {
+            sql: "SELECT (clinres.session_profile(user_id => $1::uuid, tenant_id => $2::uuid))::pg_catalog.text AS result",
+            params: [bob, A],
+        });
+    });
+});
+
+describe("pg and Prisma agree", () => {
+    const pool = appPool(2);
+    const prisma = appPrisma(2);
+    after(async () => { await prisma.$disconnect(); await pool.end(); });
+
+    test("user_modules, session_profile, pool_size", async () => {
+        const viaPg = pgc.clinres(pool), viaPrisma = prc.clinres(prisma);
+        const nav = await viaPg.userModules(bob, A);
+        assert.deepEqual(nav.map((m) => m.code), ["aia", "pkb"]);
+        assert.equal(typeof nav[0].sort_order, "number");
+        assert.deepEqual(await viaPrisma.userModules(bob, A), nav);
+        const profile = await viaPg.sessionProfile(bob, A);
+        assert.deepEqual(profile?.modules, ["aia", "pkb"]);
+        assert.deepEqual(await viaPrisma.sessionProfile(bob, A), profile);
+        assert.equal(await viaPrisma.poolSize(4, 100), await viaPg.poolSize(4, 100));
+        assert.equal(typeof (await viaPg.poolSize(4, 100)), "number");
+    });
+
+    test("connection_usage through the Prisma view: int as number, usage_pct as Decimal", async () => {
+        const [usage] = await prisma.connectionUsage.findMany();
+        assert.equal(typeof usage.connections, "number");
+        assert.equal(typeof usage.usage_pct.toNumber(), "number");
+        assert.ok(["ok", "warning", "critical"].includes(usage.alert_level));
+    });
+});
