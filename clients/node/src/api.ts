@@ -14,13 +14,17 @@ export interface SessionProfile {
 }
 
 /** clinres.login: the profile plus a signed session token for set_session / begin_request(token, module). */
-export type LoginResult = SessionProfile & { token: string; [field: string]: unknown };
+export type LoginResult = SessionProfile & { token: string; token_expires_at: string };
 
-/** What begin_request returns: the context it set (and whatever else the server adds). */
+/** What begin_request returns: the context it set and what a request handler needs of the user. */
 export interface RequestContext {
     user_id: string;
     tenant_id: string;
-    [field: string]: unknown;
+    module: string;
+    role: string | null;
+    platform_role: string | null;
+    permissions: string[];
+    modules: string[];
 }
 
 /** A guarded request: by ids (trusted backend) or by a signed session token. */
@@ -54,11 +58,12 @@ export async function beginRequest(exec: Executor, req: RequestSpec): Promise<Re
     return ctx as RequestContext;
 }
 
-/** Sets the context for this transaction only: set_session(token), or set_context(user, tenant, true). */
-export async function setContext(exec: Executor, spec: ContextSpec): Promise<RequestContext> {
-    if ("token" in spec) return (await call(exec, "set_session", { token: spec.token })) as RequestContext;
-    const user = await call(exec, "set_context", { user_id: spec.user, tenant_id: spec.tenant, is_local: true });
-    return { user_id: user ?? spec.user, tenant_id: spec.tenant };
+/** Sets the context for this transaction only (set_session(token), or set_context(user, tenant, true)); the user id. */
+export async function setContext(exec: Executor, spec: ContextSpec): Promise<string> {
+    const user = "token" in spec
+        ? await call(exec, "set_session", { token: spec.token })
+        : await call(exec, "set_context", { user_id: spec.user, tenant_id: spec.tenant, is_local: true });
+    return user as string;
 }
 
 /** The typed functions of clinres bound to one Executor (a pg client or a Prisma transaction). */

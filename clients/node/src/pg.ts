@@ -36,16 +36,16 @@ export function withRequest<T>(
 export function withContext<T>(
     db: pg.Pool | pg.ClientBase,
     ctx: ContextSpec,
-    fn: (client: pg.ClientBase, ctx: RequestContext, api: Clinres) => Promise<T>,
+    fn: (client: pg.ClientBase, userId: string, api: Clinres) => Promise<T>,
 ): Promise<T> {
     return inTransaction(db, (exec) => setContext(exec, ctx), fn);
 }
 
 /** BEGIN, `start`, `fn`, COMMIT; ROLLBACK and ModuleDenied for clinres denials on failure. */
-async function inTransaction<T>(
+async function inTransaction<C, T>(
     db: pg.Pool | pg.ClientBase,
-    start: (exec: Executor) => Promise<RequestContext>,
-    fn: (client: pg.ClientBase, ctx: RequestContext, api: Clinres) => Promise<T>,
+    start: (exec: Executor) => Promise<C>,
+    fn: (client: pg.ClientBase, ctx: C, api: Clinres) => Promise<T>,
 ): Promise<T> {
     const client = db instanceof pg.Pool ? await db.connect() : db;
     let broken: Error | undefined;

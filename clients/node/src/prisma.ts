@@ -2,7 +2,34 @@
 // withRequest inside `prisma.$transaction(tx => ...)`, and the same as a `$extends` extension.
 import { beginRequest, bind, setContext, type Clinres, type ContextSpec, type RequestContext, type RequestSpec } from "./api.js";
 import type { Executor } from "./call.js";
-import { asModuleDenied } from "./errors.js";
+import { asModuleDenied, keepDenialMarker } from "./errors.js";
+import pg from "pg";
+
+/**
+ * The pg pool to give @prisma/adapter-pg: `new PrismaPg(clinresPool(config))`. The adapter passes
+ * on only code, message, detail, column and hint of a PostgreSQL error, not the schema and table
+ * fields that carry clinres's denial marker; this pool's connections restate the marker in the
+ * column field ("clinres:<kind>:<what>") so that ModuleDenied and toHttpStatus recognise it.
+ * Without it, Prisma errors are never taken for denials (they map to 500).
+ */
+export function clinresPool(config: pg.PoolConfig = {}): pg.Pool {
+    return new pg.Pool({ ...config, Client: MarkerClient });
+}
+
+/** A pg client whose failed queries carry the denial marker where Prisma's adapter keeps it. */
+class MarkerClient extends pg.Client {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    override query(...args: any[]): any {
+        const i = args.findIndex((a) => typeof a === "function");
+        if (i >= 0) {
+            const cb = args[i] as (err: Error | null, res: unknown) => void;
+            args[i] = (err: Error | null, res: unknown) => cb(err && keepDenialMarker(err), res);
+            return (super.query as (...a: unknown[]) => unknown)(...args);
+        }
+        const r = (super.query as (...a: unknown[]) => unknown)(...args);
+        return r instanceof Promise ? r.catch((err: Error) => { throw keepDenialMarker(err); }) : r;
+    }
+}
 
 /** What clinres needs of a Prisma client or transaction client: raw queries. */
 export interface PrismaRaw {
@@ -50,7 +77,7 @@ export async function withRequest<Tx extends PrismaRaw, T>(
 export async function withContext<Tx extends PrismaRaw, T>(
     tx: Tx,
     spec: ContextSpec,
-    fn: (tx: Tx, ctx: RequestContext, api: Clinres) => Promise<T>,
+    fn: (tx: Tx, userId: string, api: Clinres) => Promise<T>,
 ): Promise<T> {
     try {
         const exec = prismaExecutor(tx);
@@ -80,7 +107,7 @@ export function clinresExtension(options?: { maxWait?: number; timeout?: number 
             $withContext<Tx extends PrismaRaw, T>(
                 this: PrismaTransactional<Tx>,
                 spec: ContextSpec,
-                fn: (tx: Tx, ctx: RequestContext, api: Clinres) => Promise<T>,
+                fn: (tx: Tx, userId: string, api: Clinres) => Promise<T>,
             ): Promise<T> {
                 return this.$transaction((tx) => withContext(tx, spec, fn), options);
             },

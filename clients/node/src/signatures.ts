@@ -34,7 +34,7 @@ export const signatures = {
     current_tenant_id: { fn: "current_tenant_id", args: [], returns: "uuid" },
     // signed sessions and the one-call request
     login: { fn: "login", args: [["identifier", "text"], ["password", "text"], ["tenant_code", "text", "default"]], returns: "jsonb" },
-    set_session: { fn: "set_session", args: [["token", "text"]], returns: "jsonb" },
+    set_session: { fn: "set_session", args: [["token", "text"]], returns: "uuid" },
     begin_request: { fn: "begin_request", args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["module_code", "text"]], returns: "jsonb" },
     begin_request_token: { fn: "begin_request", args: [["token", "text"], ["module_code", "text"]], returns: "jsonb" },
     // section 4

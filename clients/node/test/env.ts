@@ -4,6 +4,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { clinresPool } from "../src/prisma.js";
 
 export const A = "a0000000-0000-0000-0000-00000000000a";
 export const B = "b0000000-0000-0000-0000-00000000000b";
@@ -27,8 +28,9 @@ export function appPool(max = 10): pg.Pool {
     return new pg.Pool(appConfig(max));
 }
 
+/** Prisma 7 through @prisma/adapter-pg on clinresPool (which keeps the denial marker). */
 export function appPrisma(max = 10) {
-    return new PrismaClient({ adapter: new PrismaPg(appConfig(max)) });
+    return new PrismaClient({ adapter: new PrismaPg(clinresPool(appConfig(max))) });
 }
 
 /** The clinres functions installed on the server. */

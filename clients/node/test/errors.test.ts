@@ -3,10 +3,12 @@
 // First on error objects as pg and Prisma build them, then on a live server through both drivers.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ModuleDenied, clinresDenial, toHttpStatus } from "../src/errors.js";
+import { ModuleDenied, clinresDenial, keepDenialMarker, toHttpStatus } from "../src/errors.js";
 import * as pgc from "../src/pg.js";
 import * as prc from "../src/prisma.js";
-import { A, B, appPool, appPrisma, bob, carol, have, installedFunctions } from "./env.js";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.js";
+import { A, B, appConfig, appPool, appPrisma, bob, carol, have, installedFunctions } from "./env.js";
 
 /** An error shaped like @prisma/adapter-pg's conversion inside Prisma's P2010. */
 function prismaError(cause: Record<string, unknown>) {
@@ -16,9 +18,9 @@ function prismaError(cause: Record<string, unknown>) {
 
 describe("toHttpStatus on error objects", () => {
     test("a pg error with the clinres marker is a denial", () => {
-        const err = Object.assign(new Error('permission denied for module "asl"'), { code: "42501", schema: "clinres", column: "asl" });
+        const err = Object.assign(new Error('permission denied for module "asl"'), { code: "42501", schema: "clinres", table: "module", column: "asl" });
         assert.equal(toHttpStatus(err), 403);
-        assert.equal(clinresDenial(err)?.what, "asl");
+        assert.deepEqual(clinresDenial(err), { kind: "module", what: "asl", message: 'permission denied for module "asl"' });
     });
     test("42501 without the marker is not", () => {
         assert.equal(toHttpStatus(Object.assign(new Error("permission denied for table users"), { code: "42501" })), 500);
@@ -30,12 +32,23 @@ describe("toHttpStatus on error objects", () => {
         assert.equal(toHttpStatus("boom"), 500);
         assert.equal(toHttpStatus(null), 500);
     });
-    test("a Prisma P2010 carrying 42501 without the marker is 500", () => {
+    test("a Prisma P2010 carrying 42501 is 500 unless clinresPool restated the marker", () => {
         assert.equal(toHttpStatus(prismaError({ kind: "postgres", originalCode: "42501", code: "42501",
                                                 originalMessage: "new row violates row-level security policy" })), 500);
+        assert.equal(toHttpStatus(prismaError({ kind: "postgres", originalCode: "42501", column: "asl" })), 500);
+        const marked = prismaError({ kind: "postgres", originalCode: "42501", column: "clinres:permission:user:view",
+                                     originalMessage: "permission denied" });
+        assert.equal(toHttpStatus(marked), 403);
+        assert.deepEqual(clinresDenial(marked), { kind: "permission", what: "user:view", message: "permission denied" });
+    });
+    test("keepDenialMarker restates only clinres's marker", () => {
+        const err = keepDenialMarker(Object.assign(new Error("denied"), { code: "42501", schema: "clinres", table: "module", column: "asl" }));
+        assert.equal(err.column, "clinres:module:asl");
+        assert.deepEqual(clinresDenial(err), { kind: "module", what: "asl", message: "denied" });
+        assert.equal(keepDenialMarker(Object.assign(new Error("x"), { code: "42501", column: "c" })).column, "c");
     });
     test("ModuleDenied is 403", () => {
-        assert.equal(toHttpStatus(new ModuleDenied("permission denied for module \"asl\"", "asl")), 403);
+        assert.equal(toHttpStatus(new ModuleDenied("permission denied for module \"asl\"", "module", "asl")), 403);
     });
 });
 
@@ -64,6 +77,13 @@ describe("on a live server", () => {
         await assert.rejects(pgc.withRequest(pool, req, async () => 1), ModuleDenied);
         await assert.rejects(prisma.$transaction((tx) => prc.withRequest(tx, req, async () => 1)), ModuleDenied);
         await assert.rejects(db.$withRequest(req, async () => 1), ModuleDenied);
+        // Prisma on a plain pool: the adapter drops the marker, so the denial is not recognised (500).
+        const plain = new PrismaClient({ adapter: new PrismaPg(appConfig(1)) });
+        try {
+            assert.equal(await statusOf(plain.$transaction((tx) => prc.withRequest(tx, req, async () => 1))), 500);
+        } finally {
+            await plain.$disconnect();
+        }
         assert.equal(await statusOf(pgc.withRequest(pool, { user: carol, tenant: B, module: "asl" }, async () => 1)), 403);
     });
 
