@@ -47,7 +47,7 @@ echo "  npm ci, prisma generate (offline) and tsc: ok"
 cd "$root"
 
 # 2. The database: clinres, the sample, a guarded table and the application role.
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
     -c "DROP ROLE IF EXISTS $app" -c "CREATE ROLE $app LOGIN PASSWORD '$app_pw'" -c "GRANT clinres_app TO $app" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -v app=$app -d "$db" -f test/fixtures/node_app.sql >/dev/null
 export CLINRES_TEST_DB=$db CLINRES_APP_USER=$app CLINRES_APP_PASSWORD=$app_pw
