@@ -75,8 +75,8 @@ export const signatures = {
         fn: "list_admin_logs",
         args: [["tenant_id", "uuid", "default"], ["page", "integer", "default"], ["page_size", "integer", "default"]],
         returns: { table: [["id", "bigint"], ["created_at", "timestamp with time zone"], ["actor_id", "uuid", "null"],
-                           ["tenant_id", "uuid", "null"], ["action", "text"], ["target_id", "uuid", "null"],
-                           ["detail", "jsonb", "null"], ["total_count", "bigint"]] },
+                           ["actor_email", "text", "null"], ["tenant_id", "uuid", "null"], ["action", "text"],
+                           ["target", "text", "null"], ["detail", "jsonb", "null"], ["total_count", "bigint"]] },
     },
 } as const satisfies Record<string, SqlSignature>;
 
