@@ -2,11 +2,13 @@
 //   old: BEGIN; set_context; require_module; the query; COMMIT      (5 round trips)
 //   new: BEGIN; begin_request; the query; COMMIT  (withRequest)      (4 round trips)
 // C concurrent clients for S seconds each; the query reads the RLS-guarded notes of the tenant.
+// The same two shapes through Prisma 7 (@prisma/adapter-pg, interactive transactions) follow.
 //   node dist/bench/requests.js --clients 20 --seconds 5 --via pgbouncer
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { withRequest } from "../src/pg.js";
-import { A, alice, appPool } from "../test/env.js";
+import * as prc from "../src/prisma.js";
+import { A, alice, appPool, appPrisma } from "../test/env.js";
 
 const { values: opt } = parseArgs({ options: {
     clients: { type: "string", default: "20" }, seconds: { type: "string", default: "5" }, via: { type: "string", default: "directly" } } });
@@ -31,8 +33,24 @@ async function newShape(pool: pg.Pool) {
     return withRequest(pool, { user: alice, tenant: A, module: "aia" }, async (c) => (await c.query(query)).rows[0].n as number);
 }
 
+type Prisma = ReturnType<typeof appPrisma>;
+const txOptions = { maxWait: 20_000, timeout: 30_000 };
+
+async function oldPrisma(prisma: Prisma) {
+    return prisma.$transaction(async (tx) => {
+        await tx.$queryRawUnsafe("SELECT true FROM clinres.set_context($1::uuid, $2::uuid, true)", alice, A);
+        await tx.$queryRawUnsafe("SELECT true FROM clinres.require_module($1::uuid, $2::uuid, $3::text)", alice, A, "aia");
+        return (await tx.$queryRawUnsafe<{ n: number }[]>(query))[0].n;
+    }, txOptions);
+}
+
+async function newPrisma(prisma: Prisma) {
+    return prisma.$transaction((tx) => prc.withRequest(tx, { user: alice, tenant: A, module: "aia" },
+        async (t) => (await t.$queryRawUnsafe<{ n: number }[]>(query))[0].n), txOptions);
+}
+
 /** Requests per second of one shape: `clients` loops for `seconds`, every answer checked. */
-async function measure(pool: pg.Pool, shape: (p: pg.Pool) => Promise<number>): Promise<number> {
+async function measure<D>(pool: D, shape: (p: D) => Promise<number>): Promise<number> {
     await Promise.all(Array.from({ length: clients }, () => shape(pool))); // warm every connection
     const end = Date.now() + seconds * 1000;
     let done = 0;
@@ -46,16 +64,24 @@ async function measure(pool: pg.Pool, shape: (p: pg.Pool) => Promise<number>): P
     return done / ((performance.now() - started) / 1000);
 }
 
-const pool = appPool(clients);
-try {
-    const results: [string, number][] = [];
-    for (const [name, shape] of [["old (set_context + require_module)", oldShape], ["new (begin_request)", newShape],
-                                 ["old (set_context + require_module)", oldShape], ["new (begin_request)", newShape]] as const) {
-        results.push([name, await measure(pool, shape)]);
+/** Best of two runs of each shape, alternating; prints one line. */
+async function compare<D>(db: D, label: string, oldS: (d: D) => Promise<number>, newS: (d: D) => Promise<number>) {
+    const o: number[] = [], n: number[] = [];
+    for (let i = 0; i < 2; i++) {
+        o.push(await measure(db, oldS));
+        n.push(await measure(db, newS));
     }
-    const best = (n: string) => Math.max(...results.filter(([k]) => k === n).map(([, v]) => v));
-    const o = best("old (set_context + require_module)"), nw = best("new (begin_request)");
-    console.log(`${opt.via}, ${clients} clients, ${seconds} s per run (best of 2): old ${o.toFixed(0)} req/s, new ${nw.toFixed(0)} req/s (${((nw / o - 1) * 100).toFixed(0)}%)`);
+    const bo = Math.max(...o), bn = Math.max(...n);
+    console.log(`${opt.via}, ${label}, ${clients} client(s), ${seconds} s per run (best of 2): `
+        + `old ${bo.toFixed(0)} req/s, new ${bn.toFixed(0)} req/s (${bn >= bo ? "+" : ""}${((bn / bo - 1) * 100).toFixed(0)}%)`);
+}
+
+const pool = appPool(clients);
+const prisma = appPrisma(clients);
+try {
+    await compare(pool, "pg", oldShape, newShape);
+    await compare(prisma, "Prisma", oldPrisma, newPrisma);
 } finally {
+    await prisma.$disconnect();
     await pool.end();
 }

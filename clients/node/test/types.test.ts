@@ -3,9 +3,29 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { callSql } from "../src/call.js";
+import type { ArgsOf } from "../src/sqltypes.js";
 import * as pgc from "../src/pg.js";
 import * as prc from "../src/prisma.js";
 import { A, appPool, appPrisma, bob } from "./env.js";
+
+// Compile-time checks of the types derived from the signature table: tsc fails the build if
+// an argument's type, a default's optionality or a row's field type is derived wrongly.
+export function typeChecks(api: ReturnType<typeof pgc.clinres>) {
+    const ok: ArgsOf<"list_users"> = { page: 1, page_size: 20, search: null };
+    // @ts-expect-error page is an integer: the platform once sent pageSize as a string
+    const wrongType: ArgsOf<"list_users"> = { page: "2" };
+    // @ts-expect-error user_id has no DEFAULT: it is required
+    const missing: ArgsOf<"get_user"> = {};
+    const row = async () => {
+        const [u] = await api.listUsers(ok);
+        const count: number = u.total_count;           // bigint, normalised to number
+        const when: Date | null = u.last_login_at;     // nullable timestamptz
+        // @ts-expect-error phone can be NULL
+        const phone: string = u.phone;
+        return [count, when, phone];
+    };
+    return [wrongType, missing, row];
+}
 
 describe("calls", () => {
     test("named notation, casts from the table, omitted defaults", () => {
