@@ -50,8 +50,8 @@ async function inTransaction<C, T>(
     const client = db instanceof pg.Pool ? await db.connect() : db;
     let broken: Error | undefined;
     try {
-        await client.query("BEGIN");
         try {
+            await client.query("BEGIN");
             const exec = pgExecutor(client);
             const ctx = await start(exec);
             const result = await fn(client, ctx, bind(exec));
