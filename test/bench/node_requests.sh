@@ -23,7 +23,7 @@ if [ ! -f "$pkg/dist/bench/requests.js" ]; then
         CHECKPOINT_DISABLE=1 npx --no-install prisma generate >/dev/null && npx --no-install tsc -p tsconfig.json)
 fi
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" -c "DROP ROLE IF EXISTS $app" \
-    -c "CREATE ROLE $app LOGIN PASSWORD '$app_pw'" -c "GRANT clinres_app TO $app" >/dev/null
+    -c "CREATE ROLE $app LOGIN PASSWORD '$app_pw'" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -v app=$app -d "$db" -f test/fixtures/node_app.sql >/dev/null
 export CLINRES_TEST_DB=$db CLINRES_APP_USER=$app CLINRES_APP_PASSWORD=$app_pw CLINRES_APP_HOST=127.0.0.1
 CLINRES_APP_PORT=$PGPORT node "$pkg/dist/bench/requests.js" --clients "$clients" --seconds "$seconds" --via "directly (TCP loopback)"

@@ -59,7 +59,7 @@ cd "$root"
 
 # 2. The database: clinres, the sample, a guarded table and the application role.
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
-    -c "DROP ROLE IF EXISTS $app" -c "CREATE ROLE $app LOGIN PASSWORD '$app_pw'" -c "GRANT clinres_app TO $app" >/dev/null
+    -c "DROP ROLE IF EXISTS $app" -c "CREATE ROLE $app LOGIN PASSWORD '$app_pw'" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -v app=$app -d "$db" -f test/fixtures/node_app.sql >/dev/null
 export CLINRES_TEST_DB=$db CLINRES_APP_USER=$app CLINRES_APP_PASSWORD=$app_pw
 export CLINRES_APP_HOST=127.0.0.1 CLINRES_APP_PORT=$PGPORT

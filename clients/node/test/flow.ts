@@ -3,7 +3,8 @@
 // Virtual clients alternate between pg and Prisma (interactive transactions and the $extends
 // form) and between the sample's users. Asserts: no response carries another tenant's rows, no
 // request starts with a context left by another, every clinres denial maps to 403 and nothing
-// else does (an RLS WITH CHECK violation, also 42501, must be 500).
+// else does (an RLS WITH CHECK violation or a missing GRANT, also 42501, a tampered token and a
+// refused session-level context must be 500).
 //   node dist/test/flow.js --clients 20 --seconds 12 --via pgbouncer    (or --rounds N)
 import { parseArgs } from "node:util";
 import type { Clinres, ContextSpec, RequestSpec, SessionProfile } from "../src/api.js";
@@ -162,6 +163,17 @@ async function round(worker: number, n: number) {
         q("INSERT INTO aia_schema.notes (tenant_id, body) VALUES ($1::uuid, 'not mine')", other)));
     await fails500(`${label} missing grant`, guarded(driver, spec("aia"), (_api, q) => q("SELECT count(*) FROM clinres.users")));
 
+    if (token) {
+        // a token whose MAC does not check out: 28000 (marker kind "session"), not a module denial -> 500
+        const forged = token.slice(0, -1) + (token.endsWith("0") ? "1" : "0");
+        await fails500(`${label} forged token`, guarded(driver, { token: forged, module: "aia" }, async () => 1));
+    }
+    if (hasBegin) {
+        // a session-level context is refused for the application role (it would outlive the transaction)
+        await fails500(`${label} session-level context`, guarded(driver, spec("aia"), (_api, q) =>
+            q("SELECT true AS ok FROM clinres.set_context($1::uuid, $2::uuid, false)", actor.id, actor.tenant)));
+    }
+
     if (hasAdmin) await adminFlow(driver, label, actor, token ? { token } : { user: actor.id, tenant: actor.tenant }, `${worker}-${n}`);
     await noLeak(driver, `${label} after`);
 }
@@ -222,6 +234,6 @@ const secs = (Date.now() - started) / 1000;
 for (const p of stats.problems) console.log(`  problem: ${p}`);
 const good = stats.problems.length === 0 && stats.foreignRows === 0 && stats.leakedContexts === 0 && stats.denials > 0 && stats.expected500 > 0;
 console.log(`  flow ${opt.via}: ${clients} client(s), ${stats.rounds} rounds, ${stats.requests} requests in ${secs.toFixed(1)} s; `
-    + `${stats.denials} denials -> 403${hasBegin ? "" : " (status unchecked: no marker yet)"}, ${stats.expected500} other 42501 -> 500, `
+    + `${stats.denials} denials -> 403${hasBegin ? "" : " (status unchecked: no marker yet)"}, ${stats.expected500} other errors -> 500, `
     + `${stats.foreignRows} foreign-tenant rows, ${stats.leakedContexts} leaked contexts, ${stats.problems.length} problems: ${good ? "ok" : "FAILED"}`);
 process.exit(good ? 0 : 1);
