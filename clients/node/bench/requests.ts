@@ -3,7 +3,7 @@
 //   new: BEGIN; begin_request; the query; COMMIT  (withRequest)      (4 round trips)
 // C concurrent clients for S seconds each; the query reads the RLS-guarded notes of the tenant.
 // The same two shapes through Prisma 7 (@prisma/adapter-pg, interactive transactions) follow.
-//   node dist/bench/requests.js --clients 20 --seconds 5 --via pgbouncer
+//   node dist/bench/requests.js --clients 20 --seconds 2 --pairs 5 --via pgbouncer
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { withRequest } from "../src/pg.js";
@@ -11,8 +11,9 @@ import * as prc from "../src/prisma.js";
 import { A, alice, appPool, appPrisma } from "../test/env.js";
 
 const { values: opt } = parseArgs({ options: {
-    clients: { type: "string", default: "20" }, seconds: { type: "string", default: "5" }, via: { type: "string", default: "directly" } } });
-const clients = Number(opt.clients), seconds = Number(opt.seconds);
+    clients: { type: "string", default: "20" }, seconds: { type: "string", default: "2" }, pairs: { type: "string", default: "5" },
+    via: { type: "string", default: "directly" } } });
+const clients = Number(opt.clients), seconds = Number(opt.seconds), pairs = Number(opt.pairs);
 const query = "SELECT count(*)::int AS n FROM aia_schema.notes";
 
 async function oldShape(pool: pg.Pool) {
@@ -64,16 +65,24 @@ async function measure<D>(pool: D, shape: (p: D) => Promise<number>): Promise<nu
     return done / ((performance.now() - started) / 1000);
 }
 
-/** Best of two runs of each shape, alternating; prints one line. */
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+/**
+ * Runs the two shapes in alternating pairs (old, new) and prints the median req/s of each and the
+ * median of the per-pair ratios: pairing keeps a shared machine's drifting load out of the ratio.
+ */
 async function compare<D>(db: D, label: string, oldS: (d: D) => Promise<number>, newS: (d: D) => Promise<number>) {
-    const o: number[] = [], n: number[] = [];
-    for (let i = 0; i < 2; i++) {
+    const o: number[] = [], n: number[] = [], ratio: number[] = [];
+    await measure(db, oldS); // warm-up pair, not counted (plans, JIT, connections)
+    await measure(db, newS);
+    for (let i = 0; i < pairs; i++) {
         o.push(await measure(db, oldS));
         n.push(await measure(db, newS));
+        ratio.push(n[i] / o[i]);
     }
-    const bo = Math.max(...o), bn = Math.max(...n);
-    console.log(`${opt.via}, ${label}, ${clients} client(s), ${seconds} s per run (best of 2): `
-        + `old ${bo.toFixed(0)} req/s, new ${bn.toFixed(0)} req/s (${bn >= bo ? "+" : ""}${((bn / bo - 1) * 100).toFixed(0)}%)`);
+    const r = median(ratio);
+    console.log(`${opt.via}, ${label}, ${clients} client(s), ${pairs} pairs of ${seconds} s: old ${median(o).toFixed(0)} req/s, `
+        + `new ${median(n).toFixed(0)} req/s, new/old ${r.toFixed(2)} (pairs ${ratio.map((x) => x.toFixed(2)).join(" ")})`);
 }
 
 const pool = appPool(clients);
