@@ -54,9 +54,11 @@ describe("pg and Prisma agree", () => {
         assert.deepEqual(nav.map((m) => m.code), ["aia", "pkb"]);
         assert.equal(typeof nav[0].sort_order, "number");
         assert.deepEqual(await viaPrisma.userModules(bob, A), nav);
-        const profile = await viaPg.sessionProfile(bob, A);
+        // session_profile answers for the context user (or a holder of user:view)
+        const ctx = { user: bob, tenant: A };
+        const profile = await pgc.withContext(pool, ctx, (_c, _u, api) => api.sessionProfile(bob, A));
         assert.deepEqual(profile?.modules, ["aia", "pkb"]);
-        assert.deepEqual(await viaPrisma.sessionProfile(bob, A), profile);
+        assert.deepEqual(await prisma.$transaction((tx) => prc.withContext(tx, ctx, (_t, _u, api) => api.sessionProfile(bob, A))), profile);
         assert.equal(await viaPrisma.poolSize(4, 100), await viaPg.poolSize(4, 100));
         assert.equal(typeof (await viaPg.poolSize(4, 100)), "number");
     });
