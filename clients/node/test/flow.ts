@@ -29,7 +29,11 @@ const actors: Actor[] = [
 ];
 
 const stats = { requests: 0, denials: 0, expected500: 0, foreignRows: 0, leakedContexts: 0, rounds: 0, problems: [] as string[] };
-function problem(msg: string) { if (stats.problems.length < 20) stats.problems.push(msg); else stats.problems[19] = "... and more"; }
+/** Records a failed expectation (on one line; the first 20 are printed). */
+function problem(msg: string) {
+    const line = msg.replace(/\s+/g, " ").slice(0, 300);
+    if (stats.problems.length < 20) stats.problems.push(line); else stats.problems[19] = "... and more";
+}
 
 const pool = appPool(clients);
 const prisma = appPrisma(clients);
