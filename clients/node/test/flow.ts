@@ -28,10 +28,11 @@ const actors: Actor[] = [
     { name: "carol", id: carol, tenant: B, tenantCode: "HOSP_B", email: "carol@hosp-b.example", password: null, lacks: "asl", admin: false },
 ];
 
-const stats = { requests: 0, denials: 0, expected500: 0, foreignRows: 0, leakedContexts: 0, rounds: 0, problems: [] as string[] };
+const stats = { requests: 0, denials: 0, expected500: 0, foreignRows: 0, leakedContexts: 0, rounds: 0, problemCount: 0, problems: [] as string[] };
 /** Records a failed expectation (on one line; the first 20 are printed). */
 function problem(msg: string) {
     const line = msg.replace(/\s+/g, " ").slice(0, 300);
+    stats.problemCount++;
     if (stats.problems.length < 20) stats.problems.push(line); else stats.problems[19] = "... and more";
 }
 
@@ -217,9 +218,9 @@ try {
 }
 const secs = (Date.now() - started) / 1000;
 for (const p of stats.problems) console.log(`  problem: ${p}`);
-const good = stats.problems.length === 0 && stats.foreignRows === 0 && stats.leakedContexts === 0
+const good = stats.problemCount === 0 && stats.foreignRows === 0 && stats.leakedContexts === 0
     && (!hasBegin || (stats.denials > 0 && stats.expected500 > 0));
 console.log(`  flow ${opt.via}: ${clients} client(s), ${stats.rounds} rounds, ${stats.requests} requests in ${secs.toFixed(1)} s; `
     + `${stats.denials} denials -> 403, ${stats.expected500} other errors -> 500, `
-    + `${stats.foreignRows} foreign-tenant rows, ${stats.leakedContexts} leaked contexts, ${stats.problems.length} problems: ${good ? "ok" : "FAILED"}`);
+    + `${stats.foreignRows} foreign-tenant rows, ${stats.leakedContexts} leaked contexts, ${stats.problemCount} problems: ${good ? "ok" : "FAILED"}`);
 process.exit(good ? 0 : 1);
