@@ -15,3 +15,29 @@ free_port() {
 
 # Fails the test with a message.
 fail() { echo "FAIL: $*"; exit 1; }
+
+# Starts Debian's pgbouncer on 127.0.0.1:PORT in transaction mode (as the postgres OS user), in front
+# of database DB of the cluster on $PGPORT, for one role with a password; pid file in DIR.
+start_pgbouncer() {
+    local dir=$1 port=$2 db=$3 role=$4 password=$5
+    cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+$db = host=127.0.0.1 port=$PGPORT dbname=$db
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = plain
+auth_file = $dir/users.txt
+pool_mode = transaction
+default_pool_size = ${PGBOUNCER_POOL_SIZE:-6}
+max_client_conn = 200
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+    echo "\"$role\" \"$password\"" >"$dir/users.txt"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
+    as_postgres pgbouncer -d -q "$dir/pgbouncer.ini"
+    for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
+    fail "pgbouncer did not start: $(cat "$dir/pgbouncer.log" 2>/dev/null)"
+}
