@@ -100,7 +100,7 @@ in_session() {
 
 A=a0000000-0000-0000-0000-00000000000a B=b0000000-0000-0000-0000-00000000000b
 alice=00000000-0000-0000-0000-0000000000a1 bob=00000000-0000-0000-0000-0000000000b0
-carol=00000000-0000-0000-0000-0000000000c0
+carol=00000000-0000-0000-0000-0000000000c0 erin=00000000-0000-0000-0000-0000000000e0
 
 echo "citus: $("$bindir/postgres" --version) with Citus from $pkglibdir; nodes on ports $coord (coordinator), $w1, $w2 (workers), $w3 (added later)"
 for p in "$coord" "$w1" "$w2"; do start_node "$p"; done
@@ -198,12 +198,18 @@ for p in "$coord" "$w1"; do
     check "multi-shard, $where: Carol in B sees B's 1000 rows" "1000" "$(visible "$p" "$carol" "$B")"
     check "multi-shard, $where: Carol in A (not a member) sees nothing" "0" "$(visible "$p" "$carol" "$A")"
 done
+check "begin_request sets the context for the workers too: Alice in A sees A's 2000 rows" "2000" \
+    "$(psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "BEGIN" -c "SELECT clinres.begin_request('$alice', '$A', 'aia') IS NOT NULL" -c "SELECT count(*) FROM public.notes" -c "COMMIT" | tail -1)"
 check "the router query is one task" "1" "$(psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM public.notes WHERE tenant_id = '$A'" | sed -n 's/.*Task Count: //p')"
 check "the multi-shard query is 32 tasks" "32" "$(psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "EXPLAIN (COSTS OFF) SELECT count(*) FROM public.notes" | sed -n 's/.*Task Count: //p')"
 check "early table: Alice sees its 10 rows through the rewritten policy" "10" "$(psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "BEGIN" -c "SELECT clinres.set_context('$alice', '$A')" -c "SELECT count(*) FROM public.early" -c "COMMIT" | sed -n 2p)"
 check "without a context nothing is visible" "0" "$(sql "$coord" "SELECT count(*) FROM public.notes" clinres_citus_app)"
-check "a session-level context does not reach the workers: nothing visible (fails closed)" "0" \
+check "a session-level context is refused by default (42501)" "42501" \
+    "$(sqlstate "$coord" "SELECT clinres.set_context('$alice', '$A', false)" clinres_citus_app)"
+sql "$coord" "ALTER ROLE clinres_citus_app SET clinres.allow_session_context = on"
+check "an allowed session-level context does not reach the workers: nothing visible (fails closed)" "0" \
     "$(psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "SELECT clinres.set_context('$alice', '$A', false)" -c "SELECT count(*) FROM public.notes" | tail -1)"
+sql "$coord" "ALTER ROLE clinres_citus_app RESET clinres.allow_session_context"
 check "the context ends with the transaction (SET LOCAL semantics) on the workers too" "0" \
     "$(psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "BEGIN" -c "SELECT clinres.set_context('$alice', '$A')" -c "COMMIT" -c "SELECT count(*) FROM public.notes" | tail -1)"
 
@@ -219,11 +225,13 @@ for p in "$w1" "$w2"; do
     sql "$p" "SELECT pg_reload_conf()" >/dev/null
 done
 sleep 0.5
-in_parallel() { psql -X -q -At -h "$base" -p "$coord" -U clinres_citus_app -d postgres -c "BEGIN" -c "SELECT clinres.set_context('$1', '$2') IS NULL" -c "$3" -c "COMMIT" | tail -n +2; }
-check "a shard query runs with parallel workers on a worker (EXPLAIN shows one task)" "1" \
-    "$(in_parallel "$alice" "$A" "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM public.big" | grep -c 'Workers Launched: [1-9]')"
-check "in parallel on the workers: Alice in A sees A's 150000 rows, Carol in A none, Carol in B B's 50000" "150000 0 50000" \
-    "$(in_parallel "$alice" "$A" "SELECT count(*) FROM public.big") $(in_parallel "$carol" "$A" "SELECT count(*) FROM public.big") $(in_parallel "$carol" "$B" "SELECT count(*) FROM public.big")"
+# (The context readers are PARALLEL RESTRICTED, so a module policy keeps its scan out of
+# parallel workers; has_module with the user and the row's tenant is parallel safe.)
+in_parallel() { sql "$coord" "SELECT count(*) FROM public.big WHERE clinres.has_module('$1', tenant_id, 'aia')"; }
+check "a shard query runs has_module in parallel workers on a worker (EXPLAIN shows one task)" "1" \
+    "$(sql "$coord" "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM public.big WHERE clinres.has_module('$alice', tenant_id, 'aia')" | grep -c 'Workers Launched: [1-9]')"
+check "in parallel workers on the workers: Alice has aia in A's 150000 rows, Carol in B's 50000, Erin (SUPER_ADMIN) in all" "150000 50000 200000" \
+    "$(in_parallel "$alice") $(in_parallel "$carol") $(in_parallel "$erin")"
 for p in "$w1" "$w2"; do  # (RESET ALL would also drop the ssl = on that CREATE EXTENSION citus set)
     for setting in parallel_setup_cost parallel_tuple_cost min_parallel_table_scan_size; do sql "$p" "ALTER SYSTEM RESET $setting"; done
     sql "$p" "SELECT pg_reload_conf()" >/dev/null
