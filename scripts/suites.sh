@@ -43,5 +43,9 @@ done
 echo "== fuzzing the import readers (libFuzzer, 60 s in all) =="
 if FUZZ_DIR="$logs/fuzz" bash test/fuzz/run.sh 60; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: fuzz"; fi
 
+# Citus (docs/scale-out.md): its own cluster of nodes; one skip line when Citus is not installed.
+echo "== test/citus/run.sh =="
+if bash test/citus/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: test/citus/run.sh"; fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -33,18 +33,25 @@ SELECT clinres.enable_module_rls('public.bench_docs', 'aia');
 -- The same rule written two other ways, each on a copy of the table.
 CREATE TABLE public.bench_docs_row AS SELECT * FROM public.bench_docs;
 CREATE TABLE public.bench_docs_srf AS SELECT * FROM public.bench_docs;
+CREATE TABLE public.bench_docs_citus AS SELECT * FROM public.bench_docs;
 CREATE INDEX ON public.bench_docs_row (tenant_id);
 CREATE INDEX ON public.bench_docs_srf (tenant_id);
+CREATE INDEX ON public.bench_docs_citus (tenant_id);
 VACUUM ANALYZE public.bench_docs_row;
 VACUUM ANALYZE public.bench_docs_srf;
+VACUUM ANALYZE public.bench_docs_citus;
 ALTER TABLE public.bench_docs_row ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.bench_docs_srf ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.bench_docs_citus ENABLE ROW LEVEL SECURITY;
 CREATE POLICY per_row ON public.bench_docs_row USING (tenant_id = clinres.current_tenant_id()
     AND clinres.has_module(clinres.current_user_id(), tenant_id, 'aia'));
 CREATE POLICY srf ON public.bench_docs_srf USING (tenant_id = clinres.current_tenant_id()
     AND tenant_id IN (SELECT clinres.tenants_with_module('aia')));
+-- the form enable_module_rls writes on Citus (no subqueries; docs/scale-out.md)
+CREATE POLICY citus ON public.bench_docs_citus USING (tenant_id = clinres.current_tenant_id()
+    AND clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), 'aia'));
 CREATE ROLE bench_app;
-GRANT SELECT ON public.bench_docs, public.bench_docs_row, public.bench_docs_srf TO bench_app;
+GRANT SELECT ON public.bench_docs, public.bench_docs_row, public.bench_docs_srf, public.bench_docs_citus TO bench_app;
 GRANT EXECUTE ON FUNCTION public.bench_ms(text, int) TO bench_app;
 -- a member of tenant 3 with aia: user 2 (tenants 3 and 15)
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs') AS norls \gset
@@ -53,14 +60,17 @@ SELECT clinres.set_context(md5('u2')::uuid, md5('t3')::uuid, false);
 SELECT count(*) AS visible FROM public.bench_docs \gset
 SELECT count(*) AS visible_row FROM public.bench_docs_row \gset
 SELECT count(*) AS visible_srf FROM public.bench_docs_srf \gset
+SELECT count(*) AS visible_citus FROM public.bench_docs_citus \gset
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs') AS rls \gset
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs_row') AS rls_row \gset
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs_srf') AS rls_srf \gset
+SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs_citus') AS rls_citus \gset
 SET enable_indexscan = off;
 SET enable_bitmapscan = off;
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs') AS rls_seq \gset
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs_row') AS rls_row_seq \gset
 SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs_srf') AS rls_srf_seq \gset
+SELECT public.bench_ms('SELECT count(*) FROM public.bench_docs_citus') AS rls_citus_seq \gset
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET ROLE;
@@ -73,7 +83,10 @@ INSERT INTO results VALUES
     ('c. per-row has_module form (ms)', round(:rls_row::numeric, 1), :visible_row || ' rows; has_module(current_user_id(), tenant_id, ...)'),
     ('c. per-row form, seq scan forced (ms)', round(:rls_row_seq::numeric, 1), ''),
     ('c. tenants_with_module form (ms)', round(:rls_srf::numeric, 1), :visible_srf || ' rows; tenant_id IN (SELECT tenants_with_module(...))'),
-    ('c. tenants_with_module form, seq scan forced (ms)', round(:rls_srf_seq::numeric, 1), '');
+    ('c. tenants_with_module form, seq scan forced (ms)', round(:rls_srf_seq::numeric, 1), ''),
+    ('c. Citus form (ms)', round(:rls_citus::numeric, 1), :visible_citus || ' rows; tenant_id = current_tenant_id() AND has_module(current_user_id(), current_tenant_id(), ...)'),
+    ('c. Citus form, seq scan forced (ms)', round(:rls_citus_seq::numeric, 1), ''),
+    ('c. per row, Citus form vs enable_module_rls form, seq scan (ns)', round((:rls_citus_seq - :rls_seq)::numeric * 1e6 / 1e6, 1), 'extra cost of the per-row form per scanned row');
 
 -- (d) cache footprint and hit rate over the has_module scans above.
 INSERT INTO results VALUES

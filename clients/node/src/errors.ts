@@ -1,6 +1,6 @@
 // clinres denials as a ModuleDenied error and HTTP statuses.
 // A denial is recognised ONLY by clinres's marker: SQLSTATE 42501 with the error's schema field
-// 'clinres', its table field the kind ("module", "permission", "session") and its column field
+// 'clinres', its table field the kind ("module", "permission", "role", "self", "row", "session") and its column field
 // what was refused (a module or permission code). 42501 alone also means a missing GRANT or an RLS
 // WITH CHECK violation: those are server or application faults and stay 500.
 

@@ -110,6 +110,7 @@ DECLARE
     policy name := clinres._module_policy_name(code);
     column_type oid;
     rel regclass;
+    citus_form boolean := false;
 BEGIN
     SELECT a.atttypid INTO column_type FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = tbl AND a.attname = tenant_column AND a.attnum > 0 AND NOT a.attisdropped;
@@ -121,6 +122,12 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation % has type %, not uuid', tenant_column, tbl, column_type::pg_catalog.regtype
             USING ERRCODE = 'datatype_mismatch';
     END IF;
+    -- Citus refuses subqueries in policies on distributed tables: once the table or the
+    -- catalog is distributed, the same rule per row (docs/scale-out.md).
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        citus_form := EXISTS (SELECT FROM pg_catalog.pg_dist_partition d
+                               WHERE d.logicalrelid OPERATOR(pg_catalog.=) ANY (ARRAY[tbl, 'clinres.modules'::pg_catalog.regclass]));
+    END IF;
     -- A partition read directly is not checked against its parent's policies: every
     -- partition, at every level, gets the same policy. Partitions attached later do
     -- not; call enable_module_rls again on the parent after attaching one.
@@ -130,6 +137,12 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
         IF EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = rel AND p.polname = policy) THEN
             EXECUTE pg_catalog.format('DROP POLICY %I ON %s', policy, rel);
+        END IF;
+        IF citus_form THEN
+            EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) clinres.current_tenant_id()'
+                                      ' AND clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L))',
+                                      policy, rel, tenant_column, code);
+            CONTINUE;
         END IF;
         -- The row's tenant must be the context tenant, so the module check needs no row
         -- data: written as initPlans it runs once per query, not once per row (see

@@ -82,7 +82,7 @@ BEGIN
         tenant := clinres.current_tenant_id();
         IF tenant IS NULL THEN
             RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN lists users across tenants'
-                USING ERRCODE = 'insufficient_privilege', HINT = 'Pass a tenant_id or set a context tenant.';
+                USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = 'user:view', HINT = 'Pass a tenant_id or set a context tenant.';
         END IF;
     END IF;
 
@@ -259,7 +259,7 @@ BEGIN
         tenant := clinres.current_tenant_id();
         IF tenant IS NULL THEN
             RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN reads the audit of every tenant'
-                USING ERRCODE = 'insufficient_privilege', HINT = 'Pass a tenant_id or set a context tenant.';
+                USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = 'user:view', HINT = 'Pass a tenant_id or set a context tenant.';
         END IF;
     END IF;
     IF tenant IS NOT NULL THEN

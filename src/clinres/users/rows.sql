@@ -179,7 +179,9 @@ DECLARE
     was jsonb := '{}';
 BEGIN
     SELECT * INTO c FROM clinres._check_user_row(email, name, phone, role_code, modules, tenant, on_existing, password) x;
-    IF c.errcode IS NOT NULL THEN
+    IF c.errcode OPERATOR(pg_catalog.=) '42501' THEN
+        RAISE EXCEPTION USING ERRCODE = c.errcode, MESSAGE = c.message, SCHEMA = 'clinres', TABLE = 'row', COLUMN = 'user';
+    ELSIF c.errcode IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = c.errcode, MESSAGE = c.message;
     END IF;
     action := c.action;

@@ -88,7 +88,7 @@ BEGIN
     IF u.id IS NULL OR NOT EXISTS (SELECT FROM clinres.user_tenants ut
                                     WHERE ut.user_id OPERATOR(pg_catalog.=) $2 AND clinres._may($1, ut.tenant_id, 'user:view')) THEN
         RAISE EXCEPTION 'permission denied: "user:view" is required in a tenant of user "%"', $2
-            USING ERRCODE = 'insufficient_privilege';
+            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = 'user:view';
     END IF;
     RETURN u;
 END
@@ -102,10 +102,11 @@ AS $$
 BEGIN
     IF target.platform_role IS NOT NULL AND NOT clinres._is_super(actor) THEN
         RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN may % a user with platform role "%"', verb, target.platform_role
-            USING ERRCODE = 'insufficient_privilege';
+            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'role', COLUMN = target.platform_role;
     END IF;
     IF NOT self_allowed AND target.id OPERATOR(pg_catalog.=) actor THEN
-        RAISE EXCEPTION 'permission denied: nobody may % themselves', verb USING ERRCODE = 'insufficient_privilege';
+        RAISE EXCEPTION 'permission denied: nobody may % themselves', verb
+            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'self', COLUMN = verb;
     END IF;
 END
 $$;
@@ -178,7 +179,7 @@ AS $$
 BEGIN
     IF NOT clinres._role_within_ceiling($1, $2, $3) THEN
         RAISE EXCEPTION 'permission denied: role "%" is above your own in tenant "%"', $3, clinres._tenant_code($2)
-            USING ERRCODE = 'insufficient_privilege';
+            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'role', COLUMN = $3;
     END IF;
 END
 $$;

@@ -1,0 +1,208 @@
+// Citus support; see citus.hpp and docs/scale-out.md.
+#include "clinres/citus/citus.hpp"
+
+#include "clinres/pg/guard.hpp"
+#include "clinres/pg/spi.hpp"
+
+extern "C" {
+#include "access/parallel.h"
+#include "commands/extension.h"
+}
+
+#include <exception>
+#include <map>
+
+namespace citus {
+
+namespace {
+
+constexpr const char *kNested = "citus.allow_nested_distributed_execution";
+constexpr const char *kPropagate = "citus.propagate_set_commands";
+
+// What this node holds of the catalog: its Citus group, how clinres.modules is
+// distributed ('n'/'t' for a reference table, NULL if not) and whether the group
+// has a placement of it.
+pg::Statement node_sql = {
+    "SELECT g.groupid, p.partmethod::pg_catalog.text, p.repmodel::pg_catalog.text,"
+    "       EXISTS (SELECT FROM pg_catalog.pg_dist_shard s"
+    "                 JOIN pg_catalog.pg_dist_placement pl ON pl.shardid OPERATOR(pg_catalog.=) s.shardid"
+    "                WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+    "                  AND pl.groupid OPERATOR(pg_catalog.=) g.groupid)"
+    "  FROM pg_catalog.pg_dist_local_group g"
+    "  LEFT JOIN pg_catalog.pg_dist_partition p"
+    "    ON p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+    1,
+    {OIDOID}};
+
+// Which shard of each catalog table (reference tables have one) this node holds.
+pg::Statement shards_sql = {"SELECT c.relname::pg_catalog.text, s.shardid FROM pg_catalog.pg_dist_shard s"
+                            "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid"
+                            " WHERE c.relnamespace OPERATOR(pg_catalog.=) 'clinres'::pg_catalog.regnamespace",
+                            0,
+                            {}};
+
+// The transaction in which this node's catalog was last found usable, whether the
+// database had Citus then and whether the catalog was distributed (checked once per
+// transaction).
+LocalTransactionId checked_lxid = InvalidLocalTransactionId;
+bool checked_has_citus = false;
+bool checked_distributed = false;
+
+// Statements rewritten to read placements, by statement (a parallel worker's only).
+std::map<const pg::Statement *, std::string> placement_sql;
+
+// Whether the citus extension is installed in this database.
+bool has_citus_extension()
+{
+    bool found = false;
+    pg::call([&] { found = OidIsValid(get_extension_oid("citus", true)); });
+    return found;
+}
+
+// Raises 55000 unless this node reads the catalog from a local placement of the
+// distributed catalog (or is a coordinator whose catalog is not distributed yet);
+// returns whether the catalog is distributed.
+bool check_node(Oid sentinel)
+{
+    Datum args[1] = {ObjectIdGetDatum(sentinel)};
+    pg::OwnerSpi spi(GetUserId(), false);
+    pg::Rows rows = spi.run(node_sql, args);
+    spi.finish();
+    if (rows.size() != 1)
+        return false; // no local group row: Citus metadata not set up on this node
+    int64_t group = rows.at(0, 0).num;
+    const pg::Cell &method = rows.at(0, 1);
+    std::string where = group == 0 ? "the coordinator" : "this worker (group " + std::to_string(group) + ")";
+    const char *hint = "Run SELECT * FROM clinres.distribute() on the coordinator.";
+    if (method.null) {
+        if (group == 0)
+            return false; // a coordinator's own catalog is the real one until distribute()
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "clinres's catalog is not distributed on this Citus node",
+                        "On " + where +
+                            " the catalog tables are a local copy that the coordinator never writes; "
+                            "answers from it would be wrong.",
+                        hint);
+    }
+    if (method.text != "n" || rows.at(0, 2).text != "t")
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "clinres's catalog is distributed, but not as Citus reference tables",
+                        "clinres.modules has partition method '" + method.text + "' and replication model '" +
+                            rows.at(0, 2).text + "'.",
+                        "Only clinres.distribute() should distribute the catalog.");
+    if (rows.at(0, 3).num == 0)
+        throw pg::Error(
+            ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "this Citus node has no copy of clinres's catalog",
+            "On " + where +
+                " there is no placement of the catalog's reference tables, so this node would not "
+                "hear of catalog changes.",
+            hint);
+    return true;
+}
+
+// Whether ch may continue an unquoted SQL identifier.
+bool identifier_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+// stmt's text with every catalog table (clinres.<name>) replaced by this node's
+// placement of it (clinres.<name>_<shard id>), which is a plain table to Citus.
+std::string on_placements(const pg::Statement &stmt)
+{
+    pg::OwnerSpi spi(GetUserId(), false);
+    pg::Rows rows = spi.run(shards_sql, nullptr);
+    spi.finish();
+    std::string sql = stmt.sql;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        std::string table = "clinres." + rows.at(r, 0).text;
+        std::string shard = table + "_" + std::to_string(rows.at(r, 1).num);
+        for (size_t at = sql.find(table); at != std::string::npos; at = sql.find(table, at + 1)) {
+            size_t end = at + table.size();
+            if (end < sql.size() && identifier_char(sql[end]))
+                continue; // a longer name
+            sql.replace(at, table.size(), shard);
+        }
+    }
+    return sql;
+}
+
+// Whether s can be spliced into a SET statement as is: a uuid's text or empty.
+bool plain_value(const std::string &s)
+{
+    for (char ch : s)
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') || ch == '-'))
+            return false;
+    return true;
+}
+
+} // namespace
+
+bool loaded()
+{
+    return GetConfigOption(kNested, true, false) != nullptr;
+}
+
+CatalogRead::CatalogRead(Oid sentinel, pg::Statement &stmt)
+{
+    if (!loaded())
+        return;
+    if (MyProc->lxid != checked_lxid) {
+        checked_has_citus = has_citus_extension();
+        checked_distributed = checked_has_citus && check_node(sentinel);
+        checked_lxid = MyProc->lxid;
+    }
+    if (!checked_has_citus)
+        return;
+    if (checked_distributed && IsParallelWorker()) {
+        // A query Citus plans fails in a parallel worker (it cannot take part in a
+        // distributed transaction): read the placements, which are local tables.
+        if (placement_sql.find(&stmt) == placement_sql.end())
+            placement_sql[&stmt] = on_placements(stmt);
+        stmt.sql = placement_sql[&stmt].c_str();
+        return;
+    }
+    // The read may run inside a query on a shard, where Citus refuses a query on a
+    // reference table unless nested execution is allowed: allowed for this read only.
+    pg::call([&] {
+        int level = NewGUCNestLevel();
+        nest_level_ = level;
+        set_config_option(kNested, "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    });
+}
+
+CatalogRead::~CatalogRead()
+{
+    // On an error the transaction's abort unwinds the GUC nest level.
+    if (nest_level_ > 0 && std::uncaught_exceptions() == 0)
+        AtEOXact_GUC(true, nest_level_);
+}
+
+void propagate_context()
+{
+    if (!loaded() || !has_citus_extension())
+        return;
+    const char *user_value = GetConfigOption("clinres.user_id", true, false);
+    const char *tenant_value = GetConfigOption("clinres.tenant_id", true, false);
+    std::string user = user_value ? user_value : "", tenant = tenant_value ? tenant_value : "";
+    if (!plain_value(user) || !plain_value(tenant))
+        throw pg::Error(ERRCODE_INVALID_TEXT_REPRESENTATION, "invalid uuid for the clinres context");
+    // Citus sends a SET LOCAL statement's own text to the workers, so each is run as
+    // exactly that statement; the values are uuids or empty, so need no quoting.
+    std::string set_user = "SET LOCAL clinres.user_id = '" + user + "'";
+    std::string set_tenant = "SET LOCAL clinres.tenant_id = '" + tenant + "'";
+    pg::call([&] {
+        int level = NewGUCNestLevel();
+        set_config_option(kPropagate, "local", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (SPI_execute(set_user.c_str(), false, 0) != SPI_OK_UTILITY ||
+            SPI_execute(set_tenant.c_str(), false, 0) != SPI_OK_UTILITY)
+            elog(ERROR, "clinres could not set the context with SET LOCAL");
+        SPI_finish();
+        // Closes the level: propagate_set_commands is restored, the SET LOCALs stay.
+        AtEOXact_GUC(true, level);
+    });
+}
+
+} // namespace citus
