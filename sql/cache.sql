@@ -87,8 +87,9 @@ SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_before;
 ALTER TABLE clinres.user_modules DISABLE TRIGGER ALL;
 ALTER TABLE clinres.user_modules ENABLE TRIGGER ALL;
 ALTER TABLE clinres.users DISABLE TRIGGER access_cache_invalidate, ENABLE TRIGGER access_cache_invalidate;
-SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
- WHERE t.tgname = 'access_cache_invalidate' AND c.relname IN ('user_modules', 'users') ORDER BY 1;
+SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE t.tgfoid = 'clinres.access_cache_invalidate()'::regprocedure AND c.relname IN ('user_modules', 'users')
+ ORDER BY 1, 2;
 SET session_replication_role = replica;
 UPDATE clinres.user_modules SET is_enabled = false WHERE user_id = :bob AND module_code = 'aia';
 RESET session_replication_role;

@@ -72,15 +72,21 @@ Uuid uuid_of(const pg::Cell &cell)
 
 } // namespace
 
-Oid sentinel_relation()
+Sentinels sentinel_relations()
 {
-    Oid relid = InvalidOid;
+    Sentinels s;
     pg::call([&] {
         Oid nsp = get_namespace_oid("clinres", true);
-        if (OidIsValid(nsp))
-            relid = get_relname_relid("modules", nsp);
+        if (OidIsValid(nsp)) {
+            s.globals = get_relname_relid("modules", nsp);
+            s.users = get_relname_relid("users", nsp);
+            s.tenants = get_relname_relid("tenants", nsp);
+            s.log = get_relname_relid("user_tenants", nsp);
+        }
     });
-    return relid;
+    if (!OidIsValid(s.globals) || !OidIsValid(s.users) || !OidIsValid(s.tenants) || !OidIsValid(s.log))
+        return Sentinels{};
+    return s;
 }
 
 Globals read_globals(Oid sentinel, bool latest)

@@ -8,9 +8,18 @@
 
 namespace modaccess {
 
-// The OID of clinres.modules, which stands for the whole catalog in invalidations
-// (InvalidOid if the extension is not installed in this database).
-Oid sentinel_relation();
+// The relations whose relcache invalidations are the cache's doorbells (cache.cpp):
+// clinres.modules for the globals, clinres.users for every user, clinres.tenants for
+// every tenant, clinres.user_tenants for "read the shared change log". All InvalidOid
+// if the extension is not installed in this database.
+struct Sentinels {
+    Oid globals = InvalidOid, users = InvalidOid, tenants = InvalidOid, log = InvalidOid;
+    bool operator==(const Sentinels &o) const
+    {
+        return globals == o.globals && users == o.users && tenants == o.tenants && log == o.log;
+    }
+};
+Sentinels sentinel_relations();
 
 // Each read runs as the catalog's owner; `latest` picks the newest data over the
 // active snapshot (see pg::OwnerSpi).
