@@ -52,6 +52,7 @@ extern "C" {
 #include "access/parallel.h"
 }
 
+#include <algorithm>
 #include <cstdint>
 
 namespace modaccess {
@@ -120,7 +121,13 @@ struct Cache {
     ClockMap<UserEntry> users;
     ClockMap<TenantEntry> tenants;
     uint64_t hits = 0, misses = 0;
+    uint64_t miss_epoch = 0;         // the statement and snapshot the next two count for
+    uint64_t epoch_misses = 0;       // user reads in it
+    std::vector<Uuid> bulk_tenants; // tenants whose members it read in bulk
 };
+
+// A statement that has read this many users one by one reads the rest of a tenant's members at once.
+constexpr uint64_t kBulkAfterMisses = 8;
 
 Cache &cache()
 {
@@ -349,6 +356,37 @@ void count_hit()
     ++cache().hits;
 }
 
+namespace {
+
+// On a user miss: once this statement has missed often (a cold scan), reads every member
+// of the tenant asked about in one query instead of one query per user.
+void maybe_bulk_load(Cache &c, const Key &key, const std::shared_ptr<const Globals> &g)
+{
+    if (c.miss_epoch != stmt.epoch) {
+        c.miss_epoch = stmt.epoch;
+        c.epoch_misses = 0;
+        c.bulk_tenants.clear();
+    }
+    if (++c.epoch_misses <= kBulkAfterMisses ||
+        std::find(c.bulk_tenants.begin(), c.bulk_tenants.end(), key.tenant) != c.bulk_tenants.end())
+        return;
+    c.bulk_tenants.push_back(key.tenant);
+    ++c.misses;
+    ReadPlan plan = read_plan();
+    auto members = read_tenant_members(sentinel_for_read(), plan.latest, key.tenant, *g);
+    sync(c);
+    if (c.globals != g) // an invalidation replaced the globals meanwhile
+        return;
+    size_t capacity = static_cast<size_t>(capacity_guc);
+    if (members.size() > capacity / 2)
+        return; // it would push out more than it brings
+    for (auto &[id, u] : members)
+        c.users.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope,
+                    std::make_shared<const UserEntry>(std::move(u)), capacity);
+}
+
+} // namespace
+
 View view(const Key &key)
 {
     Cache &c = cache();
@@ -356,6 +394,9 @@ View view(const Key &key)
     v.globals = current_globals(c);
     v.tenant_id = key.tenant;
     v.tenant = entry(c, c.tenants, key.tenant, v.globals, read_tenant);
+    sync(c);
+    if (c.globals == v.globals && c.users.peek(key.user, answers_now) == nullptr)
+        maybe_bulk_load(c, key, v.globals);
     v.user = entry(c, c.users, key.user, v.globals, read_user);
     return v;
 }

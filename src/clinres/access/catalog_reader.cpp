@@ -8,6 +8,7 @@
 #include "clinres/pg/spi.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace modaccess {
 
@@ -22,13 +23,26 @@ pg::Statement globals_sql = {
     0,
     {}};
 
+// Rows of one user: (kind, user, tenant, text, text, bool), parsed by parse_users.
 pg::Statement user_sql = {
-    "SELECT 'u', NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
+    "SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
     "  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $1"
-    " UNION ALL SELECT 'm', ut.tenant_id, ut.status, ut.role_code, NULL"
+    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL"
     "  FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"
-    " UNION ALL SELECT 'g', um.tenant_id, um.module_code, NULL, um.is_enabled"
+    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled"
     "  FROM clinres.user_modules um WHERE um.user_id OPERATOR(pg_catalog.=) $1",
+    1,
+    {UUIDOID}};
+
+// The same rows for every member of a tenant, in one query.
+pg::Statement members_sql = {
+    "WITH m AS (SELECT ut.user_id FROM clinres.user_tenants ut WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1)"
+    " SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
+    "  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ANY (SELECT m.user_id FROM m)"
+    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL"
+    "  FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) ANY (SELECT m.user_id FROM m)"
+    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled"
+    "  FROM clinres.user_modules um WHERE um.user_id OPERATOR(pg_catalog.=) ANY (SELECT m.user_id FROM m)",
     1,
     {UUIDOID}};
 
@@ -125,41 +139,62 @@ Globals read_globals(Oid sentinel, bool latest)
     return g;
 }
 
-UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
+namespace {
+
+// Entries for every user in rows of user_sql's shape.
+std::unordered_map<Uuid, UserEntry, UuidHash> parse_users(const pg::Rows &rows, const Globals &g)
 {
-    Datum args[1] = {uuid_datum(user)};
-    pg::Rows rows = run_as_owner(sentinel, latest, user_sql, args);
-    UserEntry u;
-    std::vector<std::pair<Uuid, int>> enabled; // (tenant, module index) of rows with is_enabled
+    std::unordered_map<Uuid, UserEntry, UuidHash> users;
+    std::vector<std::tuple<Uuid, Uuid, int>> enabled; // (user, tenant, module index) of rows with is_enabled
     for (size_t r = 0; r < rows.size(); ++r) {
         char kind = rows.at(r, 0).text[0];
+        UserEntry &u = users[uuid_of(rows.at(r, 1))];
         if (kind == 'u') {
-            u.active = rows.at(r, 2).text == kActive;
-            u.platform_role = rows.at(r, 3).text;
+            u.active = rows.at(r, 3).text == kActive;
+            u.platform_role = rows.at(r, 4).text;
             u.super_admin = u.platform_role == "SUPER_ADMIN";
             continue;
         }
-        Uuid tenant = uuid_of(rows.at(r, 1));
+        Uuid tenant = uuid_of(rows.at(r, 2));
         if (kind == 'm') {
             u.memberships.push_back(
-                Membership{tenant, rows.at(r, 2).text == kActive, false, {}, rows.at(r, 3).text});
+                Membership{tenant, rows.at(r, 3).text == kActive, false, {}, rows.at(r, 4).text});
         } else {
-            auto module = g.module_index.find(rows.at(r, 2).text);
+            auto module = g.module_index.find(rows.at(r, 3).text);
             if (module != g.module_index.end())
-                enabled.emplace_back(tenant, rows.at(r, 4).num != 0 ? module->second : -1);
+                enabled.emplace_back(uuid_of(rows.at(r, 1)), tenant,
+                                     rows.at(r, 5).num != 0 ? module->second : -1);
         }
     }
-    std::sort(u.memberships.begin(), u.memberships.end(),
-              [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
-    for (const auto &[tenant, module] : enabled) {
-        Membership *member = u.membership(tenant);
+    for (auto &[id, u] : users)
+        std::sort(u.memberships.begin(), u.memberships.end(),
+                  [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
+    for (const auto &[user, tenant, module] : enabled) {
+        Membership *member = users[user].membership(tenant);
         if (member == nullptr)
             continue; // a module row without membership grants nothing
         member->configured = true;
         if (module >= 0)
             member->enabled.add(module);
     }
-    return u;
+    return users;
+}
+
+} // namespace
+
+UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
+{
+    Datum args[1] = {uuid_datum(user)};
+    auto users = parse_users(run_as_owner(sentinel, latest, user_sql, args), g);
+    auto it = users.find(user);
+    return it == users.end() ? UserEntry{} : std::move(it->second);
+}
+
+std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
+                                                                  const Globals &g)
+{
+    Datum args[1] = {uuid_datum(tenant)};
+    return parse_users(run_as_owner(sentinel, latest, members_sql, args), g);
 }
 
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g)

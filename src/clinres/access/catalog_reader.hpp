@@ -4,6 +4,7 @@
 #include "clinres/access/model.hpp"
 #include "clinres/pg/postgres.hpp"
 
+#include <unordered_map>
 #include <vector>
 
 namespace modaccess {
@@ -27,6 +28,9 @@ Globals read_globals(Oid sentinel, bool latest);
 // A user or tenant as an entry; module codes become indexes of g. Unknown ids give
 // inactive entries, so that they are cached (and answered false) like any other.
 UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g);
+// Every member of a tenant, read in one query (a cold scan's bulk load).
+std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
+                                                                  const Globals &g);
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g);
 // Tenants in which the user could hold a module: its memberships, or all for platform roles.
 std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user);
