@@ -99,8 +99,9 @@ ALTER TABLE clinres.tenants DISABLE TRIGGER access_cache_invalidate;
 SELECT t.tgenabled FROM pg_trigger t WHERE t.tgname = 'access_cache_invalidate' AND t.tgrelid = 'clinres.tenants'::regclass;
 ALTER TABLE clinres.tenants ENABLE ALWAYS TRIGGER access_cache_invalidate;
 
--- A cold scan over many users reads the members of a tenant in one query, not one
--- query per user (the session is new after \c).
+-- A cold scan over many users reads them in bulk (all users in one query when they
+-- fill at most half the cache, else a tenant's members), not one query per user (the
+-- session is new after \c).
 INSERT INTO clinres.users (id, email, name) SELECT md5('bulk' || n)::uuid, 'bulk' || n || '@x.example', 'Bulk'
   FROM generate_series(1, 200) n;
 INSERT INTO clinres.user_tenants (tenant_id, user_id) SELECT :A, md5('bulk' || n)::uuid FROM generate_series(1, 200) n;

@@ -8,13 +8,15 @@
 #   3. connection per transaction (pgbench -C): has_module vs a trivial statement;
 #   4. warm random pairs: per-row cost vs uuid_hash with 15,000 and 100,000 distinct pairs;
 #   5. bytes per cached user.
+# Scans run with one process and jit = off (a new session's first JIT loads LLVM, which
+# would swamp the cold-start figure); the cache holds up to 20,000 entries of each kind.
 # Usage: test/bench/cache.sh (PGHOST etc. set; BENCH_SECONDS per pgbench run, default 10).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=${BENCH_SECONDS:-10}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-q() { psql -X -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" -c "SET clinres.access_cache_size = 20000" -c "$1" | tail -1; }
+q() { psql -X -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -c "SET clinres.access_cache_size = 20000" -c "$1" | tail -1; }
 echo "access cache: clinres preloaded (shared change log): $(psql -XAtc "SELECT current_setting('shared_preload_libraries') LIKE '%clinres%'")"
 
 echo

@@ -37,6 +37,8 @@
 //   snapshot it was read under: for the transaction under REPEATABLE READ and
 //   SERIALIZABLE (which see their snapshot), for the statement in a parallel leader,
 //   and for the worker's life in a parallel worker.
+// Cold starts: a statement that has read 8 users one by one reads the rest in bulk (every
+// user in one query if they fill at most half the cache, else each tenant's members).
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
 // Memory is bounded by clinres.access_cache_size entries (of users, and separately
 // of tenants), replaced by CLOCK. Entries are shared_ptrs, so an answer being
@@ -358,8 +360,17 @@ void count_hit()
 
 namespace {
 
-// On a user miss: once this statement has missed often (a cold scan), reads every member
-// of the tenant asked about in one query instead of one query per user.
+// Puts bulk-read users into the cache.
+void put_users(Cache &c, std::unordered_map<Uuid, UserEntry, UuidHash> &users, uint64_t scope)
+{
+    size_t capacity = static_cast<size_t>(capacity_guc);
+    for (auto &[id, u] : users)
+        c.users.put(id, scope, std::make_shared<const UserEntry>(std::move(u)), capacity);
+}
+
+// On a user miss: once this statement has missed often (a cold scan), reads every user in
+// one query if they fill at most half the cache, else every member of the tenant asked
+// about, instead of one query per user.
 void maybe_bulk_load(Cache &c, const Key &key, const std::shared_ptr<const Globals> &g)
 {
     if (c.miss_epoch != stmt.epoch) {
@@ -367,22 +378,23 @@ void maybe_bulk_load(Cache &c, const Key &key, const std::shared_ptr<const Globa
         c.epoch_misses = 0;
         c.bulk_tenants.clear();
     }
-    if (++c.epoch_misses <= kBulkAfterMisses ||
+    ++c.epoch_misses;
+    if (c.epoch_misses <= kBulkAfterMisses ||
         std::find(c.bulk_tenants.begin(), c.bulk_tenants.end(), key.tenant) != c.bulk_tenants.end())
         return;
+    bool everyone = c.epoch_misses == kBulkAfterMisses + 1;
     c.bulk_tenants.push_back(key.tenant);
     ++c.misses;
     ReadPlan plan = read_plan();
-    auto members = read_tenant_members(sentinel_for_read(), plan.latest, key.tenant, *g);
-    sync(c);
-    if (c.globals != g) // an invalidation replaced the globals meanwhile
-        return;
     size_t capacity = static_cast<size_t>(capacity_guc);
-    if (members.size() > capacity / 2)
-        return; // it would push out more than it brings
-    for (auto &[id, u] : members)
-        c.users.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope,
-                    std::make_shared<const UserEntry>(std::move(u)), capacity);
+    auto users = everyone ? read_all_users(sentinel_for_read(), plan.latest, *g, capacity / 2)
+                          : read_tenant_members(sentinel_for_read(), plan.latest, key.tenant, *g);
+    sync(c);
+    if (c.globals != g || users.size() > capacity / 2) // replaced meanwhile, or too many
+        return;
+    if (everyone && !users.empty())
+        c.epoch_misses = 0; // every user is cached: no tenant loads unless many misses again
+    put_users(c, users, c.globals_scope != 0 ? c.globals_scope : plan.scope);
 }
 
 } // namespace

@@ -36,13 +36,14 @@ pg::Statement user_sql = {
 
 // The same rows for every member of a tenant, in one query.
 pg::Statement members_sql = {
-    "WITH m AS (SELECT ut.user_id FROM clinres.user_tenants ut WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1)"
+    "WITH m AS MATERIALIZED (SELECT ut.user_id FROM clinres.user_tenants ut"
+    "                         WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1)"
     " SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
-    "  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ANY (SELECT m.user_id FROM m)"
+    "  FROM m JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) m.user_id"
     " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL"
-    "  FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) ANY (SELECT m.user_id FROM m)"
+    "  FROM m JOIN clinres.user_tenants ut ON ut.user_id OPERATOR(pg_catalog.=) m.user_id"
     " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled"
-    "  FROM clinres.user_modules um WHERE um.user_id OPERATOR(pg_catalog.=) ANY (SELECT m.user_id FROM m)",
+    "  FROM m JOIN clinres.user_modules um ON um.user_id OPERATOR(pg_catalog.=) m.user_id",
     1,
     {UUIDOID}};
 
@@ -60,6 +61,16 @@ pg::Statement candidates_sql = {
     "                 WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.platform_role IS NOT NULL)",
     1,
     {UUIDOID}};
+
+// The same rows for every user (a cold scan of a catalog that fits in the cache).
+pg::Statement all_users_sql = {
+    "SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool FROM clinres.users u"
+    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL FROM clinres.user_tenants ut"
+    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled FROM clinres.user_modules um",
+    0,
+    {}};
+
+pg::Statement user_count_sql = {"SELECT pg_catalog.count(*) FROM clinres.users u", 0, {}};
 
 const std::string kActive = "active";
 
@@ -188,6 +199,18 @@ UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &
     auto users = parse_users(run_as_owner(sentinel, latest, user_sql, args), g);
     auto it = users.find(user);
     return it == users.end() ? UserEntry{} : std::move(it->second);
+}
+
+std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
+                                                             size_t at_most)
+{
+    pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
+    pg::Rows count = spi.run(user_count_sql, nullptr);
+    std::unordered_map<Uuid, UserEntry, UuidHash> users;
+    if (static_cast<size_t>(count.at(0, 0).num) <= at_most)
+        users = parse_users(spi.run(all_users_sql, nullptr), g);
+    spi.finish();
+    return users;
 }
 
 std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,

@@ -28,6 +28,9 @@ Globals read_globals(Oid sentinel, bool latest);
 // A user or tenant as an entry; module codes become indexes of g. Unknown ids give
 // inactive entries, so that they are cached (and answered false) like any other.
 UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g);
+// Every user, read in one query, if there are at most at_most (else none).
+std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
+                                                             size_t at_most);
 // Every member of a tenant, read in one query (a cold scan's bulk load).
 std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
                                                                   const Globals &g);
