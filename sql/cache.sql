@@ -87,8 +87,9 @@ SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_before;
 ALTER TABLE clinres.user_modules DISABLE TRIGGER ALL;
 ALTER TABLE clinres.user_modules ENABLE TRIGGER ALL;
 ALTER TABLE clinres.users DISABLE TRIGGER access_cache_invalidate, ENABLE TRIGGER access_cache_invalidate;
-SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
- WHERE t.tgname = 'access_cache_invalidate' AND c.relname IN ('user_modules', 'users') ORDER BY 1;
+SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE t.tgfoid = 'clinres.access_cache_invalidate()'::regprocedure AND c.relname IN ('user_modules', 'users')
+ ORDER BY 1, 2;
 SET session_replication_role = replica;
 UPDATE clinres.user_modules SET is_enabled = false WHERE user_id = :bob AND module_code = 'aia';
 RESET session_replication_role;
@@ -97,3 +98,16 @@ SELECT clinres.has_module(:bob, :A, 'aia') AS bob_aia_after_replica_update;
 ALTER TABLE clinres.tenants DISABLE TRIGGER access_cache_invalidate;
 SELECT t.tgenabled FROM pg_trigger t WHERE t.tgname = 'access_cache_invalidate' AND t.tgrelid = 'clinres.tenants'::regclass;
 ALTER TABLE clinres.tenants ENABLE ALWAYS TRIGGER access_cache_invalidate;
+
+-- A cold scan over many users reads them in bulk (all users in one query when they
+-- fill at most half the cache, else a tenant's members), not one query per user (the
+-- session is new after \c).
+INSERT INTO clinres.users (id, email, name) SELECT md5('bulk' || n)::uuid, 'bulk' || n || '@x.example', 'Bulk'
+  FROM generate_series(1, 200) n;
+INSERT INTO clinres.user_tenants (tenant_id, user_id) SELECT :A, md5('bulk' || n)::uuid FROM generate_series(1, 200) n;
+UPDATE clinres.users SET status = 'disabled' WHERE email = 'bulk7@x.example';
+\c
+SELECT count(*) FILTER (WHERE clinres.has_module(u.id, :A, 'aia')) AS allowed, count(*) AS users
+  FROM clinres.users u WHERE u.email LIKE 'bulk%';
+SELECT misses <= 12 AS few_reads, entries >= 201 AS all_cached FROM clinres.access_cache_stats();
+DELETE FROM clinres.users WHERE email LIKE 'bulk%';

@@ -1,5 +1,6 @@
 // Library entry: module magic and _PG_init, which sets up each feature once per backend.
 #include "clinres/access/cache.hpp"
+#include "clinres/access/change_log.hpp"
 #include "clinres/access/context.hpp"
 #include "clinres/connections/monitor.hpp"
 #include "clinres/session/login.hpp"
@@ -11,11 +12,13 @@ PG_MODULE_MAGIC;
 
 void _PG_init(void);
 
-// Defines clinres's GUCs, registers its cache callbacks and, when preloaded, the monitor.
+// Defines clinres's GUCs, registers its cache callbacks and, when preloaded, the access
+// change log and the monitor.
 void _PG_init(void)
 {
     modaccess::init_context();
     modaccess::init_cache();
+    modaccess::init_change_log();
     session::init_login();
     session::init_signer();
     conn::init_usage();

@@ -14,3 +14,13 @@ BEGIN
     END LOOP;
     RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(times) x);
 END $$;
+
+-- One timed run, no warm-up: what the first statement of a new session costs.
+CREATE OR REPLACE FUNCTION public.bench_once(stmt text) RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    EXECUTE stmt;
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END $$;

@@ -2,6 +2,8 @@
 # Benchmarks, in one throw-away cluster, each measured side by side in this run:
 # - access: builds 100 tenants, 10,000 users and a 1M-row RLS table, and prints
 #   (a) per-row cost, (b) pgbench TPS, (c) RLS count(*), (d) cache footprint;
+# - access cache (test/bench/cache.sh, clinres preloaded): mixed load with a writer, cold vs
+#   warm scan, pgbench -C, warm random pairs at 15k and 100k pairs, bytes per cached user;
 # - schema isolation: migrating a 10M-row vs a 1k-row table, with and without exact counts;
 # - connection usage: clinres.connection_usage vs count(*) from pg_stat_activity, 90 idle sessions;
 # - user management: list, search, paging and mutations over 1,000,000 users (test/bench/users.sh).
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/../.."
 scripts/deps.sh
 make -s && make -s install
 export BENCH_SECONDS=${1:-10}
-exec pg_virtualenv -v 15 -o shared_buffers=512MB bash -c '
+exec pg_virtualenv -v 15 -o shared_buffers=512MB -o shared_preload_libraries=clinres bash -c '
 set -euo pipefail
 echo "machine: $(nproc) cores, $(free -g | awk "/Mem:/ {print \$2}") GiB, $(uname -r), PostgreSQL $(psql -XAtc "show server_version")"
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION clinres CASCADE" -f test/oracle.sql -f test/bench/measure.sql
@@ -46,6 +48,9 @@ for round in 1 2 3; do
 done
 echo "  has_module / trivial: $(printf "%s\n" "${ratios[@]}" | sort -g | sed -n 2p) (median of ${ratios[*]}; target >= 0.9)"
 rm -rf "$tmp"
+
+echo
+test/bench/cache.sh
 
 echo
 echo "schema isolation: migrate_schemas on a 10,000,000-row vs a 1,000-row table"

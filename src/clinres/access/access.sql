@@ -167,16 +167,42 @@ COMMENT ON FUNCTION clinres.access_cache_stats() IS 'this session''s access cach
 CREATE FUNCTION clinres.access_cache_invalidate() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'clinres_access_cache_invalidate';
 
+-- Modules, roles and permissions decide every answer: any change drops everything.
+-- A row of a user's or a tenant's tables drops that user or tenant (on users and
+-- tenants only when a column that decides access changed: logins, profile edits and
+-- counters ring nothing); TRUNCATE drops every user or every tenant. All fire ALWAYS,
+-- so that changes under session_replication_role = replica (pg_restore, logical
+-- replication) are seen too.
 DO $$
 DECLARE
     t text;
+    r record;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['tenants', 'modules', 'tenant_modules', 'users', 'roles', 'permissions',
-                             'role_permissions', 'user_tenants', 'user_modules'] LOOP
+    FOREACH t IN ARRAY ARRAY['modules', 'roles', 'permissions', 'role_permissions'] LOOP
         EXECUTE pg_catalog.format('CREATE TRIGGER access_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE'
-                       ' ON clinres.%I FOR EACH STATEMENT EXECUTE FUNCTION clinres.access_cache_invalidate()', t);
-        -- Fire under session_replication_role = replica too (pg_restore, logical replication).
-        EXECUTE pg_catalog.format('ALTER TABLE clinres.%I ENABLE ALWAYS TRIGGER access_cache_invalidate', t);
+                                  ' ON clinres.%I FOR EACH STATEMENT'
+                                  ' EXECUTE FUNCTION clinres.access_cache_invalidate(''globals'')', t);
+    END LOOP;
+    FOR r IN SELECT * FROM (VALUES ('users', 'user', 'id', 'OR OLD.platform_role IS DISTINCT FROM NEW.platform_role'),
+                                   ('user_tenants', 'user', 'user_id', NULL),
+                                   ('user_modules', 'user', 'user_id', NULL),
+                                   ('tenants', 'tenant', 'id', ''),
+                                   ('tenant_modules', 'tenant', 'tenant_id', NULL)) v(tbl, kind, col, decisive) LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER access_cache_invalidate AFTER TRUNCATE ON clinres.%I'
+                                  ' FOR EACH STATEMENT EXECUTE FUNCTION clinres.access_cache_invalidate(%L)', r.tbl, r.kind);
+        EXECUTE pg_catalog.format('CREATE TRIGGER access_cache_invalidate_rows AFTER INSERT OR DELETE%s ON clinres.%I'
+                                  ' FOR EACH ROW EXECUTE FUNCTION clinres.access_cache_invalidate(%L, %L)',
+                                  CASE WHEN r.decisive IS NULL THEN ' OR UPDATE' ELSE '' END, r.tbl, r.kind, r.col);
+        IF r.decisive IS NOT NULL THEN
+            EXECUTE pg_catalog.format('CREATE TRIGGER access_cache_invalidate_update AFTER UPDATE ON clinres.%I FOR EACH ROW'
+                                      ' WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.status IS DISTINCT FROM NEW.status %s)'
+                                      ' EXECUTE FUNCTION clinres.access_cache_invalidate(%L, %L)',
+                                      r.tbl, r.decisive, r.kind, r.col);
+        END IF;
+    END LOOP;
+    FOR r IN SELECT tg.tgname, tg.tgrelid::pg_catalog.regclass AS tbl FROM pg_catalog.pg_trigger tg
+              WHERE tg.tgfoid OPERATOR(pg_catalog.=) 'clinres.access_cache_invalidate()'::pg_catalog.regprocedure LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.tbl, r.tgname);
     END LOOP;
 END
 $$;
@@ -188,17 +214,17 @@ CREATE FUNCTION clinres._access_cache_keep_always() RETURNS event_trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    tbl pg_catalog.regclass;
+    r record;
 BEGIN
-    FOR tbl IN
-        SELECT DISTINCT tg.tgrelid::pg_catalog.regclass
+    FOR r IN
+        SELECT DISTINCT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
           FROM pg_catalog.pg_event_trigger_ddl_commands() c
           JOIN pg_catalog.pg_trigger tg ON tg.tgrelid OPERATOR(pg_catalog.=) c.objid
          WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
            AND tg.tgfoid OPERATOR(pg_catalog.=) 'clinres.access_cache_invalidate()'::pg_catalog.regprocedure
            AND tg.tgenabled OPERATOR(pg_catalog.<>) 'A' AND tg.tgenabled OPERATOR(pg_catalog.<>) 'D'
     LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER access_cache_invalidate', tbl);
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.tbl, r.tgname);
     END LOOP;
 END
 $$;

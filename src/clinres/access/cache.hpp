@@ -1,6 +1,7 @@
 // The backend-local access cache behind has_module and friends (see cache.cpp).
 #pragma once
 
+#include "clinres/access/change_log.hpp"
 #include "clinres/access/model.hpp"
 #include "clinres/pg/postgres.hpp"
 
@@ -56,8 +57,13 @@ std::vector<Uuid> candidate_tenants(const Uuid &user);
 void count_hit();
 Stats stats();
 
-// Sends the invalidation that tells every backend the catalog changed (trigger body);
-// raises 42501 unless the trigger fired on a table of clinres's catalog schema.
-void invalidate_catalog(Oid fired_on);
+// What a statement trigger invalidates: modules, roles and permissions (everything), or every user or tenant.
+enum class Kind { Globals, Users, Tenants };
+
+// Trigger bodies; each raises 42501 unless the trigger fired on a table of clinres's
+// catalog schema. invalidate_kind drops a whole kind in every backend; invalidate_key
+// drops one user's or tenant's entry (with the shared log; else the whole kind).
+void invalidate_kind(Oid fired_on, Kind kind);
+void invalidate_key(Oid fired_on, ChangeKind kind, const Uuid &key);
 
 } // namespace modaccess

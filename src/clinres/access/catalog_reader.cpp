@@ -9,6 +9,7 @@
 #include "clinres/pg/spi.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace modaccess {
 
@@ -23,13 +24,27 @@ pg::Statement globals_sql = {
     0,
     {}};
 
+// Rows of one user: (kind, user, tenant, text, text, bool), parsed by parse_users.
 pg::Statement user_sql = {
-    "SELECT 'u', NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
+    "SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
     "  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $1"
-    " UNION ALL SELECT 'm', ut.tenant_id, ut.status, ut.role_code, NULL"
+    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL"
     "  FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"
-    " UNION ALL SELECT 'g', um.tenant_id, um.module_code, NULL, um.is_enabled"
+    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled"
     "  FROM clinres.user_modules um WHERE um.user_id OPERATOR(pg_catalog.=) $1",
+    1,
+    {UUIDOID}};
+
+// The same rows for every member of a tenant, in one query.
+pg::Statement members_sql = {
+    "WITH m AS MATERIALIZED (SELECT ut.user_id FROM clinres.user_tenants ut"
+    "                         WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1)"
+    " SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool"
+    "  FROM m JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) m.user_id"
+    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL"
+    "  FROM m JOIN clinres.user_tenants ut ON ut.user_id OPERATOR(pg_catalog.=) m.user_id"
+    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled"
+    "  FROM m JOIN clinres.user_modules um ON um.user_id OPERATOR(pg_catalog.=) m.user_id",
     1,
     {UUIDOID}};
 
@@ -47,6 +62,16 @@ pg::Statement candidates_sql = {
     "                 WHERE u.id OPERATOR(pg_catalog.=) $1 AND u.platform_role IS NOT NULL)",
     1,
     {UUIDOID}};
+
+// The same rows for every user (a cold scan of a catalog that fits in the cache).
+pg::Statement all_users_sql = {
+    "SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool FROM clinres.users u"
+    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL FROM clinres.user_tenants ut"
+    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled FROM clinres.user_modules um",
+    0,
+    {}};
+
+pg::Statement user_count_sql = {"SELECT pg_catalog.count(*) FROM clinres.users u", 0, {}};
 
 const std::string kActive = "active";
 
@@ -74,15 +99,21 @@ Uuid uuid_of(const pg::Cell &cell)
 
 } // namespace
 
-Oid sentinel_relation()
+Sentinels sentinel_relations()
 {
-    Oid relid = InvalidOid;
+    Sentinels s;
     pg::call([&] {
         Oid nsp = get_namespace_oid("clinres", true);
-        if (OidIsValid(nsp))
-            relid = get_relname_relid("modules", nsp);
+        if (OidIsValid(nsp)) {
+            s.globals = get_relname_relid("modules", nsp);
+            s.users = get_relname_relid("users", nsp);
+            s.tenants = get_relname_relid("tenants", nsp);
+            s.log = get_relname_relid("user_tenants", nsp);
+        }
     });
-    return relid;
+    if (!OidIsValid(s.globals) || !OidIsValid(s.users) || !OidIsValid(s.tenants) || !OidIsValid(s.log))
+        return Sentinels{};
+    return s;
 }
 
 Globals read_globals(Oid sentinel, bool latest)
@@ -121,41 +152,74 @@ Globals read_globals(Oid sentinel, bool latest)
     return g;
 }
 
-UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
+namespace {
+
+// Entries for every user in rows of user_sql's shape.
+std::unordered_map<Uuid, UserEntry, UuidHash> parse_users(const pg::Rows &rows, const Globals &g)
 {
-    Datum args[1] = {uuid_datum(user)};
-    pg::Rows rows = run_as_owner(sentinel, latest, user_sql, args);
-    UserEntry u;
-    std::vector<std::pair<Uuid, int>> enabled; // (tenant, module index) of rows with is_enabled
+    std::unordered_map<Uuid, UserEntry, UuidHash> users;
+    std::vector<std::tuple<Uuid, Uuid, int>> enabled; // (user, tenant, module index) of rows with is_enabled
     for (size_t r = 0; r < rows.size(); ++r) {
         char kind = rows.at(r, 0).text[0];
+        UserEntry &u = users[uuid_of(rows.at(r, 1))];
         if (kind == 'u') {
-            u.active = rows.at(r, 2).text == kActive;
-            u.platform_role = rows.at(r, 3).text;
+            u.active = rows.at(r, 3).text == kActive;
+            u.platform_role = rows.at(r, 4).text;
             u.super_admin = u.platform_role == "SUPER_ADMIN";
             continue;
         }
-        Uuid tenant = uuid_of(rows.at(r, 1));
+        Uuid tenant = uuid_of(rows.at(r, 2));
         if (kind == 'm') {
             u.memberships.push_back(
-                Membership{tenant, rows.at(r, 2).text == kActive, false, {}, rows.at(r, 3).text});
+                Membership{tenant, rows.at(r, 3).text == kActive, false, {}, rows.at(r, 4).text});
         } else {
-            auto module = g.module_index.find(rows.at(r, 2).text);
+            auto module = g.module_index.find(rows.at(r, 3).text);
             if (module != g.module_index.end())
-                enabled.emplace_back(tenant, rows.at(r, 4).num != 0 ? module->second : -1);
+                enabled.emplace_back(uuid_of(rows.at(r, 1)), tenant,
+                                     rows.at(r, 5).num != 0 ? module->second : -1);
         }
     }
-    std::sort(u.memberships.begin(), u.memberships.end(),
-              [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
-    for (const auto &[tenant, module] : enabled) {
-        Membership *member = u.membership(tenant);
+    for (auto &[id, u] : users)
+        std::sort(u.memberships.begin(), u.memberships.end(),
+                  [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
+    for (const auto &[user, tenant, module] : enabled) {
+        Membership *member = users[user].membership(tenant);
         if (member == nullptr)
             continue; // a module row without membership grants nothing
         member->configured = true;
         if (module >= 0)
             member->enabled.add(module);
     }
-    return u;
+    return users;
+}
+
+} // namespace
+
+UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
+{
+    Datum args[1] = {uuid_datum(user)};
+    auto users = parse_users(run_as_owner(sentinel, latest, user_sql, args), g);
+    auto it = users.find(user);
+    return it == users.end() ? UserEntry{} : std::move(it->second);
+}
+
+std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
+                                                             size_t at_most)
+{
+    pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
+    pg::Rows count = spi.run(user_count_sql, nullptr);
+    std::unordered_map<Uuid, UserEntry, UuidHash> users;
+    if (static_cast<size_t>(count.at(0, 0).num) <= at_most)
+        users = parse_users(spi.run(all_users_sql, nullptr), g);
+    spi.finish();
+    return users;
+}
+
+std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
+                                                                  const Globals &g)
+{
+    Datum args[1] = {uuid_datum(tenant)};
+    return parse_users(run_as_owner(sentinel, latest, members_sql, args), g);
 }
 
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g)

@@ -4,13 +4,23 @@
 #include "clinres/access/model.hpp"
 #include "clinres/pg/postgres.hpp"
 
+#include <unordered_map>
 #include <vector>
 
 namespace modaccess {
 
-// The OID of clinres.modules, which stands for the whole catalog in invalidations
-// (InvalidOid if the extension is not installed in this database).
-Oid sentinel_relation();
+// The relations whose relcache invalidations are the cache's doorbells (cache.cpp):
+// clinres.modules for the globals, clinres.users for every user, clinres.tenants for
+// every tenant, clinres.user_tenants for "read the shared change log". All InvalidOid
+// if the extension is not installed in this database.
+struct Sentinels {
+    Oid globals = InvalidOid, users = InvalidOid, tenants = InvalidOid, log = InvalidOid;
+    bool operator==(const Sentinels &o) const
+    {
+        return globals == o.globals && users == o.users && tenants == o.tenants && log == o.log;
+    }
+};
+Sentinels sentinel_relations();
 
 // Each read runs as the catalog's owner; `latest` picks the newest data over the
 // active snapshot (see pg::OwnerSpi).
@@ -18,6 +28,12 @@ Globals read_globals(Oid sentinel, bool latest);
 // A user or tenant as an entry; module codes become indexes of g. Unknown ids give
 // inactive entries, so that they are cached (and answered false) like any other.
 UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g);
+// Every user, read in one query, if there are at most at_most (else none).
+std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
+                                                             size_t at_most);
+// Every member of a tenant, read in one query (a cold scan's bulk load).
+std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
+                                                                  const Globals &g);
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g);
 // Tenants in which the user could hold a module: its memberships, or all for platform roles.
 std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user);

@@ -60,6 +60,24 @@ public:
         place(Bucket{key, slots_[i].value.get(), scope, i, true});
     }
 
+    // Removes key's entry if cached (the last slot moves into its place).
+    void erase(const Uuid &key) noexcept
+    {
+        Bucket *b = bucket(key);
+        if (b == nullptr)
+            return;
+        uint32_t hole = b->slot;
+        unlink(b);
+        uint32_t last = static_cast<uint32_t>(slots_.size() - 1);
+        if (hole != last) {
+            slots_[hole] = std::move(slots_[last]);
+            bucket(slots_[hole].key)->slot = hole;
+        }
+        slots_.pop_back();
+        if (hand_ >= slots_.size())
+            hand_ = 0;
+    }
+
     void clear()
     {
         slots_.clear();
@@ -136,7 +154,7 @@ private:
     }
 
     // Empties bucket b, shifting back the buckets that probed past it.
-    void erase(Bucket *b) noexcept
+    void unlink(Bucket *b) noexcept
     {
         size_t pos = static_cast<size_t>(b - table_.data());
         table_[pos] = Bucket{};
@@ -162,7 +180,7 @@ private:
                 b->referenced = false;
                 continue;
             }
-            erase(b);
+            unlink(b);
             ++evictions_;
             return i;
         }

@@ -291,14 +291,52 @@ Datum access_cache_stats(FunctionCallInfo fcinfo)
     return pg::composite(fcinfo, values, nulls);
 }
 
-// Trigger on the catalog tables: tells every backend the access rules' inputs changed.
+// The uuid in column `column` of a trigger's row, or false if it is null.
+bool row_uuid(TriggerData *td, HeapTuple tuple, const char *column, modaccess::Uuid &out)
+{
+    bool null = true;
+    pg::call([&] {
+        TupleDesc desc = RelationGetDescr(td->tg_relation);
+        int attnum = SPI_fnumber(desc, column);
+        if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != UUIDOID)
+            elog(ERROR, "access_cache_invalidate: no uuid column \"%s\"", column);
+        Datum d = heap_getattr(tuple, attnum, desc, &null);
+        if (!null)
+            std::memcpy(out.bytes, DatumGetUUIDP(d)->data, 16);
+    });
+    return !null;
+}
+
+// Trigger on the catalog tables: tells every backend what changed. Arguments: the kind
+// ('globals', 'user' or 'tenant') and, for row triggers, the column holding the key.
 Datum access_cache_invalidate(FunctionCallInfo fcinfo)
 {
     if (!CALLED_AS_TRIGGER(fcinfo))
         throw pg::Error(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
                         "access_cache_invalidate must be called as a trigger");
-    modaccess::invalidate_catalog(RelationGetRelid(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation));
-    return PointerGetDatum(nullptr);
+    auto *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+    Oid relid = RelationGetRelid(td->tg_relation);
+    const Trigger *tg = td->tg_trigger;
+    std::string_view kind = tg->tgnargs >= 1 ? tg->tgargs[0] : "globals";
+    if (kind != "globals" && kind != "user" && kind != "tenant")
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "access_cache_invalidate: unknown kind \"" + std::string(kind) + "\"",
+                        {}, "The kind is 'globals', 'user' or 'tenant'.");
+    if (kind == "globals" || !TRIGGER_FIRED_FOR_ROW(td->tg_event) || tg->tgnargs < 2) {
+        modaccess::invalidate_kind(relid, kind == "globals" ? modaccess::Kind::Globals
+                                          : kind == "user"  ? modaccess::Kind::Users
+                                                            : modaccess::Kind::Tenants);
+        return PointerGetDatum(nullptr);
+    }
+    auto change = kind == "user" ? modaccess::ChangeKind::User : modaccess::ChangeKind::Tenant;
+    modaccess::Uuid old_key{}, new_key{};
+    bool has_old = row_uuid(td, td->tg_trigtuple, tg->tgargs[1], old_key);
+    if (has_old)
+        modaccess::invalidate_key(relid, change, old_key);
+    if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && row_uuid(td, td->tg_newtuple, tg->tgargs[1], new_key) &&
+        !(has_old && new_key == old_key))
+        modaccess::invalidate_key(relid, change, new_key);
+    return PointerGetDatum(td->tg_trigtuple);
 }
 
 } // namespace

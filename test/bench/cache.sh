@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Access-cache benchmarks (issue 12), inside a running cluster that holds the benchmark
+# data set (setup.sql, measure.sql): prints figures, never fails on time.
+#   1. mixed load: 20 clients calling has_module for random users, with and without a
+#      writer (one user's modules per second, plus 50 logins per second writing
+#      bookkeeping columns): hit rate and throughput ratio;
+#   2. cold vs warm: the first 1M-row has_module scan over 10,000 users in a new session;
+#   3. connection per transaction (pgbench -C): has_module vs a trivial statement;
+#   4. warm random pairs: per-row cost vs uuid_hash with 15,000 and 100,000 distinct pairs;
+#   5. bytes per cached user.
+# Scans run with one process and jit = off (a new session's first JIT loads LLVM, which
+# would swamp the cold-start figure); the cache holds up to 20,000 entries of each kind.
+# Usage: test/bench/cache.sh (PGHOST etc. set; BENCH_SECONDS per pgbench run, default 10).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+T=${BENCH_SECONDS:-10}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+q() { psql -X -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -c "SET clinres.access_cache_size = 20000" -c "$1" | tail -1; }
+echo "access cache: clinres preloaded (shared change log): $(psql -XAtc "SELECT current_setting('shared_preload_libraries') LIKE '%clinres%'")"
+
+echo
+echo "1. mixed load: 20 clients, has_module for a random (user, tenant), prepared, ${T}s per run"
+cat > "$tmp/read.sql" <<'SQL'
+\set u random(1, 10000)
+\set t random(1, 100)
+SELECT clinres.has_module(md5('u' || :u)::uuid, md5('t' || :t)::uuid, 'aia');
+SQL
+cat > "$tmp/modules.sql" <<'SQL'
+\set u random(1, 10000)
+UPDATE clinres.user_modules SET is_enabled = NOT is_enabled WHERE user_id = md5('u' || :u)::uuid AND module_code = 'pkb';
+INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+SELECT ut.tenant_id, ut.user_id, 'dc', true FROM clinres.user_tenants ut WHERE ut.user_id = md5('u' || :u)::uuid
+ON CONFLICT (tenant_id, user_id, module_code) DO UPDATE SET is_enabled = NOT clinres.user_modules.is_enabled;
+SQL
+cat > "$tmp/login.sql" <<'SQL'
+\set u random(1, 10000)
+UPDATE clinres.users SET name = 'User ' || :u, phone = NULL WHERE id = md5('u' || :u)::uuid;
+SQL
+# One more reader that reports its own hits and misses over the run.
+probe() {
+    psql -X -At -v ON_ERROR_STOP=1 <<SQL | tail -1
+SET clinres.access_cache_size = 20000;
+CREATE TEMP TABLE s0 AS SELECT * FROM clinres.access_cache_stats();
+DO \$\$
+DECLARE
+    t_end timestamptz := clock_timestamp() + interval '$((T - 1)) seconds';
+    r boolean;
+BEGIN
+    WHILE clock_timestamp() < t_end LOOP
+        r := clinres.has_module(md5('u' || (1 + floor(random() * 10000))::int)::uuid,
+                                md5('t' || (1 + floor(random() * 100))::int)::uuid, 'aia');
+    END LOOP;
+END \$\$;
+SELECT round(100.0 * (s.hits - s0.hits) / greatest(s.hits - s0.hits + s.misses - s0.misses, 1), 2) || ' ' ||
+       (s.misses - s0.misses) || ' ' || (s.invalidations - s0.invalidations)
+  FROM clinres.access_cache_stats() s, s0;
+SQL
+}
+tps() { awk '/^tps/ {print $3; exit}' "$1"; }
+mixed() { # $1: with writer (1) or not (0)
+    local writers=()
+    if [ "$1" = 1 ]; then
+        pgbench -n -c 1 -R 1 -T "$T" -f "$tmp/modules.sql" >/dev/null 2>&1 & writers+=($!)
+        pgbench -n -c 1 -R 50 -T "$T" -f "$tmp/login.sql" >/dev/null 2>&1 & writers+=($!)
+    fi
+    probe > "$tmp/probe" &
+    local p=$!
+    pgbench -n -M prepared -c 20 -j 2 -T "$T" -f "$tmp/read.sql" > "$tmp/mixed.out" 2>/dev/null
+    wait $p "${writers[@]}"
+    echo "$(tps "$tmp/mixed.out") $(cat "$tmp/probe")"
+}
+ratios=()
+for round in 1 2 3; do
+    read -r t0 h0 m0 i0 <<<"$(mixed 0)"
+    read -r t1 h1 m1 i1 <<<"$(mixed 1)"
+    ratios+=("$(awk -v a="$t1" -v b="$t0" 'BEGIN {printf "%.3f", a / b}')")
+    printf "  round %s: no writer %.0f tps (probe hit rate %s%%, %s reads); writer %.0f tps (probe hit rate %s%%, %s reads, %s doorbells)\n" \
+        "$round" "$t0" "$h0" "$m0" "$t1" "$h1" "$m1" "$i1"
+    hit_rates+=("$h1")
+done
+echo "  hit rate with the writer: $(printf "%s\n" "${hit_rates[@]}" | sort -g | sed -n 2p)% (median; target >= 99)"
+echo "  throughput with / without the writer: $(printf "%s\n" "${ratios[@]}" | sort -g | sed -n 2p) (median of ${ratios[*]}; target >= 0.95)"
+
+echo
+echo "2. cold vs warm: SELECT count(*) over 1M rows WHERE has_module(user_id, tenant_id, 'aia'), 10,000 users"
+scan="SELECT count(*) FROM public.bench_docs WHERE clinres.has_module(user_id, tenant_id, ''aia'')"
+colds=()
+for i in 1 2 3; do colds+=("$(q "SELECT round(public.bench_once('$scan')::numeric, 1)")"); done
+cold=$(printf "%s\n" "${colds[@]}" | sort -g | sed -n 2p)
+warm=$(q "SELECT round(public.bench_ms('$scan')::numeric, 1)")
+echo "  cold (new session, first scan): $cold ms (median of ${colds[*]}); warm: $warm ms"
+echo "  cold / warm: $(awk -v c="$cold" -v w="$warm" 'BEGIN {printf "%.2f", c / w}') (target <= 1.5)"
+
+echo
+echo "3. connection per transaction (pgbench -C), 4 clients each, both at once, ${T}s"
+cat > "$tmp/trivial.sql" <<'SQL'
+\set u random(1, 10000)
+\set t random(1, 100)
+SELECT md5('u' || :u)::uuid, md5('t' || :t)::uuid, 'aia';
+SQL
+cratios=()
+for round in 1 2 3; do
+    pgbench -n -C -c 4 -j 1 -T "$T" -f "$tmp/trivial.sql" > "$tmp/ct.out" 2>/dev/null &
+    pgbench -n -C -c 4 -j 1 -T "$T" -f "$tmp/read.sql" > "$tmp/ch.out" 2>/dev/null
+    wait
+    t=$(tps "$tmp/ct.out"); h=$(tps "$tmp/ch.out")
+    cratios+=("$(awk -v t="$t" -v h="$h" 'BEGIN {printf "%.3f", h / t}')")
+    printf "  round %s: trivial %.0f tps, has_module %.0f tps\n" "$round" "$t" "$h"
+done
+echo "  has_module / trivial: $(printf "%s\n" "${cratios[@]}" | sort -g | sed -n 2p) (median of ${cratios[*]}; target >= 0.9)"
+
+echo
+echo "4. warm random pairs: per-row cost over 1M rows, has_module vs uuid_hash"
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+DROP TABLE IF EXISTS public.bench_pairs_15k, public.bench_pairs_100k;
+CREATE TABLE public.bench_pairs_15k AS SELECT user_id, tenant_id FROM public.bench_docs;
+-- pair p = g * 7919 mod 100,000: user p mod 10,000, a tenant that differs for each p of a user
+CREATE TABLE public.bench_pairs_100k AS
+SELECT md5('u' || (p % 10000 + 1))::uuid AS user_id, md5('t' || ((p / 10000 + (p % 10000) * 7) % 100 + 1))::uuid AS tenant_id
+  FROM (SELECT (g::bigint * 7919) % 100000 AS p FROM generate_series(1, 1000000) g) s;
+VACUUM ANALYZE public.bench_pairs_15k;
+VACUUM ANALYZE public.bench_pairs_100k;
+SQL
+for t in 15k 100k; do
+    distinct=$(q "SELECT count(DISTINCT (user_id, tenant_id)) FROM public.bench_pairs_$t")
+    s=$(q "SELECT public.bench_ms('SELECT count(*) FROM public.bench_pairs_$t')")
+    f=$(q "SELECT public.bench_ms('SELECT count(*) FROM public.bench_pairs_$t WHERE uuid_hash(user_id) <> 0')")
+    h=$(q "SELECT public.bench_ms('SELECT count(*) FROM public.bench_pairs_$t WHERE clinres.has_module(user_id, tenant_id, ''aia'')')")
+    awk -v d="$distinct" -v s="$s" -v f="$f" -v h="$h" 'BEGIN {
+        printf "  %s distinct pairs: uuid_hash %.1f ns/row, has_module %.1f ns/row, ratio %.2f (target <= 3)\n", d, (f - s), (h - s), (h - s) / (f - s) }'
+done
+
+echo
+echo "5. bytes per cached user (10,000 users with 1 or 2 memberships, 100 tenants)"
+q "SELECT count(*) FROM public.bench_pairs_15k WHERE clinres.has_module(user_id, tenant_id, 'aia');
+   SELECT format('  %s entries, %s bytes: %s bytes per entry (target <= 128 per user)', entries, bytes, round(bytes::numeric / entries))
+     FROM clinres.access_cache_stats()" | sed 's/^/  /;s/^    /  /'

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Targeted invalidation with clinres preloaded (the shared change log): in a cluster of
+# its own, (1) the freshness proofs (the access isolation specs and the differential
+# test) pass, and (2) a warm session re-reads exactly what another session's commit
+# changed: one user, one tenant, everything after a bulk write that overflows the log,
+# and a prepared transaction's keys when COMMIT PREPARED runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/client/lib.sh
+bin=$(pg_config --bindir)
+dir=$(mktemp -d /tmp/clinres-targeted.XXXXXX)
+chmod 755 "$dir"
+[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+port=$(free_port 55532)
+cleanup() { as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+cat >>"$dir/data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$dir'
+shared_preload_libraries = 'clinres'
+max_prepared_transactions = 4
+CONF
+as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
+export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+
+specs=$(cd test/isolation/specs && ls access-*.spec | sed 's/\.spec$//' | tr '\n' ' ')
+if ! make -s installcheck REGRESS=differential ISOLATION="$specs" >"$dir/proofs.log" 2>&1; then
+    cat "$dir/proofs.log" regression.diffs test/isolation/output_iso/regression.diffs 2>/dev/null || true
+    fail "the freshness proofs failed with the shared change log"
+fi
+
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION clinres CASCADE" >/dev/null 2>&1
+out=$(psql -X -At -v ON_ERROR_STOP=1 2>&1 <<'SQL'
+\set QUIET on
+\i test/fixtures/sample.sql
+\set aia 'clinres.has_module(:bob, :A, ''aia'') AS bob, clinres.has_module(:alice, :A, ''aia'') AS alice, clinres.has_module(''00000000-0000-0000-0000-0000000000c0'', :B, ''aia'') AS carol'
+SELECT 'warm', :aia;
+SELECT misses AS m FROM clinres.access_cache_stats() \gset
+\! psql -X -q -c "UPDATE clinres.user_modules SET is_enabled = false WHERE user_id = '00000000-0000-0000-0000-0000000000b0' AND module_code = 'aia'"
+SELECT 'one user', :aia;
+SELECT 'reads', misses - :m FROM clinres.access_cache_stats();
+SELECT misses AS m FROM clinres.access_cache_stats() \gset
+\! psql -X -q -c "UPDATE clinres.tenant_modules SET expires_at = now() + interval '1 day' WHERE tenant_id = 'b0000000-0000-0000-0000-00000000000b'"
+SELECT 'one tenant', :aia;
+SELECT 'reads', misses - :m FROM clinres.access_cache_stats();
+SELECT misses AS m FROM clinres.access_cache_stats() \gset
+\! psql -X -q -c "UPDATE clinres.users SET name = name || ' Jr', phone = NULL" -c "UPDATE clinres.tenants SET name = name || '!'"
+SELECT 'profile edits', :aia;
+SELECT 'reads', misses - :m FROM clinres.access_cache_stats();
+SELECT misses AS m FROM clinres.access_cache_stats() \gset
+\! psql -X -q -c "INSERT INTO clinres.users (id, email, name) SELECT md5('bulk' || n)::uuid, 'bulk' || n || '@x.example', 'bulk' FROM generate_series(1, 6000) n"
+SELECT 'bulk', :aia;
+SELECT 'reads', misses - :m FROM clinres.access_cache_stats();
+\! psql -X -q -c "BEGIN" -c "UPDATE clinres.users SET status = 'disabled' WHERE email LIKE 'alice%'" -c "PREPARE TRANSACTION 'p1'"
+SELECT 'prepared', :aia;
+\! psql -X -q -c "COMMIT PREPARED 'p1'"
+SELECT 'committed', :aia;
+BEGIN;
+UPDATE clinres.user_modules SET is_enabled = true WHERE user_id = :bob AND module_code = 'aia';
+SELECT 'own change', :aia;
+ROLLBACK;
+SELECT 'rolled back', :aia;
+SQL
+)
+expected='warm|t|t|t
+one user|f|t|t
+reads|1
+one tenant|f|t|t
+reads|1
+profile edits|f|t|t
+reads|0
+bulk|f|t|t
+reads|5
+prepared|f|t|t
+committed|f|f|t
+own change|t|f|t
+rolled back|f|f|t'
+if [ "$out" != "$expected" ]; then
+    diff <(echo "$expected") <(echo "$out") || true
+    fail "targeted invalidation with the shared change log"
+fi
+echo "targeted invalidation (clinres preloaded): freshness proofs pass; a commit re-reads one user or one tenant, profile edits nothing, an overflowing bulk write everything"
