@@ -6,6 +6,7 @@
 #include "clinres/session/login.hpp"
 #include "clinres/session/signer.hpp"
 #include "clinres/pg/postgres.hpp"
+#include "clinres/users/import_settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -23,6 +24,7 @@ void _PG_init(void)
     session::init_signer();
     conn::init_usage();
     conn::init_monitor();
+    users::init_import_settings();
     MarkGUCPrefixReserved("clinres");
 }
 }

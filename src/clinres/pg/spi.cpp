@@ -55,7 +55,7 @@ struct RawCell {
 };
 } // namespace
 
-Rows OwnerSpi::run(Statement &stmt, const Datum *args)
+Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool writes)
 {
     Rows rows;
     RawCell *raw = nullptr;
@@ -70,7 +70,7 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args)
             SPI_keepplan(plan);
             stmt.plan = plan;
         }
-        int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nullptr, true, 0);
+        int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nulls, !writes, 0);
         if (rc != SPI_OK_SELECT)
             elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
         nrows = SPI_processed;

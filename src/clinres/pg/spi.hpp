@@ -1,4 +1,4 @@
-// Read-only SPI queries run as the owner of clinres's catalog, with results copied into C++.
+// SPI queries run as the owner of clinres's catalog, with results copied into C++.
 #pragma once
 
 #include "clinres/pg/postgres.hpp"
@@ -27,7 +27,7 @@ struct Rows {
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[2];
+    Oid argtypes[8];
     SPIPlanPtr plan = nullptr;
 };
 
@@ -42,8 +42,9 @@ public:
     OwnerSpi(const OwnerSpi &) = delete;
     OwnerSpi &operator=(const OwnerSpi &) = delete;
 
-    // Runs stmt read-only with the given arguments.
-    Rows run(Statement &stmt, const Datum *args);
+    // Runs stmt with the given arguments (nulls: 'n' marks a NULL, as in SPI; nullptr: none),
+    // read-only unless writes is true (then each query sees the ones before it).
+    Rows run(Statement &stmt, const Datum *args, const char *nulls = nullptr, bool writes = false);
     // Disconnects from SPI; call once when done (errors become pg::Error).
     void finish();
 

@@ -1,0 +1,223 @@
+-- Batch import and export of users (API.md section 6, docs/import.md): files from three
+-- writers (libxlsxwriter and openpyxl generated here, LibreOffice committed), the report, dry
+-- run, each on_existing, all or nothing, hostile files and limits, permissions, the round trip.
+\pset null '(null)'
+\set SHOW_CONTEXT never
+\i test/fixtures/sample.sql
+-- The generated files go to a directory of this cluster (the server reads them by path).
+\set dir '/tmp/clinres-import-fixtures-' :PORT
+\setenv FIXTURES :dir
+\! test/fixtures/import/make_sql_fixtures.sh "$FIXTURES"
+SELECT set_config('import_test.dir', :'dir', false) IS NOT NULL AS fixtures;
+CREATE FUNCTION pg_temp.fx(f text) RETURNS bytea LANGUAGE sql AS $$
+    SELECT pg_read_binary_file(current_setting('import_test.dir') || '/' || f)
+$$;
+CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    EXECUTE q INTO r;
+    RETURN 'ok ' || coalesce(r, '(null)');
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ' ' || SQLERRM;
+END $$;
+-- What a refused or failed import must leave unchanged.
+CREATE FUNCTION pg_temp.digest() RETURNS text LANGUAGE sql AS $$
+    SELECT format('users=%s members=%s module_rows=%s audit=%s',
+                  (SELECT count(*) FROM clinres.users), (SELECT count(*) FROM clinres.user_tenants),
+                  (SELECT count(*) FROM clinres.user_modules), (SELECT count(*) FROM clinres.admin_logs))
+$$;
+CREATE FUNCTION pg_temp.csv(t text) RETURNS bytea LANGUAGE sql AS $$ SELECT convert_to(t, 'UTF8') $$;
+SET clinres.bcrypt_cost = 4;
+
+-- Privileges: the application role may call the three functions, PUBLIC nothing.
+SELECT p.oid::regprocedure, has_function_privilege('clinres_app', p.oid, 'EXECUTE') AS app,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public, p.prosecdef
+  FROM pg_proc p WHERE p.pronamespace = 'clinres'::regnamespace
+   AND p.proname IN ('import_users', 'import_template', 'export_users', '_import_check', '_import_write',
+                     '_import_tenant', '_export_rows', '_import_options')
+ ORDER BY 1::text;
+-- The limits are settings only a superuser changes.
+SELECT name, setting, unit, context FROM pg_settings WHERE name LIKE 'clinres.import%' ORDER BY name;
+CREATE ROLE import_app IN ROLE clinres_app;
+SET ROLE import_app;
+SELECT pg_temp.try($$SELECT set_config('clinres.import_max_rows', '1000000', false)$$);
+RESET ROLE;
+
+-- No context user: 42501 before the file is read.
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('op_import.xlsx'))$$);
+SELECT pg_temp.try($$SELECT length(clinres.import_template())$$);
+
+-- Alice, TENANT_ADMIN of HOSP_A. openpyxl file: Chinese headers under a title row; the dry run
+-- validates every row and writes nothing.
+SELECT clinres.set_context(:alice, :A, false);
+SELECT pg_temp.digest();
+SELECT row_no, email, name, action, user_id IS NOT NULL AS existing, message
+  FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), dry_run => true);
+SELECT pg_temp.digest();
+-- The import: created, phone typed as a number comes back as its digits, modules by code or
+-- Chinese name, role in any case, the password hashed with bcrypt, none for the others.
+SELECT row_no, email, name, action, user_id IS NOT NULL AS has_id, message
+  FROM clinres.import_users(pg_temp.fx('op_import.xlsx'));
+SELECT pg_temp.digest();
+SELECT u.email, u.name, u.phone, ut.role_code, clinres._module_config(u.id, ut.tenant_id) AS modules,
+       u.password_hash IS NOT NULL AS has_password,
+       u.password_hash IS NOT NULL AND crypt('secret-pw-1', u.password_hash) = u.password_hash AS verifies
+  FROM clinres.users u JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = :A
+ WHERE u.email IN ('zhao@hosp-a.example', 'qian@hosp-a.example', 'sun@hosp-a.example') ORDER BY u.email;
+-- One audit row per created user (with its membership), as create_user writes it.
+SELECT l.action, l.actor_id = :alice AS by_alice, l.tenant_id = :A AS in_a, l.detail -> 'after' AS after
+  FROM clinres.admin_logs l ORDER BY l.id DESC LIMIT 3;
+-- The user's module answers follow at once.
+SELECT m.code, clinres.has_module((SELECT id FROM clinres.users WHERE email = 'zhao@hosp-a.example'), :A, m.code)
+  FROM clinres.modules m WHERE m.code IN ('asl', 'aia', 'pkb', 'dc') ORDER BY m.sort_order;
+
+-- on_existing: error (the default) reports every row, skip skips them, both write nothing.
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.fx('op_import.xlsx'));
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), on_existing => 'skip');
+SELECT pg_temp.digest();
+-- update: only what the row gives and differs is changed, and audited with before and after.
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name,role,modules\nZHAO@hosp-a.example,赵敏敏,,pkb\nqian@hosp-a.example,钱坤,USER,\n'), on_existing => 'update');
+SELECT u.email, u.name, ut.role_code, clinres._module_config(u.id, :A) AS modules
+  FROM clinres.users u JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = :A
+ WHERE u.email IN ('zhao@hosp-a.example', 'qian@hosp-a.example') ORDER BY u.email;
+SELECT l.action, l.detail FROM clinres.admin_logs l ORDER BY l.id DESC LIMIT 2;
+-- A member of another tenant joins ("added") when nothing global changes; changing its name
+-- needs user:edit in every tenant of the user, which Alice lacks in HOSP_B.
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name\ncarol@hosp-b.example,Carol Chen\n'), on_existing => 'update');
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name\ncarol@hosp-b.example,Carol\n'), on_existing => 'update');
+SELECT t.code, ut.role_code FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id = ut.tenant_id
+ WHERE ut.user_id = :carol ORDER BY t.code;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv('email,name'), on_existing => 'add')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv('email,name'), on_existing => NULL)$$);
+
+-- A sheet chosen by name; an unknown one is 22023 listing the sheets.
+SELECT row_no, email, name, action FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), sheet => '导入');
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), sheet => 'nope')$$);
+
+-- libxlsxwriter: English headers on the first visible sheet (the hidden one is not read), rich
+-- text, a phone typed as a number, a sparse row 10, an extra column ignored with a notice.
+SELECT row_no, email, name, action, message FROM clinres.import_users(pg_temp.fx('lxw_import.xlsx'));
+SELECT email, name, phone, password_hash IS NOT NULL AS has_password FROM clinres.users
+ WHERE email IN ('li@hosp-a.example', 'wang@hosp-a.example', 'hidden@hosp-a.example') ORDER BY email;
+-- LibreOffice: bilingual headers; and the earlier fixture whose roles and modules HOSP_A does
+-- not know: every bad row says why, nothing is written.
+SELECT row_no, email, name, action, message FROM clinres.import_users(pg_temp.fx('lo_import.xlsx'));
+SELECT phone FROM clinres.users WHERE email LIKE 'lo.%' ORDER BY email;
+SELECT pg_temp.digest();
+SELECT row_no, email, name, action, message FROM clinres.import_users(pg_temp.fx('lo_users.xlsx'));
+SELECT pg_temp.digest();
+-- CSV: GB18030 as Excel in China saves it (detected, or given), UTF-8 with BOM and semicolons.
+SELECT row_no, email, name, action, message FROM clinres.import_users(pg_temp.fx('gb18030.csv'), dry_run => true);
+SELECT row_no, email, name, action FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'csv-gb18030');
+SELECT row_no, email, name, action FROM clinres.import_users(pg_temp.fx('semicolon.csv'), format => ' CSV ');
+SELECT u.name, clinres._module_config(u.id, :A) FROM clinres.users u
+ WHERE u.email IN ('li.lei@hosp-a.example', 'wu@hosp-a.example') ORDER BY u.email;
+
+-- Row problems, each in the row's own terms: duplicates within the file (email in any case,
+-- phone), bad email, empty name, bad phone, short password, unknown role, unknown and
+-- unsubscribed module, a role above Alice's own (SUPER_ADMIN), an email already in use.
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name,phone,role,modules,password\n'
+    'new1@hosp-a.example,New One,13700000001,,,\n'
+    'not-an-email,Bad,,,,\n'
+    'new2@hosp-a.example,,,,,\n'
+    'new3@hosp-a.example,New Three,call me,,,\n'
+    'New1@Hosp-A.example,Again,,,,\n'
+    'new4@hosp-a.example,New Four,13700000001,,,\n'
+    'new5@hosp-a.example,New Five,,,,short\n'
+    'new6@hosp-a.example,New Six,,OWNER,,\n'
+    'new7@hosp-a.example,New Seven,,,chat,\n'
+    'new8@hosp-a.example,New Eight,,,审稿系统,\n'
+    'new9@hosp-a.example,New Nine,,SUPER_ADMIN,,\n'
+    'bob@hosp-a.example,Bob,,,,\n'
+    'new10@hosp-a.example,New Ten,,,,\n'));
+SELECT pg_temp.digest();
+
+-- All or nothing under a failing row at the END of a 10,000-row file: 9,999 rows pass, the last
+-- asks for a module HOSP_A does not subscribe; nothing is written.
+SELECT action, count(*), min(row_no), max(row_no) FROM clinres.import_users(pg_temp.fx('lxw_bulk.xlsx'))
+ GROUP BY action ORDER BY action;
+SELECT row_no, email, message FROM clinres.import_users(pg_temp.fx('lxw_bulk.xlsx'), dry_run => true)
+ WHERE action = 'error' OR row_no IN (2, 10000);
+SELECT pg_temp.digest();
+SELECT count(*) FROM clinres.users WHERE email LIKE 'bulk%';
+
+-- Hostile and broken files: 22023 with a clear message, nothing written.
+SELECT f, pg_temp.try(format($$SELECT count(*) FROM clinres.import_users(pg_temp.fx(%L))$$, f))
+  FROM unnest(ARRAY['bomb.xlsx', 'bigcell.xlsx', 'deep.xlsx', 'wide.xlsx', 'doctype.xlsx', 'truncated.xlsx',
+                    'notzip.xlsx', 'legacy.xls', 'image.png']) f;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), format => 'csv')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'xlsx')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'csv-utf8')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'pdf')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(''::bytea)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(NULL)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'phone,role\n1,USER\n'))$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name,邮箱\n'))$$);
+-- Each limit is a setting, named when exceeded.
+SET clinres.import_max_bytes = '4kB';
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('op_import.xlsx'))$$);
+RESET clinres.import_max_bytes;
+SET clinres.import_max_uncompressed_bytes = '20kB';
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('lxw_bulk.xlsx'))$$);
+RESET clinres.import_max_uncompressed_bytes;
+SET clinres.import_max_rows = 5000;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('lxw_bulk.xlsx'))$$);
+RESET clinres.import_max_rows;
+SET clinres.import_max_columns = 3;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('lxw_import.xlsx'))$$);
+RESET clinres.import_max_columns;
+SET clinres.import_max_cell_length = 10;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'))$$);
+RESET clinres.import_max_cell_length;
+SET clinres.import_max_xml_depth = 4;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('lo_import.xlsx'))$$);
+RESET clinres.import_max_xml_depth;
+SELECT pg_temp.digest();
+
+-- Cross-tenant attempts: HOSP_B is not Alice's (42501), an unknown tenant is P0002; Bob, a
+-- USER of HOSP_A, may not import there either; nothing is written.
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), tenant_id => 'b0000000-0000-0000-0000-00000000000b')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), tenant_id => '00000000-0000-0000-0000-00000000ffff')$$);
+SELECT pg_temp.try($$SELECT length(clinres.export_users('b0000000-0000-0000-0000-00000000000b'))$$);
+SELECT clinres.set_context(:bob, :A, false);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'))$$);
+SELECT pg_temp.try($$SELECT length(clinres.export_users())$$);
+SELECT pg_temp.try($$SELECT length(clinres.import_template())$$);
+-- Carol is a USER of HOSP_B, now also a member of HOSP_A: her context tenant B does not let her import.
+SELECT clinres.set_context(:carol, :B, false);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'))$$);
+SELECT pg_temp.digest();
+-- Erin, SUPER_ADMIN, imports into HOSP_B from her PUBLIC context.
+SELECT clinres.set_context(:erin, (SELECT id FROM clinres.tenants WHERE code = 'PUBLIC'), false);
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(E'邮箱,姓名,角色\nb1@hosp-b.example,乙一,tenant_admin\n'),
+                                                                tenant_id => :B);
+
+-- Template and export, read back by an independent reader (openpyxl).
+SELECT clinres.set_context(:alice, :A, false);
+SELECT convert_from(clinres.import_template('csv'), 'UTF8') AS csv_template;
+\copy (SELECT translate(encode(clinres.import_template(), 'base64'), E'\n', '')) TO PROGRAM 'base64 -d > "$FIXTURES/template.xlsx"'
+\copy (SELECT translate(encode(clinres.export_users(), 'base64'), E'\n', '')) TO PROGRAM 'base64 -d > "$FIXTURES/export.xlsx"'
+\! /usr/bin/python3 test/fixtures/import/show_xlsx.py "$FIXTURES/template.xlsx" "$FIXTURES/export.xlsx"
+-- The CSV export (timestamps masked, lines sorted after the header: users created in one
+-- transaction tie on created_at): what list_users shows, with the import's headers.
+SELECT line AS csv_export
+  FROM regexp_split_to_table(regexp_replace(convert_from(clinres.export_users(format => 'csv'), 'UTF8'),
+                                            '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d', 'T', 'g'), E'\r\n') WITH ORDINALITY AS l(line, n)
+ ORDER BY n > 1, line;
+SELECT count(*) AS listed FROM clinres.list_users(page_size => 100);
+-- Round trip: export -> import with on_existing 'skip' reports every row skipped (xlsx and CSV).
+SELECT action, count(*) FROM clinres.import_users(clinres.export_users(), on_existing => 'skip') GROUP BY action;
+SELECT action, count(*) FROM clinres.import_users(clinres.export_users(format => 'csv'), on_existing => 'skip') GROUP BY action;
+SELECT pg_temp.try($$SELECT length(clinres.export_users(format => 'ods'))$$);
+SELECT pg_temp.try($$SELECT length(clinres.import_template(NULL))$$);
+
+-- Everything in the caller's transaction: a rolled back import leaves nothing.
+BEGIN;
+SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name\nrolled@hosp-a.example,Rolled Back\n'));
+ROLLBACK;
+SELECT count(*) FROM clinres.users WHERE email = 'rolled@hosp-a.example';
+\! rm -rf "$FIXTURES"

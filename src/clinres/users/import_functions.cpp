@@ -1,0 +1,395 @@
+// SQL entry points of the users import and export (docs/import.md): import_users,
+// import_template and export_users. The files are read and written by the pure C++ in
+// src/clinres/users/import/; every row is checked and written by the SQL of the user
+// management (clinres._check_user_row, clinres._create_or_add_user) through SPI.
+#include "clinres/pg/datum.hpp"
+#include "clinres/pg/spi.hpp"
+#include "clinres/pg/srf.hpp"
+#include "clinres/users/import/user_rows.hpp"
+#include "clinres/users/import/writers.hpp"
+#include "clinres/users/import_settings.hpp"
+
+extern "C" {
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+}
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace im = clinres::import;
+
+// A 22023 error for the caller.
+[[noreturn]] void invalid(const std::string &message, const std::string &hint = {})
+{
+    throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, message, {}, hint);
+}
+
+// The files are UTF-8 and carry their text unconverted: the database must be UTF-8 too.
+void require_utf8_database()
+{
+    if (GetDatabaseEncoding() != PG_UTF8)
+        throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "import and export of users need a UTF8 database",
+                        "The database encoding is " + std::string(GetDatabaseEncodingName()) + ".");
+}
+
+// Argument i as text, or nothing when it is NULL.
+std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int i)
+{
+    if (PG_ARGISNULL(i))
+        return std::nullopt;
+    return std::string(pg::text_arg(fcinfo, i));
+}
+
+// A text argument lower-cased and trimmed, for keywords such as format and on_existing.
+std::optional<std::string> keyword_arg(FunctionCallInfo fcinfo, int i)
+{
+    std::optional<std::string> v = text_arg(fcinfo, i);
+    if (v) {
+        std::size_t b = v->find_first_not_of(" \t"), e = v->find_last_not_of(" \t");
+        *v = b == std::string::npos ? std::string() : v->substr(b, e - b + 1);
+        std::transform(v->begin(), v->end(), v->begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+    }
+    return v;
+}
+
+// The format of a file to write: xlsx or csv.
+im::Format output_format(FunctionCallInfo fcinfo, int i)
+{
+    std::optional<std::string> f = keyword_arg(fcinfo, i);
+    if (f && *f == "xlsx")
+        return im::Format::xlsx;
+    if (f && *f == "csv")
+        return im::Format::csv;
+    invalid("invalid format \"" + im::excerpt(f ? *text_arg(fcinfo, i) : "NULL") + "\"", "format is xlsx or csv.");
+}
+
+// The format of a file to read: NULL (detected from the bytes), xlsx, csv (encoding detected),
+// csv-utf8 or csv-gb18030; sets options.encoding.
+std::optional<im::Format> input_format(FunctionCallInfo fcinfo, int i, im::ReadOptions &options)
+{
+    std::optional<std::string> f = keyword_arg(fcinfo, i);
+    if (!f)
+        return std::nullopt;
+    if (*f == "xlsx")
+        return im::Format::xlsx;
+    if (*f == "csv")
+        return im::Format::csv;
+    if (*f == "csv-utf8" || *f == "csv-gb18030") {
+        options.encoding = *f == "csv-utf8" ? im::Encoding::utf8 : im::Encoding::gb18030;
+        return im::Format::csv;
+    }
+    invalid("invalid format \"" + im::excerpt(*text_arg(fcinfo, i)) + "\"",
+            "format is xlsx, csv, csv-utf8, csv-gb18030 or NULL (detected from the bytes).");
+}
+
+// The bytes of a bytea argument (detoasted under the guard).
+std::string_view bytea_arg(FunctionCallInfo fcinfo, int i)
+{
+    bytea *b = nullptr;
+    pg::call([&] { b = PG_GETARG_BYTEA_PP(i); });
+    return std::string_view(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+// A palloc'd bytea of the bytes.
+Datum bytea_datum(const std::string &bytes)
+{
+    Datum d = 0;
+    pg::call([&] {
+        if (bytes.size() > MaxAllocSize - VARHDRSZ)
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the file is too large for a bytea")));
+        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
+        SET_VARSIZE(b, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(b), bytes.data(), bytes.size());
+        d = PointerGetDatum(b);
+    });
+    return d;
+}
+
+// The owner of clinres's catalog, as whom the SPI queries run (the functions are SECURITY DEFINER).
+Oid catalog_owner()
+{
+    Oid rel = InvalidOid;
+    pg::call([&] {
+        rel = get_relname_relid("users", get_namespace_oid("clinres", false));
+        if (!OidIsValid(rel))
+            elog(ERROR, "clinres.users does not exist");
+    });
+    return pg::relation_owner(rel);
+}
+
+pg::Statement tenant_sql = {"SELECT clinres._import_tenant($1, $2)", 2, {UUIDOID, TEXTOID}};
+
+// The tenant of the call (argument i, or the context tenant when i < 0 or the argument is NULL)
+// once the context user is known to hold the permission there: 42501 otherwise, P0002 for an
+// unknown tenant. The datum lives in the SPI connection's memory.
+Datum checked_tenant(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const char *permission)
+{
+    bool given = i >= 0 && !PG_ARGISNULL(i);
+    Datum args[2] = {given ? PG_GETARG_DATUM(i) : Datum(0), pg::text_datum(permission)};
+    pg::Rows rows = spi.run(tenant_sql, args, given ? "  " : "n ");
+    clinres::Uuid tenant;
+    std::memcpy(tenant.bytes, rows.at(0, 0).text.data(), 16);
+    return pg::uuid_datum(tenant);
+}
+
+// Reads the users of a file; a malformed file or one over a limit is 22023.
+im::UserFile read_file(std::string_view data, std::optional<im::Format> format, const im::ReadOptions &options)
+{
+    try {
+        return im::read_users(data, format, options);
+    } catch (const im::LimitExceeded &e) {
+        const char *setting = users::limit_setting(e.limit());
+        invalid(std::string("import file exceeds the limit ") + setting + " (" +
+                    std::to_string(users::limit_value(options.limits, e.limit())) + ")",
+                std::string("Split the file, or ask a superuser to raise ") + setting + ".");
+    } catch (const im::ImportError &e) {
+        invalid(std::string("invalid import file: ") + e.what());
+    }
+}
+
+// The rows of a file as the parallel text[] arguments of clinres._import_check and _import_write.
+struct Batch {
+    Datum arrays[6]; // emails, names, phones, roles, modules (joined by U+001F), passwords
+};
+
+// A text[] of the n values value(i), an empty value as NULL; a value that is not UTF-8 text is 22023.
+template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows, Value value)
+{
+    Datum result = 0;
+    pg::call([&] {
+        int n = static_cast<int>(rows.size());
+        Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+        bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
+        for (int i = 0; i < n; ++i) {
+            const std::string &s = value(i);
+            nulls[i] = s.empty();
+            elems[i] = 0;
+            if (s.empty())
+                continue;
+            if (!pg_verify_mbstr(PG_UTF8, s.data(), static_cast<int>(s.size()), true))
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("invalid import file: row %u has a cell that is not UTF-8 text", rows[i].row_no)));
+            elems[i] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
+        }
+        int dims[1] = {n}, lbs[1] = {1};
+        result = PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+    });
+    return result;
+}
+
+Batch make_batch(const std::vector<im::UserRow> &rows)
+{
+    std::vector<std::string> modules(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        for (const std::string &m : rows[i].modules)
+            modules[i] += (modules[i].empty() ? "" : "\x1f") + m;
+    Batch b;
+    b.arrays[0] = text_array(rows, [&](int i) -> const std::string & { return rows[i].email; });
+    b.arrays[1] = text_array(rows, [&](int i) -> const std::string & { return rows[i].name; });
+    b.arrays[2] = text_array(rows, [&](int i) -> const std::string & { return rows[i].phone; });
+    b.arrays[3] = text_array(rows, [&](int i) -> const std::string & { return rows[i].role; });
+    b.arrays[4] = text_array(rows, [&](int i) -> const std::string & { return modules[i]; });
+    b.arrays[5] = text_array(rows, [&](int i) -> const std::string & { return rows[i].password; });
+    return b;
+}
+
+pg::Statement check_sql = {"SELECT ord, errcode, message, action, user_id, same_email, same_phone"
+                           " FROM clinres._import_check($1, $2, $3, $4, $5, $6, $7, $8)",
+                           8,
+                           {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                            TEXTARRAYOID}};
+pg::Statement write_sql = {"SELECT ord, action, user_id FROM clinres._import_write($1, $2, $3, $4, $5, $6, $7, $8)",
+                           8,
+                           {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                            TEXTARRAYOID}};
+
+// One row of the report import_users returns.
+struct ReportRow {
+    std::uint32_t row_no = 0;
+    std::string email, name, action, user_id, message; // user_id: 16 raw bytes, or empty
+};
+
+// What a row that is fine would do or did, in words, after "row N: ".
+std::string outcome(const std::string &action, bool written)
+{
+    if (action == "created")
+        return written ? "created" : "would be created";
+    if (action == "added")
+        return written ? "existing user added to the tenant" : "existing user would be added to the tenant";
+    if (action == "updated")
+        return written ? "member updated" : "member would be updated";
+    return written ? "email already in use; skipped" : "email already in use; would be skipped";
+}
+
+// Builds the report from the checks: in-file duplicates first, then the row check's problem.
+// Returns the number of rows in error.
+std::size_t report_checks(const std::vector<im::UserRow> &rows, const pg::Rows &checks, std::vector<ReportRow> &report)
+{
+    std::size_t errors = 0;
+    report.resize(rows.size());
+    for (std::size_t r = 0; r < checks.size(); ++r) {
+        std::size_t i = std::size_t(checks.at(r, 0).num) - 1;
+        const im::UserRow &row = rows[i];
+        ReportRow &out = report[i];
+        out.row_no = row.row_no;
+        out.email = row.email;
+        out.name = row.name;
+        out.action = checks.at(r, 3).null ? "error" : checks.at(r, 3).text;
+        if (!checks.at(r, 4).null)
+            out.user_id = checks.at(r, 4).text;
+        std::string problem;
+        const pg::Cell &same_email = checks.at(r, 5), &same_phone = checks.at(r, 6);
+        if (!same_email.null && std::size_t(same_email.num) != i + 1)
+            problem = "email " + row.email + " appears again in row " + std::to_string(rows[same_email.num - 1].row_no);
+        else if (!same_phone.null && std::size_t(same_phone.num) != i + 1)
+            problem = "phone " + row.phone + " appears again in row " + std::to_string(rows[same_phone.num - 1].row_no);
+        else if (!checks.at(r, 1).null)
+            problem = checks.at(r, 2).text;
+        if (!problem.empty()) {
+            ++errors;
+            out.action = "error";
+            out.message = "row " + std::to_string(row.row_no) + ": " + problem;
+        }
+    }
+    return errors;
+}
+
+// The notice naming the header cells the import does not read.
+void notice_ignored(const im::HeaderMap &header)
+{
+    if (header.ignored.empty())
+        return;
+    std::string list;
+    for (std::size_t i = 0; i < header.ignored.size() && i < 10; ++i)
+        list += (i ? ", " : "") + im::excerpt(header.ignored[i]);
+    if (header.ignored.size() > 10)
+        list += ", ...";
+    pg::call([&] {
+        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s", list.c_str())));
+    });
+}
+
+// import_users(data, tenant_id, format, dry_run, on_existing, sheet) -> the report
+Datum import_users(FunctionCallInfo fcinfo)
+{
+    require_utf8_database();
+    if (PG_ARGISNULL(0))
+        invalid("data must not be null");
+    if (PG_ARGISNULL(3))
+        invalid("dry_run must not be null");
+    bool dry_run = PG_GETARG_BOOL(3);
+    std::optional<std::string> on_existing = keyword_arg(fcinfo, 4);
+    if (!on_existing || (*on_existing != "error" && *on_existing != "skip" && *on_existing != "update"))
+        invalid("invalid on_existing \"" + im::excerpt(on_existing ? *text_arg(fcinfo, 4) : "NULL") + "\"",
+                "on_existing is error, skip or update.");
+    im::ReadOptions options;
+    options.limits = users::import_limits();
+    std::optional<im::Format> format = input_format(fcinfo, 2, options);
+    if (std::optional<std::string> sheet = text_arg(fcinfo, 5))
+        options.sheet = *sheet;
+    std::string_view data = bytea_arg(fcinfo, 0);
+
+    std::vector<ReportRow> report;
+    pg::OwnerSpi spi(catalog_owner(), false);
+    Datum tenant = checked_tenant(spi, fcinfo, 1, "user:create");
+    im::UserFile file = read_file(data, format, options);
+    notice_ignored(file.header);
+    if (!file.rows.empty()) {
+        Batch batch = make_batch(file.rows);
+        Datum args[8] = {tenant, pg::text_datum(*on_existing)};
+        std::copy(std::begin(batch.arrays), std::end(batch.arrays), args + 2);
+        std::size_t errors = report_checks(file.rows, spi.run(check_sql, args), report);
+        bool written = errors == 0 && !dry_run;
+        if (written) {
+            pg::Rows done = spi.run(write_sql, args, nullptr, true);
+            for (std::size_t r = 0; r < done.size(); ++r) {
+                ReportRow &out = report[std::size_t(done.at(r, 0).num) - 1];
+                out.action = done.at(r, 1).text;
+                out.user_id = done.at(r, 2).null ? std::string() : done.at(r, 2).text;
+            }
+        }
+        for (ReportRow &out : report)
+            if (out.action != "error")
+                out.message = "row " + std::to_string(out.row_no) + ": " + outcome(out.action, written) +
+                              (errors && out.action != "error" ? " (nothing is imported while other rows have errors)" : "");
+        if (errors)
+            pg::call([&] {
+                ereport(NOTICE, (errmsg("nothing imported: %zu of %zu rows have errors", errors, report.size())));
+            });
+    }
+    spi.finish();
+
+    pg::materialize(fcinfo, false, [&](auto put) {
+        for (const ReportRow &row : report) {
+            Datum values[6] = {Int32GetDatum(int32(row.row_no)), 0, 0, 0, 0, 0};
+            bool nulls[6] = {false, row.email.empty(), row.name.empty(), false, row.user_id.empty(), row.message.empty()};
+            if (!nulls[1])
+                values[1] = PointerGetDatum(cstring_to_text_with_len(row.email.data(), int(row.email.size())));
+            if (!nulls[2])
+                values[2] = PointerGetDatum(cstring_to_text_with_len(row.name.data(), int(row.name.size())));
+            values[3] = PointerGetDatum(cstring_to_text_with_len(row.action.data(), int(row.action.size())));
+            if (!nulls[4]) {
+                pg_uuid_t *u = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
+                memcpy(u->data, row.user_id.data(), UUID_LEN);
+                values[4] = UUIDPGetDatum(u);
+            }
+            if (!nulls[5])
+                values[5] = PointerGetDatum(cstring_to_text_with_len(row.message.data(), int(row.message.size())));
+            put(values, nulls);
+        }
+    });
+    return Datum(0);
+}
+
+pg::Statement options_sql = {"SELECT kind, code, name FROM clinres._import_options($1)", 1, {UUIDOID}};
+
+// import_template(format) -> bytea
+Datum import_template(FunctionCallInfo fcinfo)
+{
+    require_utf8_database();
+    im::Format format = output_format(fcinfo, 0);
+    std::vector<im::CodeName> roles, modules;
+    pg::OwnerSpi spi(catalog_owner(), false);
+    Datum tenant = checked_tenant(spi, fcinfo, -1, "user:create");
+    pg::Rows rows = spi.run(options_sql, &tenant);
+    spi.finish();
+    for (std::size_t r = 0; r < rows.size(); ++r)
+        (rows.at(r, 0).text == "role" ? roles : modules).push_back({rows.at(r, 1).text, rows.at(r, 2).text});
+    return bytea_datum(im::users_template(format, roles, modules));
+}
+
+pg::Statement export_sql = {"SELECT email, name, phone, role_code, modules, status, membership_status, created_at,"
+                            " last_login_at FROM clinres._export_rows($1)",
+                            1,
+                            {UUIDOID}};
+
+// export_users(tenant_id, format) -> bytea
+Datum export_users(FunctionCallInfo fcinfo)
+{
+    require_utf8_database();
+    im::Format format = output_format(fcinfo, 1);
+    pg::OwnerSpi spi(catalog_owner(), false);
+    Datum tenant = checked_tenant(spi, fcinfo, 0, "user:view");
+    pg::Rows rows = spi.run(export_sql, &tenant);
+    spi.finish();
+    im::SheetData sheet{"users 用户", im::user_headers(), {}};
+    for (const char *h : {"status/状态", "membership status/成员状态", "created at/创建时间", "last login/最近登录"})
+        sheet.header.emplace_back(h);
+    sheet.rows.reserve(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        auto cell = [&](int c) { return rows.at(r, c).null ? std::string() : rows.at(r, c).text; };
+        sheet.rows.push_back({cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(5), cell(6), cell(7), cell(8)});
+    }
+    return bytea_datum(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet));
+}
+
+} // namespace
+
+CLINRES_FUNCTION(clinres_import_users, import_users)
+CLINRES_FUNCTION(clinres_import_template, import_template)
+CLINRES_FUNCTION(clinres_export_users, export_users)
