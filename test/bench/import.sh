@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmark of the users import (docs/benchmarks.md, "Import"), in the cluster PGHOST/PGPORT
+# point to (e.g. /tmp/ctx/privpg.sh NAME PORT bash test/bench/import.sh). Not part of the tests.
+# - 10,000 rows without passwords: import_users from .xlsx and from CSV, against loading the same
+#   CSV with COPY into a staging table plus the same writes (the writer create_user uses, per row;
+#   and, as a floor, plain set-based INSERTs of the same rows), each rolled back;
+# - memory: peak RSS (VmHWM) of the backend around a dry run of 10,000 and of 100,000 rows;
+# - passwords: 200 rows with a password each, at the default bcrypt cost.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d /tmp/clinres-bench-import.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+gcc -O2 -Wall -o "$work/make_import_files" test/bench/make_import_files.c -lxlsxwriter
+"$work/make_import_files" "$work" 10000 0
+"$work/make_import_files" "$work" 100000 0
+"$work/make_import_files" "$work" 200 1
+chmod -R a+rX "$work"
+ls -l "$work" | awk '/users_/ {print "  " $9 ": " $5 " bytes"}'
+
+db=clinres_bench_import
+psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION clinres CASCADE" -f test/fixtures/sample.sql >/dev/null
+
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v dir="$work" <<'SQL'
+SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false) IS NULL;
+-- Milliseconds q takes; what it wrote is rolled back.
+CREATE FUNCTION pg_temp.timed(q text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; ms numeric;
+BEGIN
+    BEGIN
+        t0 := clock_timestamp();
+        EXECUTE q;
+        ms := round(extract(epoch FROM clock_timestamp() - t0) * 1000);
+        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'roll back';
+    EXCEPTION WHEN raise_exception THEN
+    END;
+    RETURN ms;
+END $$;
+-- The CSV loaded with COPY into a staging table, then written row by row by create_user's writer.
+CREATE FUNCTION pg_temp.copy_and_writer(path text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    CREATE TEMP TABLE staging (email text, name text, phone text, role text, modules text) ON COMMIT DROP;
+    EXECUTE format('COPY staging FROM %L (FORMAT csv, HEADER)', path);
+    SELECT count(*) INTO n FROM staging s,
+           LATERAL clinres._create_or_add_user(s.email, s.name, s.phone, s.role, string_to_array(s.modules, ','),
+                                               'a0000000-0000-0000-0000-00000000000a', 'error', NULL) w;
+    DROP TABLE staging;
+    RETURN n;
+END $$;
+-- The floor: COPY, then the same rows inserted set-based, without any check.
+CREATE FUNCTION pg_temp.copy_and_insert(path text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    CREATE TEMP TABLE staging (email text, name text, phone text, role text, modules text) ON COMMIT DROP;
+    EXECUTE format('COPY staging FROM %L (FORMAT csv, HEADER)', path);
+    CREATE TEMP TABLE ids ON COMMIT DROP AS
+        WITH u AS (INSERT INTO clinres.users (email, name, phone) SELECT email, name, phone FROM staging RETURNING id, email)
+        SELECT * FROM u;
+    INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code)
+        SELECT 'a0000000-0000-0000-0000-00000000000a', id, 'USER' FROM ids;
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+        SELECT 'a0000000-0000-0000-0000-00000000000a', i.id, tm.module_code, tm.module_code = 'aia'
+          FROM ids i CROSS JOIN clinres.tenant_modules tm WHERE tm.tenant_id = 'a0000000-0000-0000-0000-00000000000a';
+    INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+        SELECT '00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', 'user.create', id::text,
+               jsonb_build_object('after', jsonb_build_object('email', email)) FROM ids;
+    SELECT count(*) INTO n FROM ids;
+    DROP TABLE staging, ids;
+    RETURN n;
+END $$;
+SELECT set_config('bench.dir', :'dir', false) IS NULL;
+\pset footer off
+\echo '10,000 rows without passwords (ms, each rolled back; best of 2):'
+WITH runs AS (
+    SELECT what, least(pg_temp.timed(q), pg_temp.timed(q)) AS ms FROM (VALUES
+        ('import_users(.xlsx)', format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_10000.xlsx')),
+        ('import_users(CSV)', format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_10000.csv')),
+        ('import_users(.xlsx, dry_run)', format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L), dry_run => true)$q$, current_setting('bench.dir') || '/users_10000.xlsx')),
+        ('COPY + create_user''s writer per row', format($q$SELECT pg_temp.copy_and_writer(%L)$q$, current_setting('bench.dir') || '/users_10000.csv')),
+        ('COPY + set-based INSERTs (no checks)', format($q$SELECT pg_temp.copy_and_insert(%L)$q$, current_setting('bench.dir') || '/users_10000.csv'))
+    ) v(what, q))
+SELECT what, ms, round(ms / (SELECT ms FROM runs WHERE what LIKE 'COPY + create%'), 2) AS vs_copy_writer,
+       round(ms / (SELECT ms FROM runs WHERE what LIKE 'COPY + set%'), 1) AS vs_copy_insert
+  FROM runs;
+\echo '200 rows with a password each:'
+SELECT current_setting('clinres.bcrypt_cost') AS bcrypt_cost,
+       pg_temp.timed(format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_200_pw.xlsx')) AS ms_200_rows,
+       pg_temp.timed($q$SELECT crypt('bench-password-1', gen_salt('bf', current_setting('clinres.bcrypt_cost')::int))$q$) AS ms_one_bcrypt;
+SQL
+
+# Peak RSS of a fresh backend around a dry run (the whole file is read and every row checked).
+for n in 10000 100000; do
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v file="$work/users_$n.xlsx" -v n=$n <<'SQL'
+SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false) IS NULL;
+SELECT pg_backend_pid() AS pid \gset
+\setenv PID :pid
+\setenv N :n
+\! printf '%s rows, dry run: backend peak RSS before %s' "$N" "$(awk '/VmHWM/ {print $2 " " $3}' /proc/$PID/status)"
+SELECT count(*) AS rows_checked FROM clinres.import_users(pg_read_binary_file(:'file'), dry_run => true) \gset
+\! printf ', after %s\n' "$(awk '/VmHWM/ {print $2 " " $3}' /proc/$PID/status)"
+SQL
+done
+psql -X -q -c "DROP DATABASE $db"
