@@ -42,6 +42,7 @@ CREATE ROLE import_app IN ROLE clinres_app;
 SET ROLE import_app;
 SELECT pg_temp.try($$SELECT set_config('clinres.import_max_rows', '1000000', false)$$);
 RESET ROLE;
+DROP ROLE import_app;
 
 -- No context user: 42501 before the file is read.
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('op_import.xlsx'))$$);
@@ -148,7 +149,7 @@ SELECT count(*) FROM clinres.users WHERE email LIKE 'bulk%';
 SELECT f, pg_temp.try(format($$SELECT count(*) FROM clinres.import_users(pg_temp.fx(%L))$$, f))
   FROM unnest(ARRAY['bomb.xlsx', 'bigcell.xlsx', 'deep.xlsx', 'wide.xlsx', 'doctype.xlsx', 'truncated.xlsx',
                     'notzip.xlsx', 'legacy.xls', 'image.png']) f;
-SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), format => 'csv')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('lo_import.xlsx'), format => 'csv')$$);
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'xlsx')$$);
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'csv-utf8')$$);
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), format => 'pdf')$$);
