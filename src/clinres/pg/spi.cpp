@@ -58,6 +58,7 @@ struct RawCell {
 Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool writes)
 {
     Rows rows;
+    MemoryContext copy_cxt = nullptr;
     RawCell *raw = nullptr;
     uint64 nrows = 0;
     int ncols = 0;
@@ -75,6 +76,10 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool w
             elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
         nrows = SPI_processed;
         ncols = SPI_tuptable->tupdesc->natts;
+        // The raw copy lives in a context of its own, deleted with the result once copied into C++,
+        // so that a caller running many queries on one connection does not accumulate them.
+        copy_cxt = AllocSetContextCreate(CurrentMemoryContext, "clinres SPI result", ALLOCSET_DEFAULT_SIZES);
+        MemoryContextSwitchTo(copy_cxt);
         raw = static_cast<RawCell *>(palloc0(sizeof(RawCell) * (nrows * ncols + 1)));
         for (uint64 r = 0; r < nrows; ++r)
             for (int c = 0; c < ncols; ++c) {
@@ -84,6 +89,7 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool w
                 if (!cell.null && (cell.type == TEXTOID || cell.type == NAMEOID))
                     cell.text = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
             }
+        MemoryContextSwitchTo(MemoryContextGetParent(copy_cxt));
     });
     rows.ncols = ncols;
     rows.cells.resize(nrows * ncols);
@@ -107,6 +113,10 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool w
             throw Error(ERRCODE_INTERNAL_ERROR,
                         "clinres catalog query returned an unexpected type " + std::to_string(in.type));
     }
+    call([&] {
+        SPI_freetuptable(SPI_tuptable);
+        MemoryContextDelete(copy_cxt);
+    });
     return rows;
 }
 

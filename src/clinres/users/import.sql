@@ -19,27 +19,23 @@ $$;
 COMMENT ON FUNCTION clinres._import_tenant(uuid, text) IS
     'the given tenant or the context tenant, once the context user is known to hold the permission there';
 
--- Checks every row of an import without writing: the row check's answer per row (in the order
--- given, ord from 1) and the first earlier row with the same email (any case) or phone.
--- Arrays are parallel; a NULL element is a value not given; modules are separated by U+001F.
+-- Checks every row of an import without writing: the row check's answer per row, in the order
+-- given (ord from 1). Arrays are parallel; a NULL element is a value not given; modules are
+-- separated by U+001F. Duplicates within the file are found by the caller.
 CREATE FUNCTION clinres._import_check(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
                                       roles text[], modules text[], passwords text[])
-    RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid, same_email int, same_phone int)
+    RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid)
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    SELECT r.ord::int, c.errcode, c.message, c.action, c.user_id,
-           CASE WHEN r.e IS NOT NULL THEN pg_catalog.first_value(r.ord::int)
-                OVER (PARTITION BY pg_catalog.lower(pg_catalog.btrim(r.e)) ORDER BY r.ord) END,
-           CASE WHEN r.p IS NOT NULL THEN pg_catalog.first_value(r.ord::int)
-                OVER (PARTITION BY pg_catalog.btrim(r.p) ORDER BY r.ord) END
+    SELECT r.ord::int, c.errcode, c.message, c.action, c.user_id
       FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
-                    pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS r(e, n, p, ro, m, pw, ord)
+                      pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS r(e, n, p, ro, m, pw, ord)
      CROSS JOIN LATERAL clinres._check_user_row(r.e, r.n, r.p, r.ro, pg_catalog.string_to_array(r.m, E'\x1f'),
                                                 $1, $2, r.pw) c
      ORDER BY r.ord
 $$;
 COMMENT ON FUNCTION clinres._import_check(uuid, text, text[], text[], text[], text[], text[], text[]) IS
-    'runs clinres._check_user_row on every row of an import and finds the rows repeating an earlier email or phone';
+    'runs clinres._check_user_row on every row of an import, in order';
 
 -- Writes every row of an import, in order, through the writer create_user uses (which checks
 -- each row again and writes its audit row); returns what happened to each.

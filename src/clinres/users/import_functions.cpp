@@ -11,10 +11,12 @@
 
 extern "C" {
 #include "mb/pg_wchar.h"
+#include "catalog/pg_collation.h"
 #include "utils/array.h"
 }
 
 #include <algorithm>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -152,54 +154,99 @@ im::UserFile read_file(std::string_view data, std::optional<im::Format> format, 
     }
 }
 
-// The rows of a file as the parallel text[] arguments of clinres._import_check and _import_write.
-struct Batch {
-    Datum arrays[6]; // emails, names, phones, roles, modules (joined by U+001F), passwords
-};
-
-// A text[] of the n values value(i), an empty value as NULL; a value that is not UTF-8 text is 22023.
-template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows, Value value)
+// A text[] of value(i) for the rows [begin, end), an empty value as NULL, built in cxt; a value
+// that is not UTF-8 text is 22023.
+template <typename Value>
+Datum text_array(const std::vector<im::UserRow> &rows, std::size_t begin, std::size_t end, MemoryContext cxt,
+                 Value value)
 {
     Datum result = 0;
     pg::call([&] {
-        int n = static_cast<int>(rows.size());
+        MemoryContext old = MemoryContextSwitchTo(cxt);
+        int n = static_cast<int>(end - begin);
         Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
         bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
-        for (int i = 0; i < n; ++i) {
-            const std::string &s = value(i);
-            nulls[i] = s.empty();
-            elems[i] = 0;
+        for (int k = 0; k < n; ++k) {
+            const std::string &s = value(begin + k);
+            nulls[k] = s.empty();
+            elems[k] = 0;
             if (s.empty())
                 continue;
             if (!pg_verify_mbstr(PG_UTF8, s.data(), static_cast<int>(s.size()), true))
                 ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                                errmsg("invalid import file: row %u has a cell that is not UTF-8 text", rows[i].row_no)));
-            elems[i] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
+                                errmsg("invalid import file: row %u has a cell that is not UTF-8 text",
+                                       rows[begin + k].row_no)));
+            elems[k] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
         }
         int dims[1] = {n}, lbs[1] = {1};
         result = PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+        MemoryContextSwitchTo(old);
     });
     return result;
 }
 
-Batch make_batch(const std::vector<im::UserRow> &rows)
+// The rows [begin, end) as the parallel arrays ($3..$8) of clinres._import_check and _import_write.
+void chunk_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::string> &modules, std::size_t begin,
+                  std::size_t end, MemoryContext cxt, Datum *args)
 {
-    std::vector<std::string> modules(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-        for (const std::string &m : rows[i].modules)
-            modules[i] += (modules[i].empty() ? "" : "\x1f") + m;
-    Batch b;
-    b.arrays[0] = text_array(rows, [&](int i) -> const std::string & { return rows[i].email; });
-    b.arrays[1] = text_array(rows, [&](int i) -> const std::string & { return rows[i].name; });
-    b.arrays[2] = text_array(rows, [&](int i) -> const std::string & { return rows[i].phone; });
-    b.arrays[3] = text_array(rows, [&](int i) -> const std::string & { return rows[i].role; });
-    b.arrays[4] = text_array(rows, [&](int i) -> const std::string & { return modules[i]; });
-    b.arrays[5] = text_array(rows, [&](int i) -> const std::string & { return rows[i].password; });
-    return b;
+    args[0] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].email; });
+    args[1] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].name; });
+    args[2] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].phone; });
+    args[3] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].role; });
+    args[4] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return modules[i]; });
+    args[5] = text_array(rows, begin, end, cxt,
+                         [&](std::size_t i) -> const std::string & { return rows[i].password; });
 }
 
-pg::Statement check_sql = {"SELECT ord, errcode, message, action, user_id, same_email, same_phone"
-                           " FROM clinres._import_check($1, $2, $3, $4, $5, $6, $7, $8)",
+// An email as the unique index compares it: lower(), PostgreSQL's own for non-ASCII text.
+std::string email_key(const std::string &email)
+{
+    std::string key = email;
+    if (std::all_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+        return key;
+    }
+    char *lowered = nullptr;
+    pg::call([&] {
+        if (pg_verify_mbstr(PG_UTF8, email.data(), static_cast<int>(email.size()), true))
+            lowered = text_to_cstring(DatumGetTextPP(
+                DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID,
+                                        PointerGetDatum(cstring_to_text_with_len(email.data(), int(email.size()))))));
+    });
+    if (lowered) {
+        key = lowered;
+        pg::call([&] { pfree(lowered); });
+    }
+    return key;
+}
+
+// For each row, the index (from 1) of the first earlier row with the same email (any case) or
+// phone, 0 when none: the duplicates within the file, which the row check cannot see.
+void find_repeats(const std::vector<im::UserRow> &rows, std::vector<std::uint32_t> &same_email,
+                  std::vector<std::uint32_t> &same_phone)
+{
+    std::unordered_map<std::string, std::uint32_t> emails, phones;
+    same_email.assign(rows.size(), 0);
+    same_phone.assign(rows.size(), 0);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!rows[i].email.empty()) {
+            auto it = emails.emplace(email_key(rows[i].email), std::uint32_t(i + 1)).first;
+            if (it->second != i + 1)
+                same_email[i] = it->second;
+        }
+        if (!rows[i].phone.empty()) {
+            auto it = phones.emplace(rows[i].phone, std::uint32_t(i + 1)).first;
+            if (it->second != i + 1)
+                same_phone[i] = it->second;
+        }
+    }
+}
+
+// Rows per statement: each chunk's query memory is freed before the next.
+constexpr std::size_t chunk_rows = 1000;
+
+pg::Statement check_sql = {"SELECT ord, errcode, message, action, user_id FROM clinres._import_check($1, $2, $3, $4, $5, $6, $7, $8)",
                            8,
                            {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
                             TEXTARRAYOID}};
@@ -226,14 +273,15 @@ std::string outcome(const std::string &action, bool written)
     return written ? "email already in use; skipped" : "email already in use; would be skipped";
 }
 
-// Builds the report from the checks: in-file duplicates first, then the row check's problem.
-// Returns the number of rows in error.
-std::size_t report_checks(const std::vector<im::UserRow> &rows, const pg::Rows &checks, std::vector<ReportRow> &report)
+// Adds one chunk's checks (its rows from begin) to the report: in-file duplicates first, then
+// the row check's problem. Returns the number of rows in error.
+std::size_t report_checks(const std::vector<im::UserRow> &rows, std::size_t begin, const pg::Rows &checks,
+                          const std::vector<std::uint32_t> &same_email,
+                          const std::vector<std::uint32_t> &same_phone, std::vector<ReportRow> &report)
 {
     std::size_t errors = 0;
-    report.resize(rows.size());
     for (std::size_t r = 0; r < checks.size(); ++r) {
-        std::size_t i = std::size_t(checks.at(r, 0).num) - 1;
+        std::size_t i = begin + std::size_t(checks.at(r, 0).num) - 1;
         const im::UserRow &row = rows[i];
         ReportRow &out = report[i];
         out.row_no = row.row_no;
@@ -243,11 +291,12 @@ std::size_t report_checks(const std::vector<im::UserRow> &rows, const pg::Rows &
         if (!checks.at(r, 4).null)
             out.user_id = checks.at(r, 4).text;
         std::string problem;
-        const pg::Cell &same_email = checks.at(r, 5), &same_phone = checks.at(r, 6);
-        if (!same_email.null && std::size_t(same_email.num) != i + 1)
-            problem = "email " + row.email + " appears again in row " + std::to_string(rows[same_email.num - 1].row_no);
-        else if (!same_phone.null && std::size_t(same_phone.num) != i + 1)
-            problem = "phone " + row.phone + " appears again in row " + std::to_string(rows[same_phone.num - 1].row_no);
+        if (same_email[i])
+            problem =
+                "email " + row.email + " appears again in row " + std::to_string(rows[same_email[i] - 1].row_no);
+        else if (same_phone[i])
+            problem =
+                "phone " + row.phone + " appears again in row " + std::to_string(rows[same_phone[i] - 1].row_no);
         else if (!checks.at(r, 1).null)
             problem = checks.at(r, 2).text;
         if (!problem.empty()) {
@@ -300,23 +349,38 @@ Datum import_users(FunctionCallInfo fcinfo)
     im::UserFile file = read_file(data, format, options);
     notice_ignored(file.header);
     if (!file.rows.empty()) {
-        Batch batch = make_batch(file.rows);
+        const std::vector<im::UserRow> &rows = file.rows;
+        std::vector<std::string> modules(rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            for (const std::string &m : rows[i].modules)
+                modules[i] += (modules[i].empty() ? "" : "\x1f") + m;
+        std::vector<std::uint32_t> same_email, same_phone;
+        find_repeats(rows, same_email, same_phone);
+        MemoryContext scratch = nullptr;
+        pg::call([&] { scratch = AllocSetContextCreate(CurrentMemoryContext, "clinres import", ALLOCSET_DEFAULT_SIZES); });
         Datum args[8] = {tenant, pg::text_datum(*on_existing)};
-        std::copy(std::begin(batch.arrays), std::end(batch.arrays), args + 2);
-        std::size_t errors = report_checks(file.rows, spi.run(check_sql, args), report);
+        report.resize(rows.size());
+        std::size_t errors = 0;
+        for (std::size_t begin = 0; begin < rows.size(); begin += chunk_rows) {
+            chunk_arrays(rows, modules, begin, std::min(rows.size(), begin + chunk_rows), scratch, args + 2);
+            errors += report_checks(rows, begin, spi.run(check_sql, args), same_email, same_phone, report);
+            pg::call([&] { MemoryContextReset(scratch); });
+        }
         bool written = errors == 0 && !dry_run;
-        if (written) {
+        for (std::size_t begin = 0; written && begin < rows.size(); begin += chunk_rows) {
+            chunk_arrays(rows, modules, begin, std::min(rows.size(), begin + chunk_rows), scratch, args + 2);
             pg::Rows done = spi.run(write_sql, args, nullptr, true);
             for (std::size_t r = 0; r < done.size(); ++r) {
-                ReportRow &out = report[std::size_t(done.at(r, 0).num) - 1];
+                ReportRow &out = report[begin + std::size_t(done.at(r, 0).num) - 1];
                 out.action = done.at(r, 1).text;
                 out.user_id = done.at(r, 2).null ? std::string() : done.at(r, 2).text;
             }
+            pg::call([&] { MemoryContextReset(scratch); });
         }
         for (ReportRow &out : report)
             if (out.action != "error")
                 out.message = "row " + std::to_string(out.row_no) + ": " + outcome(out.action, written) +
-                              (errors && out.action != "error" ? " (nothing is imported while other rows have errors)" : "");
+                              (errors ? " (nothing is imported while other rows have errors)" : "");
         if (errors)
             pg::call([&] {
                 ereport(NOTICE, (errmsg("nothing imported: %zu of %zu rows have errors", errors, report.size())));
