@@ -576,9 +576,9 @@ BEGIN
 END
 $$;
 -- Modules, roles and permissions decide every answer: any change drops everything.
--- A row of a user's or a tenant's tables drops that user or tenant (on users and
--- tenants only when a column that decides access changed: logins, profile edits and
--- counters ring nothing); TRUNCATE drops every user or every tenant. All fire ALWAYS,
+-- A row of a user's or a tenant's tables drops that user or tenant (on users, tenants and
+-- user_tenants only when a column that decides access changed: logins, profile edits,
+-- counters and the search copies on memberships ring nothing); TRUNCATE drops every user or every tenant. All fire ALWAYS,
 -- so that changes under session_replication_role = replica (pg_restore, logical
 -- replication) are seen too.
 DO $$
@@ -592,7 +592,8 @@ BEGIN
                                   ' EXECUTE FUNCTION clinres.access_cache_invalidate(''globals'')', t);
     END LOOP;
     FOR r IN SELECT * FROM (VALUES ('users', 'user', 'id', 'OR OLD.platform_role IS DISTINCT FROM NEW.platform_role'),
-                                   ('user_tenants', 'user', 'user_id', NULL),
+                                   ('user_tenants', 'user', 'user_id',
+                                    'OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.role_code IS DISTINCT FROM NEW.role_code'),
                                    ('user_modules', 'user', 'user_id', NULL),
                                    ('tenants', 'tenant', 'id', ''),
                                    ('tenant_modules', 'tenant', 'tenant_id', NULL)) v(tbl, kind, col, decisive) LOOP
@@ -603,9 +604,10 @@ BEGIN
                                   CASE WHEN r.decisive IS NULL THEN ' OR UPDATE' ELSE '' END, r.tbl, r.kind, r.col);
         IF r.decisive IS NOT NULL THEN
             EXECUTE pg_catalog.format('CREATE TRIGGER access_cache_invalidate_update AFTER UPDATE ON clinres.%I FOR EACH ROW'
-                                      ' WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.status IS DISTINCT FROM NEW.status %s)'
+                                      ' WHEN (OLD.%I IS DISTINCT FROM NEW.%I OR OLD.status IS DISTINCT FROM NEW.status %s)'
                                       ' EXECUTE FUNCTION clinres.access_cache_invalidate(%L, %L)',
-                                      r.tbl, r.decisive, r.kind, r.col);
+                                      r.tbl, CASE r.tbl WHEN 'user_tenants' THEN 'tenant_id' ELSE 'id' END,
+                                      CASE r.tbl WHEN 'user_tenants' THEN 'tenant_id' ELSE 'id' END, r.decisive, r.kind, r.col);
         END IF;
     END LOOP;
     FOR r IN SELECT tg.tgname, tg.tgrelid::pg_catalog.regclass AS tbl FROM pg_catalog.pg_trigger tg
