@@ -1,5 +1,5 @@
 
--- User management (API.md section 5): catalog additions. Email is already unique regardless of
+-- User management (docs/users.md): catalog additions. Email is already unique regardless of
 -- case (users_email_lower_key) and phone unique when set (users_phone_key) since 0.1.0.
 
 -- Written by login (failure counting and lockout); appended, so that an upgraded table equals a fresh one.
