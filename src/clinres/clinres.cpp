@@ -3,9 +3,9 @@
 #include "clinres/access/change_log.hpp"
 #include "clinres/access/context.hpp"
 #include "clinres/connections/monitor.hpp"
+#include "clinres/pg/postgres.hpp"
 #include "clinres/session/login.hpp"
 #include "clinres/session/signer.hpp"
-#include "clinres/pg/postgres.hpp"
 #include "clinres/users/import_settings.hpp"
 
 extern "C" {

@@ -35,7 +35,10 @@ template <typename T> struct Flaky {
 using Map = ClockMap<int>;
 using FlakyMap = ClockMap<int, Flaky<char>>;
 
-bool always(uint64_t) { return true; }
+bool always(uint64_t)
+{
+    return true;
+}
 
 Uuid key(uint64_t n)
 {

@@ -43,7 +43,8 @@ TEST(Token, RoundTrip)
 {
     Claims c = sample();
     std::string t = token_of(c);
-    EXPECT_EQ(claims_text(c), "7.00010203-0405-0607-0809-0a0b0c0d0e0f.f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff.1795602810");
+    EXPECT_EQ(claims_text(c),
+              "7.00010203-0405-0607-0809-0a0b0c0d0e0f.f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff.1795602810");
     Claims back;
     std::string_view signed_part;
     unsigned char mac[32];
@@ -64,16 +65,16 @@ TEST(Token, RefusesEverySpellingButTheCanonicalOne)
     EXPECT_FALSE(parses(""));
     EXPECT_FALSE(parses("1.2.3.4.5"));
     EXPECT_FALSE(parses(t + "."));
-    EXPECT_FALSE(parses(t + "0"));                                  // MAC too long
-    EXPECT_FALSE(parses(t.substr(0, t.size() - 1)));                // MAC too short
-    EXPECT_FALSE(parses("0" + t));                                  // leading zero in the key id
-    EXPECT_FALSE(parses("+" + t));                                  // sign
-    EXPECT_FALSE(parses("99999999999." + t.substr(2)));             // key id over int32
+    EXPECT_FALSE(parses(t + "0"));                                         // MAC too long
+    EXPECT_FALSE(parses(t.substr(0, t.size() - 1)));                       // MAC too short
+    EXPECT_FALSE(parses("0" + t));                                         // leading zero in the key id
+    EXPECT_FALSE(parses("+" + t));                                         // sign
+    EXPECT_FALSE(parses("99999999999." + t.substr(2)));                    // key id over int32
     EXPECT_FALSE(parses(std::string(t).replace(t.find('.') + 1, 1, "A"))); // upper-case hex in the uuid
-    EXPECT_FALSE(parses(std::string(t).replace(t.find('-'), 1, "x"))); // uuid without its dash
+    EXPECT_FALSE(parses(std::string(t).replace(t.find('-'), 1, "x")));     // uuid without its dash
     std::string mac_upper = t;
     mac_upper[mac_upper.size() - 1] = 'F';
-    EXPECT_FALSE(parses(mac_upper));                                // upper-case hex in the MAC
+    EXPECT_FALSE(parses(mac_upper)); // upper-case hex in the MAC
 }
 
 TEST(Token, ConstantTimeEquality)

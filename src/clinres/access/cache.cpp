@@ -123,8 +123,8 @@ struct Cache {
     ClockMap<UserEntry> users;
     ClockMap<TenantEntry> tenants;
     uint64_t hits = 0, misses = 0;
-    uint64_t miss_epoch = 0;         // the statement and snapshot the next two count for
-    uint64_t epoch_misses = 0;       // user reads in it
+    uint64_t miss_epoch = 0;        // the statement and snapshot the next two count for
+    uint64_t epoch_misses = 0;      // user reads in it
     std::vector<Uuid> bulk_tenants; // tenants whose members it read in bulk
 };
 
@@ -495,11 +495,12 @@ Sentinels check_trigger_table(Oid fired_on)
         name = psprintf("%s.%s", get_namespace_name(schema), get_rel_name(fired_on));
     });
     if (!OidIsValid(catalog) || schema != catalog)
-        throw pg::Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-                        "clinres.access_cache_invalidate() fires only on clinres's catalog tables, not on \"" +
-                            std::string(name) + "\"",
-                        "Attached to any other table, it would let whoever writes there empty every session's "
-                        "access cache.");
+        throw pg::Error(
+            ERRCODE_INSUFFICIENT_PRIVILEGE,
+            "clinres.access_cache_invalidate() fires only on clinres's catalog tables, not on \"" +
+                std::string(name) + "\"",
+            "Attached to any other table, it would let whoever writes there empty every session's "
+            "access cache.");
     return s;
 }
 

@@ -64,12 +64,14 @@ pg::Statement candidates_sql = {
     {UUIDOID}};
 
 // The same rows for every user (a cold scan of a catalog that fits in the cache).
-pg::Statement all_users_sql = {
-    "SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, NULL::pg_catalog.bool FROM clinres.users u"
-    " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, NULL FROM clinres.user_tenants ut"
-    " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, um.is_enabled FROM clinres.user_modules um",
-    0,
-    {}};
+pg::Statement all_users_sql = {"SELECT 'u', u.id, NULL::pg_catalog.uuid, u.status, u.platform_role, "
+                               "NULL::pg_catalog.bool FROM clinres.users u"
+                               " UNION ALL SELECT 'm', ut.user_id, ut.tenant_id, ut.status, ut.role_code, "
+                               "NULL FROM clinres.user_tenants ut"
+                               " UNION ALL SELECT 'g', um.user_id, um.tenant_id, um.module_code, NULL, "
+                               "um.is_enabled FROM clinres.user_modules um",
+                               0,
+                               {}};
 
 pg::Statement user_count_sql = {"SELECT pg_catalog.count(*) FROM clinres.users u", 0, {}};
 
@@ -215,8 +217,8 @@ std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool 
     return users;
 }
 
-std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
-                                                                  const Globals &g)
+std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest,
+                                                                  const Uuid &tenant, const Globals &g)
 {
     Datum args[1] = {uuid_datum(tenant)};
     return parse_users(run_as_owner(sentinel, latest, members_sql, args), g);

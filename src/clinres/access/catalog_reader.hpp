@@ -32,8 +32,8 @@ UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &
 std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
                                                              size_t at_most);
 // Every member of a tenant, read in one query (a cold scan's bulk load).
-std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest, const Uuid &tenant,
-                                                                  const Globals &g);
+std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest,
+                                                                  const Uuid &tenant, const Globals &g);
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g);
 // Tenants in which the user could hold a module: its memberships, or all for platform roles.
 std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user);

@@ -50,7 +50,7 @@ public:
         uint32_t i;
         if (slots_.size() < capacity) {
             if ((slots_.size() + 1) * 2 > table_.size())
-                grow(); // a bigger index with the same contents, or nothing changed
+                grow();            // a bigger index with the same contents, or nothing changed
             slots_.emplace_back(); // the last step that can throw
             i = static_cast<uint32_t>(slots_.size() - 1);
         } else {

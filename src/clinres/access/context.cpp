@@ -155,22 +155,25 @@ void init_context()
 {
     // Defined before the context variables, so that their values (re)applied when the
     // library loads are checked against it.
-    DefineCustomBoolVariable("clinres.require_signed_session",
-                             "Whether non-superuser sessions may set the clinres context only with a signed token.",
-                             "When on, clinres.set_context, the unsigned clinres.begin_request and SET clinres.* "
-                             "by non-superusers are refused; clinres.set_session(token) is the way in.",
-                             &require_signed, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomBoolVariable("clinres.allow_session_context",
-                             "Whether non-superusers may set a session-level clinres context.",
-                             "Off: set_context(..., is_local => false) raises 42501 and a session-level SET "
-                             "clinres.* is ignored, because under transaction pooling it would reach later clients.",
-                             &allow_session, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("clinres.user_id", "The user on whose behalf the session acts.",
-                               "Set with clinres.set_context() or clinres.set_session(); read by clinres.current_user_id().",
-                               &user_text, "", PGC_USERSET, 0, check_context_uuid, assign_user, nullptr);
-    DefineCustomStringVariable("clinres.tenant_id", "The tenant in which the session acts.",
-                               "Set with clinres.set_context() or clinres.set_session(); read by clinres.current_tenant_id().",
-                               &tenant_text, "", PGC_USERSET, 0, check_context_uuid, assign_tenant, nullptr);
+    DefineCustomBoolVariable(
+        "clinres.require_signed_session",
+        "Whether non-superuser sessions may set the clinres context only with a signed token.",
+        "When on, clinres.set_context, the unsigned clinres.begin_request and SET clinres.* "
+        "by non-superusers are refused; clinres.set_session(token) is the way in.",
+        &require_signed, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "clinres.allow_session_context", "Whether non-superusers may set a session-level clinres context.",
+        "Off: set_context(..., is_local => false) raises 42501 and a session-level SET "
+        "clinres.* is ignored, because under transaction pooling it would reach later clients.",
+        &allow_session, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "clinres.user_id", "The user on whose behalf the session acts.",
+        "Set with clinres.set_context() or clinres.set_session(); read by clinres.current_user_id().",
+        &user_text, "", PGC_USERSET, 0, check_context_uuid, assign_user, nullptr);
+    DefineCustomStringVariable(
+        "clinres.tenant_id", "The tenant in which the session acts.",
+        "Set with clinres.set_context() or clinres.set_session(); read by clinres.current_tenant_id().",
+        &tenant_text, "", PGC_USERSET, 0, check_context_uuid, assign_tenant, nullptr);
     user_guc = find_guc("clinres.user_id");
     tenant_guc = find_guc("clinres.tenant_id");
 }

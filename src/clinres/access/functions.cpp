@@ -320,8 +320,8 @@ Datum access_cache_invalidate(FunctionCallInfo fcinfo)
     std::string_view kind = tg->tgnargs >= 1 ? tg->tgargs[0] : "globals";
     if (kind != "globals" && kind != "user" && kind != "tenant")
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        "access_cache_invalidate: unknown kind \"" + std::string(kind) + "\"",
-                        {}, "The kind is 'globals', 'user' or 'tenant'.");
+                        "access_cache_invalidate: unknown kind \"" + std::string(kind) + "\"", {},
+                        "The kind is 'globals', 'user' or 'tenant'.");
     if (kind == "globals" || !TRIGGER_FIRED_FOR_ROW(td->tg_event) || tg->tgnargs < 2) {
         modaccess::invalidate_kind(relid, kind == "globals" ? modaccess::Kind::Globals
                                           : kind == "user"  ? modaccess::Kind::Users

@@ -12,8 +12,8 @@ extern "C" {
 }
 
 #include <array>
-#include <map>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <tuple>

@@ -121,9 +121,10 @@ void clinres_monitor_main(Datum)
             warned_thresholds = false;
         }
         if (!warned_thresholds && !thresholds_consistent()) {
-            ereport(WARNING, (errmsg("clinres.connection_warning_pct exceeds clinres.connection_critical_pct"),
-                              errhint("Fix the pair in postgresql.conf; until then a usage at or above the "
-                                      "critical level is reported as critical and nothing as warning below it.")));
+            ereport(WARNING,
+                    (errmsg("clinres.connection_warning_pct exceeds clinres.connection_critical_pct"),
+                     errhint("Fix the pair in postgresql.conf; until then a usage at or above the "
+                             "critical level is reported as critical and nothing as warning below it.")));
             warned_thresholds = true;
         }
         Sample s;

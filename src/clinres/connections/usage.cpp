@@ -79,7 +79,8 @@ void check_thresholds()
     if (!thresholds_consistent())
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "clinres.connection_warning_pct (" + std::to_string(warning_pct) +
-                            ") exceeds clinres.connection_critical_pct (" + std::to_string(critical_pct) + ")",
+                            ") exceeds clinres.connection_critical_pct (" + std::to_string(critical_pct) +
+                            ")",
                         "The alert level cannot be computed from an inconsistent pair of thresholds.",
                         "Set clinres.connection_warning_pct to at most clinres.connection_critical_pct.");
 }

@@ -69,10 +69,11 @@ void clip_to_character(char *buf)
 void raise_denial(int sqlstate, const char *kind, const char *what, const char *message, const char *detail,
                   const char *hint)
 {
-    ereport(ERROR, (errcode(sqlstate), errmsg_internal("%s", message),
-                    detail && *detail ? errdetail_internal("%s", detail) : 0, hint && *hint ? errhint("%s", hint) : 0,
-                    err_generic_string(PG_DIAG_SCHEMA_NAME, "clinres"), err_generic_string(PG_DIAG_TABLE_NAME, kind),
-                    err_generic_string(PG_DIAG_COLUMN_NAME, what)));
+    ereport(ERROR,
+            (errcode(sqlstate), errmsg_internal("%s", message),
+             detail && *detail ? errdetail_internal("%s", detail) : 0,
+             hint && *hint ? errhint("%s", hint) : 0, err_generic_string(PG_DIAG_SCHEMA_NAME, "clinres"),
+             err_generic_string(PG_DIAG_TABLE_NAME, kind), err_generic_string(PG_DIAG_COLUMN_NAME, what)));
     pg_unreachable();
 }
 

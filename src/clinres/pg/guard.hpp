@@ -42,7 +42,7 @@ private:
     int sqlstate_;
     std::string message_, detail_, hint_;
     std::string denial_kind_, denial_what_; // empty unless a denial
-    ErrorData *caught_ = nullptr; // palloc'd copy of a PostgreSQL error, or null
+    ErrorData *caught_ = nullptr;           // palloc'd copy of a PostgreSQL error, or null
 };
 
 namespace detail {

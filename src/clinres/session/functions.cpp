@@ -2,8 +2,8 @@
 // begin_request in both forms, the token signer behind login, and _deny.
 #include "clinres/access/cache.hpp"
 #include "clinres/access/context.hpp"
-#include "clinres/session/signer.hpp"
 #include "clinres/pg/datum.hpp"
+#include "clinres/session/signer.hpp"
 
 #include <string>
 
@@ -110,7 +110,8 @@ Datum set_context(FunctionCallInfo fcinfo)
         user = pg::uuid_arg(fcinfo, 0);
     if (!PG_ARGISNULL(1))
         tenant = pg::uuid_arg(fcinfo, 1);
-    modaccess::set_context(PG_ARGISNULL(0) ? nullptr : &user, PG_ARGISNULL(1) ? nullptr : &tenant, is_local, false);
+    modaccess::set_context(PG_ARGISNULL(0) ? nullptr : &user, PG_ARGISNULL(1) ? nullptr : &tenant, is_local,
+                           false);
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     return pg::uuid_datum(user);
@@ -132,7 +133,8 @@ Datum begin_request(FunctionCallInfo fcinfo)
     modaccess::check_may_set_context(true);
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
         modaccess::module_index(*modaccess::globals(), code);
-        throw pg::Error::denial("module", std::string(code), "permission denied for module \"" + std::string(code) + "\"",
+        throw pg::Error::denial("module", std::string(code),
+                                "permission denied for module \"" + std::string(code) + "\"",
                                 "No user or tenant was given.");
     }
     return request(Key{pg::uuid_arg(fcinfo, 0), pg::uuid_arg(fcinfo, 1)}, code, false);

@@ -32,11 +32,11 @@ void init_login()
     DefineCustomIntVariable("clinres.login_max_failures",
                             "Failed clinres.login attempts after which an account is locked.", nullptr,
                             &max_failures, 5, 1, 1000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("clinres.login_lockout", "How long an account stays locked after too many failures.",
-                            nullptr, &lockout, 15 * 60, 1, 365 * 24 * 3600, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr,
-                            nullptr);
-    DefineCustomIntVariable("clinres.bcrypt_cost", "The bcrypt cost (log2 rounds) of new password hashes.", nullptr,
-                            &cost, 10, 4, 31, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("clinres.login_lockout",
+                            "How long an account stays locked after too many failures.", nullptr, &lockout,
+                            15 * 60, 1, 365 * 24 * 3600, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("clinres.bcrypt_cost", "The bcrypt cost (log2 rounds) of new password hashes.",
+                            nullptr, &cost, 10, 4, 31, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 int bcrypt_cost()

@@ -28,12 +28,13 @@ pg::Statement newest_key{"SELECT k.id, pg_catalog.encode(k.secret, 'hex') FROM c
                          0,
                          {},
                          nullptr};
-pg::Statement usable_key{"SELECT k.id, pg_catalog.encode(k.secret, 'hex') FROM clinres.session_keys k"
-                         " WHERE k.id OPERATOR(pg_catalog.=) $1"
-                         " AND (k.retired_at IS NULL OR k.retired_at OPERATOR(pg_catalog.>) pg_catalog.now())",
-                         1,
-                         {INT4OID},
-                         nullptr};
+pg::Statement usable_key{
+    "SELECT k.id, pg_catalog.encode(k.secret, 'hex') FROM clinres.session_keys k"
+    " WHERE k.id OPERATOR(pg_catalog.=) $1"
+    " AND (k.retired_at IS NULL OR k.retired_at OPERATOR(pg_catalog.>) pg_catalog.now())",
+    1,
+    {INT4OID},
+    nullptr};
 
 Oid key_table_owner()
 {
@@ -69,7 +70,8 @@ void mac(const Key &key, std::string_view text, unsigned char out[32])
     pg::call([&] {
         pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
         ok = ctx != nullptr && pg_hmac_init(ctx, key.secret.data(), key.secret.size()) == 0 &&
-             pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(kSignedPrefix.data()), kSignedPrefix.size()) == 0 &&
+             pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(kSignedPrefix.data()),
+                            kSignedPrefix.size()) == 0 &&
              pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(text.data()), text.size()) == 0 &&
              pg_hmac_final(ctx, out, 32) == 0;
         pg_hmac_free(ctx);
@@ -96,8 +98,8 @@ int64_t unix_now()
 void init_signer()
 {
     DefineCustomIntVariable("clinres.session_ttl", "How long a session token from clinres.login stays valid.",
-                            nullptr, &session_ttl, 8 * 3600, 60, 31 * 24 * 3600, PGC_SUSET, GUC_UNIT_S, nullptr,
-                            nullptr, nullptr);
+                            nullptr, &session_ttl, 8 * 3600, 60, 31 * 24 * 3600, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
 }
 
 std::string sign(const Uuid &user, const Uuid &tenant, int64_t &expires)

@@ -1,7 +1,6 @@
 // Formatting and parsing of session tokens (see token.hpp). Pure C++.
 #include "clinres/session/token.hpp"
 
-
 namespace session {
 
 namespace {

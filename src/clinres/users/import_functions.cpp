@@ -10,15 +10,15 @@
 #include "clinres/users/import_settings.hpp"
 
 extern "C" {
-#include "mb/pg_wchar.h"
 #include "catalog/pg_collation.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 }
 
 #include <algorithm>
-#include <unordered_map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -54,7 +54,8 @@ std::optional<std::string> keyword_arg(FunctionCallInfo fcinfo, int i)
     if (v) {
         std::size_t b = v->find_first_not_of(" \t"), e = v->find_last_not_of(" \t");
         *v = b == std::string::npos ? std::string() : v->substr(b, e - b + 1);
-        std::transform(v->begin(), v->end(), v->begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+        std::transform(v->begin(), v->end(), v->begin(),
+                       [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
     }
     return v;
 }
@@ -67,7 +68,8 @@ im::Format output_format(FunctionCallInfo fcinfo, int i)
         return im::Format::xlsx;
     if (f && *f == "csv")
         return im::Format::csv;
-    invalid("invalid format \"" + im::excerpt(f ? *text_arg(fcinfo, i) : "NULL") + "\"", "format is xlsx or csv.");
+    invalid("invalid format \"" + im::excerpt(f ? *text_arg(fcinfo, i) : "NULL") + "\"",
+            "format is xlsx or csv.");
 }
 
 // The format of a file to read: NULL (detected from the bytes), xlsx, csv (encoding detected),
@@ -103,7 +105,8 @@ Datum bytea_datum(const std::string &bytes)
     Datum d = 0;
     pg::call([&] {
         if (bytes.size() > MaxAllocSize - VARHDRSZ)
-            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the file is too large for a bytea")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the file is too large for a bytea")));
         bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
         SET_VARSIZE(b, VARHDRSZ + bytes.size());
         memcpy(VARDATA(b), bytes.data(), bytes.size());
@@ -140,7 +143,8 @@ Datum checked_tenant(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const ch
 }
 
 // Reads the users of a file; a malformed file or one over a limit is 22023.
-im::UserFile read_file(std::string_view data, std::optional<im::Format> format, const im::ReadOptions &options)
+im::UserFile read_file(std::string_view data, std::optional<im::Format> format,
+                       const im::ReadOptions &options)
 {
     try {
         return im::read_users(data, format, options);
@@ -179,21 +183,27 @@ Datum text_array(const std::vector<im::UserRow> &rows, std::size_t begin, std::s
             elems[k] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
         }
         int dims[1] = {n}, lbs[1] = {1};
-        result = PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+        result =
+            PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         MemoryContextSwitchTo(old);
     });
     return result;
 }
 
 // The rows [begin, end) as the parallel arrays ($3..$8) of clinres._import_check and _import_write.
-void chunk_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::string> &modules, std::size_t begin,
-                  std::size_t end, MemoryContext cxt, Datum *args)
+void chunk_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::string> &modules,
+                  std::size_t begin, std::size_t end, MemoryContext cxt, Datum *args)
 {
-    args[0] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].email; });
-    args[1] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].name; });
-    args[2] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].phone; });
-    args[3] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].role; });
-    args[4] = text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return modules[i]; });
+    args[0] = text_array(rows, begin, end, cxt,
+                         [&](std::size_t i) -> const std::string & { return rows[i].email; });
+    args[1] =
+        text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].name; });
+    args[2] = text_array(rows, begin, end, cxt,
+                         [&](std::size_t i) -> const std::string & { return rows[i].phone; });
+    args[3] =
+        text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].role; });
+    args[4] =
+        text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return modules[i]; });
     args[5] = text_array(rows, begin, end, cxt,
                          [&](std::size_t i) -> const std::string & { return rows[i].password; });
 }
@@ -210,9 +220,9 @@ std::string email_key(const std::string &email)
     char *lowered = nullptr;
     pg::call([&] {
         if (pg_verify_mbstr(PG_UTF8, email.data(), static_cast<int>(email.size()), true))
-            lowered = text_to_cstring(DatumGetTextPP(
-                DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID,
-                                        PointerGetDatum(cstring_to_text_with_len(email.data(), int(email.size()))))));
+            lowered = text_to_cstring(DatumGetTextPP(DirectFunctionCall1Coll(
+                lower, DEFAULT_COLLATION_OID,
+                PointerGetDatum(cstring_to_text_with_len(email.data(), int(email.size()))))));
     });
     if (lowered) {
         key = lowered;
@@ -246,14 +256,15 @@ void find_repeats(const std::vector<im::UserRow> &rows, std::vector<std::uint32_
 // Rows per statement: each chunk's query memory is freed before the next.
 constexpr std::size_t chunk_rows = 1000;
 
-pg::Statement check_sql = {"SELECT ord, errcode, message, action, user_id FROM clinres._import_check($1, $2, $3, $4, $5, $6, $7, $8)",
-                           8,
-                           {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                            TEXTARRAYOID}};
-pg::Statement write_sql = {"SELECT ord, action, user_id FROM clinres._import_write($1, $2, $3, $4, $5, $6, $7, $8)",
-                           8,
-                           {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                            TEXTARRAYOID}};
+pg::Statement check_sql = {
+    "SELECT ord, errcode, message, action, user_id FROM clinres._import_check($1, $2, $3, $4, $5, $6, $7, "
+    "$8)",
+    8,
+    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
+pg::Statement write_sql = {
+    "SELECT ord, action, user_id FROM clinres._import_write($1, $2, $3, $4, $5, $6, $7, $8)",
+    8,
+    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
 
 // One row of the report import_users returns.
 struct ReportRow {
@@ -292,11 +303,11 @@ std::size_t report_checks(const std::vector<im::UserRow> &rows, std::size_t begi
             out.user_id = checks.at(r, 4).text;
         std::string problem;
         if (same_email[i])
-            problem =
-                "email " + row.email + " appears again in row " + std::to_string(rows[same_email[i] - 1].row_no);
+            problem = "email " + row.email + " appears again in row " +
+                      std::to_string(rows[same_email[i] - 1].row_no);
         else if (same_phone[i])
-            problem =
-                "phone " + row.phone + " appears again in row " + std::to_string(rows[same_phone[i] - 1].row_no);
+            problem = "phone " + row.phone + " appears again in row " +
+                      std::to_string(rows[same_phone[i] - 1].row_no);
         else if (!checks.at(r, 1).null)
             problem = checks.at(r, 2).text;
         if (!problem.empty()) {
@@ -319,7 +330,8 @@ void notice_ignored(const im::HeaderMap &header)
     if (header.ignored.size() > 10)
         list += ", ...";
     pg::call([&] {
-        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s", list.c_str())));
+        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s",
+                                list.c_str())));
     });
 }
 
@@ -357,7 +369,9 @@ Datum import_users(FunctionCallInfo fcinfo)
         std::vector<std::uint32_t> same_email, same_phone;
         find_repeats(rows, same_email, same_phone);
         MemoryContext scratch = nullptr;
-        pg::call([&] { scratch = AllocSetContextCreate(CurrentMemoryContext, "clinres import", ALLOCSET_DEFAULT_SIZES); });
+        pg::call([&] {
+            scratch = AllocSetContextCreate(CurrentMemoryContext, "clinres import", ALLOCSET_DEFAULT_SIZES);
+        });
         Datum args[8] = {tenant, pg::text_datum(*on_existing)};
         report.resize(rows.size());
         std::size_t errors = 0;
@@ -383,7 +397,8 @@ Datum import_users(FunctionCallInfo fcinfo)
                               (errors ? " (nothing is imported while other rows have errors)" : "");
         if (errors)
             pg::call([&] {
-                ereport(NOTICE, (errmsg("nothing imported: %zu of %zu rows have errors", errors, report.size())));
+                ereport(NOTICE,
+                        (errmsg("nothing imported: %zu of %zu rows have errors", errors, report.size())));
             });
     }
     spi.finish();
@@ -391,9 +406,11 @@ Datum import_users(FunctionCallInfo fcinfo)
     pg::materialize(fcinfo, false, [&](auto put) {
         for (const ReportRow &row : report) {
             Datum values[6] = {Int32GetDatum(int32(row.row_no)), 0, 0, 0, 0, 0};
-            bool nulls[6] = {false, row.email.empty(), row.name.empty(), false, row.user_id.empty(), row.message.empty()};
+            bool nulls[6] = {false, row.email.empty(),   row.name.empty(),
+                             false, row.user_id.empty(), row.message.empty()};
             if (!nulls[1])
-                values[1] = PointerGetDatum(cstring_to_text_with_len(row.email.data(), int(row.email.size())));
+                values[1] =
+                    PointerGetDatum(cstring_to_text_with_len(row.email.data(), int(row.email.size())));
             if (!nulls[2])
                 values[2] = PointerGetDatum(cstring_to_text_with_len(row.name.data(), int(row.name.size())));
             values[3] = PointerGetDatum(cstring_to_text_with_len(row.action.data(), int(row.action.size())));
@@ -403,7 +420,8 @@ Datum import_users(FunctionCallInfo fcinfo)
                 values[4] = UUIDPGetDatum(u);
             }
             if (!nulls[5])
-                values[5] = PointerGetDatum(cstring_to_text_with_len(row.message.data(), int(row.message.size())));
+                values[5] =
+                    PointerGetDatum(cstring_to_text_with_len(row.message.data(), int(row.message.size())));
             put(values, nulls);
         }
     });
@@ -427,10 +445,11 @@ Datum import_template(FunctionCallInfo fcinfo)
     return bytea_datum(im::users_template(format, roles, modules));
 }
 
-pg::Statement export_sql = {"SELECT email, name, phone, role_code, modules, status, membership_status, created_at,"
-                            " last_login_at FROM clinres._export_rows($1)",
-                            1,
-                            {UUIDOID}};
+pg::Statement export_sql = {
+    "SELECT email, name, phone, role_code, modules, status, membership_status, created_at,"
+    " last_login_at FROM clinres._export_rows($1)",
+    1,
+    {UUIDOID}};
 
 // export_users(tenant_id, format) -> bytea
 Datum export_users(FunctionCallInfo fcinfo)
@@ -442,12 +461,14 @@ Datum export_users(FunctionCallInfo fcinfo)
     pg::Rows rows = spi.run(export_sql, &tenant);
     spi.finish();
     im::SheetData sheet{"users 用户", im::user_headers(), {}};
-    for (const char *h : {"status/状态", "membership status/成员状态", "created at/创建时间", "last login/最近登录"})
+    for (const char *h :
+         {"status/状态", "membership status/成员状态", "created at/创建时间", "last login/最近登录"})
         sheet.header.emplace_back(h);
     sheet.rows.reserve(rows.size());
     for (std::size_t r = 0; r < rows.size(); ++r) {
         auto cell = [&](int c) { return rows.at(r, c).null ? std::string() : rows.at(r, c).text; };
-        sheet.rows.push_back({cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(5), cell(6), cell(7), cell(8)});
+        sheet.rows.push_back(
+            {cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(5), cell(6), cell(7), cell(8)});
     }
     return bytea_datum(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet));
 }

@@ -29,14 +29,15 @@ void define(const char *name, const char *description, int *value, int min, int 
 
 void init_import_settings()
 {
-    define("clinres.import_max_bytes", "Largest file import_users reads.", &max_bytes, 1, int(MaxAllocSize / 2),
-           GUC_UNIT_BYTE);
+    define("clinres.import_max_bytes", "Largest file import_users reads.", &max_bytes, 1,
+           int(MaxAllocSize / 2), GUC_UNIT_BYTE);
     define("clinres.import_max_uncompressed_bytes",
            "Most bytes import_users inflates from an .xlsx file, all parts together (zip bombs).",
            &max_uncompressed_bytes, 1, INT_MAX, GUC_UNIT_BYTE);
     define("clinres.import_max_rows", "Most non-empty rows import_users reads from a sheet, header included.",
            &max_rows, 1, INT_MAX, 0);
-    define("clinres.import_max_columns", "Highest column import_users reads (A = 1).", &max_columns, 1, 16384, 0);
+    define("clinres.import_max_columns", "Highest column import_users reads (A = 1).", &max_columns, 1, 16384,
+           0);
     define("clinres.import_max_cell_length", "Most bytes in one cell of an import file.", &max_cell_length, 1,
            int(MaxAllocSize / 2), GUC_UNIT_BYTE);
     define("clinres.import_max_xml_depth", "Deepest element nesting import_users accepts in an .xlsx part.",
