@@ -129,7 +129,9 @@ SELECT count(DISTINCT allowed) > 5 AS answers_changed, min(allowed) > 0 AS some_
 -- pairs below are allowed whatever the random mutations did.
 UPDATE clinres.modules SET is_active = true;
 UPDATE clinres.tenants SET status = 'active';
-UPDATE clinres.tenant_modules SET is_enabled = true, expires_at = NULL WHERE module_code = 'aia';
+INSERT INTO clinres.tenant_modules (tenant_id, module_code) SELECT id, 'aia' FROM clinres.tenants
+ON CONFLICT (tenant_id, module_code) DO UPDATE SET is_enabled = true, expires_at = NULL;
+DELETE FROM clinres.user_modules;
 UPDATE clinres.users SET status = 'active';
 UPDATE clinres.user_tenants SET status = 'active';
 -- One call site asked about thousands of different pairs, in scrambled order: its
