@@ -16,14 +16,14 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" -c "CREATE ROLE clinres_hijacker LOGIN" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" -c "CREATE ROLE clinres_hijacker LOGIN PASSWORD 'hijack-pw'" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "GRANT CREATE ON SCHEMA public TO clinres_hijacker" >/dev/null
 
 # Every name the install script calls (qualified or not) that pg_catalog defines.
 names=$(grep -v '^\s*--' "$script" | grep -oE '[a-z_][a-z0-9_]*\s*\(' | sed -E 's/\s*\($//' | sort -u | tr '\n' ' ')
 run() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
-run -U clinres_hijacker -v names="$names" <<'SQL'
+PGPASSWORD=hijack-pw run -U clinres_hijacker -v names="$names" <<'SQL'
 CREATE TABLE public.hijack_log (what text, by_role name DEFAULT current_user, at timestamptz DEFAULT clock_timestamp());
 GRANT INSERT ON public.hijack_log TO PUBLIC;
 CREATE TABLE public.hijack_names (name text PRIMARY KEY);

@@ -41,7 +41,7 @@ max_client_conn = 100
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-printf '"clinres_bouncer" "bouncer-pw"\n"postgres" ""\n' >"$dir/users.txt"
+printf '"clinres_bouncer" "bouncer-pw"\n"postgres" "%s"\n' "${PGPASSWORD:-}" >"$dir/users.txt"  # pg_virtualenv's TCP needs it
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
 as_postgres pgbouncer -d -q "$dir/pgbouncer.ini"
 for i in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
