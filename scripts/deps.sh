@@ -3,7 +3,7 @@
 set -euo pipefail
 need=()
 for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-common make g++ cmake pgbouncer \
-           libgtest-dev libminizip-dev libexpat1-dev libxlsxwriter-dev zlib1g-dev python3-openpyxl clang unzip; do
+           libgtest-dev libminizip-dev libexpat1-dev libxlsxwriter-dev zlib1g-dev python3-openpyxl clang libclang-rt-14-dev unzip; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
