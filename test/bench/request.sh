@@ -74,25 +74,7 @@ SELECT clinres.begin_request('$token', 'aia');
 SELECT 1 / count(*) AS visible, max(body) FROM public.notes WHERE id = :n;
 COMMIT;
 SQL
-cat >"$dir/pgbouncer.ini" <<INI
-[databases]
-$db = host=127.0.0.1 port=$PGPORT dbname=$db
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $port
-unix_socket_dir =
-auth_type = trust
-auth_file = $dir/users.txt
-pool_mode = transaction
-default_pool_size = 4
-max_client_conn = 100
-logfile = $dir/pgbouncer.log
-pidfile = $dir/pgbouncer.pid
-INI
-echo '"clinres_bench_app" "bench-pw"' >"$dir/users.txt"
-[ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
-as_postgres pgbouncer -d -q "$dir/pgbouncer.ini"
-for i in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+PGBOUNCER_POOL_SIZE=4 start_pgbouncer "$dir" "$port" "$db" clinres_bench_app bench-pw
 
 run() { # via shape -> tps
     local p=$PGPORT
