@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of the users import (docs/benchmarks.md, "Import"), in the cluster PGHOST/PGPORT
-# point to (e.g. /tmp/ctx/privpg.sh NAME PORT bash test/bench/import.sh). Not part of the tests.
+# point to (e.g. pg_virtualenv -v 15 bash test/bench/import.sh). Not part of the tests.
 # - 10,000 rows without passwords: import_users from .xlsx and from CSV, against loading the same
 #   CSV with COPY into a staging table plus the same writes (the writer create_user uses, per row;
 #   and, as a floor, plain set-based INSERTs of the same rows), each rolled back;

@@ -6,7 +6,7 @@
 # share the machine's noise; medians are printed next to a bare crypt() of the same cost.
 # Figures only: it never fails on time.
 # Usage, in a cluster whose PG* variables are set (clinres installed):
-#   /tmp/ctx/privpg.sh <you> <port> test/bench/login.sh [users, default 1000000] [rounds, default 31]
+#   pg_virtualenv -v 15 test/bench/login.sh [users, default 1000000] [rounds, default 31]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 users=${1:-1000000} rounds=${2:-31}

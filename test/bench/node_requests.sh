@@ -2,7 +2,7 @@
 # Requests/s of a guarded request from Node, old shape (BEGIN, set_context, require_module, query,
 # COMMIT) against new (BEGIN, begin_request, query, COMMIT), directly and through pgbouncer in
 # transaction mode. Figures only. Run inside a throw-away cluster (PGHOST/PGPORT set), e.g.
-#   /tmp/ctx/privpg.sh <you> <port> bash test/bench/node_requests.sh
+#   pg_virtualenv -v 15 bash test/bench/node_requests.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh

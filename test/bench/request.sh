@@ -8,7 +8,7 @@
 # by zero, failing the run, if the policy hid it).
 # Figures only: it never fails on time.
 # Usage, in a cluster whose PG* variables are set (clinres installed):
-#   /tmp/ctx/privpg.sh <you> <port> test/bench/request.sh [seconds per run, default 10]
+#   pg_virtualenv -v 15 test/bench/request.sh [seconds per run, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
