@@ -25,11 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
-    -c "DROP ROLE IF EXISTS clinres_bench_app" -c "CREATE ROLE clinres_bench_app LOGIN PASSWORD 'bench-pw'" \
-    -c "GRANT clinres_app TO clinres_bench_app" >/dev/null
+    -c "DROP ROLE IF EXISTS clinres_bench_app" -c "CREATE ROLE clinres_bench_app LOGIN PASSWORD 'bench-pw'" >/dev/null
 echo "machine: $(nproc) cores, PostgreSQL $(psql -XAt -d "$db" -c 'show server_version'), $(pgbouncer --version | head -1), ${seconds}s per run"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
 CREATE EXTENSION clinres CASCADE;
+GRANT clinres_app TO clinres_bench_app;  -- the role exists once CREATE EXTENSION has made it
 -- 100 tenants subscribing to aia, 1,000 users, each a member of one tenant.
 INSERT INTO clinres.tenants (id, code, name) SELECT md5('t' || t)::uuid, 'T' || t, 'tenant ' || t FROM generate_series(1, 100) t;
 INSERT INTO clinres.tenant_modules (tenant_id, module_code) SELECT md5('t' || t)::uuid, 'aia' FROM generate_series(1, 100) t;
