@@ -167,6 +167,21 @@ COMMENT ON FUNCTION clinres.access_cache_stats() IS 'this session''s access cach
 CREATE FUNCTION clinres.access_cache_invalidate() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'clinres_access_cache_invalidate';
 
+-- The doorbells: relations no query plan references, whose relcache invalidations tell every
+-- session what to drop from its access cache (cache.cpp). Ringing a catalog table instead would
+-- make every cached plan over it (foreign-key checks included) be planned again after each
+-- written row.
+CREATE SEQUENCE clinres.access_doorbell_globals;
+CREATE SEQUENCE clinres.access_doorbell_users;
+CREATE SEQUENCE clinres.access_doorbell_tenants;
+CREATE SEQUENCE clinres.access_doorbell_log;
+COMMENT ON SEQUENCE clinres.access_doorbell_globals IS 'rung (relcache invalidation, never used as a sequence) when modules, roles or permissions change';
+COMMENT ON SEQUENCE clinres.access_doorbell_users IS 'rung when users change and the shared change log is not available';
+COMMENT ON SEQUENCE clinres.access_doorbell_tenants IS 'rung when tenants change and the shared change log is not available';
+COMMENT ON SEQUENCE clinres.access_doorbell_log IS 'rung when the shared change log names the users and tenants that changed';
+REVOKE ALL ON SEQUENCE clinres.access_doorbell_globals, clinres.access_doorbell_users, clinres.access_doorbell_tenants,
+    clinres.access_doorbell_log FROM PUBLIC;
+
 -- Modules, roles and permissions decide every answer: any change drops everything.
 -- A row of a user's or a tenant's tables drops that user or tenant (on users, tenants and
 -- user_tenants only when a column that decides access changed: logins, profile edits,

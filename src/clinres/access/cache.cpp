@@ -7,7 +7,8 @@
 //
 // How freshness works. Triggers on every catalog table that decides access ring a
 // doorbell: a relcache invalidation of a fixed relation (a "sentinel", see Sentinels;
-// fixed rather than TG_RELID so it also works on Citus placements). PostgreSQL
+// fixed rather than TG_RELID so it also works on Citus placements; a sequence no plan
+// uses, so that ringing it per written row replans nothing). PostgreSQL
 // delivers it to this backend at its next command and to every other backend after
 // commit, and replays it here on rollback; a callback registered with
 // CacheRegisterRelcacheCallback notes what to drop. This is the mechanism PostgreSQL

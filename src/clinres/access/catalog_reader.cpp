@@ -107,10 +107,12 @@ Sentinels sentinel_relations()
     pg::call([&] {
         Oid nsp = get_namespace_oid("clinres", true);
         if (OidIsValid(nsp)) {
-            s.globals = get_relname_relid("modules", nsp);
-            s.users = get_relname_relid("users", nsp);
-            s.tenants = get_relname_relid("tenants", nsp);
-            s.log = get_relname_relid("user_tenants", nsp);
+            // 0.1.0 has no doorbell sequences: its catalog tables ring until ALTER EXTENSION UPDATE.
+            bool doorbells = OidIsValid(get_relname_relid("access_doorbell_log", nsp));
+            s.globals = get_relname_relid(doorbells ? "access_doorbell_globals" : "modules", nsp);
+            s.users = get_relname_relid(doorbells ? "access_doorbell_users" : "users", nsp);
+            s.tenants = get_relname_relid(doorbells ? "access_doorbell_tenants" : "tenants", nsp);
+            s.log = get_relname_relid(doorbells ? "access_doorbell_log" : "user_tenants", nsp);
         }
     });
     if (!OidIsValid(s.globals) || !OidIsValid(s.users) || !OidIsValid(s.tenants) || !OidIsValid(s.log))

@@ -9,9 +9,9 @@
 
 namespace modaccess {
 
-// The relations whose relcache invalidations are the cache's doorbells (cache.cpp):
-// clinres.modules for the globals, clinres.users for every user, clinres.tenants for
-// every tenant, clinres.user_tenants for "read the shared change log". All InvalidOid
+// The relations whose relcache invalidations are the cache's doorbells (cache.cpp): the
+// sequences clinres.access_doorbell_globals, _users (every user), _tenants (every tenant)
+// and _log ("read the shared change log"), which no query plan references. All InvalidOid
 // if the extension is not installed in this database.
 struct Sentinels {
     Oid globals = InvalidOid, users = InvalidOid, tenants = InvalidOid, log = InvalidOid;
