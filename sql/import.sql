@@ -33,7 +33,7 @@ SET clinres.bcrypt_cost = 4;
 SELECT p.oid::regprocedure, has_function_privilege('clinres_app', p.oid, 'EXECUTE') AS app,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public, p.prosecdef
   FROM pg_proc p WHERE p.pronamespace = 'clinres'::regnamespace
-   AND p.proname IN ('import_users', 'import_template', 'export_users', '_import_check', '_import_write',
+   AND p.proname IN ('import_users', 'import_template', 'export_users', '_check_user_rows', '_write_user_rows',
                      '_import_tenant', '_export_rows', '_import_options')
  ORDER BY 1::text;
 -- The limits are settings only a superuser changes.

@@ -24,6 +24,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION clinres CASCADE" -f 
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v dir="$work" <<'SQL'
 \o /dev/null
 SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false);
+SET jit = off;
 SELECT set_config('bench.dir', :'dir', false);
 \o
 -- Milliseconds q takes; what it wrote is rolled back.

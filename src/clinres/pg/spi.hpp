@@ -27,7 +27,7 @@ struct Rows {
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[8];
+    Oid argtypes[12]; // nargs of them are used
     SPIPlanPtr plan = nullptr;
 };
 

@@ -1,7 +1,7 @@
 
 -- Batch import and export of users (docs/import.md). The file readers and writers are C++
--- (src/clinres/users/import/); every row goes through clinres._check_user_row and
--- clinres._create_or_add_user, the code path of create_user and assign_tenant.
+-- (src/clinres/users/import/); the rows of a file are checked and written all at once by
+-- clinres._check_user_rows and clinres._write_user_rows, the code path of create_user and assign_tenant.
 
 -- The tenant an import, export or template is for: the given one or the context tenant, after
 -- checking that the context user holds the permission there (42501; P0002 for an unknown tenant).
@@ -18,41 +18,6 @@ END
 $$;
 COMMENT ON FUNCTION clinres._import_tenant(uuid, text) IS
     'the given tenant or the context tenant, once the context user is known to hold the permission there';
-
--- Checks every row of an import without writing: the row check's answer per row, in the order
--- given (ord from 1). Arrays are parallel; a NULL element is a value not given; modules are
--- separated by U+001F. Duplicates within the file are found by the caller.
-CREATE FUNCTION clinres._import_check(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
-                                      roles text[], modules text[], passwords text[])
-    RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid)
-    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-    SELECT r.ord::int, c.errcode, c.message, c.action, c.user_id
-      FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
-                      pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS r(e, n, p, ro, m, pw, ord)
-     CROSS JOIN LATERAL clinres._check_user_row(r.e, r.n, r.p, r.ro, pg_catalog.string_to_array(r.m, E'\x1f'),
-                                                $1, $2, r.pw) c
-     ORDER BY r.ord
-$$;
-COMMENT ON FUNCTION clinres._import_check(uuid, text, text[], text[], text[], text[], text[], text[]) IS
-    'runs clinres._check_user_row on every row of an import, in order';
-
--- Writes every row of an import, in order, through the writer create_user uses (which checks
--- each row again and writes its audit row); returns what happened to each.
-CREATE FUNCTION clinres._import_write(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
-                                      roles text[], modules text[], passwords text[])
-    RETURNS TABLE (ord int, action text, user_id uuid)
-    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-    SELECT r.ord::int, w.action, w.user_id
-      FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
-                    pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS r(e, n, p, ro, m, pw, ord)
-     CROSS JOIN LATERAL clinres._create_or_add_user(r.e, r.n, r.p, r.ro, pg_catalog.string_to_array(r.m, E'\x1f'),
-                                                    $1, $2, r.pw) w
-     ORDER BY r.ord
-$$;
-COMMENT ON FUNCTION clinres._import_write(uuid, text, text[], text[], text[], text[], text[], text[]) IS
-    'writes every row of an import with clinres._create_or_add_user, in order';
 
 -- What export_users writes: every member of the tenant as list_users shows them (user:view),
 -- oldest first, read page by page through the same function.
@@ -120,8 +85,6 @@ COMMENT ON FUNCTION clinres.export_users(uuid, text) IS
     'the tenant''s members as list_users shows them, as an .xlsx or CSV file that import_users reads';
 
 REVOKE ALL ON FUNCTION clinres._import_tenant(uuid, text),
-    clinres._import_check(uuid, text, text[], text[], text[], text[], text[], text[]),
-    clinres._import_write(uuid, text, text[], text[], text[], text[], text[], text[]),
     clinres._export_rows(uuid), clinres._import_options(uuid),
     clinres.import_users(bytea, uuid, text, boolean, text, text), clinres.import_template(text),
     clinres.export_users(uuid, text) FROM PUBLIC;

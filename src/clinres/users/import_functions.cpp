@@ -1,7 +1,7 @@
 // SQL entry points of the users import and export (docs/import.md): import_users,
 // import_template and export_users. The files are read and written by the pure C++ in
-// src/clinres/users/import/; every row is checked and written by the SQL of the user
-// management (clinres._check_user_row, clinres._create_or_add_user) through SPI.
+// src/clinres/users/import/; the rows are checked and written, all in one statement, by the SQL
+// of the user management (clinres._check_user_rows, clinres._write_user_rows) through SPI.
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/spi.hpp"
 #include "clinres/pg/srf.hpp"
@@ -10,7 +10,6 @@
 #include "clinres/users/import_settings.hpp"
 
 extern "C" {
-#include "catalog/pg_collation.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 }
@@ -18,7 +17,6 @@ extern "C" {
 #include <algorithm>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -158,20 +156,18 @@ im::UserFile read_file(std::string_view data, std::optional<im::Format> format,
     }
 }
 
-// A text[] of value(i) for the rows [begin, end), an empty value as NULL, built in cxt; a value
-// that is not UTF-8 text is 22023.
-template <typename Value>
-Datum text_array(const std::vector<im::UserRow> &rows, std::size_t begin, std::size_t end, MemoryContext cxt,
-                 Value value)
+// A text[] of value(i) for every row, an empty value as NULL, built in cxt; a value that is not
+// UTF-8 text is 22023.
+template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows, MemoryContext cxt, Value value)
 {
     Datum result = 0;
     pg::call([&] {
         MemoryContext old = MemoryContextSwitchTo(cxt);
-        int n = static_cast<int>(end - begin);
+        int n = static_cast<int>(rows.size());
         Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
         bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
         for (int k = 0; k < n; ++k) {
-            const std::string &s = value(begin + k);
+            const std::string &s = value(std::size_t(k));
             nulls[k] = s.empty();
             elems[k] = 0;
             if (s.empty())
@@ -179,7 +175,7 @@ Datum text_array(const std::vector<im::UserRow> &rows, std::size_t begin, std::s
             if (!pg_verify_mbstr(PG_UTF8, s.data(), static_cast<int>(s.size()), true))
                 ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                                 errmsg("invalid import file: row %u has a cell that is not UTF-8 text",
-                                       rows[begin + k].row_no)));
+                                       rows[k].row_no)));
             elems[k] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
         }
         int dims[1] = {n}, lbs[1] = {1};
@@ -190,81 +186,38 @@ Datum text_array(const std::vector<im::UserRow> &rows, std::size_t begin, std::s
     return result;
 }
 
-// The rows [begin, end) as the parallel arrays ($3..$8) of clinres._import_check and _import_write.
-void chunk_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::string> &modules,
-                  std::size_t begin, std::size_t end, MemoryContext cxt, Datum *args)
+// The rows as the parallel arrays ($3..$8) of clinres._check_user_rows and _write_user_rows, and
+// their sheet row numbers ($9).
+void row_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::string> &modules, MemoryContext cxt,
+                Datum *args)
 {
-    args[0] = text_array(rows, begin, end, cxt,
-                         [&](std::size_t i) -> const std::string & { return rows[i].email; });
-    args[1] =
-        text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].name; });
-    args[2] = text_array(rows, begin, end, cxt,
-                         [&](std::size_t i) -> const std::string & { return rows[i].phone; });
-    args[3] =
-        text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return rows[i].role; });
-    args[4] =
-        text_array(rows, begin, end, cxt, [&](std::size_t i) -> const std::string & { return modules[i]; });
-    args[5] = text_array(rows, begin, end, cxt,
-                         [&](std::size_t i) -> const std::string & { return rows[i].password; });
-}
-
-// An email as the unique index compares it: lower(), PostgreSQL's own for non-ASCII text.
-std::string email_key(const std::string &email)
-{
-    std::string key = email;
-    if (std::all_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-        std::transform(key.begin(), key.end(), key.begin(),
-                       [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
-        return key;
-    }
-    char *lowered = nullptr;
+    std::size_t n = rows.size();
+    args[0] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].email; });
+    args[1] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].name; });
+    args[2] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].phone; });
+    args[3] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].role; });
+    args[4] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return modules[i]; });
+    args[5] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].password; });
     pg::call([&] {
-        if (pg_verify_mbstr(PG_UTF8, email.data(), static_cast<int>(email.size()), true))
-            lowered = text_to_cstring(DatumGetTextPP(DirectFunctionCall1Coll(
-                lower, DEFAULT_COLLATION_OID,
-                PointerGetDatum(cstring_to_text_with_len(email.data(), int(email.size()))))));
+        MemoryContext old = MemoryContextSwitchTo(cxt);
+        Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+        for (std::size_t i = 0; i < n; ++i)
+            elems[i] = Int32GetDatum(int32(rows[i].row_no));
+        args[6] = PointerGetDatum(construct_array(elems, int(n), INT4OID, sizeof(int32), true, TYPALIGN_INT));
+        MemoryContextSwitchTo(old);
     });
-    if (lowered) {
-        key = lowered;
-        pg::call([&] { pfree(lowered); });
-    }
-    return key;
 }
-
-// For each row, the index (from 1) of the first earlier row with the same email (any case) or
-// phone, 0 when none: the duplicates within the file, which the row check cannot see.
-void find_repeats(const std::vector<im::UserRow> &rows, std::vector<std::uint32_t> &same_email,
-                  std::vector<std::uint32_t> &same_phone)
-{
-    std::unordered_map<std::string, std::uint32_t> emails, phones;
-    same_email.assign(rows.size(), 0);
-    same_phone.assign(rows.size(), 0);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (!rows[i].email.empty()) {
-            auto it = emails.emplace(email_key(rows[i].email), std::uint32_t(i + 1)).first;
-            if (it->second != i + 1)
-                same_email[i] = it->second;
-        }
-        if (!rows[i].phone.empty()) {
-            auto it = phones.emplace(rows[i].phone, std::uint32_t(i + 1)).first;
-            if (it->second != i + 1)
-                same_phone[i] = it->second;
-        }
-    }
-}
-
-// Rows per statement: each chunk's query memory is freed before the next.
-constexpr std::size_t chunk_rows = 1000;
 
 pg::Statement check_sql = {
-    "SELECT ord, errcode, message, action, user_id FROM clinres._import_check($1, $2, $3, $4, $5, $6, $7, "
-    "$8)",
-    8,
-    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
+    "SELECT ord, errcode, message, action, user_id FROM clinres._check_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    9,
+    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+     INT4ARRAYOID}};
 pg::Statement write_sql = {
-    "SELECT ord, action, user_id FROM clinres._import_write($1, $2, $3, $4, $5, $6, $7, $8)",
-    8,
-    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
+    "SELECT ord, errcode, message, action, user_id FROM clinres._write_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    9,
+    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+     INT4ARRAYOID}};
 
 // One row of the report import_users returns.
 struct ReportRow {
@@ -284,36 +237,24 @@ std::string outcome(const std::string &action, bool written)
     return written ? "email already in use; skipped" : "email already in use; would be skipped";
 }
 
-// Adds one chunk's checks (its rows from begin) to the report: in-file duplicates first, then
-// the row check's problem. Returns the number of rows in error.
-std::size_t report_checks(const std::vector<im::UserRow> &rows, std::size_t begin, const pg::Rows &checks,
-                          const std::vector<std::uint32_t> &same_email,
-                          const std::vector<std::uint32_t> &same_phone, std::vector<ReportRow> &report)
+// The report from the checked (or written) rows; returns the number of rows in error.
+std::size_t build_report(const std::vector<im::UserRow> &rows, const pg::Rows &done, std::vector<ReportRow> &report)
 {
     std::size_t errors = 0;
-    for (std::size_t r = 0; r < checks.size(); ++r) {
-        std::size_t i = begin + std::size_t(checks.at(r, 0).num) - 1;
-        const im::UserRow &row = rows[i];
-        ReportRow &out = report[i];
-        out.row_no = row.row_no;
-        out.email = row.email;
-        out.name = row.name;
-        out.action = checks.at(r, 3).null ? "error" : checks.at(r, 3).text;
-        if (!checks.at(r, 4).null)
-            out.user_id = checks.at(r, 4).text;
-        std::string problem;
-        if (same_email[i])
-            problem = "email " + row.email + " appears again in row " +
-                      std::to_string(rows[same_email[i] - 1].row_no);
-        else if (same_phone[i])
-            problem = "phone " + row.phone + " appears again in row " +
-                      std::to_string(rows[same_phone[i] - 1].row_no);
-        else if (!checks.at(r, 1).null)
-            problem = checks.at(r, 2).text;
-        if (!problem.empty()) {
+    report.resize(rows.size());
+    for (std::size_t r = 0; r < done.size(); ++r) {
+        std::size_t i = std::size_t(done.at(r, 0).num) - 1;
+        ReportRow &out = report.at(i);
+        out.row_no = rows[i].row_no;
+        out.email = rows[i].email;
+        out.name = rows[i].name;
+        out.action = done.at(r, 3).null ? std::string() : done.at(r, 3).text;
+        if (!done.at(r, 4).null)
+            out.user_id = done.at(r, 4).text;
+        if (!done.at(r, 1).null) {
             ++errors;
             out.action = "error";
-            out.message = "row " + std::to_string(row.row_no) + ": " + problem;
+            out.message = "row " + std::to_string(out.row_no) + ": " + done.at(r, 2).text;
         }
     }
     return errors;
@@ -366,31 +307,11 @@ Datum import_users(FunctionCallInfo fcinfo)
         for (std::size_t i = 0; i < rows.size(); ++i)
             for (const std::string &m : rows[i].modules)
                 modules[i] += (modules[i].empty() ? "" : "\x1f") + m;
-        std::vector<std::uint32_t> same_email, same_phone;
-        find_repeats(rows, same_email, same_phone);
-        MemoryContext scratch = nullptr;
-        pg::call([&] {
-            scratch = AllocSetContextCreate(CurrentMemoryContext, "clinres import", ALLOCSET_DEFAULT_SIZES);
-        });
-        Datum args[8] = {tenant, pg::text_datum(*on_existing)};
-        report.resize(rows.size());
-        std::size_t errors = 0;
-        for (std::size_t begin = 0; begin < rows.size(); begin += chunk_rows) {
-            chunk_arrays(rows, modules, begin, std::min(rows.size(), begin + chunk_rows), scratch, args + 2);
-            errors += report_checks(rows, begin, spi.run(check_sql, args), same_email, same_phone, report);
-            pg::call([&] { MemoryContextReset(scratch); });
-        }
+        Datum args[9] = {tenant, pg::text_datum(*on_existing)};
+        row_arrays(rows, modules, CurrentMemoryContext, args + 2);
+        std::size_t errors =
+            build_report(rows, dry_run ? spi.run(check_sql, args) : spi.run(write_sql, args, nullptr, true), report);
         bool written = errors == 0 && !dry_run;
-        for (std::size_t begin = 0; written && begin < rows.size(); begin += chunk_rows) {
-            chunk_arrays(rows, modules, begin, std::min(rows.size(), begin + chunk_rows), scratch, args + 2);
-            pg::Rows done = spi.run(write_sql, args, nullptr, true);
-            for (std::size_t r = 0; r < done.size(); ++r) {
-                ReportRow &out = report[begin + std::size_t(done.at(r, 0).num) - 1];
-                out.action = done.at(r, 1).text;
-                out.user_id = done.at(r, 2).null ? std::string() : done.at(r, 2).text;
-            }
-            pg::call([&] { MemoryContextReset(scratch); });
-        }
         for (ReportRow &out : report)
             if (out.action != "error")
                 out.message = "row " + std::to_string(out.row_no) + ": " + outcome(out.action, written) +

@@ -310,7 +310,7 @@ BEGIN
         new := '{}';
     END IF;
     IF old IS DISTINCT FROM new THEN
-        PERFORM clinres._write_modules(u.id, tenant_id, codes);
+        PERFORM clinres._write_modules(tenant_id, ARRAY[u.id], ARRAY[pg_catalog.array_to_string(codes, E'\x1f')]);
         PERFORM clinres._log(actor, tenant_id, 'tenant.modules', u.id,
                              pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('modules', old),
                                                            'after', pg_catalog.jsonb_build_object('modules', new)));

@@ -242,28 +242,23 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modules the member''s own configuration allows, in navigation order';
 
--- Writes a member's module configuration: NULL = inherit (no rows); an array = exactly those
--- (a row for each subscribed or given module, enabled when given, so that {} means none).
-CREATE FUNCTION clinres._write_modules(user_id uuid, tenant_id uuid, codes text[]) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+-- Writes members' module configurations in the tenant: user_ids[i] gets configs[i], its codes
+-- separated by U+001F; NULL = inherit (no rows), else exactly those (a row for each subscribed or
+-- given module, enabled when given, so that '' means none). Only rows that exist are deleted.
+CREATE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-BEGIN
-    -- Every write to the catalog invalidates every session's access cache and cached plans:
-    -- a new member has no rows to delete, so it is not written to.
-    IF EXISTS (SELECT FROM clinres.user_modules um
-                WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1) THEN
-        DELETE FROM clinres.user_modules um
-         WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1;
-    END IF;
-    IF codes IS NOT NULL THEN
-        INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-        SELECT $2, $1, c, c OPERATOR(pg_catalog.=) ANY (codes)
-          FROM (SELECT tm.module_code FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $2
-                UNION SELECT pg_catalog.unnest(codes)) s(c);
-    END IF;
-END
+    DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
+     WHERE um.tenant_id OPERATOR(pg_catalog.=) $1 AND um.user_id OPERATOR(pg_catalog.=) x.id;
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+    SELECT $1, x.id, s.c, s.c OPERATOR(pg_catalog.=) ANY (x.codes)
+      FROM (SELECT u.id, pg_catalog.string_to_array(u.cfg, E'\x1f') FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(id, cfg)
+             WHERE u.cfg IS NOT NULL) x(id, codes)
+     CROSS JOIN LATERAL (SELECT tm.module_code FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1
+                         UNION SELECT pg_catalog.unnest(x.codes)) s(c)
+     ORDER BY x.id, s.c;
 $$;
-COMMENT ON FUNCTION clinres._write_modules(uuid, uuid, text[]) IS 'replaces the member''s module configuration (NULL: inherit)';
+COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
 
 -- The member's configuration as the audit shows it: NULL (inherit) or the enabled codes.
 CREATE FUNCTION clinres._module_config(user_id uuid, tenant_id uuid) RETURNS text[]
@@ -305,36 +300,30 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the memberships the actor may see (no password or hash)';
 
--- Field checks shared by every path that writes a user: the problem as (errcode, message), NULLs when fine.
-CREATE FUNCTION clinres._field_problem(field text, value text, OUT errcode text, OUT message text)
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+-- Field checks shared by every path that writes a user: one row (errcode, message) naming the
+-- problem, no row when the value is fine. Plain SQL without a SET clause (every name qualified),
+-- so that the planner inlines it into the set-based row check (clinres._check_user_rows).
+CREATE FUNCTION clinres._field_problem(field text, value text) RETURNS TABLE (errcode text, message text)
+    LANGUAGE sql IMMUTABLE
 AS $$
-BEGIN
-    IF field OPERATOR(pg_catalog.=) 'email' THEN
-        IF value IS NULL OR value OPERATOR(pg_catalog.=) '' THEN
-            errcode := '22023'; message := 'email must not be empty';
-        ELSIF pg_catalog.length(value) OPERATOR(pg_catalog.>) 254 OR value OPERATOR(pg_catalog.!~) '^[^@\s]+@[^@\s]+$' THEN
-            errcode := '22023'; message := pg_catalog.format('invalid email "%s"', pg_catalog.left(value, 254));
-        END IF;
-    ELSIF field OPERATOR(pg_catalog.=) 'name' THEN
-        IF value IS NULL OR value OPERATOR(pg_catalog.=) '' THEN
-            errcode := '22023'; message := 'name must not be empty';
-        ELSIF pg_catalog.length(value) OPERATOR(pg_catalog.>) 100 THEN
-            errcode := '22023'; message := pg_catalog.format('name is %s characters long; at most 100 are allowed', pg_catalog.length(value));
-        ELSIF value OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN
-            errcode := '22023'; message := 'name must not contain control characters';
-        END IF;
-    ELSIF field OPERATOR(pg_catalog.=) 'phone' THEN
-        IF value IS NOT NULL AND (pg_catalog.length(value) OPERATOR(pg_catalog.>) 32
-                                  OR value OPERATOR(pg_catalog.!~) '^\+?[0-9][0-9 -]{4,}$') THEN
-            errcode := '22023'; message := pg_catalog.format('invalid phone "%s"', pg_catalog.left(value, 32));
-        END IF;
-    ELSIF field OPERATOR(pg_catalog.=) 'password' THEN
-        IF value IS NOT NULL AND (pg_catalog.length(value) OPERATOR(pg_catalog.<) 8 OR pg_catalog.octet_length(value) OPERATOR(pg_catalog.>) 72) THEN
-            errcode := '22023'; message := 'password must be 8 to 72 bytes long';
-        END IF;
-    END IF;
-END
+    SELECT x.p[1], x.p[2] FROM (SELECT CASE $1
+        WHEN 'email' THEN CASE
+            WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'email must not be empty']
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 254 OR $2 OPERATOR(pg_catalog.!~) '^[^@\s]+@[^@\s]+$'
+                THEN ARRAY['22023', pg_catalog.format('invalid email "%s"', pg_catalog.left($2, 254))] END
+        WHEN 'name' THEN CASE
+            WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'name must not be empty']
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 100
+                THEN ARRAY['22023', pg_catalog.format('name is %s characters long; at most 100 are allowed', pg_catalog.length($2))]
+            WHEN $2 OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN ARRAY['22023', 'name must not contain control characters'] END
+        WHEN 'phone' THEN CASE
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 32 OR $2 OPERATOR(pg_catalog.!~) '^\+?[0-9][0-9 -]{4,}$'
+                THEN ARRAY['22023', pg_catalog.format('invalid phone "%s"', pg_catalog.left($2, 32))] END
+        WHEN 'password' THEN CASE
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.<) 8 OR pg_catalog.octet_length($2) OPERATOR(pg_catalog.>) 72
+                THEN ARRAY['22023', 'password must be 8 to 72 bytes long'] END
+        END) x(p)
+     WHERE x.p IS NOT NULL
 $$;
 COMMENT ON FUNCTION clinres._field_problem(text, text) IS
     'validates email (<= 254), name (1..100 characters, no control characters), phone (<= 32) or password (8..72 bytes)';
@@ -350,5 +339,5 @@ REVOKE ALL ON FUNCTION clinres._actor(), clinres._is_super(uuid), clinres._may(u
     clinres._require(uuid, uuid, text), clinres._visible_user(uuid, uuid), clinres._guard_target(uuid, clinres.users, text, boolean),
     clinres._require_global(uuid, uuid, text), clinres._role(text), clinres._role_within_ceiling(uuid, uuid, text),
     clinres._require_ceiling(uuid, uuid, text), clinres._tenant_modules(uuid, text[]), clinres._member_modules(uuid, uuid),
-    clinres._write_modules(uuid, uuid, text[]), clinres._module_config(uuid, uuid), clinres._log(uuid, uuid, text, uuid, jsonb),
+    clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid), clinres._log(uuid, uuid, text, uuid, jsonb),
     clinres._user_json(uuid, uuid), clinres._field_problem(text, text), clinres._bcrypt_cost() FROM PUBLIC;
