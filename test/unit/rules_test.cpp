@@ -14,10 +14,13 @@ Uuid id(unsigned char b)
     return u;
 }
 
+// Role ids of the world below.
+constexpr RoleId kSuperAdmin = 0, kTenantAdmin = 1, kUser = 2;
+
 // A world of one user, one tenant, two modules (0 = aia, 1 = pkb) and the permission user:view.
 struct World {
     Globals g;
-    UserEntry u;
+    UserFacts u;
     TenantEntry t;
     Uuid tenant = id(7);
 
@@ -25,14 +28,13 @@ struct World {
     {
         g.modules.resize(2);
         g.modules[0].active = g.modules[1].active = true;
-        g.role_permissions["TENANT_ADMIN"] = {true};
-        g.role_permissions["USER"] = {false};
-        g.role_permissions["SUPER_ADMIN"] = {true};
+        g.roles = {"SUPER_ADMIN", "TENANT_ADMIN", "USER"};
+        g.role_permissions = {{true}, {true}, {false}};
         u.active = true;
-        Membership m;
+        MemberFacts m;
         m.tenant = tenant;
         m.active = true;
-        m.role = "USER";
+        m.role = kUser;
         u.memberships.push_back(m);
         t.active = true;
         t.subscribed_until = {kForever, 1000};
@@ -81,23 +83,27 @@ TEST(Rules, ModuleUntilTable)
     for (const Case &c : kCases) {
         World w;
         c.change(w);
-        EXPECT_EQ(module_until(w.g, w.u, w.t, w.tenant, c.module), c.expect) << c.name;
+        EXPECT_EQ(module_until(w.g, access_in(w.u, w.tenant), w.t, c.module), c.expect) << c.name;
     }
 }
 
 TEST(Rules, PermissionFromTenantRoleOrPlatformRole)
 {
     World w;
-    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, w.tenant, 0));
-    w.u.memberships[0].role = "TENANT_ADMIN";
-    EXPECT_TRUE(holds_permission(w.g, w.u, w.t, w.tenant, 0));
-    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, id(9), 0)) << "a tenant role holds only in its tenant";
+    auto holds = [&](const Uuid &tenant) { return holds_permission(w.g, access_in(w.u, tenant), w.t, 0); };
+    EXPECT_FALSE(holds(w.tenant));
+    w.u.memberships[0].role = kTenantAdmin;
+    EXPECT_TRUE(holds(w.tenant));
+    EXPECT_FALSE(holds(id(9))) << "a tenant role holds only in its tenant";
+    w.u.memberships[0].role = kNoRole;
+    EXPECT_FALSE(holds(w.tenant)) << "a role the globals do not know grants nothing";
+    w.u.memberships[0].role = kTenantAdmin;
     w.u.memberships[0].active = false;
-    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, w.tenant, 0));
-    w.u.platform_role = "SUPER_ADMIN";
-    EXPECT_TRUE(holds_permission(w.g, w.u, w.t, id(9), 0));
+    EXPECT_FALSE(holds(w.tenant));
+    w.u.platform_role = kSuperAdmin;
+    EXPECT_TRUE(holds(id(9)));
     w.u.active = false;
-    EXPECT_FALSE(holds_permission(w.g, w.u, w.t, id(9), 0));
+    EXPECT_FALSE(holds(id(9)));
 }
 
 } // namespace

@@ -42,13 +42,17 @@
 // user in one query if they fill at most half the cache, else each tenant's members).
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
 // Memory is bounded by clinres.access_cache_size entries (of users, and separately
-// of tenants), replaced by CLOCK. Entries are shared_ptrs, so an answer being
-// computed keeps its entries alive even if an invalidation empties the cache.
+// of tenants), replaced by CLOCK. A user entry is packed by value into the map
+// (user_entry.hpp: memberships inline, tenants as small ids, roles as ids of the
+// globals); a View copies the user's access out of it, and shares the tenant entry and
+// the globals, so an answer being computed stands even if an invalidation empties the cache.
 #include "clinres/access/cache.hpp"
 
 #include "clinres/access/catalog_reader.hpp"
 #include "clinres/access/change_log.hpp"
 #include "clinres/access/clock_map.hpp"
+#include "clinres/access/tenant_ids.hpp"
+#include "clinres/access/user_entry.hpp"
 #include "clinres/pg/guard.hpp"
 
 extern "C" {
@@ -116,13 +120,24 @@ bool answers_now(uint64_t scope)
     return scope == 0 || scope == stmt.epoch || scope == stmt.transaction;
 }
 
+// Tenant ids that may go unused (their users evicted) before sync counts the used ones.
+constexpr size_t kTenantIdsSlack = 1024;
+
+// A cached tenant: its entry (shared with Views) and its id in Cache::tenant_ids.
+struct CachedTenant {
+    std::shared_ptr<const TenantEntry> entry;
+    uint32_t id;
+};
+
 struct Cache {
     uint64_t built_generation = 0;
     uint64_t log_cursor = change_log_available() ? change_log_head() : 0;
     uint64_t globals_scope = 0;
     std::shared_ptr<const Globals> globals;
     ClockMap<UserEntry> users;
-    ClockMap<TenantEntry> tenants;
+    ClockMap<CachedTenant> tenants;
+    TenantIds<> tenant_ids;                    // of cached tenants and the tenants of cached memberships
+    size_t tenant_ids_check = kTenantIdsSlack; // how many ids make sync look for unused ones
     uint64_t hits = 0, misses = 0;
     uint64_t miss_epoch = 0;        // the statement and snapshot the next two count for
     uint64_t epoch_misses = 0;      // user reads in it
@@ -179,6 +194,35 @@ void on_transaction(XactEvent event, void *)
     pending_overflow = false;
 }
 
+// Drops every user and tenant entry, and the tenant ids they held.
+void drop_entries(Cache &c)
+{
+    c.users.clear();
+    c.tenants.clear();
+    c.tenant_ids.clear();
+    c.tenant_ids_check = kTenantIdsSlack;
+}
+
+// Once the tenant ids have doubled since the last look: drops every entry (and with them
+// every id) if most ids are no longer held by a cached entry (evicted ones leave theirs).
+void collect_tenant_ids(Cache &c)
+{
+    if (c.tenant_ids.size() <= c.tenant_ids_check)
+        return;
+    std::vector<bool> used(c.tenant_ids.size());
+    size_t in_use = 0;
+    auto use = [&](uint32_t id) {
+        in_use += !used[id];
+        used[id] = true;
+    };
+    c.users.for_each([&](const UserEntry &u) { u.for_each_tenant(use); });
+    c.tenants.for_each([&](const CachedTenant &t) { use(t.id); });
+    if (c.tenant_ids.size() > 2 * in_use + kTenantIdsSlack)
+        drop_entries(c);
+    else
+        c.tenant_ids_check = 2 * c.tenant_ids.size();
+}
+
 // Evicts the entries of the changed keys.
 void evict(Cache &c, const std::vector<Change> &changes)
 {
@@ -195,8 +239,7 @@ void evict_logged(Cache &c)
 {
     std::vector<Change> changes(pending);
     if (!read_changes(c.log_cursor, changes) || pending_overflow) {
-        c.users.clear();
-        c.tenants.clear();
+        drop_entries(c);
         return;
     }
     evict(c, changes);
@@ -206,6 +249,7 @@ void evict_logged(Cache &c)
 void sync(Cache &c)
 {
     size_t capacity = static_cast<size_t>(capacity_guc);
+    collect_tenant_ids(c);
     if (c.built_generation == inval.generation && !c.users.over(capacity) && !c.tenants.over(capacity))
         return;
     bool all = inval.drop_all, users = inval.drop_users || c.users.over(capacity),
@@ -216,9 +260,11 @@ void sync(Cache &c)
         c.globals.reset();
         users = tenants = true;
     }
-    if (users)
+    if (users && tenants)
+        drop_entries(c); // and the tenant ids
+    else if (users)
         c.users.clear();
-    if (tenants)
+    else if (tenants)
         c.tenants.clear();
     if (log && change_log_available())
         evict_logged(c);
@@ -267,33 +313,67 @@ std::shared_ptr<const Globals> current_globals(Cache &c)
     ReadPlan plan = read_plan();
     auto g = std::make_shared<const Globals>(read_globals(sentinel_for_read(), plan.latest));
     sync(c);
-    c.users.clear(); // entries index modules as the replaced globals did
-    c.tenants.clear();
+    drop_entries(c); // entries index modules and roles as the replaced globals did
     c.globals = g;
     c.globals_scope = plan.scope;
     return g;
 }
 
-// The cached entry for id in map, or one read with read(sentinel, latest, id, globals).
-template <typename V, typename Read>
-std::shared_ptr<const V> entry(Cache &c, ClockMap<V> &map, const Uuid &id,
-                               const std::shared_ptr<const Globals> &g, Read read)
+// The scope of an entry read by plan: the globals' own, if they are scoped.
+uint64_t entry_scope(const Cache &c, const ReadPlan &plan)
+{
+    return c.globals_scope != 0 ? c.globals_scope : plan.scope;
+}
+
+// The cached entry of tenant id, or one read from the catalog (and cached).
+std::shared_ptr<const TenantEntry> tenant_entry(Cache &c, const Uuid &id,
+                                                const std::shared_ptr<const Globals> &g)
 {
     sync(c);
     if (c.globals == g) {
-        if (auto hit = map.find(id, answers_now)) {
+        if (const CachedTenant *hit = c.tenants.peek(id, answers_now)) {
             ++c.hits;
-            return hit;
+            return hit->entry;
         }
     }
     ++c.misses;
     ReadPlan plan = read_plan();
-    auto value = std::make_shared<const V>(read(sentinel_for_read(), plan.latest, id, *g));
+    auto value = std::make_shared<const TenantEntry>(read_tenant(sentinel_for_read(), plan.latest, id, *g));
     sync(c);
     if (c.globals == g) // not if an invalidation replaced the globals meanwhile
-        map.put(id, c.globals_scope != 0 ? c.globals_scope : plan.scope, value,
-                static_cast<size_t>(capacity_guc));
+        c.tenants.put(id, entry_scope(c, plan), CachedTenant{value, c.tenant_ids.intern(id)},
+                      static_cast<size_t>(capacity_guc));
     return value;
+}
+
+// Packs u and caches it as user id's entry (the caller has synced, and g is current).
+void put_user(Cache &c, const Uuid &id, const UserFacts &u, const Globals &g, uint64_t scope)
+{
+    std::vector<uint32_t> tenant_ids(u.memberships.size(), TenantIds<>::npos);
+    for (size_t i = 0; i < u.memberships.size(); ++i)
+        if (u.memberships[i].active)
+            tenant_ids[i] = c.tenant_ids.intern(u.memberships[i].tenant);
+    c.users.put(id, scope, UserEntry(u, tenant_ids, g.modules.size() > 64),
+                static_cast<size_t>(capacity_guc));
+}
+
+// The access of key's user in key's tenant, from the cached entry or one read from the catalog (and cached).
+Access user_access(Cache &c, const Key &key, const std::shared_ptr<const Globals> &g)
+{
+    sync(c);
+    if (c.globals == g) {
+        if (const UserEntry *hit = c.users.peek(key.user, answers_now)) {
+            ++c.hits;
+            return hit->access_in(c.tenant_ids.find(key.tenant));
+        }
+    }
+    ++c.misses;
+    ReadPlan plan = read_plan();
+    UserFacts u = read_user(sentinel_for_read(), plan.latest, key.user, *g);
+    sync(c);
+    if (c.globals == g) // not if an invalidation replaced the globals meanwhile
+        put_user(c, key.user, u, *g, entry_scope(c, plan));
+    return access_in(u, key.tenant);
 }
 
 // Message hint listing the valid codes of a kind.
@@ -361,14 +441,6 @@ void count_hit()
 
 namespace {
 
-// Puts bulk-read users into the cache.
-void put_users(Cache &c, std::unordered_map<Uuid, UserEntry, UuidHash> &users, uint64_t scope)
-{
-    size_t capacity = static_cast<size_t>(capacity_guc);
-    for (auto &[id, u] : users)
-        c.users.put(id, scope, std::make_shared<const UserEntry>(std::move(u)), capacity);
-}
-
 // On a user miss: once this statement has missed often (a cold scan), reads every user in
 // one query if they fill at most half the cache, else every member of the tenant asked
 // about, instead of one query per user.
@@ -395,7 +467,8 @@ void maybe_bulk_load(Cache &c, const Key &key, const std::shared_ptr<const Globa
         return;
     if (everyone && !users.empty())
         c.epoch_misses = 0; // every user is cached: no tenant loads unless many misses again
-    put_users(c, users, c.globals_scope != 0 ? c.globals_scope : plan.scope);
+    for (const auto &[id, u] : users)
+        put_user(c, id, u, *g, entry_scope(c, plan));
 }
 
 } // namespace
@@ -405,12 +478,11 @@ View view(const Key &key)
     Cache &c = cache();
     View v;
     v.globals = current_globals(c);
-    v.tenant_id = key.tenant;
-    v.tenant = entry(c, c.tenants, key.tenant, v.globals, read_tenant);
+    v.tenant = tenant_entry(c, key.tenant, v.globals);
     sync(c);
     if (c.globals == v.globals && c.users.peek(key.user, answers_now) == nullptr)
         maybe_bulk_load(c, key, v.globals);
-    v.user = entry(c, c.users, key.user, v.globals, read_user);
+    v.access = user_access(c, key, v.globals);
     return v;
 }
 
@@ -424,12 +496,12 @@ bool cached_until(const Key &key, int module, const Globals *g, int64_t &until)
     Cache &c = cache();
     if (c.built_generation != inval.generation || c.globals.get() != g || !answers_now(c.globals_scope))
         return false;
-    const TenantEntry *t = c.tenants.peek(key.tenant, answers_now);
+    const CachedTenant *t = c.tenants.peek(key.tenant, answers_now);
     const UserEntry *u = t ? c.users.peek(key.user, answers_now) : nullptr;
     if (u == nullptr)
         return false;
     c.hits += 2;
-    until = module_until(*g, *u, *t, key.tenant, module);
+    until = module_until(*g, u->access_in(t->id), *t->entry, module);
     return true;
 }
 
@@ -463,15 +535,14 @@ Stats stats()
 {
     Cache &c = cache();
     sync(c);
-    uint64_t bytes = sizeof(Cache);
-    bytes += c.users.bytes([](const UserEntry &u) {
-        uint64_t b = u.platform_role.capacity() + u.memberships.capacity() * sizeof(Membership);
-        for (const Membership &m : u.memberships)
-            b += m.role.capacity();
-        return b;
-    });
-    bytes +=
-        c.tenants.bytes([](const TenantEntry &t) { return t.subscribed_until.capacity() * sizeof(int64_t); });
+    // A tenant entry: make_shared's block (counts and vptr, the entry) and its vector's
+    // buffer, each with malloc's 16-byte header.
+    auto tenant_bytes = [](const CachedTenant &t) {
+        return 16 + sizeof(TenantEntry) + 16 + t.entry->subscribed_until.capacity() * sizeof(int64_t) + 16;
+    };
+    uint64_t bytes = sizeof(Cache) + c.tenant_ids.bytes();
+    bytes += c.users.bytes([](const UserEntry &u) { return u.heap_bytes(); });
+    bytes += c.tenants.bytes(tenant_bytes);
     return Stats{c.hits,
                  c.misses,
                  inval.count,

@@ -15,14 +15,14 @@ struct Stats {
     uint64_t hits, misses, invalidations, evictions, entries, bytes, capacity;
 };
 
-// Everything needed to answer questions about one (user, tenant), kept alive together.
+// Everything needed to answer questions about one (user, tenant), kept alive together:
+// the user's access is a copy, so nothing the cache does next can change it.
 struct View {
     std::shared_ptr<const Globals> globals;
-    std::shared_ptr<const UserEntry> user;
     std::shared_ptr<const TenantEntry> tenant;
-    Uuid tenant_id;
-    int64_t until(int module) const { return module_until(*globals, *user, *tenant, tenant_id, module); }
-    bool permission(int p) const { return holds_permission(*globals, *user, *tenant, tenant_id, p); }
+    Access access;
+    int64_t until(int module) const { return module_until(*globals, access, *tenant, module); }
+    bool permission(int p) const { return holds_permission(*globals, access, *tenant, p); }
 };
 
 // Registers the invalidation callback and the cache's GUC; called from _PG_init.

@@ -19,6 +19,7 @@ pg::Statement globals_sql = {
     "SELECT 'm', m.code, m.name, m.route, m.schema_name::pg_catalog.text, m.sort_order, m.is_active"
     "  FROM clinres.modules m"
     " UNION ALL SELECT 'p', p.code, NULL, NULL, NULL, NULL, NULL FROM clinres.permissions p"
+    " UNION ALL SELECT 'o', r.code, NULL, NULL, NULL, NULL, NULL FROM clinres.roles r"
     " UNION ALL SELECT 'r', rp.role_code, rp.permission_code, NULL, NULL, NULL, NULL"
     "  FROM clinres.role_permissions rp",
     0,
@@ -133,6 +134,8 @@ Globals read_globals(Oid sentinel, bool latest)
                                        rows.at(r, 6).num != 0});
         else if (kind == "p")
             g.permissions.push_back(rows.at(r, 1).text);
+        else if (kind == "o")
+            g.roles.push_back(rows.at(r, 1).text);
         else
             grants.emplace_back(rows.at(r, 1).text, rows.at(r, 2).text);
     }
@@ -140,42 +143,57 @@ Globals read_globals(Oid sentinel, bool latest)
         return a.sort_order != b.sort_order ? a.sort_order < b.sort_order : a.code < b.code;
     });
     std::sort(g.permissions.begin(), g.permissions.end());
+    std::sort(g.roles.begin(), g.roles.end());
     if (g.modules.size() > kMaxModules)
         throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                         "clinres.modules has " + std::to_string(g.modules.size()) + " modules; at most " +
                             std::to_string(kMaxModules) + " are supported");
+    if (g.roles.size() > kMaxRoles)
+        throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                        "clinres.roles has " + std::to_string(g.roles.size()) + " roles; at most " +
+                            std::to_string(kMaxRoles) + " are supported");
     for (size_t i = 0; i < g.modules.size(); ++i)
         g.module_index[g.modules[i].code] = static_cast<int>(i);
     for (size_t i = 0; i < g.permissions.size(); ++i)
         g.permission_index[g.permissions[i]] = static_cast<int>(i);
-    for (const auto &[role, permission] : grants) {
-        auto &held = g.role_permissions[role];
-        held.resize(g.permissions.size(), false);
-        held[g.permission_index.at(permission)] = true;
-    }
+    for (size_t i = 0; i < g.roles.size(); ++i)
+        g.role_index[g.roles[i]] = static_cast<RoleId>(i);
+    g.role_permissions.assign(g.roles.size(), std::vector<bool>(g.permissions.size(), false));
+    for (const auto &[role, permission] : grants)
+        g.role_permissions[g.role_index.at(role)][g.permission_index.at(permission)] = true;
     return g;
 }
 
 namespace {
 
-// Entries for every user in rows of user_sql's shape.
-std::unordered_map<Uuid, UserEntry, UuidHash> parse_users(const pg::Rows &rows, const Globals &g)
+// The id of a role code in g; kNoRole for none (null) or one g does not know yet.
+RoleId role_id(const Globals &g, const pg::Cell &code)
 {
-    std::unordered_map<Uuid, UserEntry, UuidHash> users;
+    auto it = code.null ? g.role_index.end() : g.role_index.find(code.text);
+    return it == g.role_index.end() ? kNoRole : it->second;
+}
+
+// Facts of every user in rows of user_sql's shape.
+std::unordered_map<Uuid, UserFacts, UuidHash> parse_users(const pg::Rows &rows, const Globals &g)
+{
+    std::unordered_map<Uuid, UserFacts, UuidHash> users;
     std::vector<std::tuple<Uuid, Uuid, int>> enabled; // (user, tenant, module index) of rows with is_enabled
     for (size_t r = 0; r < rows.size(); ++r) {
         char kind = rows.at(r, 0).text[0];
-        UserEntry &u = users[uuid_of(rows.at(r, 1))];
+        UserFacts &u = users[uuid_of(rows.at(r, 1))];
         if (kind == 'u') {
             u.active = rows.at(r, 3).text == kActive;
-            u.platform_role = rows.at(r, 4).text;
-            u.super_admin = u.platform_role == "SUPER_ADMIN";
+            u.platform_role = role_id(g, rows.at(r, 4));
+            u.super_admin = !rows.at(r, 4).null && rows.at(r, 4).text == "SUPER_ADMIN";
             continue;
         }
         Uuid tenant = uuid_of(rows.at(r, 2));
         if (kind == 'm') {
-            u.memberships.push_back(
-                Membership{tenant, rows.at(r, 3).text == kActive, false, {}, rows.at(r, 4).text});
+            MemberFacts m;
+            m.tenant = tenant;
+            m.role = role_id(g, rows.at(r, 4));
+            m.active = rows.at(r, 3).text == kActive;
+            u.memberships.push_back(m);
         } else {
             auto module = g.module_index.find(rows.at(r, 3).text);
             if (module != g.module_index.end())
@@ -183,12 +201,14 @@ std::unordered_map<Uuid, UserEntry, UuidHash> parse_users(const pg::Rows &rows, 
                                      rows.at(r, 5).num != 0 ? module->second : -1);
         }
     }
+    auto by_tenant = [](const MemberFacts &m, const Uuid &t) { return m.tenant < t; };
     for (auto &[id, u] : users)
         std::sort(u.memberships.begin(), u.memberships.end(),
-                  [](const Membership &a, const Membership &b) { return a.tenant < b.tenant; });
+                  [](const MemberFacts &a, const MemberFacts &b) { return a.tenant < b.tenant; });
     for (const auto &[user, tenant, module] : enabled) {
-        Membership *member = users[user].membership(tenant);
-        if (member == nullptr)
+        auto &memberships = users[user].memberships;
+        auto member = std::lower_bound(memberships.begin(), memberships.end(), tenant, by_tenant);
+        if (member == memberships.end() || !(member->tenant == tenant))
             continue; // a module row without membership grants nothing
         member->configured = true;
         if (module >= 0)
@@ -199,27 +219,27 @@ std::unordered_map<Uuid, UserEntry, UuidHash> parse_users(const pg::Rows &rows, 
 
 } // namespace
 
-UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
+UserFacts read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
 {
     Datum args[1] = {uuid_datum(user)};
     auto users = parse_users(run_as_owner(sentinel, latest, user_sql, args), g);
     auto it = users.find(user);
-    return it == users.end() ? UserEntry{} : std::move(it->second);
+    return it == users.end() ? UserFacts{} : std::move(it->second);
 }
 
-std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
+std::unordered_map<Uuid, UserFacts, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
                                                              size_t at_most)
 {
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     pg::Rows count = spi.run(user_count_sql, nullptr);
-    std::unordered_map<Uuid, UserEntry, UuidHash> users;
+    std::unordered_map<Uuid, UserFacts, UuidHash> users;
     if (static_cast<size_t>(count.at(0, 0).num) <= at_most)
         users = parse_users(spi.run(all_users_sql, nullptr), g);
     spi.finish();
     return users;
 }
 
-std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest,
+std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members(Oid sentinel, bool latest,
                                                                   const Uuid &tenant, const Globals &g)
 {
     Datum args[1] = {uuid_datum(tenant)};

@@ -25,14 +25,14 @@ Sentinels sentinel_relations();
 // Each read runs as the catalog's owner; `latest` picks the newest data over the
 // active snapshot (see pg::OwnerSpi).
 Globals read_globals(Oid sentinel, bool latest);
-// A user or tenant as an entry; module codes become indexes of g. Unknown ids give
-// inactive entries, so that they are cached (and answered false) like any other.
-UserEntry read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g);
+// A user or tenant as an entry; module and role codes become indexes of g. Unknown ids
+// give inactive entries, so that they are cached (and answered false) like any other.
+UserFacts read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g);
 // Every user, read in one query, if there are at most at_most (else none).
-std::unordered_map<Uuid, UserEntry, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
+std::unordered_map<Uuid, UserFacts, UuidHash> read_all_users(Oid sentinel, bool latest, const Globals &g,
                                                              size_t at_most);
 // Every member of a tenant, read in one query (a cold scan's bulk load).
-std::unordered_map<Uuid, UserEntry, UuidHash> read_tenant_members(Oid sentinel, bool latest,
+std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members(Oid sentinel, bool latest,
                                                                   const Uuid &tenant, const Globals &g);
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g);
 // Tenants in which the user could hold a module: its memberships, or all for platform roles.

@@ -1,172 +1,174 @@
-// A bounded map from uuid to shared, immutable entries, replaced by CLOCK: the
-// storage of the access cache (cache.cpp). Pure C++.
+// A bounded map from uuid to entries stored by value, replaced by CLOCK: the storage of
+// the access cache (cache.cpp). Pure C++.
 #pragma once
 
-#include "clinres/access/model.hpp"
+#include "clinres/access/uuid_index.hpp"
 
-#include <memory>
 #include <new>
-#include <vector>
+#include <utility>
 
 namespace modaccess {
 
-// A map from uuid to shared entries, bounded in size, replaced by CLOCK.
-// The index is an open-addressing table (linear probing, load <= 1/2) whose buckets
-// carry what a hit needs (key, scope, entry pointer, CLOCK bit), so a hit touches one
-// bucket and the entry; the slots own the entries. put gives the strong guarantee:
-// everything that allocates happens before the first change (Alloc lets tests make
-// allocations fail).
+// A map from uuid to values, bounded in size, replaced by CLOCK. Entries live by value in
+// slots 0..size-1, allocated in chunks of kChunk (no per-entry allocation, little slack);
+// a UuidIndex finds a key's slot, and one bit per slot is CLOCK's "referenced". A hit
+// reads a bucket and the slot. A pointer from peek is valid until the map next changes:
+// callers copy out what they need. put gives the strong guarantee: everything that
+// allocates happens before the first change (Alloc lets tests make allocations fail).
+// V's move constructor, move assignment and destructor must not throw.
 template <typename V, typename Alloc = std::allocator<char>> class ClockMap {
 public:
-    // The entry for key if cached and answers(scope), else null; no reference counting.
-    template <typename Answers> const V *peek(const Uuid &key, Answers answers)
-    {
-        Bucket *b = bucket(key);
-        if (b == nullptr || !answers(b->scope))
-            return nullptr;
-        b->referenced = true;
-        return b->value;
-    }
+    ClockMap() = default;
+    ClockMap(const ClockMap &) = delete;
+    ClockMap &operator=(const ClockMap &) = delete;
+    ~ClockMap() { clear(); }
 
-    // The entry for key if cached and answers(scope), shared so it outlives the map.
-    template <typename Answers> std::shared_ptr<const V> find(const Uuid &key, Answers answers)
+    // The entry for key if cached and answers(scope), else null.
+    template <typename Answers> const V *peek(const Uuid &key, Answers answers) noexcept
     {
-        Bucket *b = bucket(key);
-        if (b == nullptr || !answers(b->scope))
+        uint32_t i = index_.find(key, hash32(key), key_at());
+        if (i == npos)
             return nullptr;
-        b->referenced = true;
-        return slots_[b->slot].value;
+        Slot &s = slot(i);
+        if (!answers(s.scope))
+            return nullptr;
+        mark(i, true);
+        return &s.value;
     }
 
     // Stores value for key (replacing an old entry, or evicting one when capacity is reached).
     // If it throws (an allocation failed), the map is as it was.
-    void put(const Uuid &key, uint64_t scope, std::shared_ptr<const V> value, size_t capacity)
+    void put(const Uuid &key, uint64_t scope, V &&value, size_t capacity)
     {
-        if (Bucket *b = bucket(key)) {
-            *b = Bucket{key, value.get(), scope, b->slot, true};
-            slots_[b->slot].value = std::move(value);
+        uint32_t hash = hash32(key);
+        uint32_t i = index_.find(key, hash, key_at());
+        if (i != npos) {
+            slot(i).scope = scope;
+            slot(i).value = std::move(value);
+            mark(i, true);
             return;
         }
-        uint32_t i;
-        if (slots_.size() < capacity) {
-            if ((slots_.size() + 1) * 2 > table_.size())
-                grow();            // a bigger index with the same contents, or nothing changed
-            slots_.emplace_back(); // the last step that can throw
-            i = static_cast<uint32_t>(slots_.size() - 1);
+        if (size_ < capacity) {
+            index_.reserve(size_ + 1); // a bigger index with the same contents, or nothing changed
+            if (size_ == chunks_.size() * kChunk)
+                add_chunk(); // the last step that can throw
+            i = static_cast<uint32_t>(size_);
+            new (&slot(i)) Slot{key, scope, std::move(value)};
+            ++size_;
         } else {
             i = evict();
+            Slot &s = slot(i);
+            s.key = key;
+            s.scope = scope;
+            s.value = std::move(value);
         }
-        slots_[i] = Slot{key, std::move(value)};
-        place(Bucket{key, slots_[i].value.get(), scope, i, true});
+        index_.insert(hash, i);
+        mark(i, true);
     }
 
     // Removes key's entry if cached (the last slot moves into its place).
     void erase(const Uuid &key) noexcept
     {
-        Bucket *b = bucket(key);
-        if (b == nullptr)
+        uint32_t hash = hash32(key);
+        uint32_t hole = index_.find(key, hash, key_at());
+        if (hole == npos)
             return;
-        uint32_t hole = b->slot;
-        unlink(b);
-        uint32_t last = static_cast<uint32_t>(slots_.size() - 1);
+        index_.erase(hash, hole);
+        uint32_t last = static_cast<uint32_t>(size_ - 1);
         if (hole != last) {
-            slots_[hole] = std::move(slots_[last]);
-            bucket(slots_[hole].key)->slot = hole;
+            Slot &h = slot(hole), &l = slot(last);
+            h.key = l.key;
+            h.scope = l.scope;
+            h.value = std::move(l.value);
+            mark(hole, referenced(last));
+            index_.renumber(hash32(h.key), last, hole);
         }
-        slots_.pop_back();
-        if (hand_ >= slots_.size())
+        slot(last).~Slot();
+        --size_;
+        if (hand_ >= size_)
             hand_ = 0;
     }
 
-    void clear()
+    // Removes every entry and frees the slots.
+    void clear() noexcept
     {
-        slots_.clear();
-        table_.assign(kInitialTable, Bucket{});
-        hand_ = 0;
+        for (size_t i = 0; i < size_; ++i)
+            slot(static_cast<uint32_t>(i)).~Slot();
+        ChunkAlloc alloc(chunks_.get_allocator());
+        for (Chunk *c : chunks_)
+            std::allocator_traits<ChunkAlloc>::deallocate(alloc, c, 1);
+        chunks_.clear();
+        index_.clear();
+        size_ = hand_ = 0;
     }
 
-    size_t size() const { return slots_.size(); }
-    bool over(size_t capacity) const { return slots_.size() > capacity; }
+    // Calls f(value) for every entry.
+    template <typename F> void for_each(F f) const
+    {
+        for (size_t i = 0; i < size_; ++i)
+            f(slot(static_cast<uint32_t>(i)).value);
+    }
+
+    size_t size() const { return size_; }
+    bool over(size_t capacity) const { return size_ > capacity; }
     uint64_t evictions() const { return evictions_; }
 
-    // Approximate bytes held, with value_bytes giving what one value owns.
+    // Bytes held: index, chunks of slots, and what value_bytes says each value owns besides.
     template <typename F> uint64_t bytes(F value_bytes) const
     {
-        uint64_t b = slots_.capacity() * sizeof(Slot) + table_.capacity() * sizeof(Bucket);
-        for (const Slot &s : slots_)
-            b += sizeof(V) + 2 * sizeof(void *) + value_bytes(*s.value);
+        uint64_t b = index_.bytes() + chunks_.capacity() * sizeof(Chunk *) + chunks_.size() * sizeof(Chunk);
+        for (size_t i = 0; i < size_; ++i)
+            b += value_bytes(slot(static_cast<uint32_t>(i)).value);
         return b;
     }
 
 private:
-    struct Bucket {
-        Uuid key;
-        const V *value; // null: empty bucket
-        uint64_t scope; // the caller's tag for how long the entry answers
-        uint32_t slot;
-        bool referenced;
-    };
+    static constexpr uint32_t npos = UuidIndex<Alloc>::npos;
+    static constexpr size_t kChunk = 128;
     struct Slot {
         Uuid key;
-        std::shared_ptr<const V> value;
+        uint64_t scope; // the caller's tag for how long the entry answers
+        V value;
     };
-    using SlotVector = std::vector<Slot, typename std::allocator_traits<Alloc>::template rebind_alloc<Slot>>;
-    using BucketVector =
-        std::vector<Bucket, typename std::allocator_traits<Alloc>::template rebind_alloc<Bucket>>;
-    static constexpr size_t kInitialTable = 64;
+    struct Chunk {
+        uint64_t referenced[kChunk / 64];
+        alignas(Slot) unsigned char slots[kChunk * sizeof(Slot)];
+    };
+    using ChunkAlloc = typename std::allocator_traits<Alloc>::template rebind_alloc<Chunk>;
+    using ChunkVector =
+        std::vector<Chunk *, typename std::allocator_traits<Alloc>::template rebind_alloc<Chunk *>>;
 
-    size_t mask() const { return table_.size() - 1; }
-    size_t home(const Uuid &key) const { return UuidHash()(key) & mask(); }
-
-    // The bucket of key, or null.
-    Bucket *bucket(const Uuid &key) noexcept
+    Slot &slot(uint32_t i) { return reinterpret_cast<Slot *>(chunks_[i / kChunk]->slots)[i % kChunk]; }
+    const Slot &slot(uint32_t i) const
     {
-        for (size_t pos = home(key);; pos = (pos + 1) & mask()) {
-            Bucket &b = table_[pos];
-            if (b.value == nullptr)
-                return nullptr;
-            if (b.key == key)
-                return &b;
-        }
+        return reinterpret_cast<const Slot *>(chunks_[i / kChunk]->slots)[i % kChunk];
     }
 
-    // Puts entry into its first free bucket of the index (which has room).
-    void place(const Bucket &entry) noexcept { place_in(table_, entry); }
-
-    // Puts entry into its first free bucket of table.
-    void place_in(BucketVector &table, const Bucket &entry) const noexcept
+    // How the index reads a slot's key.
+    auto key_at()
     {
-        size_t m = table.size() - 1;
-        size_t pos = UuidHash()(entry.key) & m;
-        while (table[pos].value != nullptr)
-            pos = (pos + 1) & m;
-        table[pos] = entry;
+        return [this](uint32_t i) -> const Uuid & { return slot(i).key; };
     }
 
-    // Doubles the table: builds the new one, then swaps it in (throws before any change).
-    void grow()
+    bool referenced(uint32_t i) const
     {
-        BucketVector bigger(table_.size() * 2, Bucket{}, table_.get_allocator());
-        for (const Bucket &b : table_)
-            if (b.value != nullptr)
-                place_in(bigger, b);
-        table_.swap(bigger);
+        return chunks_[i / kChunk]->referenced[i % kChunk / 64] >> (i % 64) & 1;
+    }
+    void mark(uint32_t i, bool on) noexcept
+    {
+        uint64_t &w = chunks_[i / kChunk]->referenced[i % kChunk / 64];
+        w = on ? w | uint64_t(1) << (i % 64) : w & ~(uint64_t(1) << (i % 64));
     }
 
-    // Empties bucket b, shifting back the buckets that probed past it.
-    void unlink(Bucket *b) noexcept
+    // Allocates one more chunk of slots; throws before any change.
+    void add_chunk()
     {
-        size_t pos = static_cast<size_t>(b - table_.data());
-        table_[pos] = Bucket{};
-        for (size_t next = (pos + 1) & mask(); table_[next].value != nullptr; next = (next + 1) & mask()) {
-            size_t h = home(table_[next].key);
-            bool stays = pos < next ? (pos < h && h <= next) : (pos < h || h <= next);
-            if (stays)
-                continue;
-            table_[pos] = table_[next];
-            table_[next] = Bucket{};
-            pos = next;
-        }
+        if (chunks_.size() == chunks_.capacity())
+            chunks_.reserve(std::max<size_t>(8, 2 * chunks_.size()));
+        ChunkAlloc alloc(chunks_.get_allocator());
+        Chunk *c = std::allocator_traits<ChunkAlloc>::allocate(alloc, 1);
+        std::fill(std::begin(c->referenced), std::end(c->referenced), 0);
+        chunks_.push_back(c); // no allocation: reserved
     }
 
     // The slot of the CLOCK victim, emptied of its index entry (the map is full).
@@ -174,20 +176,20 @@ private:
     {
         for (;;) {
             uint32_t i = static_cast<uint32_t>(hand_);
-            hand_ = (hand_ + 1) % slots_.size();
-            Bucket *b = bucket(slots_[i].key);
-            if (b->referenced) {
-                b->referenced = false;
+            hand_ = (hand_ + 1) % size_;
+            if (referenced(i)) {
+                mark(i, false);
                 continue;
             }
-            unlink(b);
+            index_.erase(hash32(slot(i).key), i);
             ++evictions_;
             return i;
         }
     }
 
-    SlotVector slots_;
-    BucketVector table_ = BucketVector(kInitialTable, Bucket{});
+    UuidIndex<Alloc> index_;
+    ChunkVector chunks_;
+    size_t size_ = 0;
     size_t hand_ = 0;
     uint64_t evictions_ = 0;
 };

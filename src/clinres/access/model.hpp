@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,13 +32,22 @@ struct Module {
     bool active = false;
 };
 
-// Catalog data shared by every user and tenant: modules, permissions, role grants.
+// A role, as its position in Globals::roles.
+using RoleId = uint16_t;
+constexpr RoleId kNoRole = UINT16_MAX;
+
+// The most roles the engine handles (a role id is 16 bits, kNoRole excluded).
+constexpr size_t kMaxRoles = kNoRole;
+
+// Catalog data shared by every user and tenant: modules, permissions, roles and their grants.
 struct Globals {
     std::vector<Module> modules;                       // in navigation order
     std::unordered_map<std::string, int> module_index; // code -> position in modules
     std::vector<std::string> permissions;              // sorted
     std::unordered_map<std::string, int> permission_index;
-    std::unordered_map<std::string, std::vector<bool>> role_permissions; // role -> by permission index
+    std::vector<std::string> roles; // sorted: a RoleId is a position here
+    std::unordered_map<std::string, RoleId> role_index;
+    std::vector<std::vector<bool>> role_permissions; // by role id, then by permission index
 };
 
 // A tenant: its status and, per module index, until when it subscribes (kDenied if not).
@@ -56,34 +64,50 @@ struct ModuleSet {
     uint64_t words[kMaxModules / 64] = {};
     bool has(int m) const { return words[m >> 6] >> (m & 63) & 1; }
     void add(int m) { words[m >> 6] |= uint64_t(1) << (m & 63); }
-};
-
-// A user's membership in one tenant, with its own module configuration.
-struct Membership {
-    Uuid tenant;
-    bool active = false;
-    bool configured = false; // has any user_modules row in the tenant
-    ModuleSet enabled;       // modules whose row says is_enabled
-    std::string role;
-};
-
-// A user: status, platform role and every membership (sorted by tenant).
-struct UserEntry {
-    bool active = false;
-    bool super_admin = false; // platform_role is SUPER_ADMIN
-    std::string platform_role;
-    std::vector<Membership> memberships;
-    const Membership *membership(const Uuid &tenant) const;
-    Membership *membership(const Uuid &tenant)
+    // The set of every module.
+    static ModuleSet all()
     {
-        return const_cast<Membership *>(static_cast<const UserEntry &>(*this).membership(tenant));
+        ModuleSet s;
+        for (uint64_t &w : s.words)
+            w = ~uint64_t(0);
+        return s;
     }
 };
 
+// A user's membership in one tenant as the catalog has it.
+struct MemberFacts {
+    Uuid tenant;
+    RoleId role = kNoRole; // kNoRole: a role the globals do not know (yet)
+    bool active = false;
+    bool configured = false; // has any user_modules row in the tenant
+    ModuleSet enabled;       // modules whose row says is_enabled
+};
+
+// A user as the catalog has it: status, platform role and every membership.
+struct UserFacts {
+    bool active = false;
+    bool super_admin = false; // platform_role is SUPER_ADMIN
+    RoleId platform_role = kNoRole;
+    std::vector<MemberFacts> memberships;
+};
+
+// What the rules need to know about one user in one tenant.
+struct Access {
+    bool user_active = false;
+    bool super_admin = false;
+    bool member = false; // holds an active membership in the tenant
+    RoleId platform_role = kNoRole;
+    RoleId role = kNoRole; // the membership's role, if member
+    ModuleSet enabled;     // the modules the membership may use (every one if it configured none)
+};
+
+// The access of a user (as the catalog has it) in a tenant.
+Access access_in(const UserFacts &u, const Uuid &tenant);
+
 // Until when the user may use module m in the tenant (docs/reference.md, "Module access"); kDenied if not.
-int64_t module_until(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int m);
+int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m);
 
 // Whether the user holds permission p in the tenant (platform role anywhere, or tenant role).
-bool holds_permission(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int p);
+bool holds_permission(const Globals &g, const Access &a, const TenantEntry &t, int p);
 
 } // namespace modaccess

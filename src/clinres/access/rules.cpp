@@ -1,48 +1,49 @@
 // The module-access rules of docs/reference.md, "Module access", applied to cached catalog entries.
 #include "clinres/access/model.hpp"
 
-#include <algorithm>
-
 namespace modaccess {
 
 namespace {
 // Whether role grants permission p.
-bool role_grants(const Globals &g, const std::string &role, int p)
+bool role_grants(const Globals &g, RoleId role, int p)
 {
-    auto it = g.role_permissions.find(role);
-    return it != g.role_permissions.end() && it->second[p];
+    return role < g.role_permissions.size() && g.role_permissions[role][p];
 }
 } // namespace
 
-const Membership *UserEntry::membership(const Uuid &tenant) const
+Access access_in(const UserFacts &u, const Uuid &tenant)
 {
-    auto it = std::lower_bound(memberships.begin(), memberships.end(), tenant,
-                               [](const Membership &m, const Uuid &t) { return m.tenant < t; });
-    return it != memberships.end() && it->tenant == tenant ? &*it : nullptr;
+    Access a;
+    a.user_active = u.active;
+    a.super_admin = u.super_admin;
+    a.platform_role = u.platform_role;
+    for (const MemberFacts &m : u.memberships)
+        if (m.tenant == tenant && m.active) {
+            a.member = true;
+            a.role = m.role;
+            a.enabled = m.configured ? m.enabled : ModuleSet::all();
+        }
+    return a;
 }
 
-int64_t module_until(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int m)
+int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m)
 {
-    if (!u.active || !t.active || !g.modules[m].active)
+    if (!a.user_active || !t.active || !g.modules[m].active)
         return kDenied;
-    if (u.super_admin)
+    if (a.super_admin)
         return kForever;
-    const Membership *member = u.membership(tenant);
-    if (member == nullptr || !member->active)
-        return kDenied;
-    if (member->configured && !member->enabled.has(m))
+    if (!a.member || !a.enabled.has(m))
         return kDenied;
     return t.subscribed_until[m];
 }
 
-bool holds_permission(const Globals &g, const UserEntry &u, const TenantEntry &t, const Uuid &tenant, int p)
+bool holds_permission(const Globals &g, const Access &a, const TenantEntry &t, int p)
 {
-    if (!u.active || !t.active)
+    if (!a.user_active || !t.active)
         return false;
-    if (!u.platform_role.empty() && role_grants(g, u.platform_role, p))
+    if (role_grants(g, a.platform_role, p))
         return true;
-    const Membership *member = u.membership(tenant);
-    return member != nullptr && member->active && role_grants(g, member->role, p);
+    return a.member && role_grants(g, a.role, p);
 }
 
 } // namespace modaccess

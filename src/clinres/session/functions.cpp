@@ -52,16 +52,15 @@ Datum request(const Key &key, std::string_view code, bool signed_by_token)
     json += ", \"module\": ";
     append_json_string(json, canonical);
     json += ", \"role\": ";
-    const modaccess::Membership *m = v.user->membership(key.tenant);
-    if (m != nullptr && m->active)
-        append_json_string(json, m->role);
+    if (v.access.member && v.access.role != modaccess::kNoRole)
+        append_json_string(json, v.globals->roles[v.access.role]);
     else
         json += "null";
     json += ", \"platform_role\": ";
-    if (v.user->platform_role.empty())
+    if (v.access.platform_role == modaccess::kNoRole)
         json += "null";
     else
-        append_json_string(json, v.user->platform_role);
+        append_json_string(json, v.globals->roles[v.access.platform_role]);
     json += ", \"permissions\": [";
     bool first = true;
     for (size_t p = 0; p < v.globals->permissions.size(); ++p)
