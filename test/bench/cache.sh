@@ -10,15 +10,20 @@
 #   5. bytes per cached user.
 # Scans run with one process and jit = off (a new session's first JIT loads LLVM, which
 # would swamp the cold-start figure); the cache holds up to 20,000 entries of each kind.
-# Usage: test/bench/cache.sh (PGHOST etc. set; BENCH_SECONDS per pgbench run, default 10).
+# Usage: test/bench/cache.sh [figure ...] (PGHOST etc. set; BENCH_SECONDS per pgbench run,
+# default 10); with figure numbers (e.g. `4 5`), only those figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T=${BENCH_SECONDS:-10}
+figures=" ${*:-1 2 3 4 5} "
+# Whether figure $1 was asked for.
+wanted() { [[ "$figures" == *" $1 "* ]]; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -c "SET clinres.access_cache_size = 20000" -c "$1" | tail -1; }
 echo "access cache: clinres preloaded (shared change log): $(psql -XAtc "SELECT current_setting('shared_preload_libraries') LIKE '%clinres%'")"
 
+if wanted 1; then
 echo
 echo "1. mixed load: 20 clients, has_module for a random (user, tenant), prepared, ${T}s per run"
 cat > "$tmp/read.sql" <<'SQL'
@@ -81,7 +86,9 @@ for round in 1 2 3; do
 done
 echo "  hit rate with the writer: $(printf "%s\n" "${hit_rates[@]}" | sort -g | sed -n 2p)% (median; target >= 99)"
 echo "  throughput with / without the writer: $(printf "%s\n" "${ratios[@]}" | sort -g | sed -n 2p) (median of ${ratios[*]}; target >= 0.95)"
+fi
 
+if wanted 2; then
 echo
 echo "2. cold vs warm: SELECT count(*) over 1M rows WHERE has_module(user_id, tenant_id, 'aia'), 10,000 users"
 scan="SELECT count(*) FROM public.bench_docs WHERE clinres.has_module(user_id, tenant_id, ''aia'')"
@@ -91,7 +98,9 @@ cold=$(printf "%s\n" "${colds[@]}" | sort -g | sed -n 2p)
 warm=$(q "SELECT round(public.bench_ms('$scan')::numeric, 1)")
 echo "  cold (new session, first scan): $cold ms (median of ${colds[*]}); warm: $warm ms"
 echo "  cold / warm: $(awk -v c="$cold" -v w="$warm" 'BEGIN {printf "%.2f", c / w}') (target <= 1.5)"
+fi
 
+if wanted 3; then
 echo
 echo "3. connection per transaction (pgbench -C), 4 clients each, both at once, ${T}s"
 cat > "$tmp/trivial.sql" <<'SQL'
@@ -109,7 +118,9 @@ for round in 1 2 3; do
     printf "  round %s: trivial %.0f tps, has_module %.0f tps\n" "$round" "$t" "$h"
 done
 echo "  has_module / trivial: $(printf "%s\n" "${cratios[@]}" | sort -g | sed -n 2p) (median of ${cratios[*]}; target >= 0.9)"
+fi
 
+if wanted 4; then
 echo
 echo "4. warm random pairs: per-row cost over 1M rows, has_module vs uuid_hash"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
@@ -130,9 +141,12 @@ for t in 15k 100k; do
     awk -v d="$distinct" -v s="$s" -v f="$f" -v h="$h" 'BEGIN {
         printf "  %s distinct pairs: uuid_hash %.1f ns/row, has_module %.1f ns/row, ratio %.2f (target <= 3)\n", d, (f - s), (h - s), (h - s) / (f - s) }'
 done
+fi
 
+if wanted 5; then
 echo
 echo "5. bytes per cached user (10,000 users with 1 or 2 memberships, 100 tenants)"
-q "SELECT count(*) FROM public.bench_pairs_15k WHERE clinres.has_module(user_id, tenant_id, 'aia');
+q "SELECT count(*) FROM public.bench_docs WHERE clinres.has_module(user_id, tenant_id, 'aia');
    SELECT format('  %s entries, %s bytes: %s bytes per entry (target <= 128 per user)', entries, bytes, round(bytes::numeric / entries))
      FROM clinres.access_cache_stats()" | sed 's/^/  /;s/^    /  /'
+fi
