@@ -1732,10 +1732,10 @@ COMMENT ON FUNCTION clinres._update_member(uuid, uuid, clinres._user_row_check) 
 -- The writer: checks every row with clinres._check_user_rows; if any has a problem, writes nothing
 -- and returns the checks. Otherwise writes users, memberships and module rows set-based (existing
 -- members one by one), one admin_logs row per created user or membership, and returns per row
--- (ord, NULL, NULL, action, user_id).
+-- (ord, NULL, NULL, action, user_id, email, name).
 CREATE FUNCTION clinres._write_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
                                          roles text[], modules text[], passwords text[], row_nos int[] DEFAULT NULL)
-    RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid)
+    RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid, email text, name text)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
 AS $$
 #variable_conflict use_column
@@ -1748,7 +1748,8 @@ DECLARE
 BEGIN
     checks := ARRAY(SELECT c FROM clinres._check_user_rows(tenant, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord);
     IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.errcode IS NOT NULL) THEN
-        RETURN QUERY SELECT c.ord, c.errcode, c.message, c.action, c.user_id FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
+        RETURN QUERY SELECT c.ord, c.errcode, c.message, c.action, c.user_id, c.email, c.name
+                       FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
         RETURN;
     END IF;
     -- Every user has its id from here on: new ones get theirs now.
@@ -1801,7 +1802,8 @@ BEGIN
     FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'updated' ORDER BY c.ord LOOP
         PERFORM clinres._update_member(actor, tenant, r);
     END LOOP;
-    RETURN QUERY SELECT c.ord, NULL::text, NULL::text, c.action, ids[c.ord] FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
+    RETURN QUERY SELECT c.ord, NULL::text, NULL::text, c.action, ids[c.ord], c.email, c.name
+                   FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
 END
 $$;
 COMMENT ON FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]) IS

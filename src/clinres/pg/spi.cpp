@@ -53,9 +53,21 @@ struct RawCell {
     Datum value;
     char *text;
 };
-} // namespace
 
-Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool writes)
+// Prepares stmt once for the life of the backend. Runs under pg::call.
+void prepare(Statement &stmt)
+{
+    if (stmt.plan != nullptr)
+        return;
+    SPIPlanPtr plan = SPI_prepare(stmt.sql, stmt.nargs, stmt.argtypes);
+    if (plan == nullptr)
+        elog(ERROR, "clinres could not prepare a catalog query: %s", SPI_result_code_string(SPI_result));
+    SPI_keepplan(plan);
+    stmt.plan = plan;
+}
+
+// The rows of SPI_tuptable copied into C++; the tuple table is freed.
+Rows take_tuptable()
 {
     Rows rows;
     MemoryContext copy_cxt = nullptr;
@@ -63,17 +75,6 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool w
     uint64 nrows = 0;
     int ncols = 0;
     call([&] {
-        if (stmt.plan == nullptr) {
-            SPIPlanPtr plan = SPI_prepare(stmt.sql, stmt.nargs, stmt.argtypes);
-            if (plan == nullptr)
-                elog(ERROR, "clinres could not prepare a catalog query: %s",
-                     SPI_result_code_string(SPI_result));
-            SPI_keepplan(plan);
-            stmt.plan = plan;
-        }
-        int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nulls, !writes, 0);
-        if (rc != SPI_OK_SELECT)
-            elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
         nrows = SPI_processed;
         ncols = SPI_tuptable->tupdesc->natts;
         // The raw copy lives in a context of its own, deleted with the result once copied into C++,
@@ -118,6 +119,37 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool w
         MemoryContextDelete(copy_cxt);
     });
     return rows;
+}
+
+} // namespace
+
+Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool writes)
+{
+    call([&] {
+        prepare(stmt);
+        int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nulls, !writes, 0);
+        if (rc != SPI_OK_SELECT)
+            elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
+    });
+    return take_tuptable();
+}
+
+void OwnerSpi::each(Statement &stmt, const Datum *args, const char *nulls, bool writes, long batch,
+                    const std::function<void(const Rows &)> &each_batch)
+{
+    Portal portal = nullptr;
+    call([&] {
+        prepare(stmt);
+        portal = SPI_cursor_open(nullptr, stmt.plan, const_cast<Datum *>(args), nulls, !writes);
+    });
+    for (;;) {
+        call([&] { SPI_cursor_fetch(portal, true, batch); });
+        Rows rows = take_tuptable();
+        if (rows.size() == 0)
+            break;
+        each_batch(rows);
+    }
+    call([&] { SPI_cursor_close(portal); });
 }
 
 Oid relation_owner(Oid relid)

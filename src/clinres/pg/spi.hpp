@@ -3,6 +3,7 @@
 
 #include "clinres/pg/postgres.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ public:
     // Runs stmt with the given arguments (nulls: 'n' marks a NULL, as in SPI; nullptr: none),
     // read-only unless writes is true (then each query sees the ones before it).
     Rows run(Statement &stmt, const Datum *args, const char *nulls = nullptr, bool writes = false);
+    // Runs stmt as run() does, through a cursor: each(rows) gets the result batch rows at a time,
+    // so that only one batch is held in memory at once.
+    void each(Statement &stmt, const Datum *args, const char *nulls, bool writes, long batch,
+              const std::function<void(const Rows &)> &each_batch);
     // Disconnects from SPI; call once when done (errors become pg::Error).
     void finish();
 

@@ -18,6 +18,37 @@ template <typename Emit> void materialize(FunctionCallInfo fcinfo, bool scalar, 
     });
 }
 
+// A materialized result filled one row at a time, each row under its own pg::call, so that
+// the rows may come from elsewhere (an SPI cursor) between puts.
+class MaterializedRows {
+public:
+    explicit MaterializedRows(FunctionCallInfo fcinfo)
+    {
+        pg::call([&] {
+            InitMaterializedSRF(fcinfo, 0);
+            rsinfo_ = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+            scratch_ = AllocSetContextCreate(CurrentMemoryContext, "clinres result row", ALLOCSET_SMALL_SIZES);
+        });
+    }
+    // Appends a row; make(values, nulls) fills it (under pg::call, in memory freed after the row).
+    template <typename Make> void put(Make make)
+    {
+        pg::call([&] {
+            MemoryContext old = MemoryContextSwitchTo(scratch_);
+            Datum values[16];
+            bool nulls[16];
+            make(values, nulls);
+            tuplestore_putvalues(rsinfo_->setResult, rsinfo_->setDesc, values, nulls);
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(scratch_);
+        });
+    }
+
+private:
+    ReturnSetInfo *rsinfo_ = nullptr;
+    MemoryContext scratch_ = nullptr;
+};
+
 // One row of the function's declared composite result type.
 inline Datum composite(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 {

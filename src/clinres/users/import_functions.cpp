@@ -208,22 +208,23 @@ void row_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::str
     });
 }
 
+// Both give per row, in order: ord, errcode, message, action, user_id, email, name, and the
+// number of rows in error (the same on every row).
 pg::Statement check_sql = {
-    "SELECT ord, errcode, message, action, user_id FROM clinres._check_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    "SELECT c.ord, c.errcode, c.message, c.action, c.user_id, c.email, c.name, pg_catalog.count(c.errcode) OVER ()"
+    "  FROM clinres._check_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord",
     9,
     {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
      INT4ARRAYOID}};
 pg::Statement write_sql = {
-    "SELECT ord, errcode, message, action, user_id FROM clinres._write_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    "SELECT w.ord, w.errcode, w.message, w.action, w.user_id, w.email, w.name, pg_catalog.count(w.errcode) OVER ()"
+    "  FROM clinres._write_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9) w ORDER BY w.ord",
     9,
     {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
      INT4ARRAYOID}};
 
-// One row of the report import_users returns.
-struct ReportRow {
-    std::uint32_t row_no = 0;
-    std::string email, name, action, user_id, message; // user_id: 16 raw bytes, or empty
-};
+// Report rows fetched from the database at a time.
+constexpr long report_batch = 1000;
 
 // What a row that is fine would do or did, in words, after "row N: ".
 std::string outcome(const std::string &action, bool written)
@@ -237,25 +238,44 @@ std::string outcome(const std::string &action, bool written)
     return written ? "email already in use; skipped" : "email already in use; would be skipped";
 }
 
-// The report from the checked (or written) rows; returns the number of rows in error.
-std::size_t build_report(const std::vector<im::UserRow> &rows, const pg::Rows &done, std::vector<ReportRow> &report)
+// The text datum of a cell, or a NULL for an empty or NULL cell.
+void text_cell(const pg::Cell &cell, Datum &value, bool &null)
 {
-    std::size_t errors = 0;
-    report.resize(rows.size());
-    for (std::size_t r = 0; r < done.size(); ++r) {
-        std::size_t i = std::size_t(done.at(r, 0).num) - 1;
-        ReportRow &out = report.at(i);
-        out.row_no = rows[i].row_no;
-        out.email = rows[i].email;
-        out.name = rows[i].name;
-        out.action = done.at(r, 3).null ? std::string() : done.at(r, 3).text;
-        if (!done.at(r, 4).null)
-            out.user_id = done.at(r, 4).text;
-        if (!done.at(r, 1).null) {
-            ++errors;
-            out.action = "error";
-            out.message = "row " + std::to_string(out.row_no) + ": " + done.at(r, 2).text;
-        }
+    null = cell.null || cell.text.empty();
+    value = null ? Datum(0) : PointerGetDatum(cstring_to_text_with_len(cell.text.data(), int(cell.text.size())));
+}
+
+// Appends one batch of checked (or written) rows to the report; returns the rows in error in all.
+std::int64_t put_report(pg::MaterializedRows &report, const pg::Rows &batch,
+                        const std::vector<std::uint32_t> &row_nos, bool dry_run)
+{
+    std::int64_t errors = 0;
+    for (std::size_t r = 0; r < batch.size(); ++r) {
+        std::uint32_t row_no = row_nos.at(std::size_t(batch.at(r, 0).num) - 1);
+        errors = batch.at(r, 7).num;
+        bool error = !batch.at(r, 1).null;
+        std::string action = error ? "error" : batch.at(r, 3).text;
+        std::string message = "row " + std::to_string(row_no) + ": " +
+                              (error ? batch.at(r, 2).text
+                                     : outcome(action, errors == 0 && !dry_run) +
+                                           (errors ? " (nothing is imported while other rows have errors)" : ""));
+        report.put([&](Datum *values, bool *nulls) {
+            values[0] = Int32GetDatum(int32(row_no));
+            nulls[0] = false;
+            text_cell(batch.at(r, 5), values[1], nulls[1]);
+            text_cell(batch.at(r, 6), values[2], nulls[2]);
+            values[3] = PointerGetDatum(cstring_to_text_with_len(action.data(), int(action.size())));
+            nulls[3] = false;
+            nulls[4] = batch.at(r, 4).null;
+            values[4] = 0;
+            if (!nulls[4]) {
+                pg_uuid_t *u = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
+                memcpy(u->data, batch.at(r, 4).text.data(), UUID_LEN);
+                values[4] = UUIDPGetDatum(u);
+            }
+            values[5] = PointerGetDatum(cstring_to_text_with_len(message.data(), int(message.size())));
+            nulls[5] = false;
+        });
     }
     return errors;
 }
@@ -296,56 +316,35 @@ Datum import_users(FunctionCallInfo fcinfo)
         options.sheet = *sheet;
     std::string_view data = bytea_arg(fcinfo, 0);
 
-    std::vector<ReportRow> report;
+    pg::MaterializedRows report(fcinfo);
     pg::OwnerSpi spi(catalog_owner(), false);
     Datum tenant = checked_tenant(spi, fcinfo, 1, "user:create");
-    im::UserFile file = read_file(data, format, options);
-    notice_ignored(file.header);
-    if (!file.rows.empty()) {
-        const std::vector<im::UserRow> &rows = file.rows;
-        std::vector<std::string> modules(rows.size());
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            for (const std::string &m : rows[i].modules)
+    std::vector<std::uint32_t> row_nos;
+    Datum args[9] = {tenant, pg::text_datum(*on_existing)};
+    {
+        // The rows as read are freed once they are arrays in the database's memory.
+        im::UserFile file = read_file(data, format, options);
+        notice_ignored(file.header);
+        std::vector<std::string> modules(file.rows.size());
+        for (std::size_t i = 0; i < file.rows.size(); ++i) {
+            row_nos.push_back(file.rows[i].row_no);
+            for (const std::string &m : file.rows[i].modules)
                 modules[i] += (modules[i].empty() ? "" : "\x1f") + m;
-        Datum args[9] = {tenant, pg::text_datum(*on_existing)};
-        row_arrays(rows, modules, CurrentMemoryContext, args + 2);
-        std::size_t errors =
-            build_report(rows, dry_run ? spi.run(check_sql, args) : spi.run(write_sql, args, nullptr, true), report);
-        bool written = errors == 0 && !dry_run;
-        for (ReportRow &out : report)
-            if (out.action != "error")
-                out.message = "row " + std::to_string(out.row_no) + ": " + outcome(out.action, written) +
-                              (errors ? " (nothing is imported while other rows have errors)" : "");
+        }
+        if (!file.rows.empty())
+            row_arrays(file.rows, modules, CurrentMemoryContext, args + 2);
+    }
+    if (!row_nos.empty()) {
+        std::int64_t errors = 0;
+        spi.each(dry_run ? check_sql : write_sql, args, nullptr, !dry_run, report_batch,
+                 [&](const pg::Rows &batch) { errors = put_report(report, batch, row_nos, dry_run); });
         if (errors)
             pg::call([&] {
-                ereport(NOTICE,
-                        (errmsg("nothing imported: %zu of %zu rows have errors", errors, report.size())));
+                ereport(NOTICE, (errmsg("nothing imported: %lld of %zu rows have errors",
+                                        static_cast<long long>(errors), row_nos.size())));
             });
     }
     spi.finish();
-
-    pg::materialize(fcinfo, false, [&](auto put) {
-        for (const ReportRow &row : report) {
-            Datum values[6] = {Int32GetDatum(int32(row.row_no)), 0, 0, 0, 0, 0};
-            bool nulls[6] = {false, row.email.empty(),   row.name.empty(),
-                             false, row.user_id.empty(), row.message.empty()};
-            if (!nulls[1])
-                values[1] =
-                    PointerGetDatum(cstring_to_text_with_len(row.email.data(), int(row.email.size())));
-            if (!nulls[2])
-                values[2] = PointerGetDatum(cstring_to_text_with_len(row.name.data(), int(row.name.size())));
-            values[3] = PointerGetDatum(cstring_to_text_with_len(row.action.data(), int(row.action.size())));
-            if (!nulls[4]) {
-                pg_uuid_t *u = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
-                memcpy(u->data, row.user_id.data(), UUID_LEN);
-                values[4] = UUIDPGetDatum(u);
-            }
-            if (!nulls[5])
-                values[5] =
-                    PointerGetDatum(cstring_to_text_with_len(row.message.data(), int(row.message.size())));
-            put(values, nulls);
-        }
-    });
     return Datum(0);
 }
 
