@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "clinres/users/import/user_rows.hpp"
+#include "clinres/users/import/writers.hpp"
 #include "helpers.hpp"
 
 using namespace clinres::import;
@@ -121,4 +122,24 @@ TEST(Users, NoHeader)
         many += "x,y\n";
     many += "email,name\n";
     EXPECT_THROW(read_users(many, Format::csv, ReadOptions{}), ImportError);
+}
+
+TEST(Users, EveryRowsHookRunsAndItsExceptionStopsTheRead)
+{
+    std::string csv = "email,name\n";
+    for (int i = 0; i < 2500; ++i)
+        csv += "u" + std::to_string(i) + "@x.cn,U\n";
+    ReadOptions options;
+    int calls = 0;
+    options.every_rows = [&] { ++calls; };
+    EXPECT_EQ(read_users(csv, Format::csv, options).rows.size(), 2500u);
+    EXPECT_EQ(calls, 2); // 2,501 rows read, header included
+    struct Cancelled {};
+    options.every_rows = [] { throw Cancelled{}; };
+    EXPECT_THROW(read_users(csv, Format::csv, options), Cancelled);
+    // The same from within expat's callbacks: an .xlsx of the same rows.
+    SheetData sheet{"users", {"email", "name"}, {}};
+    for (int i = 0; i < 2500; ++i)
+        sheet.rows.push_back({"u" + std::to_string(i) + "@x.cn", "U"});
+    EXPECT_THROW(read_users(write_xlsx({sheet}), std::nullopt, options), Cancelled);
 }

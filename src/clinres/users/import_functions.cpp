@@ -311,6 +311,7 @@ Datum import_users(FunctionCallInfo fcinfo)
                 "on_existing is error, skip or update.");
     im::ReadOptions options;
     options.limits = users::import_limits();
+    options.every_rows = [] { pg::call([] { CHECK_FOR_INTERRUPTS(); }); }; // a cancel stops a long file
     std::optional<im::Format> format = input_format(fcinfo, 2, options);
     if (std::optional<std::string> sheet = text_arg(fcinfo, 5))
         options.sheet = *sheet;

@@ -37,7 +37,11 @@ struct ReadOptions {
     std::string sheet;                    // xlsx: the sheet of this name; empty: the first visible sheet
     bool dates_as_iso = true;             // xlsx: date-formatted numbers as YYYY-MM-DD[THH:MM:SS]
     Encoding encoding = Encoding::detect; // csv: GB18030 when not valid UTF-8
+    std::function<void()> every_rows;     // if set, called every rows_per_call rows read; may throw to stop
 };
+
+// Rows read between two calls of ReadOptions::every_rows.
+constexpr std::uint32_t rows_per_call = 1000;
 
 // Column letters of a 0-based column index ("A", "AB").
 std::string column_name(std::uint32_t column);

@@ -178,7 +178,10 @@ UserFile read_users(std::string_view data, std::optional<Format> format, const R
 {
     UserFile file;
     bool have_header = false;
+    std::uint32_t seen = 0;
     read_rows(data, format, options, [&](const Row &row) {
+        if (options.every_rows && ++seen % rows_per_call == 0)
+            options.every_rows();
         if (have_header) {
             UserRow user = map_row(file.header, row);
             if (!user.email.empty() || !user.name.empty() || !user.phone.empty() || !user.role.empty() ||
