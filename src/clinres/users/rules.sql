@@ -306,20 +306,20 @@ COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the membersh
 CREATE FUNCTION clinres._field_problem(field text, value text) RETURNS TABLE (errcode text, message text)
     LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT x.p[1], x.p[2] FROM (SELECT CASE $1
-        WHEN 'email' THEN CASE
+    SELECT x.p[1], x.p[2] FROM (SELECT CASE
+        WHEN $1 OPERATOR(pg_catalog.=) 'email' THEN CASE
             WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'email must not be empty']
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 254 OR $2 OPERATOR(pg_catalog.!~) '^[^@\s]+@[^@\s]+$'
                 THEN ARRAY['22023', pg_catalog.format('invalid email "%s"', pg_catalog.left($2, 254))] END
-        WHEN 'name' THEN CASE
+        WHEN $1 OPERATOR(pg_catalog.=) 'name' THEN CASE
             WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'name must not be empty']
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 100
                 THEN ARRAY['22023', pg_catalog.format('name is %s characters long; at most 100 are allowed', pg_catalog.length($2))]
             WHEN $2 OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN ARRAY['22023', 'name must not contain control characters'] END
-        WHEN 'phone' THEN CASE
+        WHEN $1 OPERATOR(pg_catalog.=) 'phone' THEN CASE
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 32 OR $2 OPERATOR(pg_catalog.!~) '^\+?[0-9][0-9 -]{4,}$'
                 THEN ARRAY['22023', pg_catalog.format('invalid phone "%s"', pg_catalog.left($2, 32))] END
-        WHEN 'password' THEN CASE
+        WHEN $1 OPERATOR(pg_catalog.=) 'password' THEN CASE
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.<) 8 OR pg_catalog.octet_length($2) OPERATOR(pg_catalog.>) 72
                 THEN ARRAY['22023', 'password must be 8 to 72 bytes long'] END
         END) x(p)
