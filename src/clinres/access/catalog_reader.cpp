@@ -81,7 +81,7 @@ const std::string kActive = "active";
 // Runs one catalog statement as the catalog's owner.
 pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datum *args)
 {
-    citus::CatalogRead citus_read(sentinel, stmt); // on a Citus node: fail closed, allow the nested read
+    citus::CatalogRead citus_read(stmt); // on a Citus node: fail closed, allow the nested read
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     pg::Rows rows = spi.run(stmt, args);
     spi.finish();

@@ -21,18 +21,19 @@ constexpr const char *kPropagate = "citus.propagate_set_commands";
 
 // What this node holds of the catalog: its Citus group, how clinres.modules is
 // distributed ('n'/'t' for a reference table, NULL if not) and whether the group
-// has a placement of it.
+// has a placement of it. (Not the cache's doorbell relation: a sequence is never
+// distributed.)
 pg::Statement node_sql = {
     "SELECT g.groupid, p.partmethod::pg_catalog.text, p.repmodel::pg_catalog.text,"
     "       EXISTS (SELECT FROM pg_catalog.pg_dist_shard s"
     "                 JOIN pg_catalog.pg_dist_placement pl ON pl.shardid OPERATOR(pg_catalog.=) s.shardid"
-    "                WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+    "                WHERE s.logicalrelid OPERATOR(pg_catalog.=) 'clinres.modules'::pg_catalog.regclass"
     "                  AND pl.groupid OPERATOR(pg_catalog.=) g.groupid)"
     "  FROM pg_catalog.pg_dist_local_group g"
     "  LEFT JOIN pg_catalog.pg_dist_partition p"
-    "    ON p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-    1,
-    {OIDOID}};
+    "    ON p.logicalrelid OPERATOR(pg_catalog.=) 'clinres.modules'::pg_catalog.regclass",
+    0,
+    {}};
 
 // Which shard of each catalog table (reference tables have one) this node holds.
 pg::Statement shards_sql = {"SELECT c.relname::pg_catalog.text, s.shardid FROM pg_catalog.pg_dist_shard s"
@@ -62,11 +63,10 @@ bool has_citus_extension()
 // Raises 55000 unless this node reads the catalog from a local placement of the
 // distributed catalog (or is a coordinator whose catalog is not distributed yet);
 // returns whether the catalog is distributed.
-bool check_node(Oid sentinel)
+bool check_node()
 {
-    Datum args[1] = {ObjectIdGetDatum(sentinel)};
     pg::OwnerSpi spi(GetUserId(), false);
-    pg::Rows rows = spi.run(node_sql, args);
+    pg::Rows rows = spi.run(node_sql, nullptr);
     spi.finish();
     if (rows.size() != 1)
         return false; // no local group row: Citus metadata not set up on this node
@@ -143,13 +143,13 @@ bool loaded()
     return GetConfigOption(kNested, true, false) != nullptr;
 }
 
-CatalogRead::CatalogRead(Oid sentinel, pg::Statement &stmt)
+CatalogRead::CatalogRead(pg::Statement &stmt)
 {
     if (!loaded())
         return;
     if (MyProc->lxid != checked_lxid) {
         checked_has_citus = has_citus_extension();
-        checked_distributed = checked_has_citus && check_node(sentinel);
+        checked_distributed = checked_has_citus && check_node();
         checked_lxid = MyProc->lxid;
     }
     if (!checked_has_citus)

@@ -10,7 +10,7 @@ namespace citus {
 // Whether the Citus library is loaded in this backend.
 bool loaded();
 
-// Brackets one read of clinres's catalog (sentinel: clinres.modules) with stmt. On a
+// Brackets one read of clinres's catalog with stmt. On a
 // Citus node it first fails closed (55000) when this node's catalog is not the
 // distributed one (a worker's own empty copy, or a node without a placement), then
 // allows the read to run inside a query on a shard (citus.allow_nested_distributed_
@@ -19,7 +19,7 @@ bool loaded();
 // Does nothing without Citus.
 class CatalogRead {
 public:
-    CatalogRead(Oid sentinel, pg::Statement &stmt);
+    explicit CatalogRead(pg::Statement &stmt);
     ~CatalogRead();
     CatalogRead(const CatalogRead &) = delete;
     CatalogRead &operator=(const CatalogRead &) = delete;
