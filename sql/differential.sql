@@ -151,6 +151,15 @@ SELECT count(*) FILTER (WHERE clinres.has_module(user_id, tenant_id, 'aia')
 SELECT count(*) FILTER (WHERE clinres.has_module(user_id, tenant_id, 'aia')
                         IS DISTINCT FROM clinres_oracle.has_module(user_id, tenant_id, 'aia')) AS mismatches_warm
   FROM many_pairs;
+-- Every (user, tenant) pair of the differential's users and tenants, 30 times over,
+-- scrambled: they repeat, so the call site counts them and makes a table sized for
+-- them part-way through the scan; its answers must agree too.
+SELECT count(*) FILTER (WHERE clinres.has_module(uid, tid, 'aia')
+                        IS DISTINCT FROM clinres_oracle.has_module(uid, tid, 'aia')) AS mismatches_repeated,
+       count(*) AS pairs, count(*) FILTER (WHERE clinres_oracle.has_module(uid, tid, 'aia')) > 1000 AS many_allowed,
+       count(*) FILTER (WHERE NOT clinres_oracle.has_module(uid, tid, 'aia')) > 1000 AS many_denied
+  FROM (SELECT u.id AS uid, t.id AS tid FROM clinres.users u, clinres.tenants t, generate_series(1, 30) k
+         WHERE u.email LIKE 'du%@diff.example' AND t.code LIKE 'DT%' ORDER BY md5(u.id::text || t.id::text || k)) r;
 
 -- Put back what the mutations changed outside users and tenants.
 UPDATE clinres.modules SET is_active = true;

@@ -5,6 +5,7 @@
 #include "clinres/pg/srf.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace {
 
@@ -22,22 +23,34 @@ struct Decision {
     int64_t until;
 };
 
-// Memo tables start at this many decisions and grow to at most kMaxDecisions.
-constexpr uint32_t kFirstDecisions = 1024;
+// Memo tables hold at most kMaxDecisions (3 MB) and at least kMinDecisions.
+constexpr uint32_t kMinDecisions = 256;
 constexpr uint32_t kMaxDecisions = 65536;
+// Bits of the sketch that counts the distinct pairs a call site meets (8 kB).
+constexpr uint32_t kSketchBits = 65536;
+// Misses answered by the "last" entry alone before the sketch starts counting.
+constexpr uint64_t kFewMisses = 256;
 
 // What a has_module call site remembers between rows: the module code it resolved
 // (valid while the globals it came from are current) and, once a scan has asked
-// about many different (user, tenant) pairs, a table of this statement's answers,
-// so that a repeated pair costs one probe instead of two cache lookups.
+// about many different (user, tenant) pairs that repeat, a table of this statement's
+// answers, so that a repeated pair costs one probe instead of two cache lookups. How
+// many distinct pairs there are is counted first (a sketch of the misses): a table
+// sized for them is made when they repeat and fit, none when they would not (a
+// probe out of L2 that misses, then the two lookups anyway, costs more than it saves).
+// A full table that answers less than 3 rows in 4 is dropped. Both choices last
+// until the next generation.
 struct HasModuleMemo {
     uint64_t generation;
     const modaccess::Globals *globals;
     int module;
     int code_len;
     char code[NAMEDATALEN];
-    uint64_t misses;     // answers not found in the table, this generation
-    uint32_t table_size; // 0 until the call site has missed often enough
+    uint64_t misses;     // answers not found in the memo, since the last choice
+    uint64_t table_hits; // answers found in the table since it was last judged
+    bool gave_up;        // no table for the rest of this generation
+    uint64_t *sketch;    // kSketchBits bits, one set for each miss's pair hash, or null
+    uint32_t table_size; // 0 while there is no table
     Decision *table;     // table_size decisions, in fn_mcxt
     Decision last;       // the last answer, when there is no table
 };
@@ -50,13 +63,19 @@ bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
            std::memcmp(memo->code, code.data(), code.size()) == 0;
 }
 
+// A hash of key's pair, for the memo table and the sketch.
+size_t pair_hash(const Key &key)
+{
+    return modaccess::UuidHash()(key.user) ^ (modaccess::UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
+}
+
 // The two places (a 2-way set of the table, or twice the "last" entry) where key's
 // decision may live.
 Decision *decision_set(HasModuleMemo *memo, const Key &key)
 {
     if (memo->table_size == 0)
         return &memo->last;
-    size_t h = modaccess::UuidHash()(key.user) ^ (modaccess::UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
+    size_t h = pair_hash(key);
     return &memo->table[(h & (memo->table_size / 2 - 1)) * 2];
 }
 
@@ -94,23 +113,99 @@ void resize_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, uint32_t n)
     memo->table_size = n;
 }
 
-// Before memo is pointed at (maybe) another code or generation: answers for another
-// module code are dropped with their table, answers of an older generation cleared;
-// a plain miss of the underlying cache keeps them all.
+// Drops memo's table and sketch; with give_up, no table until the next generation.
+void drop_table(HasModuleMemo *memo, bool give_up)
+{
+    if (memo->table != nullptr)
+        pfree(memo->table);
+    if (memo->sketch != nullptr)
+        pfree(memo->sketch);
+    memo->table = nullptr;
+    memo->sketch = nullptr;
+    memo->table_size = 0;
+    memo->misses = 0;
+    memo->table_hits = 0;
+    memo->gave_up = give_up;
+}
+
+// Before memo is pointed at (maybe) another code or generation: answers and choices
+// for another module code or an older generation are dropped; a plain miss of the
+// underlying cache keeps them.
 void forget_stale_answers(HasModuleMemo *memo, std::string_view code)
 {
-    if (memo->table == nullptr)
-        return;
     bool same_code = static_cast<size_t>(memo->code_len) == code.size() &&
                      std::memcmp(memo->code, code.data(), code.size()) == 0;
-    if (!same_code) {
-        pfree(memo->table);
-        memo->table = nullptr;
-        memo->table_size = 0;
-        memo->misses = 0;
-    } else if (memo->generation != modaccess::generation()) {
-        std::memset(memo->table, 0, sizeof(Decision) * memo->table_size);
+    if (!same_code || memo->generation != modaccess::generation())
+        drop_table(memo, false);
+}
+
+// The smallest power of two of at least n decisions, within the table bounds.
+uint32_t table_size_for(double n)
+{
+    uint32_t size = kMinDecisions;
+    while (size < kMaxDecisions && size < n)
+        size *= 2;
+    return size;
+}
+
+// Without a table: sets the sketch's bit of key's pair and, at each power of two from
+// 4,096 to 65,536 counted misses, estimates the distinct pairs (linear counting). More
+// than half a full table holds: no table. Fewer than 3 in 4 of the misses (the pairs
+// repeat), or the last count: a table of four times their number (its 2-way sets then
+// rarely overflow, which under a scan's cyclic order would miss on every visit).
+void count_pairs(FunctionCallInfo fcinfo, HasModuleMemo *memo, const Key &key)
+{
+    if (memo->misses <= kFewMisses)
+        return;
+    if (memo->sketch == nullptr)
+        pg::call([&] {
+            memo->sketch = static_cast<uint64_t *>(
+                MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, kSketchBits / 8));
+        });
+    size_t h = pair_hash(key);
+    uint32_t bit = static_cast<uint32_t>(h >> 32) & (kSketchBits - 1);
+    memo->sketch[bit / 64] |= uint64_t(1) << (bit % 64);
+    uint64_t counted = memo->misses - kFewMisses;
+    if (counted < 4096 || counted > 65536 || (counted & (counted - 1)) != 0)
+        return;
+    uint32_t set = 0;
+    for (uint32_t w = 0; w < kSketchBits / 64; ++w)
+        set += static_cast<uint32_t>(__builtin_popcountll(memo->sketch[w]));
+    double distinct = set == kSketchBits ? 1e18 : -double(kSketchBits) * std::log1p(-double(set) / kSketchBits);
+    if (distinct > kMaxDecisions / 2) {
+        drop_table(memo, true);
+    } else if (distinct < 0.75 * double(counted) || counted == 65536) {
+        drop_table(memo, false);
+        resize_table(fcinfo, memo, table_size_for(4 * distinct));
     }
+}
+
+// After a miss of the memo: without a table, counts the pairs to choose one; with one,
+// grows it (x4) when it misses more than it holds; a full table is judged every 4
+// tables' worth of rows and dropped if it answered fewer than 3 rows in 4.
+void adapt_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, const Key &key)
+{
+    if (memo->gave_up)
+        return;
+    ++memo->misses;
+    if (memo->table_size == 0) {
+        count_pairs(fcinfo, memo, key);
+        return;
+    }
+    if (memo->table_size < kMaxDecisions) {
+        if (memo->misses > memo->table_size) {
+            memo->misses = 0;
+            memo->table_hits = 0;
+            resize_table(fcinfo, memo, std::min(memo->table_size * 4, kMaxDecisions));
+        }
+        return;
+    }
+    if (memo->misses + memo->table_hits < 4 * uint64_t(kMaxDecisions))
+        return;
+    if (memo->table_hits < 3 * memo->misses)
+        drop_table(memo, true);
+    memo->misses = 0;
+    memo->table_hits = 0;
 }
 
 // Until when key may use module code; the per-row path of has_module.
@@ -121,16 +216,12 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
     if (memo_knows_code(memo, code)) {
         if (const Decision *d = find_decision(memo, key, epoch)) {
             modaccess::count_hit();
+            memo->table_hits += memo->table_size != 0;
             return d->until;
         }
         int64_t until;
         if (modaccess::cached_until(key, memo->module, memo->globals, until)) {
-            // Many different pairs: a table (growing to kMaxDecisions) pays for itself.
-            uint64_t wanted = memo->table_size == 0 ? kFirstDecisions : uint64_t(memo->table_size) * 4;
-            if (++memo->misses > std::max<uint64_t>(256, memo->table_size) && wanted <= kMaxDecisions) {
-                memo->misses = 0;
-                resize_table(fcinfo, memo, static_cast<uint32_t>(wanted));
-            }
+            adapt_table(fcinfo, memo, key);
             store_decision(memo, Decision{key, epoch, until});
             return until;
         }
