@@ -64,8 +64,7 @@ BEGIN
     INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code)
         SELECT 'a0000000-0000-0000-0000-00000000000a', id, 'USER' FROM ids;
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-        SELECT 'a0000000-0000-0000-0000-00000000000a', i.id, tm.module_code, tm.module_code = 'aia'
-          FROM ids i CROSS JOIN clinres.tenant_modules tm WHERE tm.tenant_id = 'a0000000-0000-0000-0000-00000000000a';
+        SELECT 'a0000000-0000-0000-0000-00000000000a', i.id, 'aia', true FROM ids i;
     INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
         SELECT '00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', 'user.create', id::text,
                jsonb_build_object('after', jsonb_build_object('email', email)) FROM ids;

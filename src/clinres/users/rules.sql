@@ -243,19 +243,22 @@ $$;
 COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modules the member''s own configuration allows, in navigation order';
 
 -- Writes members' module configurations in the tenant: user_ids[i] gets configs[i], its codes
--- separated by U+001F; NULL = inherit (no rows), else exactly those (a row for each subscribed or
--- given module, enabled when given, so that '' means none). Only rows that exist are deleted.
+-- separated by U+001F; NULL = inherit (no rows), else exactly those: an enabled row for each given
+-- module (having rows at all is what stops the inheritance, so rows for the others would change no
+-- answer), and for none ('') a disabled row for each subscribed module. Only rows that exist are
+-- deleted.
 CREATE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
      WHERE um.tenant_id OPERATOR(pg_catalog.=) $1 AND um.user_id OPERATOR(pg_catalog.=) x.id;
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-    SELECT $1, x.id, s.c, s.c OPERATOR(pg_catalog.=) ANY (x.codes)
+    SELECT $1, x.id, s.c, pg_catalog.cardinality(x.codes) OPERATOR(pg_catalog.>) 0
       FROM (SELECT u.id, pg_catalog.string_to_array(u.cfg, E'\x1f') FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(id, cfg)
              WHERE u.cfg IS NOT NULL) x(id, codes)
-     CROSS JOIN LATERAL (SELECT tm.module_code FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1
-                         UNION SELECT pg_catalog.unnest(x.codes)) s(c)
+     CROSS JOIN LATERAL (SELECT pg_catalog.unnest(x.codes)
+                         UNION SELECT tm.module_code FROM clinres.tenant_modules tm
+                          WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1 AND pg_catalog.cardinality(x.codes) OPERATOR(pg_catalog.=) 0) s(c)
      ORDER BY x.id, s.c;
 $$;
 COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
