@@ -59,7 +59,7 @@ void prepare(Statement &stmt)
 {
     if (stmt.plan != nullptr)
         return;
-    SPIPlanPtr plan = SPI_prepare(stmt.sql, stmt.nargs, stmt.argtypes);
+    SPIPlanPtr plan = SPI_prepare_cursor(stmt.sql, stmt.nargs, stmt.argtypes, stmt.cursor_options);
     if (plan == nullptr)
         elog(ERROR, "clinres could not prepare a catalog query: %s", SPI_result_code_string(SPI_result));
     SPI_keepplan(plan);

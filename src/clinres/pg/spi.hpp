@@ -30,6 +30,7 @@ struct Statement {
     int nargs;
     Oid argtypes[12]; // nargs of them are used
     SPIPlanPtr plan = nullptr;
+    int cursor_options = 0; // SPI_prepare_cursor's, e.g. CURSOR_OPT_GENERIC_PLAN
 };
 
 // An SPI connection during which the current user is `owner`; both undone on destruction.

@@ -156,13 +156,14 @@ im::UserFile read_file(std::string_view data, std::optional<im::Format> format,
     }
 }
 
-// A text[] of value(i) for every row, an empty value as NULL, built in cxt; a value that is not
-// UTF-8 text is 22023.
+// A text[] of value(i) for every row, an empty value as NULL, built in cxt (the element texts
+// in a scratch context, freed once the array holds them); a value that is not UTF-8 text is 22023.
 template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows, MemoryContext cxt, Value value)
 {
     Datum result = 0;
     pg::call([&] {
-        MemoryContext old = MemoryContextSwitchTo(cxt);
+        MemoryContext scratch = AllocSetContextCreate(cxt, "clinres import column", ALLOCSET_DEFAULT_SIZES);
+        MemoryContext old = MemoryContextSwitchTo(scratch);
         int n = static_cast<int>(rows.size());
         Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
         bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
@@ -179,9 +180,11 @@ template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows,
             elems[k] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
         }
         int dims[1] = {n}, lbs[1] = {1};
+        MemoryContextSwitchTo(cxt);
         result =
             PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         MemoryContextSwitchTo(old);
+        MemoryContextDelete(scratch);
     });
     return result;
 }
@@ -209,19 +212,24 @@ void row_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::str
 }
 
 // Both give per row, in order: ord, errcode, message, action, user_id, email, name, and the
-// number of rows in error (the same on every row).
+// number of rows in error (the same on every row). Generic plans: a custom one would copy the
+// row arrays into itself as constants.
 pg::Statement check_sql = {
     "SELECT c.ord, c.errcode, c.message, c.action, c.user_id, c.email, c.name, pg_catalog.count(c.errcode) OVER ()"
     "  FROM clinres._check_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord",
     9,
     {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     INT4ARRAYOID}};
+     INT4ARRAYOID},
+    nullptr,
+    CURSOR_OPT_GENERIC_PLAN};
 pg::Statement write_sql = {
     "SELECT w.ord, w.errcode, w.message, w.action, w.user_id, w.email, w.name, pg_catalog.count(w.errcode) OVER ()"
     "  FROM clinres._write_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9) w ORDER BY w.ord",
     9,
     {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     INT4ARRAYOID}};
+     INT4ARRAYOID},
+    nullptr,
+    CURSOR_OPT_GENERIC_PLAN};
 
 // Report rows fetched from the database at a time.
 constexpr long report_batch = 1000;
