@@ -141,3 +141,18 @@ SELECT clinres.session_profile(gen_random_uuid(), :A) AS unknown_user;
 SELECT count(*) FROM (SELECT clinres.session_profile(id, :A)::text AS p FROM clinres.users) s
  WHERE p LIKE '%$2%' OR p LIKE '%password%';
 SELECT clinres.set_context(NULL, NULL, false);
+
+-- Deleting a module takes its user_modules rows with it: a member configured with that module
+-- alone keeps "no modules" instead of inheriting every subscription of the tenant.
+INSERT INTO clinres.modules (code, name, schema_name, route, sort_order) VALUES ('xmod', 'X', 'x_schema', '/x', 99);
+INSERT INTO clinres.tenant_modules (tenant_id, module_code) VALUES (:A, 'xmod');
+INSERT INTO clinres.users (id, email, name) VALUES ('00000000-0000-0000-0000-0000000000f1', 'frank@hosp-a.example', 'Frank');
+INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code) VALUES (:A, '00000000-0000-0000-0000-0000000000f1', 'USER');
+INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+VALUES (:A, '00000000-0000-0000-0000-0000000000f1', 'xmod', true);
+SELECT code FROM clinres.user_modules('00000000-0000-0000-0000-0000000000f1', :A);
+DELETE FROM clinres.modules WHERE code = 'xmod';
+SELECT count(*) AS frank_modules FROM clinres.user_modules('00000000-0000-0000-0000-0000000000f1', :A);
+SELECT string_agg(module_code || '=' || is_enabled, ',' ORDER BY module_code) AS frank_rows
+  FROM clinres.user_modules WHERE user_id = '00000000-0000-0000-0000-0000000000f1';
+DELETE FROM clinres.users WHERE id = '00000000-0000-0000-0000-0000000000f1';

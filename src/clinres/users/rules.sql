@@ -263,6 +263,29 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
 
+-- Before a module is deleted (its user_modules rows go with it, ON DELETE CASCADE): a member whose
+-- configuration is that module alone keeps a configuration, "no modules" (a disabled row for each
+-- other module the tenant subscribes), instead of falling back to inheriting every subscription.
+CREATE FUNCTION clinres._keep_module_configs() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+    SELECT c.tenant_id, c.user_id, tm.module_code, false
+      FROM (SELECT um.tenant_id, um.user_id FROM clinres.user_modules um
+             GROUP BY um.tenant_id, um.user_id
+            HAVING pg_catalog.bool_and(um.module_code OPERATOR(pg_catalog.=) OLD.code)) c
+      JOIN clinres.tenant_modules tm ON tm.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+                                    AND tm.module_code OPERATOR(pg_catalog.<>) OLD.code
+    ON CONFLICT DO NOTHING;
+    RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION clinres._keep_module_configs() IS
+    'keeps "no modules" for members configured with only the module being deleted (else they would inherit every subscription)';
+CREATE TRIGGER keep_module_configs BEFORE DELETE ON clinres.modules
+    FOR EACH ROW EXECUTE FUNCTION clinres._keep_module_configs();
+
 -- The member's configuration as the audit shows it: NULL (inherit) or the enabled codes.
 CREATE FUNCTION clinres._module_config(user_id uuid, tenant_id uuid) RETURNS text[]
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
@@ -343,4 +366,5 @@ REVOKE ALL ON FUNCTION clinres._actor(), clinres._is_super(uuid), clinres._may(u
     clinres._require_global(uuid, uuid, text), clinres._role(text), clinres._role_within_ceiling(uuid, uuid, text),
     clinres._require_ceiling(uuid, uuid, text), clinres._tenant_modules(uuid, text[]), clinres._member_modules(uuid, uuid),
     clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid), clinres._log(uuid, uuid, text, uuid, jsonb),
-    clinres._user_json(uuid, uuid), clinres._field_problem(text, text), clinres._bcrypt_cost() FROM PUBLIC;
+    clinres._user_json(uuid, uuid), clinres._field_problem(text, text), clinres._bcrypt_cost(),
+    clinres._keep_module_configs() FROM PUBLIC;
