@@ -81,6 +81,26 @@ BEGIN
           FROM clinres.modules m
     ), ceiling AS MATERIALIZED (
         SELECT ro.code, terr IS NULL AND clinres._role_within_ceiling(actor, tenant, ro.code) AS ok FROM clinres.roles ro
+    ), module_lists AS MATERIALIZED (
+        -- Each distinct modules cell once: codes or names -> canonical codes (first appearance
+        -- order) and the first unknown or unsubscribed one.
+        SELECT l.m, mc.problem, mc.codes
+          FROM (SELECT DISTINCT x.m FROM pg_catalog.unnest(modules) x(m) WHERE x.m IS NOT NULL) l
+          CROSS JOIN LATERAL (
+              SELECT (pg_catalog.array_agg(s.problem ORDER BY s.i) FILTER (WHERE s.problem IS NOT NULL))[1] AS problem,
+                     coalesce(pg_catalog.array_agg(s.code ORDER BY s.i) FILTER (WHERE s.first), '{}') AS codes
+                FROM (SELECT g.i, c.code,
+                             CASE WHEN c.code IS NULL THEN pg_catalog.format('unknown module "%s"', g.given)
+                                  WHEN NOT c.subscribed
+                                  THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
+                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) OPERATOR(pg_catalog.=) 1 AS first
+                        FROM pg_catalog.unnest(pg_catalog.string_to_array(l.m, E'\x1f')) WITH ORDINALITY g(given, i)
+                        LEFT JOIN LATERAL (
+                            SELECT md.code, md.subscribed FROM mods md
+                             WHERE md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
+                                OR md.lname OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
+                             ORDER BY md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
+          ) mc
     ), checked AS (
         SELECT r.*, ro.code AS role_code, ro.scope AS role_scope, mc.problem AS module_problem, mc.codes,
                t.id AS target, t.name AS target_name, t.phone AS target_phone, t.platform_role AS target_role,
@@ -89,22 +109,7 @@ BEGIN
                fw.errcode AS password_errcode, fw.message AS password_message, fn.errcode AS name_errcode, fn.message AS name_message
           FROM numbered r
           LEFT JOIN clinres.roles ro ON ro.code OPERATOR(pg_catalog.=) pg_catalog.upper(pg_catalog.btrim(coalesce(r.ro, 'USER')))
-          LEFT JOIN LATERAL (
-              -- Codes or names -> canonical codes (first appearance order) and the first unknown or unsubscribed one.
-              SELECT (pg_catalog.array_agg(s.problem ORDER BY s.i) FILTER (WHERE s.problem IS NOT NULL))[1] AS problem,
-                     coalesce(pg_catalog.array_agg(s.code ORDER BY s.i) FILTER (WHERE s.first), '{}') AS codes
-                FROM (SELECT g.i, c.code,
-                             CASE WHEN c.code IS NULL THEN pg_catalog.format('unknown module "%s"', g.given)
-                                  WHEN NOT c.subscribed
-                                  THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
-                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) OPERATOR(pg_catalog.=) 1 AS first
-                        FROM pg_catalog.unnest(pg_catalog.string_to_array(r.m, E'\x1f')) WITH ORDINALITY g(given, i)
-                        LEFT JOIN LATERAL (
-                            SELECT md.code, md.subscribed FROM mods md
-                             WHERE md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
-                                OR md.lname OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
-                             ORDER BY md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
-          ) mc ON r.m IS NOT NULL
+          LEFT JOIN module_lists mc ON mc.m OPERATOR(pg_catalog.=) r.m
           LEFT JOIN clinres.users t ON pg_catalog.lower(t.email) OPERATOR(pg_catalog.=) pg_catalog.lower(r.e)
           LEFT JOIN clinres.user_tenants mb ON mb.tenant_id OPERATOR(pg_catalog.=) tenant AND mb.user_id OPERATOR(pg_catalog.=) t.id
           LEFT JOIN LATERAL clinres._field_problem('email', r.e) fe ON true
