@@ -142,17 +142,27 @@ SELECT count(*) FROM (SELECT clinres.session_profile(id, :A)::text AS p FROM cli
  WHERE p LIKE '%$2%' OR p LIKE '%password%';
 SELECT clinres.set_context(NULL, NULL, false);
 
--- Deleting a module takes its user_modules rows with it: a member configured with that module
--- alone keeps "no modules" instead of inheriting every subscription of the tenant.
-INSERT INTO clinres.modules (code, name, schema_name, route, sort_order) VALUES ('xmod', 'X', 'x_schema', '/x', 99);
-INSERT INTO clinres.tenant_modules (tenant_id, module_code) VALUES (:A, 'xmod');
+-- Deleting modules takes their user_modules rows with them: a member configured with only
+-- deleted modules keeps "no modules" instead of inheriting every subscription of the tenant,
+-- also when they go in one statement, and also for a subscription added back later.
+INSERT INTO clinres.modules (code, name, schema_name, route, sort_order)
+VALUES ('xmod', 'X', 'x_schema', '/x', 98), ('ymod', 'Y', 'y_schema', '/y', 99);
+INSERT INTO clinres.tenant_modules (tenant_id, module_code) VALUES (:A, 'xmod'), (:A, 'ymod'), (:B, 'xmod');
 INSERT INTO clinres.users (id, email, name) VALUES ('00000000-0000-0000-0000-0000000000f1', 'frank@hosp-a.example', 'Frank');
-INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code) VALUES (:A, '00000000-0000-0000-0000-0000000000f1', 'USER');
-INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-VALUES (:A, '00000000-0000-0000-0000-0000000000f1', 'xmod', true);
-SELECT code FROM clinres.user_modules('00000000-0000-0000-0000-0000000000f1', :A);
-DELETE FROM clinres.modules WHERE code = 'xmod';
-SELECT count(*) AS frank_modules FROM clinres.user_modules('00000000-0000-0000-0000-0000000000f1', :A);
-SELECT string_agg(module_code || '=' || is_enabled, ',' ORDER BY module_code) AS frank_rows
-  FROM clinres.user_modules WHERE user_id = '00000000-0000-0000-0000-0000000000f1';
+INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code)
+VALUES (:A, '00000000-0000-0000-0000-0000000000f1', 'USER'), (:B, '00000000-0000-0000-0000-0000000000f1', 'USER');
+-- In A, Frank has xmod and ymod (as set_user_modules writes them); in B, xmod only.
+SELECT clinres._write_modules(:A, ARRAY['00000000-0000-0000-0000-0000000000f1'::uuid], ARRAY['xmod' || E'\x1f' || 'ymod']);
+SELECT clinres._write_modules(:B, ARRAY['00000000-0000-0000-0000-0000000000f1'::uuid], ARRAY['xmod']);
+SELECT t.code, string_agg(m.code, ',' ORDER BY m.code) AS frank_modules
+  FROM clinres.tenants t, clinres.user_modules('00000000-0000-0000-0000-0000000000f1', t.id) m
+ WHERE t.id IN (:A, :B) GROUP BY t.code ORDER BY t.code;
+-- B stops subscribing aia, both modules go in one statement, then B subscribes aia again.
+DELETE FROM clinres.tenant_modules WHERE tenant_id = :B AND module_code = 'aia';
+DELETE FROM clinres.modules WHERE code IN ('xmod', 'ymod');
+INSERT INTO clinres.tenant_modules (tenant_id, module_code) VALUES (:B, 'aia');
+SELECT t.code, (SELECT count(*) FROM clinres.user_modules('00000000-0000-0000-0000-0000000000f1', t.id)) AS frank_modules,
+       (SELECT bool_and(NOT um.is_enabled) FROM clinres.user_modules um
+         WHERE um.user_id = '00000000-0000-0000-0000-0000000000f1' AND um.tenant_id = t.id) AS only_disabled_rows
+  FROM clinres.tenants t WHERE t.id IN (:A, :B) ORDER BY t.code;
 DELETE FROM clinres.users WHERE id = '00000000-0000-0000-0000-0000000000f1';

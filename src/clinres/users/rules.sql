@@ -263,26 +263,27 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
 
--- Before a module is deleted (its user_modules rows go with it, ON DELETE CASCADE): a member whose
--- configuration is that module alone keeps a configuration, "no modules" (a disabled row for each
--- other module the tenant subscribes), instead of falling back to inheriting every subscription.
+-- Before a module is deleted (its user_modules rows go with it, ON DELETE CASCADE): every member
+-- with a row for it gets a disabled row for each other module it has none for. That changes no
+-- answer (having rows is what stops the inheritance; the others were not given), and it keeps a
+-- configuration of only deleted modules (several may go in one statement) from becoming no rows,
+-- which would inherit every subscription, including ones added later.
 CREATE FUNCTION clinres._keep_module_configs() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-    SELECT c.tenant_id, c.user_id, tm.module_code, false
-      FROM (SELECT um.tenant_id, um.user_id FROM clinres.user_modules um
-             GROUP BY um.tenant_id, um.user_id
-            HAVING pg_catalog.bool_and(um.module_code OPERATOR(pg_catalog.=) OLD.code)) c
-      JOIN clinres.tenant_modules tm ON tm.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
-                                    AND tm.module_code OPERATOR(pg_catalog.<>) OLD.code
+    SELECT c.tenant_id, c.user_id, m.code, false
+      FROM (SELECT DISTINCT um.tenant_id, um.user_id FROM clinres.user_modules um
+             WHERE um.module_code OPERATOR(pg_catalog.=) OLD.code) c
+     CROSS JOIN clinres.modules m
+     WHERE m.code OPERATOR(pg_catalog.<>) OLD.code
     ON CONFLICT DO NOTHING;
     RETURN OLD;
 END
 $$;
 COMMENT ON FUNCTION clinres._keep_module_configs() IS
-    'keeps "no modules" for members configured with only the module being deleted (else they would inherit every subscription)';
+    'before a module is deleted: its members'' configurations get a disabled row for every other module, so that they do not fall back to inheriting';
 CREATE TRIGGER keep_module_configs BEFORE DELETE ON clinres.modules
     FOR EACH ROW EXECUTE FUNCTION clinres._keep_module_configs();
 
