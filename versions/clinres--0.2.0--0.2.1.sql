@@ -1,0 +1,465 @@
+-- clinres 0.2.0 -> 0.2.1. Run by ALTER EXTENSION clinres UPDATE TO '0.2.1'.
+-- After it, the database equals a fresh CREATE EXTENSION clinres VERSION '0.2.1'
+-- (test/client/upgrade.sh compares the two). Sections follow config/sql-parts.txt; every
+-- definition is the text of the 0.2.1 install script.
+\echo Use "ALTER EXTENSION clinres UPDATE TO '0.2.1'" to load this file. \quit
+
+-- access cache
+-- Sessions that were open before this update listen for their access-cache doorbells on the
+-- catalog tables (0.2.0 has no doorbell sequences); once the sequences below exist, writes ring
+-- those instead. Ring the old globals doorbell (clinres.modules) while it is still the doorbell:
+-- at commit every session drops its whole cache, and its next read finds the sequences.
+UPDATE clinres.modules SET code = code WHERE false;
+
+-- The doorbells: relations no query plan references, whose relcache invalidations tell every
+-- session what to drop from its access cache (cache.cpp). Ringing a catalog table instead would
+-- make every cached plan over it (foreign-key checks included) be planned again after each
+-- written row.
+CREATE SEQUENCE clinres.access_doorbell_globals;
+CREATE SEQUENCE clinres.access_doorbell_users;
+CREATE SEQUENCE clinres.access_doorbell_tenants;
+CREATE SEQUENCE clinres.access_doorbell_log;
+COMMENT ON SEQUENCE clinres.access_doorbell_globals IS 'rung (relcache invalidation, never used as a sequence) when modules, roles or permissions change';
+COMMENT ON SEQUENCE clinres.access_doorbell_users IS 'rung when users change and the shared change log is not available';
+COMMENT ON SEQUENCE clinres.access_doorbell_tenants IS 'rung when tenants change and the shared change log is not available';
+COMMENT ON SEQUENCE clinres.access_doorbell_log IS 'rung when the shared change log names the users and tenants that changed';
+REVOKE ALL ON SEQUENCE clinres.access_doorbell_globals, clinres.access_doorbell_users, clinres.access_doorbell_tenants,
+    clinres.access_doorbell_log FROM PUBLIC;
+
+-- user management: rules. _write_modules now writes many members at once (new arguments);
+-- _field_problem is an inlinable SQL function returning no row or one row (new result type).
+DROP FUNCTION clinres._write_modules(uuid, uuid, text[]);
+DROP FUNCTION clinres._field_problem(text, text);
+
+-- Writes members' module configurations in the tenant: user_ids[i] gets configs[i], its codes
+-- separated by U+001F; NULL = inherit (no rows), else exactly those (a row for each subscribed or
+-- given module, enabled when given, so that '' means none). Only rows that exist are deleted.
+CREATE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
+     WHERE um.tenant_id OPERATOR(pg_catalog.=) $1 AND um.user_id OPERATOR(pg_catalog.=) x.id;
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+    SELECT $1, x.id, s.c, s.c OPERATOR(pg_catalog.=) ANY (x.codes)
+      FROM (SELECT u.id, pg_catalog.string_to_array(u.cfg, E'\x1f') FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(id, cfg)
+             WHERE u.cfg IS NOT NULL) x(id, codes)
+     CROSS JOIN LATERAL (SELECT tm.module_code FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1
+                         UNION SELECT pg_catalog.unnest(x.codes)) s(c)
+     ORDER BY x.id, s.c;
+$$;
+COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
+
+-- Field checks shared by every path that writes a user: one row (errcode, message) naming the
+-- problem, no row when the value is fine. Plain SQL without a SET clause (every name qualified),
+-- so that the planner inlines it into the set-based row check (clinres._check_user_rows).
+CREATE FUNCTION clinres._field_problem(field text, value text) RETURNS TABLE (errcode text, message text)
+    LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT x.p[1], x.p[2] FROM (SELECT CASE
+        WHEN $1 OPERATOR(pg_catalog.=) 'email' THEN CASE
+            WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'email must not be empty']
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 254 OR $2 OPERATOR(pg_catalog.!~) '^[^@\s]+@[^@\s]+$'
+                THEN ARRAY['22023', pg_catalog.format('invalid email "%s"', pg_catalog.left($2, 254))] END
+        WHEN $1 OPERATOR(pg_catalog.=) 'name' THEN CASE
+            WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'name must not be empty']
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 100
+                THEN ARRAY['22023', pg_catalog.format('name is %s characters long; at most 100 are allowed', pg_catalog.length($2))]
+            WHEN $2 OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN ARRAY['22023', 'name must not contain control characters'] END
+        WHEN $1 OPERATOR(pg_catalog.=) 'phone' THEN CASE
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 32 OR $2 OPERATOR(pg_catalog.!~) '^\+?[0-9][0-9 -]{4,}$'
+                THEN ARRAY['22023', pg_catalog.format('invalid phone "%s"', pg_catalog.left($2, 32))] END
+        WHEN $1 OPERATOR(pg_catalog.=) 'password' THEN CASE
+            WHEN pg_catalog.length($2) OPERATOR(pg_catalog.<) 8 OR pg_catalog.octet_length($2) OPERATOR(pg_catalog.>) 72
+                THEN ARRAY['22023', 'password must be 8 to 72 bytes long'] END
+        END) x(p)
+     WHERE x.p IS NOT NULL
+$$;
+COMMENT ON FUNCTION clinres._field_problem(text, text) IS
+    'validates email (<= 254), name (1..100 characters, no control characters), phone (<= 32) or password (8..72 bytes)';
+REVOKE ALL ON FUNCTION clinres._write_modules(uuid, uuid[], text[]), clinres._field_problem(text, text) FROM PUBLIC;
+
+-- user management: rows. The per-row check _check_user_row gives way to the set-based
+-- _check_user_rows and _write_user_rows; _create_or_add_user keeps its signature and goes through them.
+DROP FUNCTION clinres._check_user_row(text, text, text, text, text[], uuid, text, text);
+
+-- Rows are parallel arrays, element i of each being row i: email, name, phone, role_code,
+-- modules (codes or names separated by U+001F) and password, plus row_nos, the number a person
+-- knows the row by (an import's sheet row; NULL: i). tenant_id NULL means the actor's context
+-- tenant. role_code NULL means USER for a new member and "unchanged" for an existing one; modules
+-- NULL means inherit for a new member and "unchanged" for an existing one. on_existing: 'error'
+-- (an existing email is 23505), 'skip', 'update' (join or change the member; its global fields
+-- only where the actor may change them) or 'add' (join only; 23505 when already a member; name,
+-- phone and password are ignored). Permissions: joining needs user:create in the tenant, changing
+-- an existing member user:edit; the grant ceiling applies to the role and the modules; global
+-- fields follow clinres._require_global. Errors the caller would not fix by changing a row (no
+-- context user) are raised, not returned.
+
+-- One checked row: its problem (errcode and message, NULL when it may be written), what the writer
+-- would do ('created', 'added' to the tenant, 'updated' member, 'skipped'), the existing user
+-- matched by email (any case), and the values as the writer uses them (trimmed, resolved).
+CREATE TYPE clinres._user_row_check AS (
+    ord int, errcode text, message text, action text, user_id uuid,
+    email text, name text, phone text, password text,
+    role_given boolean, role_code text, role_scope text, codes text[]);
+COMMENT ON TYPE clinres._user_row_check IS 'one row as clinres._check_user_rows checked it (internal; holds the given password)';
+
+-- Checks rows for the context user without writing anything: one clinres._user_row_check per
+-- row, in order. The first problem of a row wins, in this order: the tenant, the same email or
+-- phone in an earlier row, the role, the modules, the actor's permission, the fields, then the
+-- existing user and membership, the grant ceiling and the phone's uniqueness.
+CREATE FUNCTION clinres._check_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
+                                         roles text[], modules text[], passwords text[], row_nos int[] DEFAULT NULL)
+    RETURNS SETOF clinres._user_row_check
+    -- Without JIT: its per-row subqueries make the estimate high enough to compile for longer than a run takes.
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce(tenant_id, clinres.current_tenant_id());
+    tcode text;
+    terr text;
+    tmsg text;
+    super boolean := clinres._is_super(actor);
+    may_create boolean;
+    may_edit boolean;
+BEGIN
+    IF on_existing IS NULL OR on_existing OPERATOR(pg_catalog.<>) ALL (ARRAY['error', 'skip', 'update', 'add']) THEN
+        terr := '22023'; tmsg := pg_catalog.format('invalid on_existing "%s"', on_existing);
+    ELSE
+        BEGIN
+            tcode := clinres._tenant_code(tenant);
+        EXCEPTION WHEN invalid_parameter_value OR no_data_found THEN
+            GET STACKED DIAGNOSTICS terr = RETURNED_SQLSTATE, tmsg = MESSAGE_TEXT;
+        END;
+    END IF;
+    may_create := terr IS NULL AND clinres._may(actor, tenant, 'user:create');
+    may_edit := terr IS NULL AND clinres._may(actor, tenant, 'user:edit');
+    RETURN QUERY
+    WITH given AS (
+        SELECT x.ord::int AS ord, coalesce(row_nos[x.ord::int], x.ord::int) AS row_no, pg_catalog.btrim(x.e) AS e,
+               pg_catalog.btrim(x.n) AS n, NULLIF(pg_catalog.btrim(x.p), '') AS p, x.ro, x.m, x.pw
+          FROM ROWS FROM (pg_catalog.unnest(emails), pg_catalog.unnest(names), pg_catalog.unnest(phones),
+                          pg_catalog.unnest(roles), pg_catalog.unnest(modules), pg_catalog.unnest(passwords))
+               WITH ORDINALITY AS x(e, n, p, ro, m, pw, ord)
+    ), numbered AS (
+        -- The first row with the same email (any case) or phone, for the rows after it.
+        SELECT g.*,
+               CASE WHEN g.e OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(g.row_no) OVER (
+                   PARTITION BY pg_catalog.lower(g.e) ORDER BY g.ord) END AS email_row,
+               CASE WHEN g.e OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(g.ord) OVER (
+                   PARTITION BY pg_catalog.lower(g.e) ORDER BY g.ord) END AS email_ord,
+               CASE WHEN g.p IS NOT NULL THEN pg_catalog.first_value(g.row_no) OVER (PARTITION BY g.p ORDER BY g.ord) END AS phone_row,
+               CASE WHEN g.p IS NOT NULL THEN pg_catalog.first_value(g.ord) OVER (PARTITION BY g.p ORDER BY g.ord) END AS phone_ord
+          FROM given g
+    ), mods AS MATERIALIZED (
+        SELECT m.code, pg_catalog.lower(m.name) AS lname,
+               m.is_active AND EXISTS (SELECT FROM clinres.tenant_modules tm
+                                        WHERE tm.tenant_id OPERATOR(pg_catalog.=) tenant AND tm.module_code OPERATOR(pg_catalog.=) m.code
+                                          AND tm.is_enabled
+                                          AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) AS subscribed
+          FROM clinres.modules m
+    ), ceiling AS MATERIALIZED (
+        SELECT ro.code, terr IS NULL AND clinres._role_within_ceiling(actor, tenant, ro.code) AS ok FROM clinres.roles ro
+    ), checked AS (
+        SELECT r.*, ro.code AS role_code, ro.scope AS role_scope, mc.problem AS module_problem, mc.codes,
+               t.id AS target, t.name AS target_name, t.phone AS target_phone, t.platform_role AS target_role,
+               mb.user_id IS NOT NULL AS member, mb.role_code AS member_role,
+               fe.errcode AS email_errcode, fe.message AS email_message, fp.errcode AS phone_errcode, fp.message AS phone_message,
+               fw.errcode AS password_errcode, fw.message AS password_message, fn.errcode AS name_errcode, fn.message AS name_message
+          FROM numbered r
+          LEFT JOIN clinres.roles ro ON ro.code OPERATOR(pg_catalog.=) pg_catalog.upper(pg_catalog.btrim(coalesce(r.ro, 'USER')))
+          LEFT JOIN LATERAL (
+              -- Codes or names -> canonical codes (first appearance order) and the first unknown or unsubscribed one.
+              SELECT (pg_catalog.array_agg(s.problem ORDER BY s.i) FILTER (WHERE s.problem IS NOT NULL))[1] AS problem,
+                     coalesce(pg_catalog.array_agg(s.code ORDER BY s.i) FILTER (WHERE s.first), '{}') AS codes
+                FROM (SELECT g.i, c.code,
+                             CASE WHEN c.code IS NULL THEN pg_catalog.format('unknown module "%s"', g.given)
+                                  WHEN NOT c.subscribed
+                                  THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
+                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) OPERATOR(pg_catalog.=) 1 AS first
+                        FROM pg_catalog.unnest(pg_catalog.string_to_array(r.m, E'\x1f')) WITH ORDINALITY g(given, i)
+                        LEFT JOIN LATERAL (
+                            SELECT md.code, md.subscribed FROM mods md
+                             WHERE md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
+                                OR md.lname OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
+                             ORDER BY md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
+          ) mc ON r.m IS NOT NULL
+          LEFT JOIN clinres.users t ON pg_catalog.lower(t.email) OPERATOR(pg_catalog.=) pg_catalog.lower(r.e)
+          LEFT JOIN clinres.user_tenants mb ON mb.tenant_id OPERATOR(pg_catalog.=) tenant AND mb.user_id OPERATOR(pg_catalog.=) t.id
+          LEFT JOIN LATERAL clinres._field_problem('email', r.e) fe ON true
+          LEFT JOIN LATERAL clinres._field_problem('phone', r.p) fp ON true
+          LEFT JOIN LATERAL clinres._field_problem('password', r.pw) fw ON true
+          LEFT JOIN LATERAL clinres._field_problem('name', r.n) fn ON true
+    ), judged AS (
+        SELECT c.*,
+               CASE WHEN c.target IS NULL THEN 'created' WHEN on_existing OPERATOR(pg_catalog.=) 'skip' THEN 'skipped'
+                    WHEN NOT c.member THEN 'added' ELSE 'updated' END AS action,
+               CASE
+                   WHEN terr IS NOT NULL THEN ARRAY[terr, tmsg]
+                   WHEN c.email_ord OPERATOR(pg_catalog.<>) c.ord
+                   THEN ARRAY['23505', pg_catalog.format('email %s appears again in row %s', c.e, c.email_row)]
+                   WHEN c.phone_ord OPERATOR(pg_catalog.<>) c.ord
+                   THEN ARRAY['23505', pg_catalog.format('phone %s appears again in row %s', c.p, c.phone_row)]
+                   WHEN c.ro IS NOT NULL AND c.role_code IS NULL THEN ARRAY['22023', pg_catalog.format('unknown role "%s"', c.ro)]
+                   WHEN c.module_problem IS NOT NULL THEN ARRAY['22023', c.module_problem]
+                   -- Nothing about the tenant's members is told to an actor who may not add or edit them.
+                   WHEN NOT (may_create OR may_edit)
+                   THEN ARRAY['42501', pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', tcode)]
+                   WHEN c.email_errcode IS NOT NULL THEN ARRAY[c.email_errcode, c.email_message]
+                   WHEN on_existing OPERATOR(pg_catalog.<>) 'add' AND c.phone_errcode IS NOT NULL THEN ARRAY[c.phone_errcode, c.phone_message]
+                   WHEN on_existing OPERATOR(pg_catalog.<>) 'add' AND c.password_errcode IS NOT NULL
+                   THEN ARRAY[c.password_errcode, c.password_message]
+                   -- A new user.
+                   WHEN c.target IS NULL AND c.name_errcode IS NOT NULL THEN ARRAY[c.name_errcode, c.name_message]
+                   WHEN c.target IS NULL AND NOT may_create
+                   THEN ARRAY['42501', pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', tcode)]
+                   -- An existing user.
+                   WHEN c.target IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'error'
+                   THEN ARRAY['23505', pg_catalog.format('email "%s" is already in use', c.e)]
+                   WHEN c.target IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'skip' THEN NULL
+                   WHEN c.target IS NOT NULL AND c.member AND on_existing OPERATOR(pg_catalog.=) 'add'
+                   THEN ARRAY['23505', pg_catalog.format('user "%s" is already a member of tenant "%s"', c.e, tcode)]
+                   WHEN c.target IS NOT NULL AND NOT CASE WHEN c.member THEN may_edit ELSE may_create END
+                   THEN ARRAY['42501', pg_catalog.format('permission denied: "%s" is required in tenant "%s"',
+                                                         CASE WHEN c.member THEN 'user:edit' ELSE 'user:create' END, tcode)]
+                   WHEN c.target IS NOT NULL AND c.target_role IS NOT NULL AND NOT super
+                   THEN ARRAY['42501', pg_catalog.format('permission denied: only a SUPER_ADMIN may change a user with platform role "%s"',
+                                                         c.target_role)]
+                   WHEN c.member AND c.ro IS NOT NULL AND c.role_code OPERATOR(pg_catalog.<>) c.member_role
+                        AND c.target OPERATOR(pg_catalog.=) actor
+                   THEN ARRAY['42501', 'permission denied: nobody may change their own role']
+                   WHEN c.member AND c.ro IS NOT NULL AND c.role_code OPERATOR(pg_catalog.<>) c.member_role
+                        AND NOT (SELECT x.ok FROM ceiling x WHERE x.code OPERATOR(pg_catalog.=) c.member_role)
+                   THEN ARRAY['42501', pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', c.member_role, tcode)]
+                   WHEN c.target IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'update'
+                        AND ((c.n IS NOT NULL AND c.n OPERATOR(pg_catalog.<>) c.target_name)
+                             OR (c.p IS NOT NULL AND c.p IS DISTINCT FROM c.target_phone) OR c.pw IS NOT NULL)
+                        AND (c.n IS NOT NULL AND c.name_errcode IS NOT NULL
+                             OR NOT super AND EXISTS (SELECT FROM clinres.user_tenants ut
+                                                       WHERE ut.user_id OPERATOR(pg_catalog.=) c.target
+                                                         AND ut.tenant_id OPERATOR(pg_catalog.<>) tenant
+                                                         AND NOT clinres._may(actor, ut.tenant_id, 'user:edit')))
+                   THEN CASE WHEN c.n IS NOT NULL AND c.name_errcode IS NOT NULL THEN ARRAY[c.name_errcode, c.name_message]
+                             ELSE ARRAY['42501', pg_catalog.format('permission denied: "user:edit" is required in every tenant of user "%s" to change its name, phone or password', c.e)] END
+                   WHEN c.ro IS NOT NULL AND NOT (SELECT x.ok FROM ceiling x WHERE x.code OPERATOR(pg_catalog.=) c.role_code)
+                   THEN ARRAY['42501', pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', c.role_code, tcode)]
+                   WHEN c.p IS NOT NULL AND on_existing OPERATOR(pg_catalog.<>) 'add'
+                        AND EXISTS (SELECT FROM clinres.users u WHERE u.phone OPERATOR(pg_catalog.=) c.p AND u.id IS DISTINCT FROM c.target)
+                   THEN ARRAY['23505', pg_catalog.format('phone "%s" is already in use', c.p)]
+               END AS problem
+          FROM checked c
+    )
+    SELECT j.ord, j.problem[1], j.problem[2], j.action, j.target, j.e, j.n, j.p, j.pw,
+           j.ro IS NOT NULL, j.role_code, j.role_scope, j.codes
+      FROM judged j ORDER BY j.ord;
+END
+$$;
+COMMENT ON FUNCTION clinres._check_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]) IS
+    'validates user rows for the context user without writing: per row the first problem or NULLs, the action it would take, the existing user';
+
+-- Changes one existing member as a checked 'updated' row says: only what the row gives and
+-- differs; logs the change.
+CREATE FUNCTION clinres._update_member(actor uuid, tenant_id uuid, r clinres._user_row_check) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    before clinres.users;
+    member clinres.user_tenants;
+    before_modules text[];
+    changed jsonb := '{}';
+    was jsonb := '{}';
+BEGIN
+    SELECT * INTO before FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) r.user_id;
+    SELECT * INTO member FROM clinres.user_tenants ut
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant_id AND ut.user_id OPERATOR(pg_catalog.=) r.user_id;
+    IF r.name IS NOT NULL AND r.name OPERATOR(pg_catalog.<>) before.name THEN
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('name', before.name);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('name', r.name);
+    END IF;
+    IF r.phone IS NOT NULL AND r.phone IS DISTINCT FROM before.phone THEN
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('phone', before.phone);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('phone', r.phone);
+    END IF;
+    IF changed OPERATOR(pg_catalog.<>) '{}' OR r.password IS NOT NULL THEN
+        UPDATE clinres.users u SET name = coalesce(r.name, u.name), phone = coalesce(r.phone, u.phone), updated_at = pg_catalog.now(),
+               password_hash = CASE WHEN r.password IS NOT NULL THEN clinres._bcrypt(r.password, clinres._bcrypt_cost()) ELSE u.password_hash END
+         WHERE u.id OPERATOR(pg_catalog.=) r.user_id;
+        IF r.password IS NOT NULL THEN
+            changed := changed OPERATOR(pg_catalog.||) '{"password_set": true}';
+        END IF;
+    END IF;
+    IF r.role_given AND r.role_scope OPERATOR(pg_catalog.=) 'tenant' AND r.role_code OPERATOR(pg_catalog.<>) member.role_code THEN
+        UPDATE clinres.user_tenants ut SET role_code = r.role_code
+         WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant_id AND ut.user_id OPERATOR(pg_catalog.=) r.user_id;
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('role_code', member.role_code);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('role_code', r.role_code);
+    END IF;
+    IF r.role_given AND r.role_scope OPERATOR(pg_catalog.=) 'platform' AND before.platform_role IS DISTINCT FROM r.role_code THEN
+        UPDATE clinres.users u SET platform_role = r.role_code, updated_at = pg_catalog.now() WHERE u.id OPERATOR(pg_catalog.=) r.user_id;
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('platform_role', before.platform_role);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('platform_role', r.role_code);
+    END IF;
+    before_modules := clinres._module_config(r.user_id, tenant_id);
+    IF r.codes IS NOT NULL AND before_modules IS DISTINCT FROM (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(r.codes) x) THEN
+        PERFORM clinres._write_modules(tenant_id, ARRAY[r.user_id], ARRAY[pg_catalog.array_to_string(r.codes, E'\x1f')]);
+        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('modules', before_modules);
+        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('modules', clinres._module_config(r.user_id, tenant_id));
+    END IF;
+    IF changed OPERATOR(pg_catalog.<>) '{}' THEN
+        PERFORM clinres._log(actor, tenant_id, 'user.update', r.user_id, pg_catalog.jsonb_build_object('before', was, 'after', changed));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clinres._update_member(uuid, uuid, clinres._user_row_check) IS
+    'changes an existing member as its checked row says (name, phone, password, role, modules) and logs it';
+
+-- The writer: checks every row with clinres._check_user_rows; if any has a problem, writes nothing
+-- and returns the checks. Otherwise writes users, memberships and module rows set-based (existing
+-- members one by one), one admin_logs row per created user or membership, and returns per row
+-- (ord, NULL, NULL, action, user_id, email, name).
+CREATE FUNCTION clinres._write_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
+                                         roles text[], modules text[], passwords text[], row_nos int[] DEFAULT NULL)
+    RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid, email text, name text)
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce($1, clinres.current_tenant_id());
+    checks clinres._user_row_check[];
+    ids uuid[];
+    r clinres._user_row_check;
+BEGIN
+    checks := ARRAY(SELECT c FROM clinres._check_user_rows(tenant, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord);
+    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.errcode IS NOT NULL) THEN
+        RETURN QUERY SELECT c.ord, c.errcode, c.message, c.action, c.user_id, c.email, c.name
+                       FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
+        RETURN;
+    END IF;
+    -- Every user has its id from here on: new ones get theirs now.
+    ids := ARRAY(SELECT coalesce(c.user_id, CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN pg_catalog.gen_random_uuid() END)
+                   FROM pg_catalog.unnest(checks) c ORDER BY c.ord);
+
+    BEGIN
+        INSERT INTO clinres.users (id, email, name, phone, password_hash, platform_role)
+        SELECT ids[c.ord], c.email, c.name, c.phone,
+               CASE WHEN c.password IS NOT NULL THEN clinres._bcrypt(c.password, clinres._bcrypt_cost()) END,
+               CASE WHEN c.role_scope OPERATOR(pg_catalog.=) 'platform' THEN c.role_code END
+          FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'created' ORDER BY c.ord;
+    EXCEPTION WHEN unique_violation THEN
+        -- A concurrent transaction took an email or phone after the check: name the first row it hit.
+        FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'created' ORDER BY c.ord LOOP
+            IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) OPERATOR(pg_catalog.=) pg_catalog.lower(r.email)
+                                                      OR u.phone OPERATOR(pg_catalog.=) r.phone) THEN
+                PERFORM clinres._raise_duplicate(r.email, r.phone);
+            END IF;
+        END LOOP;
+        RAISE;
+    END;
+    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'added' AND c.role_given
+                                                         AND c.role_scope OPERATOR(pg_catalog.=) 'platform') THEN
+        UPDATE clinres.users u SET platform_role = c.role_code, updated_at = pg_catalog.now()
+          FROM pg_catalog.unnest(checks) c
+         WHERE u.id OPERATOR(pg_catalog.=) c.user_id AND c.action OPERATOR(pg_catalog.=) 'added' AND c.role_given
+           AND c.role_scope OPERATOR(pg_catalog.=) 'platform';
+    END IF;
+
+    -- A platform role's holder joins as TENANT_ADMIN.
+    INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code)
+    SELECT tenant, ids[c.ord], CASE WHEN c.role_scope OPERATOR(pg_catalog.=) 'platform' THEN 'TENANT_ADMIN' ELSE c.role_code END
+      FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') ORDER BY c.ord;
+    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') AND c.codes IS NOT NULL) THEN
+        PERFORM clinres._write_modules(tenant, pg_catalog.array_agg(ids[c.ord] ORDER BY c.ord),
+                                       pg_catalog.array_agg(pg_catalog.array_to_string(c.codes, E'\x1f') ORDER BY c.ord))
+           FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') AND c.codes IS NOT NULL;
+    END IF;
+    INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+    SELECT actor, tenant, CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN 'user.create' ELSE 'tenant.assign' END,
+           ids[c.ord]::pg_catalog.text,
+           pg_catalog.jsonb_build_object('after', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+               'email', c.email, 'name', CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN c.name END,
+               'phone', CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN c.phone END,
+               'role_code', c.role_code, 'modules', pg_catalog.to_jsonb(c.codes),
+               'password_set', CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN c.password IS NOT NULL END)))
+      FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') ORDER BY c.ord;
+
+    FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'updated' ORDER BY c.ord LOOP
+        PERFORM clinres._update_member(actor, tenant, r);
+    END LOOP;
+    RETURN QUERY SELECT c.ord, NULL::text, NULL::text, c.action, ids[c.ord], c.email, c.name
+                   FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
+END
+$$;
+COMMENT ON FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]) IS
+    'checks user rows and, if none has a problem, writes them all (create, add to the tenant, update, skip) with their audit rows';
+
+-- One row through the writer, its problem raised with its SQLSTATE: create_user and assign_tenant.
+CREATE OR REPLACE FUNCTION clinres._create_or_add_user(email text, name text, phone text, role_code text, modules text[],
+                                            tenant_id uuid, on_existing text DEFAULT 'error', password text DEFAULT NULL,
+                                            OUT action text, OUT user_id uuid)
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    w record;
+BEGIN
+    SELECT * INTO w FROM clinres._write_user_rows($6, $7, ARRAY[$1], ARRAY[$2], ARRAY[$3], ARRAY[$4],
+                                                  ARRAY[pg_catalog.array_to_string($5, E'\x1f', '')], ARRAY[$8]) x;
+    IF w.errcode OPERATOR(pg_catalog.=) '42501' THEN
+        RAISE EXCEPTION USING ERRCODE = w.errcode, MESSAGE = w.message, SCHEMA = 'clinres', TABLE = 'row', COLUMN = 'user';
+    ELSIF w.errcode IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = w.errcode, MESSAGE = w.message;
+    END IF;
+    action := w.action;
+    user_id := w.user_id;
+END
+$$;
+COMMENT ON FUNCTION clinres._create_or_add_user(text, text, text, text, text[], uuid, text, text) IS
+    'writes one user row with clinres._write_user_rows, raising its problem: creates, adds to the tenant, updates or skips';
+REVOKE ALL ON FUNCTION clinres._check_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]),
+    clinres._update_member(uuid, uuid, clinres._user_row_check),
+    clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]) FROM PUBLIC;
+
+-- user management: mutations. set_user_modules calls the new _write_modules (same signature,
+-- privileges and comment).
+CREATE OR REPLACE FUNCTION clinres.set_user_modules(user_id uuid, tenant_id uuid, modules text[]) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    u clinres.users := clinres._visible_user(actor, user_id);
+    m clinres.user_tenants;
+    codes text[];
+    old text[];
+    new text[];
+BEGIN
+    PERFORM clinres._require(actor, tenant_id, 'user:edit');
+    SELECT * INTO m FROM clinres.user_tenants ut
+     WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_user_modules.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user "%" is not a member of tenant "%"', u.id, clinres._tenant_code(tenant_id) USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM clinres._guard_target(actor, u, 'configure the modules of', true);
+    PERFORM clinres._require_ceiling(actor, tenant_id, m.role_code);
+    codes := clinres._tenant_modules(tenant_id, modules);
+    old := clinres._module_config(u.id, tenant_id);
+    new := (SELECT pg_catalog.array_agg(c ORDER BY c) FROM pg_catalog.unnest(codes) c);
+    IF codes IS NOT NULL AND new IS NULL THEN
+        new := '{}';
+    END IF;
+    IF old IS DISTINCT FROM new THEN
+        PERFORM clinres._write_modules(tenant_id, ARRAY[u.id], ARRAY[pg_catalog.array_to_string(codes, E'\x1f')]);
+        PERFORM clinres._log(actor, tenant_id, 'tenant.modules', u.id,
+                             pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('modules', old),
+                                                           'after', pg_catalog.jsonb_build_object('modules', new)));
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+
+-- import: the per-row _import_check and _import_write are gone (import_users calls
+-- _check_user_rows and _write_user_rows).
+DROP FUNCTION clinres._import_check(uuid, text, text[], text[], text[], text[], text[], text[]);
+DROP FUNCTION clinres._import_write(uuid, text, text[], text[], text[], text[], text[], text[]);
