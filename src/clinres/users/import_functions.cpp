@@ -127,6 +127,28 @@ Oid catalog_owner()
 
 pg::Statement tenant_sql = {"SELECT clinres._import_tenant($1, $2)", 2, {UUIDOID, TEXTOID}};
 
+// The library serves every version of the SQL (one clinres.so): until ALTER EXTENSION UPDATE has
+// run, a 0.2.0 database lacks the set-based writer import_users calls. Its version, and whether
+// the writer is there.
+pg::Statement sql_version_sql = {
+    "SELECT e.extversion, pg_catalog.to_regprocedure("
+    "    'clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], integer[])') IS NOT NULL"
+    "  FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'clinres'",
+    0,
+    {}};
+
+// 55000 with a hint to update when the database's clinres SQL is older than the library's.
+void require_current_sql(pg::OwnerSpi &spi)
+{
+    pg::Rows rows = spi.run(sql_version_sql, nullptr);
+    if (rows.size() == 1 && !rows.at(0, 1).num)
+        throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        "clinres " + rows.at(0, 0).text +
+                            " is installed in this database, but import_users needs the SQL of the "
+                            "installed library's version",
+                        {}, "Run ALTER EXTENSION clinres UPDATE.");
+}
+
 // The tenant of the call (argument i, or the context tenant when i < 0 or the argument is NULL)
 // once the context user is known to hold the permission there: 42501 otherwise, P0002 for an
 // unknown tenant. The datum lives in the SPI connection's memory.
@@ -327,6 +349,7 @@ Datum import_users(FunctionCallInfo fcinfo)
 
     pg::MaterializedRows report(fcinfo);
     pg::OwnerSpi spi(catalog_owner(), false);
+    require_current_sql(spi);
     Datum tenant = checked_tenant(spi, fcinfo, 1, "user:create");
     std::vector<std::uint32_t> row_nos;
     Datum args[9] = {tenant, pg::text_datum(*on_existing)};
