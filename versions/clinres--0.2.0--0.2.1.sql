@@ -26,25 +26,30 @@ COMMENT ON SEQUENCE clinres.access_doorbell_log IS 'rung when the shared change 
 REVOKE ALL ON SEQUENCE clinres.access_doorbell_globals, clinres.access_doorbell_users, clinres.access_doorbell_tenants,
     clinres.access_doorbell_log FROM PUBLIC;
 
--- user management: rules. _write_modules now writes many members at once (new arguments);
--- _field_problem is an inlinable SQL function returning no row or one row (new result type).
+-- user management: rules. _write_modules now writes many members at once (new arguments; the
+-- rows 0.2.0 wrote, a disabled one for each subscribed module not given, give the same answers and
+-- stay); _field_problem is an inlinable SQL function returning no row or one row (new result type);
+-- deleting a module keeps its members' configurations (_keep_module_configs).
 DROP FUNCTION clinres._write_modules(uuid, uuid, text[]);
 DROP FUNCTION clinres._field_problem(text, text);
 
 -- Writes members' module configurations in the tenant: user_ids[i] gets configs[i], its codes
--- separated by U+001F; NULL = inherit (no rows), else exactly those (a row for each subscribed or
--- given module, enabled when given, so that '' means none). Only rows that exist are deleted.
+-- separated by U+001F; NULL = inherit (no rows), else exactly those: an enabled row for each given
+-- module (having rows at all is what stops the inheritance, so rows for the others would change no
+-- answer), and for none ('') a disabled row for each subscribed module. Only rows that exist are
+-- deleted.
 CREATE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
      WHERE um.tenant_id OPERATOR(pg_catalog.=) $1 AND um.user_id OPERATOR(pg_catalog.=) x.id;
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-    SELECT $1, x.id, s.c, s.c OPERATOR(pg_catalog.=) ANY (x.codes)
+    SELECT $1, x.id, s.c, pg_catalog.cardinality(x.codes) OPERATOR(pg_catalog.>) 0
       FROM (SELECT u.id, pg_catalog.string_to_array(u.cfg, E'\x1f') FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(id, cfg)
              WHERE u.cfg IS NOT NULL) x(id, codes)
-     CROSS JOIN LATERAL (SELECT tm.module_code FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1
-                         UNION SELECT pg_catalog.unnest(x.codes)) s(c)
+     CROSS JOIN LATERAL (SELECT pg_catalog.unnest(x.codes)
+                         UNION SELECT tm.module_code FROM clinres.tenant_modules tm
+                          WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1 AND pg_catalog.cardinality(x.codes) OPERATOR(pg_catalog.=) 0) s(c)
      ORDER BY x.id, s.c;
 $$;
 COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
@@ -76,7 +81,32 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._field_problem(text, text) IS
     'validates email (<= 254), name (1..100 characters, no control characters), phone (<= 32) or password (8..72 bytes)';
-REVOKE ALL ON FUNCTION clinres._write_modules(uuid, uuid[], text[]), clinres._field_problem(text, text) FROM PUBLIC;
+
+-- Before a module is deleted (its user_modules rows go with it, ON DELETE CASCADE): every member
+-- with a row for it gets a disabled row for each other module it has none for. That changes no
+-- answer (having rows is what stops the inheritance; the others were not given), and it keeps a
+-- configuration of only deleted modules (several may go in one statement) from becoming no rows,
+-- which would inherit every subscription, including ones added later.
+CREATE FUNCTION clinres._keep_module_configs() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+    SELECT c.tenant_id, c.user_id, m.code, false
+      FROM (SELECT DISTINCT um.tenant_id, um.user_id FROM clinres.user_modules um
+             WHERE um.module_code OPERATOR(pg_catalog.=) OLD.code) c
+     CROSS JOIN clinres.modules m
+     WHERE m.code OPERATOR(pg_catalog.<>) OLD.code
+    ON CONFLICT DO NOTHING;
+    RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION clinres._keep_module_configs() IS
+    'before a module is deleted: its members'' configurations get a disabled row for every other module, so that they do not fall back to inheriting';
+CREATE TRIGGER keep_module_configs BEFORE DELETE ON clinres.modules
+    FOR EACH ROW EXECUTE FUNCTION clinres._keep_module_configs();
+REVOKE ALL ON FUNCTION clinres._write_modules(uuid, uuid[], text[]), clinres._field_problem(text, text),
+    clinres._keep_module_configs() FROM PUBLIC;
 
 -- user management: rows. The per-row check _check_user_row gives way to the set-based
 -- _check_user_rows and _write_user_rows; _create_or_add_user keeps its signature and goes through them.
@@ -161,6 +191,26 @@ BEGIN
           FROM clinres.modules m
     ), ceiling AS MATERIALIZED (
         SELECT ro.code, terr IS NULL AND clinres._role_within_ceiling(actor, tenant, ro.code) AS ok FROM clinres.roles ro
+    ), module_lists AS MATERIALIZED (
+        -- Each distinct modules cell once: codes or names -> canonical codes (first appearance
+        -- order) and the first unknown or unsubscribed one.
+        SELECT l.m, mc.problem, mc.codes
+          FROM (SELECT DISTINCT x.m FROM pg_catalog.unnest(modules) x(m) WHERE x.m IS NOT NULL) l
+          CROSS JOIN LATERAL (
+              SELECT (pg_catalog.array_agg(s.problem ORDER BY s.i) FILTER (WHERE s.problem IS NOT NULL))[1] AS problem,
+                     coalesce(pg_catalog.array_agg(s.code ORDER BY s.i) FILTER (WHERE s.first), '{}') AS codes
+                FROM (SELECT g.i, c.code,
+                             CASE WHEN c.code IS NULL THEN pg_catalog.format('unknown module "%s"', g.given)
+                                  WHEN NOT c.subscribed
+                                  THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
+                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) OPERATOR(pg_catalog.=) 1 AS first
+                        FROM pg_catalog.unnest(pg_catalog.string_to_array(l.m, E'\x1f')) WITH ORDINALITY g(given, i)
+                        LEFT JOIN LATERAL (
+                            SELECT md.code, md.subscribed FROM mods md
+                             WHERE md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
+                                OR md.lname OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
+                             ORDER BY md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
+          ) mc
     ), checked AS (
         SELECT r.*, ro.code AS role_code, ro.scope AS role_scope, mc.problem AS module_problem, mc.codes,
                t.id AS target, t.name AS target_name, t.phone AS target_phone, t.platform_role AS target_role,
@@ -169,22 +219,7 @@ BEGIN
                fw.errcode AS password_errcode, fw.message AS password_message, fn.errcode AS name_errcode, fn.message AS name_message
           FROM numbered r
           LEFT JOIN clinres.roles ro ON ro.code OPERATOR(pg_catalog.=) pg_catalog.upper(pg_catalog.btrim(coalesce(r.ro, 'USER')))
-          LEFT JOIN LATERAL (
-              -- Codes or names -> canonical codes (first appearance order) and the first unknown or unsubscribed one.
-              SELECT (pg_catalog.array_agg(s.problem ORDER BY s.i) FILTER (WHERE s.problem IS NOT NULL))[1] AS problem,
-                     coalesce(pg_catalog.array_agg(s.code ORDER BY s.i) FILTER (WHERE s.first), '{}') AS codes
-                FROM (SELECT g.i, c.code,
-                             CASE WHEN c.code IS NULL THEN pg_catalog.format('unknown module "%s"', g.given)
-                                  WHEN NOT c.subscribed
-                                  THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
-                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) OPERATOR(pg_catalog.=) 1 AS first
-                        FROM pg_catalog.unnest(pg_catalog.string_to_array(r.m, E'\x1f')) WITH ORDINALITY g(given, i)
-                        LEFT JOIN LATERAL (
-                            SELECT md.code, md.subscribed FROM mods md
-                             WHERE md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
-                                OR md.lname OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
-                             ORDER BY md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
-          ) mc ON r.m IS NOT NULL
+          LEFT JOIN module_lists mc ON mc.m OPERATOR(pg_catalog.=) r.m
           LEFT JOIN clinres.users t ON pg_catalog.lower(t.email) OPERATOR(pg_catalog.=) pg_catalog.lower(r.e)
           LEFT JOIN clinres.user_tenants mb ON mb.tenant_id OPERATOR(pg_catalog.=) tenant AND mb.user_id OPERATOR(pg_catalog.=) t.id
           LEFT JOIN LATERAL clinres._field_problem('email', r.e) fe ON true
