@@ -30,6 +30,9 @@ constexpr uint32_t kMaxDecisions = 65536;
 constexpr uint32_t kSketchBits = 65536;
 // Misses answered by the "last" entry alone before the sketch starts counting.
 constexpr uint64_t kFewMisses = 256;
+// Counted misses at which the sketch is read: each power of two from the first to the last.
+constexpr uint64_t kFirstCount = 4096;
+constexpr uint64_t kLastCount = kMaxDecisions;
 
 // What a has_module call site remembers between rows: the module code it resolved
 // (valid while the globals it came from are current) and, once a scan has asked
@@ -55,12 +58,17 @@ struct HasModuleMemo {
     Decision last;       // the last answer, when there is no table
 };
 
+// Whether memo was resolved for this module code.
+bool same_code(const HasModuleMemo *memo, std::string_view code)
+{
+    return static_cast<size_t>(memo->code_len) == code.size() &&
+           std::memcmp(memo->code, code.data(), code.size()) == 0;
+}
+
 // Whether memo resolved this module code and is still current.
 bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
 {
-    return memo != nullptr && memo->generation == modaccess::generation() &&
-           static_cast<size_t>(memo->code_len) == code.size() &&
-           std::memcmp(memo->code, code.data(), code.size()) == 0;
+    return memo != nullptr && memo->generation == modaccess::generation() && same_code(memo, code);
 }
 
 // A hash of key's pair, for the memo table and the sketch.
@@ -133,9 +141,7 @@ void drop_table(HasModuleMemo *memo, bool give_up)
 // underlying cache keeps them.
 void forget_stale_answers(HasModuleMemo *memo, std::string_view code)
 {
-    bool same_code = static_cast<size_t>(memo->code_len) == code.size() &&
-                     std::memcmp(memo->code, code.data(), code.size()) == 0;
-    if (!same_code || memo->generation != modaccess::generation())
+    if (!same_code(memo, code) || memo->generation != modaccess::generation())
         drop_table(memo, false);
 }
 
@@ -149,7 +155,7 @@ uint32_t table_size_for(double n)
 }
 
 // Without a table: sets the sketch's bit of key's pair and, at each power of two from
-// 4,096 to 65,536 counted misses, estimates the distinct pairs (linear counting). More
+// kFirstCount to kLastCount counted misses, estimates the distinct pairs (linear counting). More
 // than half a full table holds: no table. Fewer than 3 in 4 of the misses (the pairs
 // repeat), or the last count: a table of four times their number (its 2-way sets then
 // rarely overflow, which under a scan's cyclic order would miss on every visit).
@@ -159,22 +165,24 @@ void count_pairs(FunctionCallInfo fcinfo, HasModuleMemo *memo, const Key &key)
         return;
     if (memo->sketch == nullptr)
         pg::call([&] {
-            memo->sketch = static_cast<uint64_t *>(
-                MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, kSketchBits / 8));
+            memo->sketch =
+                static_cast<uint64_t *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, kSketchBits / 8));
         });
     size_t h = pair_hash(key);
     uint32_t bit = static_cast<uint32_t>(h >> 32) & (kSketchBits - 1);
     memo->sketch[bit / 64] |= uint64_t(1) << (bit % 64);
     uint64_t counted = memo->misses - kFewMisses;
-    if (counted < 4096 || counted > 65536 || (counted & (counted - 1)) != 0)
+    // The last count always chooses (a table or none), so counting never goes past it.
+    if (counted < kFirstCount || (counted & (counted - 1)) != 0)
         return;
     uint32_t set = 0;
     for (uint32_t w = 0; w < kSketchBits / 64; ++w)
         set += static_cast<uint32_t>(__builtin_popcountll(memo->sketch[w]));
-    double distinct = set == kSketchBits ? 1e18 : -double(kSketchBits) * std::log1p(-double(set) / kSketchBits);
+    double distinct =
+        set == kSketchBits ? 1e18 : -double(kSketchBits) * std::log1p(-double(set) / kSketchBits);
     if (distinct > kMaxDecisions / 2) {
         drop_table(memo, true);
-    } else if (distinct < 0.75 * double(counted) || counted == 65536) {
+    } else if (distinct < 0.75 * double(counted) || counted == kLastCount) {
         drop_table(memo, false);
         resize_table(fcinfo, memo, table_size_for(4 * distinct));
     }
