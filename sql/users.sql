@@ -201,5 +201,6 @@ SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'clinres'::regnamespace
                      '_member_modules', '_write_modules', '_module_config', '_log', '_user_json', '_field_problem',
                      '_bcrypt_cost', '_bcrypt', '_random_password', '_user_search_text', '_check_user_rows',
                      '_write_user_rows', '_update_member', '_create_or_add_user', '_check_page', '_list_users', '_list_admin_logs', '_remove_member',
-                     '_user_tenants_copy', '_users_copy_changed', '_admin_logs_append_only', '_raise_duplicate');
+                     '_user_tenants_copy', '_users_copy_changed', '_admin_logs_append_only', '_raise_duplicate',
+                     '_keep_module_configs');
 SELECT clinres.set_context(NULL, NULL, false);
