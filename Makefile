@@ -7,7 +7,11 @@ OBJS        = $(SOURCES:.cpp=.o)
 # The current install script is built from each feature's SQL, in the order of
 # config/sql-parts.txt; every earlier release and every upgrade step is a frozen file in versions/.
 SQL_PARTS   = $(shell cat config/sql-parts.txt)
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+# The upgrade from the last release is versions/next.sql with every function of the parts
+# (scripts/sql-code.py) where its "-- @code" line stands: a function is written once.
+PREVVERSION = $(shell sed -n '1s/^-- from //p' versions/next.sql)
+UPGRADE_built = $(EXTENSION)--$(PREVVERSION)--$(EXTVERSION).sql
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_built)
 DATA        = $(filter-out versions/$(EXTENSION)--$(EXTVERSION).sql,$(wildcard versions/$(EXTENSION)--*.sql)) \
               $(wildcard versions/$(EXTENSION)--*.control)
 CLINRES_HEADERS = $(shell find src/clinres -name '*.hpp')
@@ -33,5 +37,8 @@ include $(PGXS)
 
 $(OBJS): $(CLINRES_HEADERS) config/cxxflags.txt
 
-$(DATA_built): $(SQL_PARTS) clinres.control config/sql-parts.txt
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) clinres.control config/sql-parts.txt
 	cat $(SQL_PARTS) > $@
+
+$(UPGRADE_built): versions/next.sql $(SQL_PARTS) clinres.control config/sql-parts.txt scripts/sql-code.py scripts/build-upgrade.sh
+	scripts/build-upgrade.sh $@ $(SQL_PARTS)

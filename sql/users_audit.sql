@@ -33,7 +33,7 @@ SELECT clinres.set_context(:erin, NULL, false);
 SELECT clinres.assign_tenant(:'dave', :B, 'USER', ARRAY['aia']) IS NOT NULL;
 SELECT clinres.remove_tenant(:'dave', :B) IS NOT NULL;
 SELECT clinres.delete_user(:'dave', :A) IS NOT NULL;
-SELECT clinres.delete_user(:'dave') IS NOT NULL;
+SELECT clinres.delete_user(:'dave', everywhere => true) IS NOT NULL;
 
 -- One row per change, in order, naming actor, tenant, action, target and the fields before and after.
 SELECT a.email AS actor, t.code AS tenant, l.action, l.target = :'dave' AS target_is_dave, l.detail

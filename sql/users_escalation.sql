@@ -86,7 +86,7 @@ SELECT pg_temp.try($$SELECT clinres.set_user_status('00000000-0000-0000-0000-000
 SELECT pg_temp.try($$SELECT clinres.set_user_status('00000000-0000-0000-0000-0000000000e0', 'disabled', 'a0000000-0000-0000-0000-00000000000a')$$);
 SELECT pg_temp.try($$SELECT clinres.set_user_status('00000000-0000-0000-0000-0000000000d0', 'disabled', 'b0000000-0000-0000-0000-00000000000b')$$);
 -- Path 7, delete: a shared user everywhere, oneself, a SUPER_ADMIN; without user:delete; another tenant's membership.
-SELECT pg_temp.try($$SELECT clinres.delete_user('00000000-0000-0000-0000-0000000000d0')$$);
+SELECT pg_temp.try($$SELECT clinres.delete_user('00000000-0000-0000-0000-0000000000d0', everywhere => true)$$);
 SELECT pg_temp.try($$SELECT clinres.delete_user('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a')$$);
 SELECT pg_temp.try($$SELECT clinres.delete_user('00000000-0000-0000-0000-0000000000e0', 'a0000000-0000-0000-0000-00000000000a')$$);
 SELECT pg_temp.try($$SELECT clinres.remove_tenant('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a')$$);
@@ -136,14 +136,14 @@ SELECT pg_temp.try($$SELECT clinres.set_user_status('00000000-0000-0000-0000-000
 SELECT pg_temp.try($$SELECT clinres.set_user_modules('00000000-0000-0000-0000-0000000000b0', 'a0000000-0000-0000-0000-00000000000a', '{}')$$);
 SELECT clinres.set_context(:erin, NULL, false);
 SELECT pg_temp.try($$SELECT clinres.set_tenant_role('00000000-0000-0000-0000-0000000000e0', 'a0000000-0000-0000-0000-00000000000a', 'USER')$$);
-SELECT pg_temp.try($$SELECT clinres.delete_user('00000000-0000-0000-0000-0000000000e0')$$);
+SELECT pg_temp.try($$SELECT clinres.delete_user('00000000-0000-0000-0000-0000000000e0', everywhere => true)$$);
 SELECT clinres.set_tenant_role(:bob, :A, 'USER') ->> 'platform_role';
 SELECT clinres.has_module(:bob, :A, 'asl') AS bob_asl_as_user;
 -- A SUPER_ADMIN deletes a user everywhere; a tenant admin deletes one whose only tenant it manages.
-SELECT clinres.delete_user(:dan) = :dan AS deleted;
+SELECT clinres.delete_user(:dan, everywhere => true) = :dan AS deleted;
 SELECT count(*) FROM clinres.user_tenants WHERE user_id = :dan;
 SELECT clinres.set_context(:alice, :A, false);
-SELECT clinres.delete_user(:bob) = :bob AS deleted;
+SELECT clinres.delete_user(:bob, everywhere => true) = :bob AS deleted;
 SELECT count(*) FROM clinres.users WHERE id = :bob;
 SELECT clinres.has_module(:bob, :A, 'aia');
 SELECT clinres.set_context(NULL, NULL, false);

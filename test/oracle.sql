@@ -29,12 +29,15 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT EXISTS (
         SELECT 1
           FROM clinres.users u, clinres.tenants t
-         WHERE u.id = p_user AND u.status = 'active' AND t.id = p_tenant AND t.status = 'active'
+         WHERE u.id = p_user AND u.status = 'active' AND t.id = p_tenant
+           -- A platform role's permissions hold in every tenant, a disabled one too; a tenant
+           -- role's only in an active tenant.
            AND (EXISTS (SELECT 1 FROM clinres.role_permissions rp
                          WHERE rp.role_code = u.platform_role AND rp.permission_code = lower(p_permission))
-                OR EXISTS (SELECT 1 FROM clinres.user_tenants ut JOIN clinres.role_permissions rp ON rp.role_code = ut.role_code
-                            WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active'
-                              AND rp.permission_code = lower(p_permission))))
+                OR (t.status = 'active'
+                    AND EXISTS (SELECT 1 FROM clinres.user_tenants ut JOIN clinres.role_permissions rp ON rp.role_code = ut.role_code
+                                 WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active'
+                                   AND rp.permission_code = lower(p_permission)))))
 $$;
 
 CREATE OR REPLACE FUNCTION clinres_oracle.landing_module(p_user uuid, p_tenant uuid)

@@ -81,7 +81,7 @@ SELECT u.id, row_number() OVER (ORDER BY u.email) AS n FROM clinres.users u WHER
 CREATE TEMP SEQUENCE victim_seq;
 INSERT INTO results (what, goal, p50_ms)
 VALUES ('delete_user (a user of this tenant only, everywhere)', '<= 2 ms',
-        bench_ms($$SELECT clinres.delete_user((SELECT v.id FROM victims v WHERE v.n = (SELECT nextval('victim_seq'))))$$, 51));
+        bench_ms($$SELECT clinres.delete_user((SELECT v.id FROM victims v WHERE v.n = (SELECT nextval('victim_seq'))), everywhere => true)$$, 51));
 SELECT clinres.set_context(md5('super')::uuid, NULL, false) IS NULL AS context_set;
 CREATE TEMP SEQUENCE toggle_seq;
 INSERT INTO results (what, goal, p50_ms)

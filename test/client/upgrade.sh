@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
-oldest=0.1.0 prev=0.2.0
+oldest=0.1.0 prev=0.2.1
 new=$(sed -n "s/^default_version = '\(.*\)'/\1/p" clinres.control)
 db_oldest=clinres_upgrade_oldest   # 0.1.0 -> current
 db_step=clinres_upgrade_step       # 0.1.0 -> 0.2.0
@@ -71,11 +71,18 @@ answers() {
 # The extension's objects as pg_dump writes them, less what binary-upgrade mode adds for storage
 # (pinned OIDs, xids, the stored default of a column added by ALTER TABLE); the required
 # extensions are sorted (ALTER EXTENSION UPDATE records them in another order).
+# The configuration tables are listed apart, by name: their order in pg_extension follows the
+# order they were registered in, which an update cannot reproduce.
 schema() {
     pg_dump --binary-upgrade --schema-only -d "$1" \
       | grep -v -E '^--|binary_upgrade_set_next_|binary_upgrade_set_missing_value|^SELECT pg_catalog.set_config|^\\(un)?restrict |^$' \
       | sed -E "s/'\\{[0-9,]+\\}'/'{oids}'/; s/relfrozenxid = '[0-9]+'/relfrozenxid = 'xid'/; s/WHERE oid = '[0-9]+'/WHERE oid = 'oid'/" \
+      | sed -E "s/(create_empty_extension\(.*'\{oids\}', )'\{[^}]*\}'/\1'{conditions}'/" \
       | perl -pe 's/(create_empty_extension\(.*ARRAY\[)([^\]]*)\]/$1 . join(",", sort split(",", $2)) . "]"/e'
+    psql -X -At -d "$1" -c "SELECT 'config table ' || c.relname || ': ' || x.cond
+                              FROM pg_catalog.pg_extension e, unnest(e.extconfig, e.extcondition) x(oid, cond)
+                              JOIN pg_catalog.pg_class c ON c.oid = x.oid
+                             WHERE e.extname = 'clinres' ORDER BY c.relname"
 }
 version() { psql -X -At -d "$1" -c "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'clinres'"; }
 # Saves what an updated database is compared with: its rows and answers before the update.

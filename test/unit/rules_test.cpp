@@ -1,5 +1,5 @@
-// The access rules (module_until, holds_permission) as a table: each row flips one fact.
-#include "clinres/access/model.hpp"
+// The access rules (module_until, and the decision's holds) as a table: each row flips one fact.
+#include "clinres/access/decision.hpp"
 
 #include <gtest/gtest.h>
 
@@ -90,7 +90,9 @@ TEST(Rules, ModuleUntilTable)
 TEST(Rules, PermissionFromTenantRoleOrPlatformRole)
 {
     World w;
-    auto holds = [&](const Uuid &tenant) { return holds_permission(w.g, access_in(w.u, tenant), w.t, 0); };
+    auto holds = [&](const Uuid &tenant) {
+        return modaccess::holds(w.g, Standing{access_in(w.u, tenant), TenantFacts{true, w.t.active, "T"}}, 0);
+    };
     EXPECT_FALSE(holds(w.tenant));
     w.u.memberships[0].role = kTenantAdmin;
     EXPECT_TRUE(holds(w.tenant));
@@ -102,6 +104,8 @@ TEST(Rules, PermissionFromTenantRoleOrPlatformRole)
     EXPECT_FALSE(holds(w.tenant));
     w.u.platform_role = kSuperAdmin;
     EXPECT_TRUE(holds(id(9)));
+    w.t.active = false;
+    EXPECT_TRUE(holds(id(9))) << "a platform role's permissions hold in a disabled tenant too";
     w.u.active = false;
     EXPECT_FALSE(holds(id(9)));
 }

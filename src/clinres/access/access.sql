@@ -1,49 +1,44 @@
 
 -- Module access (docs/reference.md). The C functions read the catalog as its owner,
 -- so callers need EXECUTE only, never privileges on the tables.
-CREATE FUNCTION clinres.has_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
+CREATE OR REPLACE FUNCTION clinres.has_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_has_module';
 COMMENT ON FUNCTION clinres.has_module(uuid, uuid, text) IS
     'true when the user may use the module in the tenant (active user, tenant and module; SUPER_ADMIN, or active member of a subscribing tenant whose own module configuration allows it)';
 
-CREATE FUNCTION clinres.user_modules(user_id uuid, tenant_id uuid)
+CREATE OR REPLACE FUNCTION clinres.user_modules(user_id uuid, tenant_id uuid)
     RETURNS TABLE (code text, name text, route text, sort_order int, schema_name name)
     LANGUAGE c STRICT STABLE PARALLEL SAFE ROWS 8 AS 'MODULE_PATHNAME', 'clinres_user_modules';
 COMMENT ON FUNCTION clinres.user_modules(uuid, uuid) IS 'the modules has_module allows, in navigation order';
 
-CREATE FUNCTION clinres.require_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
+CREATE OR REPLACE FUNCTION clinres.require_module(user_id uuid, tenant_id uuid, module_code text) RETURNS boolean
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_require_module';
 COMMENT ON FUNCTION clinres.require_module(uuid, uuid, text) IS
     'true, or raises insufficient_privilege (42501) with the denial marker (schema clinres, table module) unless has_module';
 
-CREATE FUNCTION clinres.has_permission(user_id uuid, tenant_id uuid, permission_code text) RETURNS boolean
+CREATE OR REPLACE FUNCTION clinres.has_permission(user_id uuid, tenant_id uuid, permission_code text) RETURNS boolean
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_has_permission';
 COMMENT ON FUNCTION clinres.has_permission(uuid, uuid, text) IS
     'true when the user''s platform role, or its role as an active member of the tenant, holds the permission (active user and tenant only)';
 
-CREATE FUNCTION clinres.landing_module(user_id uuid, tenant_id uuid) RETURNS text
+CREATE OR REPLACE FUNCTION clinres.landing_module(user_id uuid, tenant_id uuid) RETURNS text
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_landing_module';
 COMMENT ON FUNCTION clinres.landing_module(uuid, uuid) IS 'the first module in navigation order the user may open, or NULL';
 
-CREATE FUNCTION clinres._module_code(module_code text) RETURNS text
+CREATE OR REPLACE FUNCTION clinres._module_code(module_code text) RETURNS text
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_module_code';
 COMMENT ON FUNCTION clinres._module_code(text) IS 'the canonical spelling of a module code; 22023 if unknown';
 
 -- SECURITY DEFINER (it reads the catalog for a caller with no table privileges), so it
 -- answers only for the context user, or an actor holding user:view in the tenant (for a
 -- member of it) or on the platform.
-CREATE FUNCTION clinres.session_profile(user_id uuid, tenant_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION clinres.session_profile(user_id uuid, tenant_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
     actor uuid := clinres.current_user_id();
 BEGIN
-    IF actor IS NULL OR (actor IS DISTINCT FROM session_profile.user_id
-       AND NOT (clinres.has_permission(actor, session_profile.tenant_id, 'user:view')
-                AND EXISTS (SELECT FROM clinres.user_tenants ut
-                             WHERE ut.user_id = session_profile.user_id AND ut.tenant_id = session_profile.tenant_id))
-       AND NOT EXISTS (SELECT FROM clinres.users a JOIN clinres.role_permissions rp ON rp.role_code = a.platform_role
-                        WHERE a.id = actor AND a.status = 'active' AND rp.permission_code = 'user:view')) THEN
+    IF actor IS NULL OR NOT clinres._allowed(actor, 'profile', session_profile.tenant_id, session_profile.user_id) THEN
         RAISE EXCEPTION 'permission denied to read the profile of user %', session_profile.user_id
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'Only the context user, or a context user holding user:view in the tenant, may read a profile.',
@@ -70,7 +65,7 @@ COMMENT ON FUNCTION clinres.session_profile(uuid, uuid) IS
     'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant; only for the context user or an actor with user:view (42501)';
 
 -- Session context. No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
-CREATE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS uuid
+CREATE OR REPLACE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS uuid
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_context';
 COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
     'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session; returns the user id';
@@ -78,19 +73,19 @@ COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
 -- PARALLEL RESTRICTED: whether the context is believed (a session-level or unsigned value
 -- may not be) is decided in the leader, which knows how it was set; a parallel worker only
 -- sees the values. Module policies still scan in parallel: their initPlans run in the leader.
-CREATE FUNCTION clinres.current_user_id() RETURNS uuid
+CREATE OR REPLACE FUNCTION clinres.current_user_id() RETURNS uuid
     LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'clinres_current_user_id';
-CREATE FUNCTION clinres.current_tenant_id() RETURNS uuid
+CREATE OR REPLACE FUNCTION clinres.current_tenant_id() RETURNS uuid
     LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'clinres_current_tenant_id';
 
-CREATE FUNCTION clinres.tenants_with_module(module_code text) RETURNS SETOF uuid
+CREATE OR REPLACE FUNCTION clinres.tenants_with_module(module_code text) RETURNS SETOF uuid
     LANGUAGE c STRICT STABLE PARALLEL RESTRICTED ROWS 10 AS 'MODULE_PATHNAME', 'clinres_tenants_with_module';
 COMMENT ON FUNCTION clinres.tenants_with_module(text) IS
     'tenants in which the context user has the module; for policies of the form tenant_id IN (SELECT clinres.tenants_with_module(...))';
 
 -- The name of the policy enable_module_rls makes for a module: clinres_module_<code>, or,
 -- when that would pass the 63 bytes of a name, its first 54 bytes and a hash of the code.
-CREATE FUNCTION clinres._module_policy_name(module_code text) RETURNS name
+CREATE OR REPLACE FUNCTION clinres._module_policy_name(module_code text) RETURNS name
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN pg_catalog.octet_length('clinres_module_' || $1) <= 63
@@ -102,7 +97,7 @@ COMMENT ON FUNCTION clinres._module_policy_name(text) IS
     'the policy name enable_module_rls uses for a module (codes past 48 characters get a hash suffix)';
 
 -- Row-level security: runs as the caller, who must own tbl and each of its partitions.
-CREATE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
+CREATE OR REPLACE FUNCTION clinres.enable_module_rls(tbl regclass, module_code text, tenant_column name DEFAULT 'tenant_id')
     RETURNS name LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -158,13 +153,13 @@ COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
     'enables row-level security on tbl and each of its partitions: a row is visible when its tenant is the context tenant and the context user has the module; returns the policy''s name';
 
 -- The access cache and what keeps it fresh.
-CREATE FUNCTION clinres.access_cache_stats(
+CREATE OR REPLACE FUNCTION clinres.access_cache_stats(
         OUT hits bigint, OUT misses bigint, OUT invalidations bigint, OUT evictions bigint,
         OUT entries bigint, OUT bytes bigint, OUT capacity bigint)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_access_cache_stats';
 COMMENT ON FUNCTION clinres.access_cache_stats() IS 'this session''s access cache: hits, misses, invalidations, evictions, entries, approximate bytes, capacity';
 
-CREATE FUNCTION clinres.access_cache_invalidate() RETURNS trigger
+CREATE OR REPLACE FUNCTION clinres.access_cache_invalidate() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'clinres_access_cache_invalidate';
 
 -- The doorbells: relations no query plan references, whose relcache invalidations tell every
@@ -227,7 +222,7 @@ $$;
 -- ALTER TABLE ... ENABLE TRIGGER ALL (what pg_restore --disable-triggers emits after its
 -- DISABLE TRIGGER ALL) leaves the invalidation triggers firing on origin only, so changes
 -- made under session_replication_role = replica would reach no session: put ALWAYS back.
-CREATE FUNCTION clinres._access_cache_keep_always() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION clinres._access_cache_keep_always() RETURNS event_trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -526,6 +526,16 @@ int permission_index(const Globals &g, std::string_view code)
                     {}, "Valid permission codes are: " + list_codes(g.permissions) + ".");
 }
 
+UserFacts read_user_now(const Uuid &user, const Globals &g)
+{
+    return read_user(sentinel_for_read(), read_plan().latest, user, g);
+}
+
+std::vector<Uuid> read_former_tenants_now(const Uuid &user)
+{
+    return read_former_tenants(sentinel_for_read(), read_plan().latest, user);
+}
+
 std::vector<Uuid> candidate_tenants(const Uuid &user)
 {
     return read_candidate_tenants(sentinel_for_read(), read_plan().latest, user);

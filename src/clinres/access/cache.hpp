@@ -2,6 +2,7 @@
 #pragma once
 
 #include "clinres/access/change_log.hpp"
+#include "clinres/access/decision.hpp"
 #include "clinres/access/model.hpp"
 #include "clinres/pg/postgres.hpp"
 
@@ -22,7 +23,8 @@ struct View {
     std::shared_ptr<const TenantEntry> tenant;
     Access access;
     int64_t until(int module) const { return module_until(*globals, access, *tenant, module); }
-    bool permission(int p) const { return holds_permission(*globals, access, *tenant, p); }
+    Standing standing() const { return Standing{access, TenantFacts{tenant->exists, tenant->active, tenant->code}}; }
+    bool permission(int p) const { return holds(*globals, standing(), p); }
 };
 
 // Registers the invalidation callback and the cache's GUC; called from _PG_init.
@@ -41,6 +43,11 @@ View view(const Key &key);
 // The fast path of view(key).until(module): answers from cached entries only, if
 // they are cached and g is still the current globals; false means "use view()".
 bool cached_until(const Key &key, int module, const Globals *g, int64_t &until);
+
+// A user as the catalog has it now (every membership, whatever its status), and the
+// tenants that removed it; read afresh, never cached (the decision's target).
+UserFacts read_user_now(const Uuid &user, const Globals &g);
+std::vector<Uuid> read_former_tenants_now(const Uuid &user);
 
 // Modules, permissions and role grants as the catalog has them now.
 std::shared_ptr<const Globals> globals();

@@ -19,7 +19,7 @@ pg::Statement globals_sql = {
     "SELECT 'm', m.code, m.name, m.route, m.schema_name::pg_catalog.text, m.sort_order, m.is_active"
     "  FROM clinres.modules m"
     " UNION ALL SELECT 'p', p.code, NULL, NULL, NULL, NULL, NULL FROM clinres.permissions p"
-    " UNION ALL SELECT 'o', r.code, NULL, NULL, NULL, NULL, NULL FROM clinres.roles r"
+    " UNION ALL SELECT 'o', r.code, r.scope, NULL, NULL, NULL, NULL FROM clinres.roles r"
     " UNION ALL SELECT 'r', rp.role_code, rp.permission_code, NULL, NULL, NULL, NULL"
     "  FROM clinres.role_permissions rp",
     0,
@@ -49,9 +49,9 @@ pg::Statement members_sql = {
     1,
     {UUIDOID}};
 
-pg::Statement tenant_sql = {"SELECT 't', t.status, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz"
+pg::Statement tenant_sql = {"SELECT 't', t.status, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz, t.code"
                             "  FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1"
-                            " UNION ALL SELECT 's', tm.module_code, tm.is_enabled, tm.expires_at"
+                            " UNION ALL SELECT 's', tm.module_code, tm.is_enabled, tm.expires_at, NULL"
                             "  FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1",
                             1,
                             {UUIDOID}};
@@ -73,6 +73,12 @@ pg::Statement all_users_sql = {"SELECT 'u', u.id, NULL::pg_catalog.uuid, u.statu
                                "um.is_enabled FROM clinres.user_modules um",
                                0,
                                {}};
+
+// The tenants that removed a user and may add it back (clinres.former_members, 0.3.0 on).
+pg::Statement former_sql = {"SELECT fm.tenant_id FROM clinres.former_members fm"
+                            " WHERE fm.user_id OPERATOR(pg_catalog.=) $1",
+                            1,
+                            {UUIDOID}};
 
 pg::Statement user_count_sql = {"SELECT pg_catalog.count(*) FROM clinres.users u", 0, {}};
 
@@ -126,6 +132,7 @@ Globals read_globals(Oid sentinel, bool latest)
     pg::Rows rows = run_as_owner(sentinel, latest, globals_sql, nullptr);
     Globals g;
     std::vector<std::pair<std::string, std::string>> grants;
+    std::vector<std::pair<std::string, bool>> roles; // code, platform scope
     for (size_t r = 0; r < rows.size(); ++r) {
         const std::string &kind = rows.at(r, 0).text;
         if (kind == "m")
@@ -135,7 +142,7 @@ Globals read_globals(Oid sentinel, bool latest)
         else if (kind == "p")
             g.permissions.push_back(rows.at(r, 1).text);
         else if (kind == "o")
-            g.roles.push_back(rows.at(r, 1).text);
+            roles.emplace_back(rows.at(r, 1).text, rows.at(r, 2).text == "platform");
         else
             grants.emplace_back(rows.at(r, 1).text, rows.at(r, 2).text);
     }
@@ -143,7 +150,11 @@ Globals read_globals(Oid sentinel, bool latest)
         return a.sort_order != b.sort_order ? a.sort_order < b.sort_order : a.code < b.code;
     });
     std::sort(g.permissions.begin(), g.permissions.end());
-    std::sort(g.roles.begin(), g.roles.end());
+    std::sort(roles.begin(), roles.end());
+    for (const auto &[code, platform] : roles) {
+        g.roles.push_back(code);
+        g.role_is_platform.push_back(platform);
+    }
     if (g.modules.size() > kMaxModules)
         throw pg::Error(ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                         "clinres.modules has " + std::to_string(g.modules.size()) + " modules; at most " +
@@ -182,6 +193,7 @@ std::unordered_map<Uuid, UserFacts, UuidHash> parse_users(const pg::Rows &rows, 
         char kind = rows.at(r, 0).text[0];
         UserFacts &u = users[uuid_of(rows.at(r, 1))];
         if (kind == 'u') {
+            u.exists = true;
             u.active = rows.at(r, 3).text == kActive;
             u.platform_role = role_id(g, rows.at(r, 4));
             u.super_admin = !rows.at(r, 4).null && rows.at(r, 4).text == "SUPER_ADMIN";
@@ -254,7 +266,9 @@ TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Glo
     t.subscribed_until.assign(g.modules.size(), kDenied);
     for (size_t r = 0; r < rows.size(); ++r) {
         if (rows.at(r, 0).text[0] == 't') {
+            t.exists = true;
             t.active = rows.at(r, 1).text == kActive;
+            t.code = rows.at(r, 4).text;
             continue;
         }
         auto module = g.module_index.find(rows.at(r, 1).text);
@@ -270,6 +284,16 @@ std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &
 {
     Datum args[1] = {uuid_datum(user)};
     pg::Rows rows = run_as_owner(sentinel, latest, candidates_sql, args);
+    std::vector<Uuid> tenants(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r)
+        tenants[r] = uuid_of(rows.at(r, 0));
+    return tenants;
+}
+
+std::vector<Uuid> read_former_tenants(Oid sentinel, bool latest, const Uuid &user)
+{
+    Datum args[1] = {uuid_datum(user)};
+    pg::Rows rows = run_as_owner(sentinel, latest, former_sql, args);
     std::vector<Uuid> tenants(rows.size());
     for (size_t r = 0; r < rows.size(); ++r)
         tenants[r] = uuid_of(rows.at(r, 0));

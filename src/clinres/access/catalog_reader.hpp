@@ -35,6 +35,8 @@ std::unordered_map<Uuid, UserFacts, UuidHash> read_all_users(Oid sentinel, bool 
 std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members(Oid sentinel, bool latest,
                                                                   const Uuid &tenant, const Globals &g);
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g);
+// The tenants that removed the user and may add it back.
+std::vector<Uuid> read_former_tenants(Oid sentinel, bool latest, const Uuid &user);
 // Tenants in which the user could hold a module: its memberships, or all for platform roles.
 std::vector<Uuid> read_candidate_tenants(Oid sentinel, bool latest, const Uuid &user);
 

@@ -48,11 +48,14 @@ struct Globals {
     std::vector<std::string> roles; // sorted: a RoleId is a position here
     std::unordered_map<std::string, RoleId> role_index;
     std::vector<std::vector<bool>> role_permissions; // by role id, then by permission index
+    std::vector<bool> role_is_platform;              // by role id: scope 'platform'
 };
 
 // A tenant: its status and, per module index, until when it subscribes (kDenied if not).
 struct TenantEntry {
+    bool exists = false;
     bool active = false;
+    std::string code;
     std::vector<int64_t> subscribed_until;
 };
 
@@ -85,6 +88,7 @@ struct MemberFacts {
 
 // A user as the catalog has it: status, platform role and every membership.
 struct UserFacts {
+    bool exists = false;
     bool active = false;
     bool super_admin = false; // platform_role is SUPER_ADMIN
     RoleId platform_role = kNoRole;
@@ -106,8 +110,5 @@ Access access_in(const UserFacts &u, const Uuid &tenant);
 
 // Until when the user may use module m in the tenant (docs/reference.md, "Module access"); kDenied if not.
 int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m);
-
-// Whether the user holds permission p in the tenant (platform role anywhere, or tenant role).
-bool holds_permission(const Globals &g, const Access &a, const TenantEntry &t, int p);
 
 } // namespace modaccess

@@ -3,14 +3,6 @@
 
 namespace modaccess {
 
-namespace {
-// Whether role grants permission p.
-bool role_grants(const Globals &g, RoleId role, int p)
-{
-    return role < g.role_permissions.size() && g.role_permissions[role][p];
-}
-} // namespace
-
 Access access_in(const UserFacts &u, const Uuid &tenant)
 {
     Access a;
@@ -35,15 +27,6 @@ int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, in
     if (!a.member || !a.enabled.has(m))
         return kDenied;
     return t.subscribed_until[m];
-}
-
-bool holds_permission(const Globals &g, const Access &a, const TenantEntry &t, int p)
-{
-    if (!a.user_active || !t.active)
-        return false;
-    if (role_grants(g, a.platform_role, p))
-        return true;
-    return a.member && role_grants(g, a.role, p);
 }
 
 } // namespace modaccess

@@ -3,7 +3,7 @@
 -- in the form Citus accepts, the context sent to the workers, and a health check.
 
 -- clinres's tables in foreign-key order (a table after every table it references).
-CREATE FUNCTION clinres._catalog_tables_in_fk_order() RETURNS SETOF regclass
+CREATE OR REPLACE FUNCTION clinres._catalog_tables_in_fk_order() RETURNS SETOF regclass
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
     WITH RECURSIVE tables AS (
@@ -31,7 +31,7 @@ $$;
 REVOKE ALL ON FUNCTION clinres._catalog_tables_in_fk_order() FROM PUBLIC;
 
 -- Raises 55000 unless this database is a Citus coordinator's; true otherwise.
-CREATE FUNCTION clinres._require_citus_coordinator(caller text) RETURNS boolean
+CREATE OR REPLACE FUNCTION clinres._require_citus_coordinator(caller text) RETURNS boolean
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -60,7 +60,7 @@ REVOKE ALL ON FUNCTION clinres._require_citus_coordinator(text) FROM PUBLIC;
 -- Turns the catalog into Citus reference tables (docs/scale-out.md). Runs as the caller
 -- (a superuser or the extension's owner) in one transaction; each step is reported
 -- (so Citus's notices about each table are kept quiet).
-CREATE FUNCTION clinres.distribute() RETURNS TABLE (step int, object text, action text)
+CREATE OR REPLACE FUNCTION clinres.distribute() RETURNS TABLE (step int, object text, action text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $$
 DECLARE
@@ -149,7 +149,7 @@ COMMENT ON FUNCTION clinres.distribute() IS
 REVOKE ALL ON FUNCTION clinres.distribute() FROM PUBLIC;
 
 -- One row per Citus node: whether it can answer clinres's questions.
-CREATE FUNCTION clinres.citus_check() RETURNS TABLE (node text, ok boolean, detail text)
+CREATE OR REPLACE FUNCTION clinres.citus_check() RETURNS TABLE (node text, ok boolean, detail text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

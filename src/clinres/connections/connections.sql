@@ -1,6 +1,6 @@
 
 -- Connection usage (docs/reference.md), read in C++ from the backend status array.
-CREATE FUNCTION clinres._connection_usage(
+CREATE OR REPLACE FUNCTION clinres._connection_usage(
         OUT connections int, OUT max_connections int, OUT reserved_connections int, OUT available int,
         OUT usage_pct double precision, OUT alert_level text)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage';
@@ -8,19 +8,19 @@ CREATE VIEW clinres.connection_usage AS SELECT * FROM clinres._connection_usage(
 COMMENT ON VIEW clinres.connection_usage IS
     'client connections against max_connections - superuser_reserved_connections, with the alert level (ok, warning, critical)';
 
-CREATE FUNCTION clinres._connections_by_client()
+CREATE OR REPLACE FUNCTION clinres._connections_by_client()
     RETURNS TABLE (client_addr inet, application_name text, usename name, datname name, state text, connections int)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connections_by_client';
 CREATE VIEW clinres.connections_by_client AS SELECT * FROM clinres._connections_by_client();
 COMMENT ON VIEW clinres.connections_by_client IS
     'client connections grouped by machine, application, role, database and state; other roles'' sessions only for pg_read_all_stats';
 
-CREATE FUNCTION clinres.pool_size(max_instances int, max_connections int DEFAULT NULL) RETURNS int
+CREATE OR REPLACE FUNCTION clinres.pool_size(max_instances int, max_connections int DEFAULT NULL) RETURNS int
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_pool_size';
 COMMENT ON FUNCTION clinres.pool_size(int, int) IS
     'per-instance pool size: usable connections (max_connections - superuser_reserved_connections, or the given total) / max_instances';
 
-CREATE FUNCTION clinres._connection_usage_history(
+CREATE OR REPLACE FUNCTION clinres._connection_usage_history(
         OUT sampled_at timestamptz, OUT connections int, OUT max_connections int, OUT reserved_connections int,
         OUT available int, OUT usage_pct double precision, OUT alert_level text, OUT monitor text)
     RETURNS SETOF record LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage_history';

@@ -63,7 +63,7 @@ CREATE TABLE clinres.schema_journal (
 );
 
 -- Refuses a relation that must never be moved; returns its schema and name.
-CREATE FUNCTION clinres._check_movable(source regclass, OUT nsp name, OUT rel name)
+CREATE OR REPLACE FUNCTION clinres._check_movable(source regclass, OUT nsp name, OUT rel name)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -90,7 +90,7 @@ $$;
 -- member of (directly or not), or a superuser's. Superusers are not taken as members of
 -- every role here: a superuser migrating into a schema another role made would hand
 -- that role the moved tables.
-CREATE FUNCTION clinres._trusted_schema_owner(owner oid, role oid) RETURNS boolean
+CREATE OR REPLACE FUNCTION clinres._trusted_schema_owner(owner oid, role oid) RETURNS boolean
     LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp
 AS $$
     WITH RECURSIVE memberships AS (
@@ -106,7 +106,7 @@ COMMENT ON FUNCTION clinres._trusted_schema_owner(oid, oid) IS
 
 -- Refuses a target schema that is a system schema, one owned by a role the caller does not
 -- act for, or not a module schema unless allowed.
-CREATE FUNCTION clinres._check_target(target_schema name, allow_any_schema boolean)
+CREATE OR REPLACE FUNCTION clinres._check_target(target_schema name, allow_any_schema boolean)
     RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -139,7 +139,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION clinres.plan_table_move(source regclass, target_schema name, allow_any_schema boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION clinres.plan_table_move(source regclass, target_schema name, allow_any_schema boolean DEFAULT false)
     RETURNS name LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -213,7 +213,7 @@ SELECT (pg_catalog.row_number() OVER (ORDER BY pg_catalog.max(d.level), r.source
  GROUP BY r.source_schema, r.table_name, r.target_schema, r.explicit, r.relid;
 COMMENT ON VIEW clinres.schema_migration_plan IS 'the moves migrate_schemas would make, referenced tables first';
 
-CREATE FUNCTION clinres.create_module_schemas() RETURNS TABLE (schema_name name, created boolean)
+CREATE OR REPLACE FUNCTION clinres.create_module_schemas() RETURNS TABLE (schema_name name, created boolean)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
@@ -239,7 +239,7 @@ $$;
 COMMENT ON FUNCTION clinres.create_module_schemas() IS 'creates the module schemas that are missing (idempotent)';
 
 -- Takes ACCESS EXCLUSIVE on tbl, turning a lock timeout into a clear error.
-CREATE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS boolean
+CREATE OR REPLACE FUNCTION clinres._lock_for_move(tbl regclass) RETURNS boolean
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -253,7 +253,7 @@ EXCEPTION WHEN lock_not_available THEN
 END
 $$;
 
-CREATE FUNCTION clinres.migrate_schemas(dry_run boolean DEFAULT true, compat_views boolean DEFAULT false,
+CREATE OR REPLACE FUNCTION clinres.migrate_schemas(dry_run boolean DEFAULT true, compat_views boolean DEFAULT false,
                                         exact_counts boolean DEFAULT true)
     RETURNS TABLE (step int, source text, target text, row_count bigint, foreign_keys int, indexes int, action text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
@@ -331,7 +331,7 @@ COMMENT ON FUNCTION clinres.migrate_schemas(boolean, boolean, boolean) IS
     'runs the plan (referenced tables first) with ALTER TABLE ... SET SCHEMA in the caller''s transaction; dry_run (default) changes nothing';
 
 -- Leaves public.<name> as an auto-updatable view of the moved table, with its grants.
-CREATE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS name
+CREATE OR REPLACE FUNCTION clinres._create_compat_view(tbl regclass, view_name name) RETURNS name
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -350,7 +350,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION clinres.verify_schema_isolation(exact_counts boolean DEFAULT true)
+CREATE OR REPLACE FUNCTION clinres.verify_schema_isolation(exact_counts boolean DEFAULT true)
     RETURNS TABLE (check_name text, object text, ok boolean, detail text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -453,7 +453,7 @@ $$;
 COMMENT ON FUNCTION clinres.verify_schema_isolation(boolean) IS
     'the migration checklist as a report: one row per check, ok = false with a detail when something is wrong';
 
-CREATE FUNCTION clinres.rollback_schema_migration()
+CREATE OR REPLACE FUNCTION clinres.rollback_schema_migration()
     RETURNS TABLE (step int, source text, target text, action text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$

@@ -24,7 +24,7 @@ BEGIN
     EXECUTE pg_catalog.format('INSERT INTO clinres.session_keys (secret) VALUES (%I.gen_random_bytes(32))', crypto);
 
     EXECUTE pg_catalog.format($fmt$
-CREATE FUNCTION clinres.rotate_session_key(grace interval DEFAULT NULL) RETURNS int
+CREATE OR REPLACE FUNCTION clinres.rotate_session_key(grace interval DEFAULT NULL) RETURNS int
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $body$
 DECLARE
@@ -41,7 +41,7 @@ BEGIN
 END
 $body$;
 
-CREATE FUNCTION clinres.login(identifier text, password text, tenant_code text DEFAULT NULL) RETURNS jsonb
+CREATE OR REPLACE FUNCTION clinres.login(identifier text, password text, tenant_code text DEFAULT NULL) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
     SET clinres.user_id = '' SET clinres.tenant_id = ''
 AS $body$
@@ -132,39 +132,39 @@ REVOKE ALL ON FUNCTION clinres.rotate_session_key(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION clinres.login(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.login(text, text, text) TO clinres_app;
 
-CREATE FUNCTION clinres._dummy_hash() RETURNS text
+CREATE OR REPLACE FUNCTION clinres._dummy_hash() RETURNS text
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_dummy_hash';
 COMMENT ON FUNCTION clinres._dummy_hash() IS 'a bcrypt setting at clinres.bcrypt_cost that no password matches';
 REVOKE ALL ON FUNCTION clinres._dummy_hash() FROM PUBLIC;
 
-CREATE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid) RETURNS text
+CREATE OR REPLACE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid) RETURNS text
     LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_sign_session';
 COMMENT ON FUNCTION clinres._sign_session(uuid, uuid) IS 'a session token for the user and tenant (login calls it; nobody else may)';
 REVOKE ALL ON FUNCTION clinres._sign_session(uuid, uuid) FROM PUBLIC;
 
 -- No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
-CREATE FUNCTION clinres.set_session(token text) RETURNS uuid
+CREATE OR REPLACE FUNCTION clinres.set_session(token text) RETURNS uuid
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_session';
 COMMENT ON FUNCTION clinres.set_session(text) IS
     'verifies a session token from login and sets the context for this transaction; returns the user id (28000 if the token is invalid or expired)';
 REVOKE ALL ON FUNCTION clinres.set_session(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.set_session(text) TO clinres_app;
 
-CREATE FUNCTION clinres.begin_request(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION clinres.begin_request(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_begin_request';
 COMMENT ON FUNCTION clinres.begin_request(uuid, uuid, text) IS
     'set_context for this transaction + require_module in one call; returns user_id, tenant_id, module, role, platform_role, permissions, modules';
 REVOKE ALL ON FUNCTION clinres.begin_request(uuid, uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.begin_request(uuid, uuid, text) TO clinres_app;
 
-CREATE FUNCTION clinres.begin_request(token text, module_code text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION clinres.begin_request(token text, module_code text) RETURNS jsonb
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_begin_request_token';
 COMMENT ON FUNCTION clinres.begin_request(text, text) IS
     'set_session + require_module in one call; returns what begin_request(user, tenant, module) returns';
 REVOKE ALL ON FUNCTION clinres.begin_request(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.begin_request(text, text) TO clinres_app;
 
-CREATE FUNCTION clinres._deny(kind text, what text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION clinres._deny(kind text, what text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
     RETURNS boolean LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_deny';
 COMMENT ON FUNCTION clinres._deny(text, text, text, text, text) IS
     'raises 42501 with the denial marker: schema_name clinres, table_name kind, column_name what (for clinres''s own PL/pgSQL)';

@@ -11,7 +11,7 @@ ALTER TABLE clinres.users
 -- Search: one lower-cased text of email, name and phone digits, stored (computed once per write,
 -- so that a search rechecks a plain column) and indexed by trigrams (pg_trgm), so that a
 -- substring of three or more characters (Chinese included) finds its users by index.
-CREATE FUNCTION clinres._user_search_text(email text, name text, phone text) RETURNS text
+CREATE OR REPLACE FUNCTION clinres._user_search_text(email text, name text, phone text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT pg_catalog.lower($1) OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||) pg_catalog.lower($2)
@@ -39,7 +39,7 @@ UPDATE clinres.user_tenants ut SET user_created_at = u.created_at, user_search_t
   FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ut.user_id;
 ALTER TABLE clinres.user_tenants ALTER COLUMN user_created_at SET NOT NULL, ALTER COLUMN user_search_text SET NOT NULL;
 
-CREATE FUNCTION clinres._user_tenants_copy() RETURNS trigger
+CREATE OR REPLACE FUNCTION clinres._user_tenants_copy() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -57,7 +57,7 @@ COMMENT ON FUNCTION clinres._user_tenants_copy() IS
 CREATE TRIGGER user_copy BEFORE INSERT OR UPDATE OF user_id, user_created_at, user_search_text ON clinres.user_tenants
     FOR EACH ROW EXECUTE FUNCTION clinres._user_tenants_copy();
 
-CREATE FUNCTION clinres._users_copy_changed() RETURNS trigger
+CREATE OR REPLACE FUNCTION clinres._users_copy_changed() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
@@ -78,7 +78,7 @@ CREATE INDEX user_tenants_page_idx ON clinres.user_tenants (tenant_id, user_crea
 CREATE INDEX users_created_at_idx ON clinres.users (created_at, id);
 
 -- The audit log is append-only for every role but its owner (the extension's owner).
-CREATE FUNCTION clinres._admin_logs_append_only() RETURNS trigger
+CREATE OR REPLACE FUNCTION clinres._admin_logs_append_only() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
@@ -104,11 +104,11 @@ DECLARE
                 WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto');
 BEGIN
     EXECUTE pg_catalog.format($f$
-CREATE FUNCTION clinres._bcrypt(password text, cost int) RETURNS text
+CREATE OR REPLACE FUNCTION clinres._bcrypt(password text, cost int) RETURNS text
     LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp
 AS 'SELECT %1$I.crypt($1, %1$I.gen_salt(''bf'', $2))'$f$, s);
     EXECUTE pg_catalog.format($f$
-CREATE FUNCTION clinres._random_password() RETURNS text
+CREATE OR REPLACE FUNCTION clinres._random_password() RETURNS text
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
 AS 'SELECT pg_catalog.translate(pg_catalog.encode(%1$I.gen_random_bytes(12), ''base64''), ''+/'', ''-_'')'$f$, s);
 END
@@ -117,3 +117,30 @@ COMMENT ON FUNCTION clinres._bcrypt(text, int) IS 'bcrypt hash of password with 
 COMMENT ON FUNCTION clinres._random_password() IS 'a random 16-character password from 12 bytes of pgcrypto gen_random_bytes';
 REVOKE ALL ON FUNCTION clinres._bcrypt(text, int), clinres._random_password(), clinres._user_search_text(text, text, text),
     clinres._user_tenants_copy(), clinres._users_copy_changed(), clinres._admin_logs_append_only() FROM PUBLIC;
+
+-- 0.3.0: the tenants that removed a user (remove_tenant, or delete_user with a tenant), so that
+-- their administrators may add the user back (assign_tenant) even when it belongs to no tenant
+-- they can see; no other tenant may take over a user it cannot see. A row goes when the user
+-- joins that tenant again.
+CREATE TABLE clinres.former_members (
+    tenant_id  uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    user_id    uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
+    removed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    removed_by uuid,
+    PRIMARY KEY (tenant_id, user_id)
+);
+CREATE INDEX former_members_user_idx ON clinres.former_members (user_id);
+COMMENT ON TABLE clinres.former_members IS 'memberships removed by a tenant administrator: that tenant may add the user back';
+SELECT pg_catalog.pg_extension_config_dump('clinres.former_members', '');
+CREATE OR REPLACE FUNCTION clinres._forget_former_member() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    DELETE FROM clinres.former_members fm USING added a WHERE fm.tenant_id = a.tenant_id AND fm.user_id = a.user_id;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION clinres._forget_former_member() IS 'a member who joins a tenant again is no longer its former member';
+CREATE TRIGGER forget_former_member AFTER INSERT ON clinres.user_tenants REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION clinres._forget_former_member();
+REVOKE ALL ON FUNCTION clinres._forget_former_member() FROM PUBLIC;

@@ -5,23 +5,24 @@
 
 -- The tenant an import, export or template is for: the given one or the context tenant, after
 -- checking that the context user holds the permission there (42501; P0002 for an unknown tenant).
-CREATE FUNCTION clinres._import_tenant(tenant_id uuid, permission text) RETURNS uuid
+CREATE OR REPLACE FUNCTION clinres._import_tenant(tenant_id uuid, verb text) RETURNS uuid
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
     actor uuid := clinres._actor();
     tenant uuid := coalesce($1, clinres.current_tenant_id());
 BEGIN
-    PERFORM clinres._require(actor, tenant, $2);
+    PERFORM clinres._tenant_code(tenant);
+    PERFORM clinres._authorize(actor, $2, tenant, NULL);
     RETURN tenant;
 END
 $$;
 COMMENT ON FUNCTION clinres._import_tenant(uuid, text) IS
-    'the given tenant or the context tenant, once the context user is known to hold the permission there';
+    'the given tenant or the context tenant, once the decision lets the context user do the verb (create, export) there';
 
 -- What export_users writes: every member of the tenant as list_users shows them (user:view),
 -- oldest first, read page by page through the same function.
-CREATE FUNCTION clinres._export_rows(tenant_id uuid)
+CREATE OR REPLACE FUNCTION clinres._export_rows(tenant_id uuid)
     RETURNS TABLE (email text, name text, phone text, role_code text, modules text, status text,
                    membership_status text, created_at text, last_login_at text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
@@ -52,11 +53,11 @@ COMMENT ON FUNCTION clinres._export_rows(uuid) IS 'every member of the tenant as
 
 -- The roles the context user may grant in the tenant (fewest permissions first) and the modules the
 -- tenant subscribes (the template's lists).
-CREATE FUNCTION clinres._import_options(tenant_id uuid) RETURNS TABLE (kind text, code text, name text)
+CREATE OR REPLACE FUNCTION clinres._import_options(tenant_id uuid) RETURNS TABLE (kind text, code text, name text)
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT * FROM (SELECT 'role'::text, r.code, r.name FROM clinres.roles r
-                    WHERE r.scope OPERATOR(pg_catalog.=) 'tenant' AND clinres._role_within_ceiling(clinres._actor(), $1, r.code)
+                    WHERE r.scope OPERATOR(pg_catalog.=) 'tenant' AND clinres._allowed(clinres._actor(), 'grant', $1, NULL, r.code)
                     ORDER BY (SELECT pg_catalog.count(*) FROM clinres.role_permissions rp
                                WHERE rp.role_code OPERATOR(pg_catalog.=) r.code), r.code) roles
     UNION ALL
@@ -64,7 +65,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._import_options(uuid) IS 'the roles the context user may grant in the tenant, then the modules it subscribes';
 
-CREATE FUNCTION clinres.import_users(data bytea, tenant_id uuid DEFAULT NULL, format text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION clinres.import_users(data bytea, tenant_id uuid DEFAULT NULL, format text DEFAULT NULL,
                                      dry_run boolean DEFAULT false, on_existing text DEFAULT 'error', sheet text DEFAULT NULL)
     RETURNS TABLE (row_no int, email text, name text, action text, user_id uuid, message text)
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
@@ -72,13 +73,13 @@ CREATE FUNCTION clinres.import_users(data bytea, tenant_id uuid DEFAULT NULL, fo
 COMMENT ON FUNCTION clinres.import_users(bytea, uuid, text, boolean, text, text) IS
     'imports users from an .xlsx or CSV file into the tenant, all rows or none; returns one report row per data row';
 
-CREATE FUNCTION clinres.import_template(format text DEFAULT 'xlsx') RETURNS bytea
+CREATE OR REPLACE FUNCTION clinres.import_template(format text DEFAULT 'xlsx') RETURNS bytea
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
     AS 'MODULE_PATHNAME', 'clinres_import_template';
 COMMENT ON FUNCTION clinres.import_template(text) IS
     'an import file to fill in: the headers, an example row and (xlsx) the context tenant''s roles and modules';
 
-CREATE FUNCTION clinres.export_users(tenant_id uuid DEFAULT NULL, format text DEFAULT 'xlsx') RETURNS bytea
+CREATE OR REPLACE FUNCTION clinres.export_users(tenant_id uuid DEFAULT NULL, format text DEFAULT 'xlsx') RETURNS bytea
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
     AS 'MODULE_PATHNAME', 'clinres_export_users';
 COMMENT ON FUNCTION clinres.export_users(uuid, text) IS

@@ -128,11 +128,11 @@ Oid catalog_owner()
 pg::Statement tenant_sql = {"SELECT clinres._import_tenant($1, $2)", 2, {UUIDOID, TEXTOID}};
 
 // The library serves every version of the SQL (one clinres.so): until ALTER EXTENSION UPDATE has
-// run, a 0.2.0 database lacks the set-based writer import_users calls. Its version, and whether
-// the writer is there.
+// run, an older database lacks the decision import_users asks (0.3.0's clinres._authorize). Its
+// version, and whether the decision is there.
 pg::Statement sql_version_sql = {
     "SELECT e.extversion, pg_catalog.to_regprocedure("
-    "    'clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], integer[])') IS NOT NULL"
+    "    'clinres._authorize(uuid, text, uuid, uuid, text)') IS NOT NULL"
     "  FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'clinres'",
     0,
     {}};
@@ -150,12 +150,12 @@ void require_current_sql(pg::OwnerSpi &spi)
 }
 
 // The tenant of the call (argument i, or the context tenant when i < 0 or the argument is NULL)
-// once the context user is known to hold the permission there: 42501 otherwise, P0002 for an
-// unknown tenant. The datum lives in the SPI connection's memory.
-Datum checked_tenant(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const char *permission)
+// once the decision lets the context user do verb ("create", "export") there: 42501 otherwise,
+// P0002 for an unknown tenant. The datum lives in the SPI connection's memory.
+Datum checked_tenant(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const char *verb)
 {
     bool given = i >= 0 && !PG_ARGISNULL(i);
-    Datum args[2] = {given ? PG_GETARG_DATUM(i) : Datum(0), pg::text_datum(permission)};
+    Datum args[2] = {given ? PG_GETARG_DATUM(i) : Datum(0), pg::text_datum(verb)};
     pg::Rows rows = spi.run(tenant_sql, args, given ? "  " : "n ");
     clinres::Uuid tenant;
     std::memcpy(tenant.bytes, rows.at(0, 0).text.data(), 16);
@@ -350,7 +350,7 @@ Datum import_users(FunctionCallInfo fcinfo)
     pg::MaterializedRows report(fcinfo);
     pg::OwnerSpi spi(catalog_owner(), false);
     require_current_sql(spi);
-    Datum tenant = checked_tenant(spi, fcinfo, 1, "user:create");
+    Datum tenant = checked_tenant(spi, fcinfo, 1, "create");
     std::vector<std::uint32_t> row_nos;
     Datum args[9] = {tenant, pg::text_datum(*on_existing)};
     {
@@ -389,7 +389,7 @@ Datum import_template(FunctionCallInfo fcinfo)
     im::Format format = output_format(fcinfo, 0);
     std::vector<im::CodeName> roles, modules;
     pg::OwnerSpi spi(catalog_owner(), false);
-    Datum tenant = checked_tenant(spi, fcinfo, -1, "user:create");
+    Datum tenant = checked_tenant(spi, fcinfo, -1, "create");
     pg::Rows rows = spi.run(options_sql, &tenant);
     spi.finish();
     for (std::size_t r = 0; r < rows.size(); ++r)
@@ -409,7 +409,7 @@ Datum export_users(FunctionCallInfo fcinfo)
     require_utf8_database();
     im::Format format = output_format(fcinfo, 1);
     pg::OwnerSpi spi(catalog_owner(), false);
-    Datum tenant = checked_tenant(spi, fcinfo, 0, "user:view");
+    Datum tenant = checked_tenant(spi, fcinfo, 0, "export");
     pg::Rows rows = spi.run(export_sql, &tenant);
     spi.finish();
     im::SheetData sheet{"users 用户", im::user_headers(), {}};

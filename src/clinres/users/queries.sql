@@ -2,7 +2,7 @@
 -- User management: the read side (list page, detail page, options, audit page).
 
 -- page >= 1 and 1 <= page_size <= 100, never a silent default; 22023 naming the value.
-CREATE FUNCTION clinres._check_page(page int, page_size int) RETURNS void
+CREATE OR REPLACE FUNCTION clinres._check_page(page int, page_size int) RETURNS void
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
@@ -19,7 +19,7 @@ $$;
 COMMENT ON FUNCTION clinres._check_page(int, int) IS '22023 unless page >= 1 and page_size is 1..100';
 
 -- list_users' body (its argument and result names overlap, which PL/pgSQL refuses).
-CREATE FUNCTION clinres._list_users(tenant_id uuid, search text, role_code text, status text, module_code text,
+CREATE OR REPLACE FUNCTION clinres._list_users(tenant_id uuid, search text, role_code text, status text, module_code text,
                                     page int, page_size int, sort text)
     RETURNS TABLE (o_id uuid, o_email text, o_name text, o_phone text, o_status text, o_role_code text,
                    o_membership_status text, o_modules text[], o_created_at timestamptz, o_last_login_at timestamptz,
@@ -78,16 +78,16 @@ BEGIN
                    OPERATOR(pg_catalog.||) '%';
     END IF;
 
-    IF tenant IS NULL AND NOT clinres._is_super(actor) THEN
+    -- No tenant: every user for a SUPER_ADMIN, the context tenant's members for anybody else.
+    IF tenant IS NULL AND NOT clinres._allowed(actor, 'list', NULL, NULL) THEN
         tenant := clinres.current_tenant_id();
-        IF tenant IS NULL THEN
-            RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN lists users across tenants'
-                USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = 'user:view', HINT = 'Pass a tenant_id or set a context tenant.';
-        END IF;
     END IF;
+    IF tenant IS NOT NULL THEN
+        PERFORM clinres._tenant_code(tenant);
+    END IF;
+    PERFORM clinres._authorize(actor, 'list', tenant, NULL);
 
     IF tenant IS NOT NULL THEN
-        PERFORM clinres._require(actor, tenant, 'user:view');
         -- Members of the tenant; $1 tenant, $2 pattern, $3 role, $4 status, $5 module.
         IF pattern IS NOT NULL THEN
             where_sql := where_sql || ' AND ut.user_search_text OPERATOR(pg_catalog.~~) $2';
@@ -188,7 +188,7 @@ END
 $$;
 COMMENT ON FUNCTION clinres._list_users(uuid, text, text, text, text, int, int, text) IS 'the body of clinres.list_users';
 
-CREATE FUNCTION clinres.list_users(tenant_id uuid DEFAULT NULL, search text DEFAULT NULL, role_code text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION clinres.list_users(tenant_id uuid DEFAULT NULL, search text DEFAULT NULL, role_code text DEFAULT NULL,
                                    status text DEFAULT NULL, module_code text DEFAULT NULL, page int DEFAULT 1,
                                    page_size int DEFAULT 20, sort text DEFAULT 'created_at desc')
     RETURNS TABLE (id uuid, email text, name text, phone text, status text, role_code text, membership_status text,
@@ -200,7 +200,7 @@ $$;
 COMMENT ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text) IS
     'a page of users (a tenant''s members, or every user for a SUPER_ADMIN when tenant_id is NULL) with the exact total_count';
 
-CREATE FUNCTION clinres.get_user(user_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION clinres.get_user(user_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -212,7 +212,7 @@ END
 $$;
 COMMENT ON FUNCTION clinres.get_user(uuid) IS 'the user and each membership the actor may see, with its modules (never a password or hash)';
 
-CREATE FUNCTION clinres.tenant_options() RETURNS TABLE (id uuid, code text, name text)
+CREATE OR REPLACE FUNCTION clinres.tenant_options() RETURNS TABLE (id uuid, code text, name text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -220,20 +220,21 @@ DECLARE
 BEGIN
     RETURN QUERY SELECT t.id, t.code, t.name FROM clinres.tenants t
                   WHERE t.status OPERATOR(pg_catalog.=) 'active'
-                    AND (clinres._may(actor, t.id, 'user:create') OR clinres._may(actor, t.id, 'user:edit'))
+                    AND (clinres.has_permission(actor, t.id, 'user:create') OR clinres.has_permission(actor, t.id, 'user:edit'))
                   ORDER BY t.code;
 END
 $$;
 COMMENT ON FUNCTION clinres.tenant_options() IS 'the active tenants where the actor may create or edit users (all for a SUPER_ADMIN)';
 
-CREATE FUNCTION clinres.module_options(tenant_id uuid) RETURNS TABLE (code text, name text)
+CREATE OR REPLACE FUNCTION clinres.module_options(tenant_id uuid) RETURNS TABLE (code text, name text)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
     actor uuid := clinres._actor();
     tenant uuid := coalesce(module_options.tenant_id, clinres.current_tenant_id());
 BEGIN
-    PERFORM clinres._require(actor, tenant, 'user:view');
+    PERFORM clinres._tenant_code(tenant);
+    PERFORM clinres._authorize(actor, 'list', tenant, NULL);
     RETURN QUERY SELECT m.code, m.name FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
                   WHERE tm.tenant_id OPERATOR(pg_catalog.=) tenant AND tm.is_enabled AND m.is_active
                     AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
@@ -243,7 +244,7 @@ $$;
 COMMENT ON FUNCTION clinres.module_options(uuid) IS 'the modules the tenant subscribes now (what may be granted to its members)';
 
 -- list_admin_logs' body (its argument and result names overlap, which PL/pgSQL refuses).
-CREATE FUNCTION clinres._list_admin_logs(tenant_id uuid, page int, page_size int)
+CREATE OR REPLACE FUNCTION clinres._list_admin_logs(tenant_id uuid, page int, page_size int)
     RETURNS TABLE (o_id bigint, o_created_at timestamptz, o_actor_id uuid, o_actor_email text, o_tenant_id uuid,
                    o_action text, o_target text, o_detail jsonb, o_total_count bigint)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
@@ -255,16 +256,14 @@ DECLARE
     total bigint;
 BEGIN
     PERFORM clinres._check_page(page, page_size);
-    IF tenant IS NULL AND NOT clinres._is_super(actor) THEN
+    -- No tenant: every row for a SUPER_ADMIN, the context tenant's rows for anybody else.
+    IF tenant IS NULL AND NOT clinres._allowed(actor, 'audit', NULL, NULL) THEN
         tenant := clinres.current_tenant_id();
-        IF tenant IS NULL THEN
-            RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN reads the audit of every tenant'
-                USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = 'user:view', HINT = 'Pass a tenant_id or set a context tenant.';
-        END IF;
     END IF;
     IF tenant IS NOT NULL THEN
-        PERFORM clinres._require(actor, tenant, 'user:view');
+        PERFORM clinres._tenant_code(tenant);
     END IF;
+    PERFORM clinres._authorize(actor, 'audit', tenant, NULL);
     SELECT pg_catalog.count(*) INTO total FROM clinres.admin_logs l
      WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant;
     RETURN QUERY
@@ -276,7 +275,7 @@ END
 $$;
 COMMENT ON FUNCTION clinres._list_admin_logs(uuid, int, int) IS 'the body of clinres.list_admin_logs';
 
-CREATE FUNCTION clinres.list_admin_logs(tenant_id uuid DEFAULT NULL, page int DEFAULT 1, page_size int DEFAULT 20)
+CREATE OR REPLACE FUNCTION clinres.list_admin_logs(tenant_id uuid DEFAULT NULL, page int DEFAULT 1, page_size int DEFAULT 20)
     RETURNS TABLE (id bigint, created_at timestamptz, actor_id uuid, actor_email text, tenant_id uuid, action text,
                    target text, detail jsonb, total_count bigint)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp

@@ -11,7 +11,7 @@
 -- only where the actor may change them) or 'add' (join only; 23505 when already a member; name,
 -- phone and password are ignored). Permissions: joining needs user:create in the tenant, changing
 -- an existing member user:edit; the grant ceiling applies to the role and the modules; global
--- fields follow clinres._require_global. Errors the caller would not fix by changing a row (no
+-- fields follow the account verbs of clinres._authorize. Errors the caller would not fix by changing a row (no
 -- context user) are raised, not returned.
 
 -- One checked row: its problem (errcode and message, NULL when it may be written), what the writer
@@ -27,7 +27,7 @@ COMMENT ON TYPE clinres._user_row_check IS 'one row as clinres._check_user_rows 
 -- row, in order. The first problem of a row wins, in this order: the tenant, the same email or
 -- phone in an earlier row, the role, the modules, the actor's permission, the fields, then the
 -- existing user and membership, the grant ceiling and the phone's uniqueness.
-CREATE FUNCTION clinres._check_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
+CREATE OR REPLACE FUNCTION clinres._check_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
                                          roles text[], modules text[], passwords text[], row_nos int[] DEFAULT NULL)
     RETURNS SETOF clinres._user_row_check
     -- Without JIT: its per-row subqueries make the estimate high enough to compile for longer than a run takes.
@@ -40,7 +40,6 @@ DECLARE
     tcode text;
     terr text;
     tmsg text;
-    super boolean := clinres._is_super(actor);
     may_create boolean;
     may_edit boolean;
 BEGIN
@@ -53,8 +52,8 @@ BEGIN
             GET STACKED DIAGNOSTICS terr = RETURNED_SQLSTATE, tmsg = MESSAGE_TEXT;
         END;
     END IF;
-    may_create := terr IS NULL AND clinres._may(actor, tenant, 'user:create');
-    may_edit := terr IS NULL AND clinres._may(actor, tenant, 'user:edit');
+    may_create := terr IS NULL AND clinres.has_permission(actor, tenant, 'user:create');
+    may_edit := terr IS NULL AND clinres.has_permission(actor, tenant, 'user:edit');
     RETURN QUERY
     WITH given AS (
         SELECT x.ord::int AS ord, coalesce(row_nos[x.ord::int], x.ord::int) AS row_no, pg_catalog.btrim(x.e) AS e,
@@ -80,7 +79,7 @@ BEGIN
                                           AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) AS subscribed
           FROM clinres.modules m
     ), ceiling AS MATERIALIZED (
-        SELECT ro.code, terr IS NULL AND clinres._role_within_ceiling(actor, tenant, ro.code) AS ok FROM clinres.roles ro
+        SELECT ro.code, terr IS NULL AND clinres._allowed(actor, 'grant', tenant, NULL, ro.code) AS ok FROM clinres.roles ro
     ), module_lists AS MATERIALIZED (
         -- Each distinct modules cell once: codes or names -> canonical codes (first appearance
         -- order) and the first unknown or unsubscribed one.
@@ -116,6 +115,23 @@ BEGIN
           LEFT JOIN LATERAL clinres._field_problem('phone', r.p) fp ON true
           LEFT JOIN LATERAL clinres._field_problem('password', r.pw) fw ON true
           LEFT JOIN LATERAL clinres._field_problem('name', r.n) fn ON true
+    ), decided AS (
+        -- The decision on each existing user the row would change (docs/users.md): joining the
+        -- tenant (the user must be one the actor may see, or a former member of the tenant), its
+        -- role and modules there, and its account (name, phone, password: every tenant of the user).
+        SELECT c.*,
+               CASE WHEN c.target IS NULL OR on_existing = ANY (ARRAY['error', 'skip']) OR terr IS NOT NULL THEN NULL
+                    WHEN NOT c.member THEN clinres._denial(actor, 'add', tenant, c.target, coalesce(c.role_code, 'USER'))
+                    ELSE coalesce(CASE WHEN c.ro IS NOT NULL AND c.role_code <> c.member_role
+                                       THEN clinres._denial(actor, 'role', tenant, c.target, c.role_code) END,
+                                  CASE WHEN c.m IS NOT NULL THEN clinres._denial(actor, 'modules', tenant, c.target) END)
+               END AS member_denial,
+               CASE WHEN c.target IS NOT NULL AND on_existing = 'update' AND terr IS NULL
+                         AND ((c.n IS NOT NULL AND c.n <> c.target_name) OR (c.p IS NOT NULL AND c.p IS DISTINCT FROM c.target_phone))
+                    THEN clinres._denial(actor, 'update', NULL, c.target) END AS account_denial,
+               CASE WHEN c.target IS NOT NULL AND on_existing = 'update' AND terr IS NULL AND c.pw IS NOT NULL
+                    THEN clinres._denial(actor, 'password', NULL, c.target) END AS password_denial
+          FROM checked c
     ), judged AS (
         SELECT c.*,
                CASE WHEN c.target IS NULL THEN 'created' WHEN on_existing OPERATOR(pg_catalog.=) 'skip' THEN 'skipped'
@@ -148,34 +164,25 @@ BEGIN
                    WHEN c.target IS NOT NULL AND NOT CASE WHEN c.member THEN may_edit ELSE may_create END
                    THEN ARRAY['42501', pg_catalog.format('permission denied: "%s" is required in tenant "%s"',
                                                          CASE WHEN c.member THEN 'user:edit' ELSE 'user:create' END, tcode)]
-                   WHEN c.target IS NOT NULL AND c.target_role IS NOT NULL AND NOT super
-                   THEN ARRAY['42501', pg_catalog.format('permission denied: only a SUPER_ADMIN may change a user with platform role "%s"',
-                                                         c.target_role)]
-                   WHEN c.member AND c.ro IS NOT NULL AND c.role_code OPERATOR(pg_catalog.<>) c.member_role
-                        AND c.target OPERATOR(pg_catalog.=) actor
-                   THEN ARRAY['42501', 'permission denied: nobody may change their own role']
-                   WHEN c.member AND c.ro IS NOT NULL AND c.role_code OPERATOR(pg_catalog.<>) c.member_role
-                        AND NOT (SELECT x.ok FROM ceiling x WHERE x.code OPERATOR(pg_catalog.=) c.member_role)
-                   THEN ARRAY['42501', pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', c.member_role, tcode)]
-                   WHEN c.target IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'update'
-                        AND ((c.n IS NOT NULL AND c.n OPERATOR(pg_catalog.<>) c.target_name)
-                             OR (c.p IS NOT NULL AND c.p IS DISTINCT FROM c.target_phone) OR c.pw IS NOT NULL)
-                        AND (c.n IS NOT NULL AND c.name_errcode IS NOT NULL
-                             OR NOT super AND EXISTS (SELECT FROM clinres.user_tenants ut
-                                                       WHERE ut.user_id OPERATOR(pg_catalog.=) c.target
-                                                         AND ut.tenant_id OPERATOR(pg_catalog.<>) tenant
-                                                         AND NOT clinres._may(actor, ut.tenant_id, 'user:edit')))
-                   THEN CASE WHEN c.n IS NOT NULL AND c.name_errcode IS NOT NULL THEN ARRAY[c.name_errcode, c.name_message]
-                             ELSE ARRAY['42501', pg_catalog.format('permission denied: "user:edit" is required in every tenant of user "%s" to change its name, phone or password', c.e)] END
-                   WHEN c.ro IS NOT NULL AND NOT (SELECT x.ok FROM ceiling x WHERE x.code OPERATOR(pg_catalog.=) c.role_code)
+                   WHEN c.member_denial IS NOT NULL THEN ARRAY['42501', c.member_denial]
+                   WHEN c.target IS NOT NULL AND on_existing = 'update' AND c.n IS NOT NULL AND c.n <> c.target_name
+                        AND c.name_errcode IS NOT NULL THEN ARRAY[c.name_errcode, c.name_message]
+                   WHEN c.account_denial IS NOT NULL THEN ARRAY['42501', c.account_denial]
+                   WHEN c.password_denial IS NOT NULL THEN ARRAY['42501', c.password_denial]
+                   WHEN c.target IS NULL AND c.ro IS NOT NULL AND NOT (SELECT x.ok FROM ceiling x WHERE x.code = c.role_code)
                    THEN ARRAY['42501', pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', c.role_code, tcode)]
                    WHEN c.p IS NOT NULL AND on_existing OPERATOR(pg_catalog.<>) 'add'
                         AND EXISTS (SELECT FROM clinres.users u WHERE u.phone OPERATOR(pg_catalog.=) c.p AND u.id IS DISTINCT FROM c.target)
                    THEN ARRAY['23505', pg_catalog.format('phone "%s" is already in use', c.p)]
                END AS problem
-          FROM checked c
+          FROM decided c
     )
-    SELECT j.ord, j.problem[1], j.problem[2], j.action, j.target, j.e, j.n, j.p, j.pw,
+    -- Never an id the actor may not see: a user it may not add, change or see stays unnamed.
+    SELECT j.ord, j.problem[1], j.problem[2], j.action,
+           CASE WHEN j.target IS NULL THEN NULL
+                WHEN j.problem IS NULL AND j.action = ANY (ARRAY['added', 'updated']) THEN j.target
+                WHEN clinres._allowed(actor, 'view', NULL, j.target) THEN j.target END,
+           j.e, j.n, j.p, j.pw,
            j.ro IS NOT NULL, j.role_code, j.role_scope, j.codes
       FROM judged j ORDER BY j.ord;
 END
@@ -184,7 +191,7 @@ COMMENT ON FUNCTION clinres._check_user_rows(uuid, text, text[], text[], text[],
     'validates user rows for the context user without writing: per row the first problem or NULLs, the action it would take, the existing user';
 
 -- Raises 23505 naming the field a concurrent writer took (the unique index has the last word).
-CREATE FUNCTION clinres._raise_duplicate(email text, phone text) RETURNS void
+CREATE OR REPLACE FUNCTION clinres._raise_duplicate(email text, phone text) RETURNS void
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
@@ -198,7 +205,7 @@ COMMENT ON FUNCTION clinres._raise_duplicate(text, text) IS '23505 naming the em
 
 -- Changes one existing member as a checked 'updated' row says: only what the row gives and
 -- differs; logs the change.
-CREATE FUNCTION clinres._update_member(actor uuid, tenant_id uuid, r clinres._user_row_check) RETURNS void
+CREATE OR REPLACE FUNCTION clinres._update_member(actor uuid, tenant_id uuid, r clinres._user_row_check) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 #variable_conflict use_variable
@@ -257,7 +264,7 @@ COMMENT ON FUNCTION clinres._update_member(uuid, uuid, clinres._user_row_check) 
 -- and returns the checks. Otherwise writes users, memberships and module rows set-based (existing
 -- members one by one), one admin_logs row per created user or membership, and returns per row
 -- (ord, NULL, NULL, action, user_id, email, name).
-CREATE FUNCTION clinres._write_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
+CREATE OR REPLACE FUNCTION clinres._write_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
                                          roles text[], modules text[], passwords text[], row_nos int[] DEFAULT NULL)
     RETURNS TABLE (ord int, errcode text, message text, action text, user_id uuid, email text, name text)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
@@ -334,7 +341,7 @@ COMMENT ON FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[],
     'checks user rows and, if none has a problem, writes them all (create, add to the tenant, update, skip) with their audit rows';
 
 -- One row through the writer, its problem raised with its SQLSTATE: create_user and assign_tenant.
-CREATE FUNCTION clinres._create_or_add_user(email text, name text, phone text, role_code text, modules text[],
+CREATE OR REPLACE FUNCTION clinres._create_or_add_user(email text, name text, phone text, role_code text, modules text[],
                                             tenant_id uuid, on_existing text DEFAULT 'error', password text DEFAULT NULL,
                                             OUT action text, OUT user_id uuid)
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp

@@ -2,38 +2,48 @@
 -- User management: who may do what (internal functions; none is granted to anyone).
 -- The actor is always the context user (clinres.current_user_id()).
 
-CREATE FUNCTION clinres._actor() RETURNS uuid
+-- The one authorization decision (src/clinres/access/decision.cpp; docs/users.md, "Who may
+-- do what"): may the actor do this verb to that user, in that tenant, with that role? Every
+-- function below and every management function asks it; none re-states a rule.
+CREATE OR REPLACE FUNCTION clinres._authorize(actor uuid, verb text, tenant_id uuid, target uuid, role_code text DEFAULT NULL)
+    RETURNS void LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_authorize';
+COMMENT ON FUNCTION clinres._authorize(uuid, text, uuid, uuid, text) IS
+    'raises the refusal of the decision (42501 with the denial marker, or P0002 for a target that does not exist), or returns';
+CREATE OR REPLACE FUNCTION clinres._denial(actor uuid, verb text, tenant_id uuid, target uuid, role_code text DEFAULT NULL)
+    RETURNS text LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_denial';
+COMMENT ON FUNCTION clinres._denial(uuid, text, uuid, uuid, text) IS 'the refusal''s message, or NULL when the actor may';
+CREATE OR REPLACE FUNCTION clinres._allowed(actor uuid, verb text, tenant_id uuid, target uuid, role_code text DEFAULT NULL)
+    RETURNS boolean LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_allowed';
+COMMENT ON FUNCTION clinres._allowed(uuid, text, uuid, uuid, text) IS 'whether the actor may (the decision as a boolean)';
+
+-- The context user, who must hold the context tenant (an active member of it, or a SUPER_ADMIN).
+CREATE OR REPLACE FUNCTION clinres._actor() RETURNS uuid
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
     a uuid := clinres.current_user_id();
 BEGIN
-    IF a IS NULL THEN
-        RAISE EXCEPTION 'permission denied: no context user'
-            USING ERRCODE = 'insufficient_privilege', HINT = 'Call clinres.set_context(user_id, tenant_id) first.';
-    END IF;
+    PERFORM clinres._authorize(a, 'context', clinres.current_tenant_id(), NULL);
     RETURN a;
 END
 $$;
-COMMENT ON FUNCTION clinres._actor() IS 'the context user; 42501 when there is none';
+COMMENT ON FUNCTION clinres._actor() IS 'the context user; 42501 when there is none, or when it does not hold the context tenant';
 
-CREATE FUNCTION clinres._is_super(user_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+-- Serializes administrators acting on each other: what the decision reads about the actor (its
+-- account and memberships) is locked until the transaction ends, so that two administrators
+-- demoting or deleting each other at once cannot both succeed (one waits, then is refused).
+-- A separate statement before the decision, so that the decision reads what the lock waited for.
+CREATE OR REPLACE FUNCTION clinres._lock_actor(actor uuid) RETURNS uuid
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    SELECT coalesce((SELECT u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' AND u.status OPERATOR(pg_catalog.=) 'active'
-                       FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $1), false)
+    SELECT FROM clinres.users u WHERE u.id = $1 FOR SHARE;
+    SELECT FROM clinres.user_tenants ut WHERE ut.user_id = $1 FOR SHARE;
+    SELECT $1;
 $$;
-COMMENT ON FUNCTION clinres._is_super(uuid) IS 'true when the user is an active SUPER_ADMIN';
+COMMENT ON FUNCTION clinres._lock_actor(uuid) IS
+    'locks the actor''s account and memberships FOR SHARE until the transaction ends; returns the actor';
 
-CREATE FUNCTION clinres._may(actor uuid, tenant_id uuid, permission text) RETURNS boolean
-    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-    SELECT clinres._is_super($1) OR coalesce(clinres.has_permission($1, $2, $3), false)
-$$;
-COMMENT ON FUNCTION clinres._may(uuid, uuid, text) IS
-    'whether the actor holds the permission in the tenant (an active SUPER_ADMIN holds every permission in every tenant)';
-
-CREATE FUNCTION clinres._tenant_code(tenant_id uuid) RETURNS text
+CREATE OR REPLACE FUNCTION clinres._tenant_code(tenant_id uuid) RETURNS text
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -52,92 +62,29 @@ END
 $$;
 COMMENT ON FUNCTION clinres._tenant_code(uuid) IS 'the code of an existing tenant; 22023 for NULL, P0002 when unknown';
 
-CREATE FUNCTION clinres._require(actor uuid, tenant_id uuid, permission text) RETURNS void
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-DECLARE
-    code text := clinres._tenant_code($2);
-BEGIN
-    IF NOT clinres._may($1, $2, $3) THEN
-        RAISE EXCEPTION 'permission denied: "%" is required in tenant "%"', $3, code
-            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = $3;
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION clinres._require(uuid, uuid, text) IS 'P0002 for an unknown tenant, 42501 unless the actor holds the permission there';
-
--- A user the actor may see: a SUPER_ADMIN sees every user; anybody else the members of the
--- tenants where it holds user:view. Anything else, an unknown id included, is 42501 for a
--- tenant-scoped actor, so that the answer never tells whether a user of another tenant exists.
-CREATE FUNCTION clinres._visible_user(actor uuid, user_id uuid) RETURNS clinres.users
+-- The user row, when the actor may see it (a SUPER_ADMIN: every user; anybody else: the
+-- members of tenants where it holds user:view). Anything else, an unknown id included, is 42501
+-- for a tenant-scoped actor, so that the answer never tells whether a user of another tenant exists.
+CREATE OR REPLACE FUNCTION clinres._visible_user(actor uuid, user_id uuid, verb text DEFAULT 'view', tenant_id uuid DEFAULT NULL)
+    RETURNS clinres.users
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
     u clinres.users;
 BEGIN
     IF $2 IS NULL THEN
-        RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'user_id must not be null' USING ERRCODE = 'invalid_parameter_value',
+            SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'user_id';
     END IF;
-    SELECT * INTO u FROM clinres.users x WHERE x.id OPERATOR(pg_catalog.=) $2;
-    IF clinres._is_super($1) THEN
-        IF u.id IS NULL THEN
-            RAISE EXCEPTION 'user "%" does not exist', $2 USING ERRCODE = 'no_data_found';
-        END IF;
-        RETURN u;
-    END IF;
-    IF u.id IS NULL OR NOT EXISTS (SELECT FROM clinres.user_tenants ut
-                                    WHERE ut.user_id OPERATOR(pg_catalog.=) $2 AND clinres._may($1, ut.tenant_id, 'user:view')) THEN
-        RAISE EXCEPTION 'permission denied: "user:view" is required in a tenant of user "%"', $2
-            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = 'user:view';
-    END IF;
+    PERFORM clinres._authorize($1, $3, $4, $2);
+    SELECT * INTO u FROM clinres.users x WHERE x.id = $2;
     RETURN u;
 END
 $$;
-COMMENT ON FUNCTION clinres._visible_user(uuid, uuid) IS 'the user row when the actor may see it; P0002 (SUPER_ADMIN) or 42501 otherwise';
+COMMENT ON FUNCTION clinres._visible_user(uuid, uuid, text, uuid) IS
+    'the user row when the decision lets the actor see it (verb view, or add to the tenant); P0002 (SUPER_ADMIN) or 42501 otherwise';
 
--- Acting on a SUPER_ADMIN is for SUPER_ADMINs only; acting on oneself is refused for the given verb.
-CREATE FUNCTION clinres._guard_target(actor uuid, target clinres.users, verb text, self_allowed boolean) RETURNS void
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-BEGIN
-    IF target.platform_role IS NOT NULL AND NOT clinres._is_super(actor) THEN
-        RAISE EXCEPTION 'permission denied: only a SUPER_ADMIN may % a user with platform role "%"', verb, target.platform_role
-            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'role', COLUMN = target.platform_role;
-    END IF;
-    IF NOT self_allowed AND target.id OPERATOR(pg_catalog.=) actor THEN
-        RAISE EXCEPTION 'permission denied: nobody may % themselves', verb
-            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'self', COLUMN = verb;
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION clinres._guard_target(uuid, clinres.users, text, boolean) IS
-    '42501 when a non-SUPER_ADMIN acts on a platform-role user, or when the actor acts on itself where that is refused';
-
--- Global fields (email, name, phone, password, global status, the user itself): a tenant-scoped
--- actor changes them only for users all of whose memberships lie in tenants where it holds the permission.
-CREATE FUNCTION clinres._require_global(actor uuid, target uuid, permission text) RETURNS void
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-DECLARE
-    other text;
-BEGIN
-    IF clinres._is_super(actor) THEN
-        RETURN;
-    END IF;
-    SELECT t.code INTO other FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) ut.tenant_id
-     WHERE ut.user_id OPERATOR(pg_catalog.=) target AND NOT clinres._may(actor, ut.tenant_id, permission)
-     ORDER BY t.code LIMIT 1;
-    IF FOUND OR NOT EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) target) THEN
-        RAISE EXCEPTION 'permission denied: "%" is required in every tenant of user "%"', permission, target
-            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'permission', COLUMN = permission,
-                  DETAIL = 'The user belongs to a tenant where you do not hold it; only a SUPER_ADMIN may change the user''s global fields.';
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION clinres._require_global(uuid, uuid, text) IS
-    '42501 unless the actor is a SUPER_ADMIN or holds the permission in every tenant of the target';
-
-CREATE FUNCTION clinres._role(role_code text) RETURNS clinres.roles
+CREATE OR REPLACE FUNCTION clinres._role(role_code text) RETURNS clinres.roles
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -154,39 +101,8 @@ END
 $$;
 COMMENT ON FUNCTION clinres._role(text) IS 'the role with this code (any case); 22023 naming it when unknown';
 
--- The grant ceiling: a platform role only by a SUPER_ADMIN; a tenant role only when its
--- permissions are a subset of those of the actor's own active role in that tenant.
-CREATE FUNCTION clinres._role_within_ceiling(actor uuid, tenant_id uuid, role_code text) RETURNS boolean
-    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-    SELECT clinres._is_super($1)
-        OR (EXISTS (SELECT FROM clinres.roles r WHERE r.code OPERATOR(pg_catalog.=) $3 AND r.scope OPERATOR(pg_catalog.=) 'tenant')
-            AND EXISTS (SELECT FROM clinres.user_tenants ut JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) ut.user_id
-                         WHERE ut.user_id OPERATOR(pg_catalog.=) $1 AND ut.tenant_id OPERATOR(pg_catalog.=) $2
-                           AND ut.status OPERATOR(pg_catalog.=) 'active' AND u.status OPERATOR(pg_catalog.=) 'active'
-                           AND NOT EXISTS (SELECT FROM clinres.role_permissions rp
-                                            WHERE rp.role_code OPERATOR(pg_catalog.=) $3
-                                              AND NOT EXISTS (SELECT FROM clinres.role_permissions mine
-                                                               WHERE mine.role_code OPERATOR(pg_catalog.=) ut.role_code
-                                                                 AND mine.permission_code OPERATOR(pg_catalog.=) rp.permission_code))))
-$$;
-COMMENT ON FUNCTION clinres._role_within_ceiling(uuid, uuid, text) IS
-    'whether the actor may grant (or act on a holder of) the role in the tenant: at or below its own role there';
-
-CREATE FUNCTION clinres._require_ceiling(actor uuid, tenant_id uuid, role_code text) RETURNS void
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-BEGIN
-    IF NOT clinres._role_within_ceiling($1, $2, $3) THEN
-        RAISE EXCEPTION 'permission denied: role "%" is above your own in tenant "%"', $3, clinres._tenant_code($2)
-            USING ERRCODE = 'insufficient_privilege', SCHEMA = 'clinres', TABLE = 'role', COLUMN = $3;
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION clinres._require_ceiling(uuid, uuid, text) IS '42501 unless the role is within the actor''s grant ceiling in the tenant';
-
 -- Module codes or names (any case) -> canonical codes, each subscribed by the tenant; NULL stays NULL (inherit).
-CREATE FUNCTION clinres._tenant_modules(tenant_id uuid, modules text[]) RETURNS text[]
+CREATE OR REPLACE FUNCTION clinres._tenant_modules(tenant_id uuid, modules text[]) RETURNS text[]
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -227,7 +143,7 @@ COMMENT ON FUNCTION clinres._tenant_modules(uuid, text[]) IS
 
 -- The modules a member may use by its configuration (inherit, or its enabled rows) among the
 -- tenant's current subscriptions, in navigation order. User and membership status are not applied.
-CREATE FUNCTION clinres._member_modules(user_id uuid, tenant_id uuid) RETURNS text[]
+CREATE OR REPLACE FUNCTION clinres._member_modules(user_id uuid, tenant_id uuid) RETURNS text[]
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT coalesce(pg_catalog.array_agg(m.code ORDER BY m.sort_order, m.code), '{}')
@@ -247,7 +163,7 @@ COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modul
 -- module (having rows at all is what stops the inheritance, so rows for the others would change no
 -- answer), and for none ('') a disabled row for each subscribed module. Only rows that exist are
 -- deleted.
-CREATE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
+CREATE OR REPLACE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
@@ -268,7 +184,7 @@ COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces me
 -- answer (having rows is what stops the inheritance; the others were not given), and it keeps a
 -- configuration of only deleted modules (several may go in one statement) from becoming no rows,
 -- which would inherit every subscription, including ones added later.
-CREATE FUNCTION clinres._keep_module_configs() RETURNS trigger
+CREATE OR REPLACE FUNCTION clinres._keep_module_configs() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
@@ -288,7 +204,7 @@ CREATE TRIGGER keep_module_configs BEFORE DELETE ON clinres.modules
     FOR EACH ROW EXECUTE FUNCTION clinres._keep_module_configs();
 
 -- The member's configuration as the audit shows it: NULL (inherit) or the enabled codes.
-CREATE FUNCTION clinres._module_config(user_id uuid, tenant_id uuid) RETURNS text[]
+CREATE OR REPLACE FUNCTION clinres._module_config(user_id uuid, tenant_id uuid) RETURNS text[]
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
@@ -297,7 +213,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._module_config(uuid, uuid) IS 'the member''s module configuration: NULL (inherit) or its enabled codes';
 
-CREATE FUNCTION clinres._log(actor uuid, tenant_id uuid, action text, target uuid, detail jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION clinres._log(actor uuid, tenant_id uuid, action text, target uuid, detail jsonb) RETURNS void
     LANGUAGE sql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
@@ -305,9 +221,24 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._log(uuid, uuid, text, uuid, jsonb) IS 'appends one audit row (never pass a password or hash)';
 
+-- A change to the account (global fields, password, global status, deletion) is seen by every
+-- tenant of the user: one audit row in each, or one platform-wide row (tenant NULL) for a user
+-- of no tenant. Never under the context tenant, which the change does not concern.
+CREATE OR REPLACE FUNCTION clinres._log_account(actor uuid, target uuid, action text, detail jsonb) RETURNS void
+    LANGUAGE sql SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+    SELECT $1, t.tenant_id, $3, $2::pg_catalog.text, coalesce($4, '{}')
+      FROM (SELECT ut.tenant_id FROM clinres.user_tenants ut WHERE ut.user_id = $2
+            UNION ALL SELECT NULL WHERE NOT EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id = $2)) t
+     ORDER BY t.tenant_id
+$$;
+COMMENT ON FUNCTION clinres._log_account(uuid, uuid, text, jsonb) IS
+    'appends the audit row of an account change in every tenant of the user (tenant NULL when it has none)';
+
 -- The user as get_user shows it to the actor: global fields and the memberships in tenants where
 -- the actor holds user:view (all for a SUPER_ADMIN), each with its modules.
-CREATE FUNCTION clinres._user_json(actor uuid, user_id uuid) RETURNS jsonb
+CREATE OR REPLACE FUNCTION clinres._user_json(actor uuid, user_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT pg_catalog.jsonb_build_object(
@@ -322,7 +253,7 @@ AS $$
                         'module_config', pg_catalog.to_jsonb(clinres._module_config(u.id, t.id)))
                         ORDER BY t.code)
                    FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) ut.tenant_id
-                  WHERE ut.user_id OPERATOR(pg_catalog.=) u.id AND clinres._may($1, t.id, 'user:view')), '[]'))
+                  WHERE ut.user_id OPERATOR(pg_catalog.=) u.id AND clinres.has_permission($1, t.id, 'user:view')), '[]'))
       FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $2
 $$;
 COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the memberships the actor may see (no password or hash)';
@@ -330,7 +261,7 @@ COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the membersh
 -- Field checks shared by every path that writes a user: one row (errcode, message) naming the
 -- problem, no row when the value is fine. Plain SQL without a SET clause (every name qualified),
 -- so that the planner inlines it into the set-based row check (clinres._check_user_rows).
-CREATE FUNCTION clinres._field_problem(field text, value text) RETURNS TABLE (errcode text, message text)
+CREATE OR REPLACE FUNCTION clinres._field_problem(field text, value text) RETURNS TABLE (errcode text, message text)
     LANGUAGE sql IMMUTABLE
 AS $$
     SELECT x.p[1], x.p[2] FROM (SELECT CASE
@@ -355,17 +286,16 @@ $$;
 COMMENT ON FUNCTION clinres._field_problem(text, text) IS
     'validates email (<= 254), name (1..100 characters, no control characters), phone (<= 32) or password (8..72 bytes)';
 
-CREATE FUNCTION clinres._bcrypt_cost() RETURNS int
+CREATE OR REPLACE FUNCTION clinres._bcrypt_cost() RETURNS int
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT coalesce(NULLIF(pg_catalog.current_setting('clinres.bcrypt_cost', true), ''), '10')::int
 $$;
 COMMENT ON FUNCTION clinres._bcrypt_cost() IS 'the bcrypt cost for new passwords: setting clinres.bcrypt_cost (4..31, default 10, superuser-only)';
 
-REVOKE ALL ON FUNCTION clinres._actor(), clinres._is_super(uuid), clinres._may(uuid, uuid, text), clinres._tenant_code(uuid),
-    clinres._require(uuid, uuid, text), clinres._visible_user(uuid, uuid), clinres._guard_target(uuid, clinres.users, text, boolean),
-    clinres._require_global(uuid, uuid, text), clinres._role(text), clinres._role_within_ceiling(uuid, uuid, text),
-    clinres._require_ceiling(uuid, uuid, text), clinres._tenant_modules(uuid, text[]), clinres._member_modules(uuid, uuid),
-    clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid), clinres._log(uuid, uuid, text, uuid, jsonb),
-    clinres._user_json(uuid, uuid), clinres._field_problem(text, text), clinres._bcrypt_cost(),
-    clinres._keep_module_configs() FROM PUBLIC;
+REVOKE ALL ON FUNCTION clinres._authorize(uuid, text, uuid, uuid, text), clinres._denial(uuid, text, uuid, uuid, text),
+    clinres._allowed(uuid, text, uuid, uuid, text), clinres._actor(), clinres._lock_actor(uuid), clinres._tenant_code(uuid),
+    clinres._visible_user(uuid, uuid, text, uuid), clinres._role(text), clinres._tenant_modules(uuid, text[]),
+    clinres._member_modules(uuid, uuid), clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid),
+    clinres._log(uuid, uuid, text, uuid, jsonb), clinres._log_account(uuid, uuid, text, jsonb), clinres._user_json(uuid, uuid),
+    clinres._field_problem(text, text), clinres._bcrypt_cost(), clinres._keep_module_configs() FROM PUBLIC;

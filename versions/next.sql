@@ -1,0 +1,31 @@
+-- from 0.2.1
+-- The upgrade from the last release (the line above) to the version in development: what cannot
+-- be re-run. The build makes versions/clinres--0.2.1--<default_version>.sql from this file, with
+-- every function of the SQL parts (scripts/sql-code.py) where the @code line stands, so that a
+-- function is written once, in its feature's file. At a release the built script is frozen into
+-- versions/ (and versions/SHA256SUMS), and this file starts again from the new release.
+\echo Use "ALTER EXTENSION clinres UPDATE" to load this file. \quit
+
+-- One authorization decision (src/clinres/access/decision.cpp): the PL/pgSQL rule copies go.
+DROP FUNCTION clinres._is_super(uuid), clinres._may(uuid, uuid, text), clinres._require(uuid, uuid, text),
+    clinres._guard_target(uuid, clinres.users, text, boolean), clinres._require_global(uuid, uuid, text),
+    clinres._role_within_ceiling(uuid, uuid, text), clinres._require_ceiling(uuid, uuid, text);
+-- New arguments.
+DROP FUNCTION clinres._visible_user(uuid, uuid), clinres._import_tenant(uuid, text), clinres.delete_user(uuid, uuid);
+
+-- The tenants that removed a user, which may add it back.
+CREATE TABLE clinres.former_members (
+    tenant_id  uuid NOT NULL REFERENCES clinres.tenants (id) ON DELETE CASCADE,
+    user_id    uuid NOT NULL REFERENCES clinres.users (id) ON DELETE CASCADE,
+    removed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    removed_by uuid,
+    PRIMARY KEY (tenant_id, user_id)
+);
+CREATE INDEX former_members_user_idx ON clinres.former_members (user_id);
+COMMENT ON TABLE clinres.former_members IS 'memberships removed by a tenant administrator: that tenant may add the user back';
+SELECT pg_catalog.pg_extension_config_dump('clinres.former_members', '');
+
+-- @code
+
+CREATE TRIGGER forget_former_member AFTER INSERT ON clinres.user_tenants REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION clinres._forget_former_member();
