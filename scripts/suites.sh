@@ -40,6 +40,9 @@ for t in test/client/*.sh; do
     if bash "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $t"; fi
 done
 
+echo "== test/docs/run.sh (every SQL example of README.md and docs/) =="
+if bash test/docs/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: test/docs/run.sh"; fi
+
 echo "== fuzzing the import readers (libFuzzer, 60 s in all) =="
 if FUZZ_DIR="$logs/fuzz" bash test/fuzz/run.sh 60; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: fuzz"; fi
 

@@ -9,10 +9,10 @@ db=clinres_denial_test
 cleanup() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "DROP ROLE IF EXISTS clinres_denial_client" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 cleanup
-psql -X -q -d postgres -c "CREATE DATABASE $db" -c "CREATE ROLE clinres_denial_client NOLOGIN" \
-    -c "GRANT clinres_app TO clinres_denial_client" >/dev/null
+psql -X -q -d postgres -c "CREATE DATABASE $db" -c "CREATE ROLE clinres_denial_client NOLOGIN" >/dev/null
+# CREATE EXTENSION makes the role clinres_app (on a fresh cluster it does not exist before).
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION clinres CASCADE" -f test/fixtures/sample.sql \
-    -c "CREATE TABLE public.private (x int)" >/dev/null 2>&1
+    -c "CREATE TABLE public.private (x int)" -c "GRANT clinres_app TO clinres_denial_client" >/dev/null 2>&1
 verbose() {
     psql -X -q -d "$db" -c "SET ROLE clinres_denial_client" -c '\set VERBOSITY verbose' -c "$1" 2>&1 || true
 }
