@@ -106,5 +106,15 @@ SELECT clinres.pool_size(NULL, 10);
 -- Without shared_preload_libraries the history says the monitor is not running.
 SELECT sampled_at, connections, monitor FROM clinres.connection_usage_history;
 
+-- A monitoring role (postgres_exporter and its peers run as a member of pg_monitor) reads the
+-- totals and every client, as pg_read_all_stats sees them; it needs no clinres_app.
+CREATE ROLE clinres_regress_monitor IN ROLE pg_monitor;
+SET ROLE clinres_regress_monitor;
+SELECT connections > 0 AS sees_connections, max_connections > 0 AS sees_max FROM clinres.connection_usage;
+SELECT count(*) > 0 AS sees_clients, bool_or(usename IS NOT NULL) AS sees_roles FROM clinres.connections_by_client;
+SELECT count(*) >= 0 AS reads_history FROM clinres.connection_usage_history;
+RESET ROLE;
+DROP ROLE clinres_regress_monitor;
+
 DROP ROLE clinres_regress_viewer;
 DROP ROLE clinres_regress_other;

@@ -25,6 +25,9 @@ CREATE INDEX former_members_user_idx ON clinres.former_members (user_id);
 COMMENT ON TABLE clinres.former_members IS 'memberships removed by a tenant administrator: that tenant may add the user back';
 SELECT pg_catalog.pg_extension_config_dump('clinres.former_members', '');
 
+-- A monitoring role reads the connection views (the functions behind them are granted below).
+GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO pg_monitor;
+
 -- @code
 
 CREATE TRIGGER forget_former_member AFTER INSERT ON clinres.user_tenants REFERENCING NEW TABLE AS added

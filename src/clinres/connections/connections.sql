@@ -36,3 +36,8 @@ REVOKE ALL ON clinres.connection_usage, clinres.connections_by_client, clinres.c
 GRANT EXECUTE ON FUNCTION clinres._connection_usage(), clinres._connections_by_client(), clinres.pool_size(int, int),
     clinres._connection_usage_history() TO clinres_app;
 GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO clinres_app;
+-- A monitoring role (a member of pg_monitor, as postgres_exporter runs) reads them too, without
+-- clinres_app: connections_by_client shows it every client, since pg_monitor has pg_read_all_stats.
+GRANT EXECUTE ON FUNCTION clinres._connection_usage(), clinres._connections_by_client(),
+    clinres._connection_usage_history() TO pg_monitor;
+GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO pg_monitor;
