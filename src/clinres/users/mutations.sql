@@ -29,14 +29,16 @@ DECLARE
 BEGIN
     IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object' THEN
         RAISE EXCEPTION 'changes must be a JSON object' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Allowed keys: name, email, phone.';
+            HINT = 'Allowed keys: name, email, phone.', SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'changes';
     END IF;
     FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(changes) LOOP
         IF k OPERATOR(pg_catalog.<>) ALL (ARRAY['name', 'email', 'phone']) THEN
-            RAISE EXCEPTION 'unknown field "%"', k USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed keys: name, email, phone.';
+            RAISE EXCEPTION 'unknown field "%"', k USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed keys: name, email, phone.',
+                SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'changes';
         END IF;
         IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) ALL (ARRAY['string', 'null']) THEN
-            RAISE EXCEPTION 'field "%" must be a string', k USING ERRCODE = 'invalid_parameter_value';
+            RAISE EXCEPTION 'field "%" must be a string', k USING ERRCODE = 'invalid_parameter_value',
+                SCHEMA = 'clinres', TABLE = 'field', COLUMN = k;
         END IF;
         val := pg_catalog.btrim(changes OPERATOR(pg_catalog.->>) k);
         IF k OPERATOR(pg_catalog.=) 'phone' THEN
@@ -44,7 +46,7 @@ BEGIN
         END IF;
         SELECT * INTO f FROM clinres._field_problem(k, coalesce(val, CASE WHEN k OPERATOR(pg_catalog.<>) 'phone' THEN '' END)) x;
         IF f.errcode IS NOT NULL THEN
-            RAISE EXCEPTION USING ERRCODE = f.errcode, MESSAGE = f.message;
+            RAISE EXCEPTION USING ERRCODE = f.errcode, MESSAGE = f.message, SCHEMA = 'clinres', TABLE = 'field', COLUMN = k;
         END IF;
         IF val IS DISTINCT FROM (pg_catalog.to_jsonb(u) OPERATOR(pg_catalog.->>) k) THEN
             was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(k, pg_catalog.to_jsonb(u) OPERATOR(pg_catalog.->) k);
@@ -57,11 +59,13 @@ BEGIN
     PERFORM clinres._authorize(actor, 'update', NULL, u.id);
     IF now_ ? 'email' AND EXISTS (SELECT FROM clinres.users x WHERE pg_catalog.lower(x.email) OPERATOR(pg_catalog.=) pg_catalog.lower(now_ OPERATOR(pg_catalog.->>) 'email')
                                     AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
-        RAISE EXCEPTION 'email "%" is already in use', now_ OPERATOR(pg_catalog.->>) 'email' USING ERRCODE = 'unique_violation';
+        RAISE EXCEPTION 'email "%" is already in use', now_ ->> 'email' USING ERRCODE = 'unique_violation',
+            SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'email';
     END IF;
     IF now_ OPERATOR(pg_catalog.->>) 'phone' IS NOT NULL AND EXISTS (SELECT FROM clinres.users x WHERE x.phone OPERATOR(pg_catalog.=) (now_ OPERATOR(pg_catalog.->>) 'phone')
                                                      AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
-        RAISE EXCEPTION 'phone "%" is already in use', now_ OPERATOR(pg_catalog.->>) 'phone' USING ERRCODE = 'unique_violation';
+        RAISE EXCEPTION 'phone "%" is already in use', now_ ->> 'phone' USING ERRCODE = 'unique_violation',
+            SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'phone';
     END IF;
     BEGIN
         UPDATE clinres.users x
@@ -230,9 +234,17 @@ BEGIN
     END IF;
     UPDATE clinres.user_tenants ut SET role_code = new_tenant_role
      WHERE ut.tenant_id = set_tenant_role.tenant_id AND ut.user_id = u.id AND ut.role_code <> new_tenant_role;
-    PERFORM clinres._log(actor, tenant_id, 'tenant.role', u.id,
-                         pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('role_code', coalesce(u.platform_role, old)),
-                                                       'after', pg_catalog.jsonb_build_object('role_code', r.code)));
+    -- A platform role granted or taken is a change to the account: every tenant of the user sees it.
+    IF r.scope = 'platform' OR u.platform_role IS NOT NULL THEN
+        PERFORM clinres._log_account(actor, u.id, 'tenant.role',
+                                     pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('role_code', coalesce(u.platform_role, old)),
+                                                                   'after', pg_catalog.jsonb_build_object('role_code', r.code),
+                                                                   'tenant_id', tenant_id));
+    ELSE
+        PERFORM clinres._log(actor, tenant_id, 'tenant.role', u.id,
+                             pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('role_code', old),
+                                                           'after', pg_catalog.jsonb_build_object('role_code', r.code)));
+    END IF;
     RETURN clinres._user_json(actor, u.id);
 END
 $$;
