@@ -92,7 +92,9 @@ export function bind(exec: Executor) {
         setUserStatus: async (user: string, status: "active" | "disabled", tenant?: string) =>
             (await call(exec, "set_user_status", { user_id: user, status, tenant_id: tenant })) as UserDetail,
         resetPassword: (user: string, newPassword?: string) => call(exec, "reset_password", { user_id: user, new_password: newPassword }),
-        deleteUser: (user: string, tenant?: string) => call(exec, "delete_user", { user_id: user, tenant_id: tenant }),
+        // Removes the user from the tenant; deleteAccount deletes the user everywhere.
+        deleteUser: (user: string, tenant: string) => call(exec, "delete_user", { user_id: user, tenant_id: tenant }),
+        deleteAccount: (user: string) => call(exec, "delete_user", { user_id: user, everywhere: true }),
         assignTenant: async (user: string, tenant: string, roleCode?: string, modules?: string[] | null) =>
             (await call(exec, "assign_tenant", { user_id: user, tenant_id: tenant, role_code: roleCode, modules })) as UserDetail,
         setTenantRole: async (user: string, tenant: string, roleCode: string) =>

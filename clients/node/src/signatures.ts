@@ -60,7 +60,7 @@ export const signatures = {
     update_user: { fn: "update_user", args: [["user_id", "uuid"], ["changes", "jsonb"]], returns: "jsonb" },
     set_user_status: { fn: "set_user_status", args: [["user_id", "uuid"], ["status", "text"], ["tenant_id", "uuid", "default"]], returns: "jsonb" },
     reset_password: { fn: "reset_password", args: [["user_id", "uuid"], ["new_password", "text", "default"]], returns: "text" },
-    delete_user: { fn: "delete_user", args: [["user_id", "uuid"], ["tenant_id", "uuid", "default"]], returns: "uuid" },
+    delete_user: { fn: "delete_user", args: [["user_id", "uuid"], ["tenant_id", "uuid", "default"], ["everywhere", "boolean", "default"]], returns: "uuid" },
     assign_tenant: {
         fn: "assign_tenant",
         args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["role_code", "text", "default"], ["modules", "text[]", "default"]],
