@@ -178,6 +178,83 @@ SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('lo_im
 RESET clinres.import_max_xml_depth;
 SELECT pg_temp.digest();
 
+-- Decoded text, not the file's size, is what is bounded (issue 18, finding 2): a 5 kB file whose
+-- 300 modules cells all use one 32,767-byte shared string "a;a;a;..." decodes to 9.8 MB of cells
+-- and 4.9 million module names. Each cell is refused at 64 modules, and the whole file at
+-- clinres.import_max_text_bytes however the text is spread, before the rows are checked.
+SELECT length(pg_temp.fx('amplified.xlsx')) < 6000 AS small_file;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('amplified.xlsx'), dry_run => true)$$);
+SET clinres.import_max_modules_per_cell = 20000;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('amplified.xlsx'), dry_run => true)$$);
+SET clinres.import_max_text_bytes = '4MB';
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('amplified.xlsx'), dry_run => true)$$);
+RESET clinres.import_max_modules_per_cell;
+-- The same limit for CSV: every cell counts, those of ignored columns too.
+SET clinres.import_max_text_bytes = 40;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name,note\nt1@hosp-a.example,T One,0123456789012345678901\n'))$$);
+RESET clinres.import_max_text_bytes;
+SELECT pg_temp.try(format($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(%L))$$,
+                          E'email,name,modules\nm1@hosp-a.example,M One,' || repeat('aia;', 64) || E'dc\n'));
+SELECT name, setting, unit FROM pg_settings
+ WHERE name IN ('clinres.import_max_text_bytes', 'clinres.import_max_modules_per_cell', 'clinres.import_max_password_rows')
+ ORDER BY name;
+SELECT pg_temp.digest();
+
+-- Password rows are bounded before any is hashed (finding 6): one bcrypt each. At cost 16 one hash
+-- takes seconds, so an import that hashed first would hit the statement timeout instead.
+SET clinres.import_max_password_rows = 2;
+SET clinres.bcrypt_cost = 16;
+SET statement_timeout = '2s';
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name,password\npw1@hosp-a.example,P One,password-1\npw2@hosp-a.example,P Two,\npw3@hosp-a.example,P Three,password-3\npw4@hosp-a.example,P Four,password-4\n'))$$);
+RESET statement_timeout;
+SET clinres.bcrypt_cost = 4;
+SELECT row_no, action, message FROM clinres.import_users(
+    pg_temp.csv(E'email,name,password\npw1@hosp-a.example,P One,password-1\npw2@hosp-a.example,P Two,\npw3@hosp-a.example,P Three,password-3\n'),
+    dry_run => true);
+SET clinres.import_max_password_rows = 0;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name,password\npw1@hosp-a.example,P One,password-1\n'), dry_run => true)$$);
+RESET clinres.import_max_password_rows;
+SELECT pg_temp.digest();
+
+-- A name typed on two lines of a cell (Alt+Enter) or quoted over two lines in CSV, or with a tab:
+-- each run of line breaks and tabs, with the spaces around it, becomes one space. Control and
+-- invisible characters are still refused, naming the character and where it is.
+SELECT row_no, email, name, action, message FROM clinres.import_users(pg_temp.fx('linebreak.xlsx'), dry_run => true);
+SELECT row_no, email, name, action, message FROM clinres.import_users(pg_temp.csv(E'email,name\nlb4@hosp-a.example,"Li\r\nLei"\n'));
+SELECT email, name, name ~ '[[:cntrl:]]' AS has_control FROM clinres.users WHERE email = 'lb4@hosp-a.example';
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.fx('invisible.xlsx'), dry_run => true);
+SELECT row_no, action, message FROM clinres.import_users(pg_temp.csv(E'email,name\nbell@hosp-a.example,Bell\x07Char\n'), dry_run => true);
+-- create_user and update_user store a name the same way.
+SELECT clinres.create_user('wang.wu@hosp-a.example', E'Wang\n  Wu') IS NOT NULL AS created;
+SELECT name AS created_name FROM clinres.users WHERE email = 'wang.wu@hosp-a.example';
+SELECT clinres.update_user((SELECT id FROM clinres.users WHERE email = 'wang.wu@hosp-a.example'), jsonb_build_object('name', E'Wang\tWu\u2028Jr')) ->> 'name' AS updated_name;
+SELECT pg_temp.try(format($$SELECT clinres.update_user(%L, jsonb_build_object('name', E'Wang\u200bWu'))$$,
+                          (SELECT id FROM clinres.users WHERE email = 'wang.wu@hosp-a.example')));
+SELECT clinres.create_user('zwj@hosp-a.example', E'Mehr\u200cdad') IS NOT NULL AS created;
+SELECT name = E'Mehr\u200cdad' AS zwnj_kept FROM clinres.users WHERE email = 'zwj@hosp-a.example';
+SELECT pg_temp.digest();
+
+-- Rows are staged and checked in batches of at most 1,000: a repeat is found across batches, by
+-- the row it repeats; nothing of the staging is left behind, and a table of the staging's name
+-- made beforehand is an error, never used.
+CREATE TEMP TABLE batch_report AS SELECT * FROM clinres.import_users(convert_to(
+    E'email,name,phone\n' || (SELECT string_agg(format('batch%s@hosp-a.example,Batch %s,%s', i, i,
+                                                        CASE WHEN i = 2400 THEN '13500000005' ELSE (13500000000 + i)::text END),
+                                                 E'\n' ORDER BY i)
+                             FROM generate_series(1, 2500) i)
+    || E'\nBATCH5@hosp-a.example,Again,\n', 'UTF8'), dry_run => true);
+SELECT action, count(*) FROM batch_report GROUP BY action ORDER BY action;
+SELECT row_no, message FROM batch_report WHERE action = 'error' ORDER BY row_no;
+SELECT count(*) AS staging_left FROM pg_class WHERE relname LIKE 'clinres\_import\_%';
+CREATE TEMP TABLE clinres_import_rows (x int);
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name\nst@hosp-a.example,St\n'))$$);
+DROP TABLE clinres_import_rows;
+-- The staging needs a read-write transaction, even for a dry run.
+BEGIN READ ONLY;
+SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv(E'email,name\nro@hosp-a.example,Ro\n'), dry_run => true)$$);
+ROLLBACK;
+SELECT pg_temp.digest();
+
 -- Cross-tenant attempts: HOSP_B is not Alice's (42501), an unknown tenant is P0002; Bob, a
 -- USER of HOSP_A, may not import there either; nothing is written.
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.fx('gb18030.csv'), tenant_id => 'b0000000-0000-0000-0000-00000000000b')$$);

@@ -4,7 +4,9 @@
 # - 10,000 rows without passwords: import_users from .xlsx and from CSV, against loading the same
 #   CSV with COPY into a staging table plus the same writes (the writer create_user uses, per row;
 #   and, as a floor, plain set-based INSERTs of the same rows), each rolled back;
-# - memory: peak RSS (VmHWM) of the backend around a dry run of 10,000 and of 100,000 rows;
+# - 100,000 rows: import_users from .xlsx against COPY + the same set-based INSERTs;
+# - memory: peak RSS (VmHWM) growth of a fresh backend around a dry run and an import (rolled
+#   back) of 10,000 and 100,000 rows, and around the hostile shapes of make_hostile_files.py;
 # - passwords: 200 rows with a password each, at the default bcrypt cost.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,8 +16,9 @@ gcc -O2 -Wall -o "$work/make_import_files" test/bench/make_import_files.c -lxlsx
 "$work/make_import_files" "$work" 10000 0
 "$work/make_import_files" "$work" 100000 0
 "$work/make_import_files" "$work" 200 1
+/usr/bin/python3 test/bench/make_hostile_files.py "$work"
 chmod -R a+rX "$work"
-ls -l "$work" | awk '/users_/ {print "  " $9 ": " $5 " bytes"}'
+ls -l "$work" | awk '/\.(xlsx|csv)$/ {print "  " $9 ": " $5 " bytes"}'
 
 db=clinres_bench_import
 psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
@@ -85,22 +88,43 @@ WITH runs AS (
 SELECT what, ms, round(ms / (SELECT ms FROM runs WHERE what LIKE 'COPY + create%'), 2) AS vs_copy_writer,
        round(ms / (SELECT ms FROM runs WHERE what LIKE 'COPY + set%'), 1) AS vs_copy_insert
   FROM runs;
+\echo '100,000 rows without passwords (ms, each rolled back):'
+WITH runs AS (
+    SELECT what, pg_temp.timed(q) AS ms FROM (VALUES
+        ('import_users(.xlsx)', format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_100000.xlsx')),
+        ('import_users(.xlsx, dry_run)', format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L), dry_run => true)$q$, current_setting('bench.dir') || '/users_100000.xlsx')),
+        ('COPY + set-based INSERTs (no checks)', format($q$SELECT pg_temp.copy_and_insert(%L)$q$, current_setting('bench.dir') || '/users_100000.csv'))
+    ) v(what, q))
+SELECT what, ms, round(ms / (SELECT ms FROM runs WHERE what LIKE 'COPY + set%'), 2) AS vs_copy_insert FROM runs;
 \echo '200 rows with a password each:'
 SELECT current_setting('clinres.bcrypt_cost') AS bcrypt_cost,
        pg_temp.timed(format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_200_pw.xlsx')) AS ms_200_rows,
        pg_temp.timed($q$SELECT crypt('bench-password-1', gen_salt('bf', current_setting('clinres.bcrypt_cost')::int))$q$) AS ms_one_bcrypt;
 SQL
 
-# Peak RSS of a fresh backend around a dry run (the whole file is read and every row checked).
-for n in 10000 100000; do
-    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v file="$work/users_$n.xlsx" -v n=$n <<'SQL'
+# Peak RSS growth of a fresh backend around one import_users call (the whole file is read and every
+# row checked; and written, then rolled back, unless dry): VmHWM after minus VmHWM before, in kB.
+peak() {
+    psql -X -q -v ON_ERROR_STOP=0 -d "$db" -v file="$work/$1" -v dry="$2" -v what="$1 ($3)" <<'SQL' 2>&1 | grep -v '^NOTICE'
 SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false) \gset
+SET jit = off;
 SELECT pg_backend_pid() AS pid \gset
 \setenv PID :pid
-\setenv N :n
-\! printf '%s rows, dry run: backend peak RSS before %s' "$N" "$(awk '/VmHWM/ {print $2 " " $3}' /proc/$PID/status)"
-SELECT count(*) AS rows_checked FROM clinres.import_users(pg_read_binary_file(:'file'), dry_run => true) \gset
-\! printf ', after %s\n' "$(awk '/VmHWM/ {print $2 " " $3}' /proc/$PID/status)"
+\setenv WHAT :what
+\! awk '/VmHWM/ {print $2}' /proc/$PID/status > /tmp/clinres-bench-hwm.$PID
+BEGIN;
+SELECT count(*) AS rows_reported FROM clinres.import_users(pg_read_binary_file(:'file'), dry_run => :dry) \gset
+ROLLBACK;
+\! printf '  %-40s peak RSS growth %6d kB (before %s kB)\n' "$WHAT" $(( $(awk '/VmHWM/ {print $2}' /proc/$PID/status) - $(cat /tmp/clinres-bench-hwm.$PID) )) "$(cat /tmp/clinres-bench-hwm.$PID)"; rm -f /tmp/clinres-bench-hwm.$PID
 SQL
+}
+echo 'Memory:'
+for n in 10000 100000; do
+    peak "users_$n.xlsx" true "dry run"
+    peak "users_$n.xlsx" false "import"
 done
+peak users_100000.csv false "import"
+peak amplified.xlsx true "dry run"
+peak strings.xlsx true "dry run"
+peak long_rows.csv true "dry run"
 psql -X -q -c "DROP DATABASE $db"

@@ -1,6 +1,7 @@
 // Limits, hostile XML and corrupt files: each is a typed error with a clear message, never a crash.
 #include <gtest/gtest.h>
 
+#include "clinres/users/import/user_rows.hpp"
 #include "helpers.hpp"
 
 using namespace clinres::import;
@@ -156,4 +157,74 @@ TEST(Hostile, InconsistentSheets)
     EXPECT_TRUE(contains(error_of(test::make_xlsx("<row r=\"2\"><c><v>1</v></c></row><row r=\"1\"/>")),
                          "out of order"));
     EXPECT_TRUE(contains(error_of(test::make_xlsx("<row><c><v>1</v></row>")), "not well-formed"));
+}
+
+// The hostile shapes of issue 18, finding 2: text a small file decodes to, not the file, is bounded.
+TEST(Limits, TextBytesCountEachUseOfASharedString)
+{
+    // One 32,767-byte shared string used by 300 cells: 9.8 MB of cells from a file of a few kB.
+    std::string big(32767, 'a');
+    std::string rows;
+    for (int r = 1; r <= 300; ++r)
+        rows += "<row r=\"" + std::to_string(r) + "\"><c r=\"A" + std::to_string(r) + "\" t=\"s\"><v>0</v></c></row>";
+    std::string data = test::make_xlsx(rows, "<si><t>" + big + "</t></si>");
+    ASSERT_LT(data.size(), 10000u);
+    Limits limits;
+    limits.text_bytes = 4u << 20;
+    EXPECT_EQ(exceeded(data, limits), Limit::text_bytes);
+    limits.text_bytes = 300u * 32767 + 32767 + 4; // every use and the stored string: just enough
+    ReadOptions options;
+    options.limits = limits;
+    EXPECT_EQ(read_sheet(data, std::nullopt, options).size(), 300u);
+}
+
+TEST(Limits, TextBytesCountTheStoredStringsAndEveryCell)
+{
+    // Many empty shared strings cost their bookkeeping, though no cell uses them.
+    std::string strings;
+    for (int i = 0; i < 10000; ++i)
+        strings += "<si/>";
+    Limits limits;
+    limits.text_bytes = 4 * 10000 - 1;
+    EXPECT_EQ(exceeded(test::make_xlsx("<row>" + inline_cell("a") + "</row>", strings), limits), Limit::text_bytes);
+    // Many columns of a wide row, inline strings, and CSV cells (ignored columns too).
+    std::string wide = "<row>";
+    for (int c = 0; c < 256; ++c)
+        wide += inline_cell(std::string(1000, 'w'));
+    limits.text_bytes = 200000;
+    EXPECT_EQ(exceeded(test::make_xlsx(wide + "</row>"), limits), Limit::text_bytes);
+    std::string csv;
+    for (int r = 0; r < 101; ++r)
+        csv += std::string(1000, 'c') + "," + std::string(1000, 'd') + "\n";
+    EXPECT_EQ(exceeded(csv, limits), Limit::text_bytes);
+}
+
+TEST(Limits, ModulesPerCellNamesTheRow)
+{
+    std::string cell = "a";
+    for (int i = 0; i < 16383; ++i)
+        cell += ";a";
+    ReadOptions options;
+    try {
+        read_users("email,name,modules\nx@y.cn,X,ok\nz@y.cn,Z," + cell + "\n", Format::csv, options);
+        ADD_FAILURE() << "no limit exceeded";
+    } catch (const LimitExceeded &e) {
+        EXPECT_EQ(e.limit(), Limit::modules_per_cell);
+        EXPECT_EQ(e.where(), "row 3");
+        EXPECT_TRUE(contains(e.what(), "modules_per_cell (64) in row 3")) << e.what();
+    }
+    EXPECT_EQ(split_modules("a;b;c", 3).size(), 3u);
+    EXPECT_THROW(split_modules("a;b;c;d", 3), LimitExceeded);
+}
+
+TEST(Hostile, HugeTagRefusedBeforeExpatHoldsIt)
+{
+    // expat keeps a whole tag in memory until it ends: one attribute of 4 MiB is refused at 1 MB.
+    std::string tag = "<row><c r=\"A1\" x=\"" + std::string(4u << 20, 'x') + "\"><v>1</v></c></row>";
+    EXPECT_TRUE(contains(error_of(test::make_xlsx(tag)), "longer than 1 MB")) << error_of(test::make_xlsx(tag));
+    std::string comment = "<row>" + inline_cell("a") + "</row><!--" + std::string(2u << 20, 'c') + "-->";
+    EXPECT_TRUE(contains(error_of(test::make_xlsx(comment)), "longer than 1 MB"));
+    // Long text is read in pieces: a 30,000-byte cell among 8 MiB of whitespace is fine.
+    std::string text = "<row>" + inline_cell(std::string(30000, 't')) + "</row>" + std::string(8u << 20, ' ');
+    EXPECT_EQ(read_sheet(test::make_xlsx(text), std::nullopt, ReadOptions{}).size(), 1u);
 }

@@ -1,7 +1,9 @@
 
 -- Batch import and export of users (docs/import.md). The file readers and writers are C++
--- (src/clinres/users/import/); the rows of a file are checked and written all at once by
--- clinres._check_user_rows and clinres._write_user_rows, the code path of create_user and assign_tenant.
+-- (src/clinres/users/import/). import_users streams the rows of a file, in batches, into two
+-- temporary tables; every batch is checked by clinres._check_user_rows and, when no row of the
+-- whole file has a problem, written by clinres._write_checked_rows: the code path of create_user
+-- and assign_tenant, with the memory of one batch at a time.
 
 -- The tenant an import, export or template is for: the given one or the context tenant, after
 -- checking that the context user holds the permission there (42501; P0002 for an unknown tenant).
@@ -19,6 +21,95 @@ END
 $$;
 COMMENT ON FUNCTION clinres._import_tenant(uuid, text) IS
     'the given tenant or the context tenant, once the decision lets the context user do the verb (create, export) there';
+
+-- Creates the staging tables of one import_users call, dropped at its end (and at commit): the
+-- rows as read (batch numbers chosen by the reader) and their checks. Plain CREATE: a table of that
+-- name made beforehand by anyone else is an error, never used.
+CREATE OR REPLACE FUNCTION clinres._import_stage() RETURNS void
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    CREATE TEMPORARY TABLE clinres_import_rows (
+        ord int PRIMARY KEY, batch int NOT NULL, row_no int NOT NULL,
+        email text, name text, phone text, role text, modules text, password text) ON COMMIT DROP;
+    CREATE INDEX ON pg_temp.clinres_import_rows (batch);
+    CREATE TEMPORARY TABLE clinres_import_checks (
+        ord int PRIMARY KEY, batch int NOT NULL, row_no int NOT NULL, c clinres._user_row_check) ON COMMIT DROP;
+    CREATE INDEX ON pg_temp.clinres_import_checks (batch);
+END
+$$;
+COMMENT ON FUNCTION clinres._import_stage() IS 'creates the temporary tables of one import_users call (rows as read, their checks)';
+
+-- Checks the staged rows batch by batch with clinres._check_user_rows into the checks table, then
+-- marks the rows whose email (any case) or phone an earlier row of the whole file has, as the row
+-- check words it within a batch (a batch sees only itself; a repeat is the first problem a row of
+-- a checked tenant can have). Returns the number of rows with a problem.
+CREATE OR REPLACE FUNCTION clinres._import_check(tenant_id uuid, on_existing text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
+AS $$
+DECLARE
+    batches int;
+    problems bigint;
+BEGIN
+    SELECT pg_catalog.max(s.batch) INTO batches FROM pg_temp.clinres_import_rows s;
+    FOR b IN 1..coalesce(batches, 0) LOOP
+        INSERT INTO pg_temp.clinres_import_checks (ord, batch, row_no, c)
+        SELECT g.first OPERATOR(pg_catalog.+) c.ord OPERATOR(pg_catalog.-) 1, b, g.row_nos[c.ord], c
+          FROM (SELECT pg_catalog.min(s.ord) AS first, pg_catalog.array_agg(s.email ORDER BY s.ord) AS e,
+                       pg_catalog.array_agg(s.name ORDER BY s.ord) AS n, pg_catalog.array_agg(s.phone ORDER BY s.ord) AS p,
+                       pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(s.modules ORDER BY s.ord) AS m,
+                       pg_catalog.array_agg(s.password ORDER BY s.ord) AS pw, pg_catalog.array_agg(s.row_no ORDER BY s.ord) AS row_nos
+                  FROM pg_temp.clinres_import_rows s WHERE s.batch OPERATOR(pg_catalog.=) b) g
+         CROSS JOIN LATERAL clinres._check_user_rows($1, $2, g.e, g.n, g.p, g.ro, g.m, g.pw, g.row_nos) c;
+    END LOOP;
+    UPDATE pg_temp.clinres_import_checks k
+       SET c.errcode = '23505',
+           c.message = CASE WHEN d.email_ord OPERATOR(pg_catalog.<>) d.ord
+                            THEN pg_catalog.format('email %s appears again in row %s', d.e, d.email_row)
+                            ELSE pg_catalog.format('phone %s appears again in row %s', d.p, d.phone_row) END
+      FROM (SELECT f.* FROM (
+                SELECT s.ord, pg_catalog.btrim(s.email) AS e, NULLIF(pg_catalog.btrim(s.phone), '') AS p,
+                       CASE WHEN pg_catalog.btrim(s.email) OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(s.ord) OVER (
+                           PARTITION BY pg_catalog.lower(pg_catalog.btrim(s.email)) ORDER BY s.ord) END AS email_ord,
+                       CASE WHEN pg_catalog.btrim(s.email) OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(s.row_no) OVER (
+                           PARTITION BY pg_catalog.lower(pg_catalog.btrim(s.email)) ORDER BY s.ord) END AS email_row,
+                       CASE WHEN NULLIF(pg_catalog.btrim(s.phone), '') IS NOT NULL THEN pg_catalog.first_value(s.ord) OVER (
+                           PARTITION BY NULLIF(pg_catalog.btrim(s.phone), '') ORDER BY s.ord) END AS phone_ord,
+                       CASE WHEN NULLIF(pg_catalog.btrim(s.phone), '') IS NOT NULL THEN pg_catalog.first_value(s.row_no) OVER (
+                           PARTITION BY NULLIF(pg_catalog.btrim(s.phone), '') ORDER BY s.ord) END AS phone_row
+                  FROM pg_temp.clinres_import_rows s) f
+             WHERE f.email_ord OPERATOR(pg_catalog.<>) f.ord OR f.phone_ord OPERATOR(pg_catalog.<>) f.ord) d
+     WHERE k.ord OPERATOR(pg_catalog.=) d.ord;
+    SELECT pg_catalog.count(*) INTO problems FROM pg_temp.clinres_import_checks k WHERE (k.c).errcode IS NOT NULL;
+    RETURN problems;
+END
+$$;
+COMMENT ON FUNCTION clinres._import_check(uuid, text) IS
+    'checks the staged rows of an import batch by batch, repeats of an email or phone across the whole file included; the rows with a problem';
+
+-- Writes the checked rows batch by batch with clinres._write_checked_rows (the caller has found
+-- none with a problem), noting each created user's id; returns the rows written. One statement:
+-- an error in a later batch (a concurrent transaction took an email) undoes the earlier ones.
+CREATE OR REPLACE FUNCTION clinres._import_write(tenant_id uuid) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
+AS $$
+DECLARE
+    batches int;
+    ids uuid[];
+    written bigint := 0;
+BEGIN
+    SELECT pg_catalog.max(k.batch) INTO batches FROM pg_temp.clinres_import_checks k;
+    FOR b IN 1..coalesce(batches, 0) LOOP
+        ids := clinres._write_checked_rows($1, ARRAY(SELECT k.c FROM pg_temp.clinres_import_checks k
+                                                       WHERE k.batch OPERATOR(pg_catalog.=) b ORDER BY k.ord));
+        UPDATE pg_temp.clinres_import_checks k SET c.user_id = ids[(k.c).ord]
+         WHERE k.batch OPERATOR(pg_catalog.=) b AND (k.c).action OPERATOR(pg_catalog.=) 'created';
+        written := written OPERATOR(pg_catalog.+) pg_catalog.cardinality(ids);
+    END LOOP;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION clinres._import_write(uuid) IS 'writes the checked rows of an import batch by batch, noting the ids of the users created; the rows written';
 
 -- What export_users writes: every member of the tenant as list_users shows them (user:view),
 -- oldest first, read page by page through the same function.
@@ -85,7 +176,8 @@ CREATE OR REPLACE FUNCTION clinres.export_users(tenant_id uuid DEFAULT NULL, for
 COMMENT ON FUNCTION clinres.export_users(uuid, text) IS
     'the tenant''s members as list_users shows them, as an .xlsx or CSV file that import_users reads';
 
-REVOKE ALL ON FUNCTION clinres._import_tenant(uuid, text),
+REVOKE ALL ON FUNCTION clinres._import_tenant(uuid, text), clinres._import_stage(),
+    clinres._import_check(uuid, text), clinres._import_write(uuid),
     clinres._export_rows(uuid), clinres._import_options(uuid),
     clinres.import_users(bytea, uuid, text, boolean, text, text), clinres.import_template(text),
     clinres.export_users(uuid, text) FROM PUBLIC;

@@ -1,7 +1,8 @@
 // SQL entry points of the users import and export (docs/import.md): import_users,
 // import_template and export_users. The files are read and written by the pure C++ in
-// src/clinres/users/import/; the rows are checked and written, all in one statement, by the SQL
-// of the user management (clinres._check_user_rows, clinres._write_user_rows) through SPI.
+// src/clinres/users/import/; import_users streams the rows into temporary tables in batches, and
+// the SQL of the user management checks and writes them batch by batch (clinres._import_check,
+// clinres._import_write over clinres._check_user_rows and clinres._write_checked_rows) through SPI.
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/spi.hpp"
 #include "clinres/pg/srf.hpp"
@@ -128,11 +129,10 @@ Oid catalog_owner()
 pg::Statement tenant_sql = {"SELECT clinres._import_tenant($1, $2)", 2, {UUIDOID, TEXTOID}};
 
 // The library serves every version of the SQL (one clinres.so): until ALTER EXTENSION UPDATE has
-// run, an older database lacks the decision import_users asks (0.3.0's clinres._authorize). Its
-// version, and whether the decision is there.
+// run, an older database lacks the staging import_users uses (0.3.0's clinres._import_stage, beside
+// the decision, clinres._authorize). Its version, and whether the staging is there.
 pg::Statement sql_version_sql = {
-    "SELECT e.extversion, pg_catalog.to_regprocedure("
-    "    'clinres._authorize(uuid, text, uuid, uuid, text)') IS NOT NULL"
+    "SELECT e.extversion, pg_catalog.to_regprocedure('clinres._import_stage()') IS NOT NULL"
     "  FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'clinres'",
     0,
     {}};
@@ -151,46 +151,82 @@ void require_current_sql(pg::OwnerSpi &spi)
 
 // The tenant of the call (argument i, or the context tenant when i < 0 or the argument is NULL)
 // once the decision lets the context user do verb ("create", "export") there: 42501 otherwise,
-// P0002 for an unknown tenant. The datum lives in the SPI connection's memory.
-Datum checked_tenant(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const char *verb)
+// P0002 for an unknown tenant.
+clinres::Uuid checked_tenant_id(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const char *verb)
 {
     bool given = i >= 0 && !PG_ARGISNULL(i);
     Datum args[2] = {given ? PG_GETARG_DATUM(i) : Datum(0), pg::text_datum(verb)};
     pg::Rows rows = spi.run(tenant_sql, args, given ? "  " : "n ");
     clinres::Uuid tenant;
     std::memcpy(tenant.bytes, rows.at(0, 0).text.data(), 16);
-    return pg::uuid_datum(tenant);
+    return tenant;
 }
 
-// Reads the users of a file; a malformed file or one over a limit is 22023.
-im::UserFile read_file(std::string_view data, std::optional<im::Format> format,
-                       const im::ReadOptions &options)
+// The same as a datum, in the SPI connection's memory.
+Datum checked_tenant(pg::OwnerSpi &spi, FunctionCallInfo fcinfo, int i, const char *verb)
 {
-    try {
-        return im::read_users(data, format, options);
-    } catch (const im::LimitExceeded &e) {
-        const char *setting = users::limit_setting(e.limit());
-        invalid(std::string("import file exceeds the limit ") + setting + " (" +
-                    std::to_string(users::limit_value(options.limits, e.limit())) + ")",
-                std::string("Split the file, or ask a superuser to raise ") + setting + ".");
-    } catch (const im::ImportError &e) {
-        invalid(std::string("invalid import file: ") + e.what());
-    }
+    return pg::uuid_datum(checked_tenant_id(spi, fcinfo, i, verb));
 }
 
-// A text[] of value(i) for every row, an empty value as NULL, built in cxt (the element texts
-// in a scratch context, freed once the array holds them); a value that is not UTF-8 text is 22023.
-template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows, MemoryContext cxt, Value value)
+// A 22023 for a file over a limit: the setting, its value and where, with a hint to split the file.
+[[noreturn]] void over_limit(const im::LimitExceeded &e, const im::Limits &limits)
+{
+    const char *setting = users::limit_setting(e.limit());
+    invalid(std::string("import file exceeds the limit ") + setting + " (" +
+                std::to_string(users::limit_value(limits, e.limit())) + ")" +
+                (e.where().empty() ? "" : " in " + e.where()),
+            std::string("Split the file, or ask a superuser to raise ") + setting + ".");
+}
+
+// Rows of a file staged by one statement at most, and the text they may hold: the memory of a
+// batch (here, then in the row check) does not depend on the size of the file.
+constexpr std::size_t batch_rows = 1000;
+constexpr std::size_t batch_text_bytes = 1u << 20;
+
+// Creates (or drops) the staging tables as the function's owner. Not through pg::OwnerSpi: a
+// security-restricted operation may not create temporary tables.
+void staging(bool create)
+{
+    pg::call([create] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "clinres could not connect to SPI");
+        if (SPI_execute(create ? "SELECT clinres._import_stage()"
+                               : "DROP TABLE pg_temp.clinres_import_rows, pg_temp.clinres_import_checks",
+                        false, 0) != (create ? SPI_OK_SELECT : SPI_OK_UTILITY))
+            elog(ERROR, "clinres could not %s the import staging tables", create ? "create" : "drop");
+        SPI_finish();
+    });
+}
+
+pg::Statement staged_sql = {
+    "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, modules, password)"
+    " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw"
+    "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+    "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
+    "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, i) RETURNING 1)"
+    " SELECT pg_catalog.count(*) FROM staged",
+    9,
+    {INT4OID, INT4OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+     TEXTARRAYOID}};
+pg::Statement check_staged_sql = {"SELECT clinres._import_check($1, $2)", 2, {UUIDOID, TEXTOID}};
+pg::Statement write_staged_sql = {"SELECT clinres._import_write($1)", 1, {UUIDOID}};
+pg::Statement report_sql = {
+    "SELECT k.row_no, (k.c).errcode, (k.c).message, (k.c).action, (k.c).user_id, (k.c).email, (k.c).name"
+    "  FROM pg_temp.clinres_import_checks k ORDER BY k.ord",
+    0,
+    {}};
+
+// A text[] of value(row) for the rows, an empty value as NULL, in the current memory context; a
+// value that is not UTF-8 text is 22023.
+template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows, Value value)
 {
     Datum result = 0;
     pg::call([&] {
-        MemoryContext scratch = AllocSetContextCreate(cxt, "clinres import column", ALLOCSET_DEFAULT_SIZES);
-        MemoryContext old = MemoryContextSwitchTo(scratch);
         int n = static_cast<int>(rows.size());
         Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
         bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
         for (int k = 0; k < n; ++k) {
-            const std::string &s = value(std::size_t(k));
+            const std::string &s = value(rows[k]);
             nulls[k] = s.empty();
             elems[k] = 0;
             if (s.empty())
@@ -202,56 +238,115 @@ template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows,
             elems[k] = PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
         }
         int dims[1] = {n}, lbs[1] = {1};
-        MemoryContextSwitchTo(cxt);
         result =
             PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-        MemoryContextSwitchTo(old);
-        MemoryContextDelete(scratch);
     });
     return result;
 }
 
-// The rows as the parallel arrays ($3..$8) of clinres._check_user_rows and _write_user_rows, and
-// their sheet row numbers ($9).
-void row_arrays(const std::vector<im::UserRow> &rows, const std::vector<std::string> &modules, MemoryContext cxt,
-                Datum *args)
+// The rows of a file on their way into the staging table, one batch at a time, and what the whole
+// file held so far.
+class Stager {
+public:
+    explicit Stager(pg::OwnerSpi &spi) : spi_(spi) {}
+
+    // Adds a row read; the batch is staged once full.
+    void add(im::UserRow &&row)
+    {
+        if (!row.password.empty())
+            ++password_rows_;
+        bytes_ += row.email.size() + row.name.size() + row.phone.size() + row.role.size() + row.password.size();
+        for (const std::string &m : row.modules)
+            bytes_ += sizeof m + m.size(); // as held here
+        rows_.push_back(std::move(row));
+        if (rows_.size() >= batch_rows || bytes_ >= batch_text_bytes)
+            flush();
+    }
+
+    // Stages the rows of the current batch (in a memory context freed once they are in the table).
+    void flush()
+    {
+        if (rows_.empty())
+            return;
+        MemoryContext cxt = nullptr, old = nullptr;
+        pg::call([&] {
+            cxt = AllocSetContextCreate(CurrentMemoryContext, "clinres import batch", ALLOCSET_DEFAULT_SIZES);
+            old = MemoryContextSwitchTo(cxt);
+        });
+        struct Restore {
+            MemoryContext cxt, old;
+            ~Restore()
+            {
+                MemoryContextSwitchTo(old);
+                MemoryContextDelete(cxt);
+            }
+        } restore{cxt, old};
+        Datum args[9] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
+        pg::call([&] {
+            Datum *nos = static_cast<Datum *>(palloc(sizeof(Datum) * (rows_.size() + 1)));
+            for (std::size_t i = 0; i < rows_.size(); ++i)
+                nos[i] = Int32GetDatum(int32(rows_[i].row_no));
+            args[2] = PointerGetDatum(construct_array(nos, int(rows_.size()), INT4OID, sizeof(int32), true, TYPALIGN_INT));
+        });
+        args[3] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.email; });
+        args[4] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.name; });
+        args[5] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.phone; });
+        args[6] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.role; });
+        std::string modules;
+        args[7] = text_array(rows_, [&](const im::UserRow &r) -> const std::string & {
+            modules.clear();
+            for (const std::string &m : r.modules)
+                modules += (modules.empty() ? "" : "\x1f") + m;
+            return modules;
+        });
+        args[8] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password; });
+        spi_.run(staged_sql, args, nullptr, true);
+        staged_ += rows_.size();
+        rows_.clear();
+        bytes_ = 0;
+    }
+
+    std::size_t rows() const { return staged_; }                // rows staged
+    std::size_t password_rows() const { return password_rows_; } // rows read with a password
+
+private:
+    pg::OwnerSpi &spi_;
+    std::vector<im::UserRow> rows_;
+    std::size_t bytes_ = 0, staged_ = 0, password_rows_ = 0;
+    int batches_ = 0;
+};
+
+// The notice naming the header cells the import does not read.
+void notice_ignored(const im::HeaderMap &header)
 {
-    std::size_t n = rows.size();
-    args[0] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].email; });
-    args[1] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].name; });
-    args[2] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].phone; });
-    args[3] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].role; });
-    args[4] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return modules[i]; });
-    args[5] = text_array(rows, cxt, [&](std::size_t i) -> const std::string & { return rows[i].password; });
+    if (header.ignored.empty())
+        return;
+    std::string list;
+    for (std::size_t i = 0; i < header.ignored.size() && i < 10; ++i)
+        list += (i ? ", " : "") + im::excerpt(header.ignored[i]);
+    if (header.ignored.size() > 10)
+        list += ", ...";
     pg::call([&] {
-        MemoryContext old = MemoryContextSwitchTo(cxt);
-        Datum *elems = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
-        for (std::size_t i = 0; i < n; ++i)
-            elems[i] = Int32GetDatum(int32(rows[i].row_no));
-        args[6] = PointerGetDatum(construct_array(elems, int(n), INT4OID, sizeof(int32), true, TYPALIGN_INT));
-        MemoryContextSwitchTo(old);
+        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s",
+                                list.c_str())));
     });
 }
 
-// Both give per row, in order: ord, errcode, message, action, user_id, email, name, and the
-// number of rows in error (the same on every row). Generic plans: a custom one would copy the
-// row arrays into itself as constants.
-pg::Statement check_sql = {
-    "SELECT c.ord, c.errcode, c.message, c.action, c.user_id, c.email, c.name, pg_catalog.count(c.errcode) OVER ()"
-    "  FROM clinres._check_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord",
-    9,
-    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     INT4ARRAYOID},
-    nullptr,
-    CURSOR_OPT_GENERIC_PLAN};
-pg::Statement write_sql = {
-    "SELECT w.ord, w.errcode, w.message, w.action, w.user_id, w.email, w.name, pg_catalog.count(w.errcode) OVER ()"
-    "  FROM clinres._write_user_rows($1, $2, $3, $4, $5, $6, $7, $8, $9) w ORDER BY w.ord",
-    9,
-    {UUIDOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     INT4ARRAYOID},
-    nullptr,
-    CURSOR_OPT_GENERIC_PLAN};
+// Reads the users of a file into the staging table; a malformed file or one over a limit is 22023.
+void stage_file(Stager &stager, std::string_view data, std::optional<im::Format> format,
+                const im::ReadOptions &options)
+{
+    try {
+        im::stream_users(
+            data, format, options, [](const im::HeaderMap &header) { notice_ignored(header); },
+            [&](im::UserRow &&row) { stager.add(std::move(row)); });
+        stager.flush();
+    } catch (const im::LimitExceeded &e) {
+        over_limit(e, options.limits);
+    } catch (const im::ImportError &e) {
+        invalid(std::string("invalid import file: ") + e.what());
+    }
+}
 
 // Report rows fetched from the database at a time.
 constexpr long report_batch = 1000;
@@ -275,14 +370,11 @@ void text_cell(const pg::Cell &cell, Datum &value, bool &null)
     value = null ? Datum(0) : PointerGetDatum(cstring_to_text_with_len(cell.text.data(), int(cell.text.size())));
 }
 
-// Appends one batch of checked (or written) rows to the report; returns the rows in error in all.
-std::int64_t put_report(pg::MaterializedRows &report, const pg::Rows &batch,
-                        const std::vector<std::uint32_t> &row_nos, bool dry_run)
+// Appends one batch of checked (or written) rows to the report, errors being the rows in error in all.
+void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_t errors, bool dry_run)
 {
-    std::int64_t errors = 0;
     for (std::size_t r = 0; r < batch.size(); ++r) {
-        std::uint32_t row_no = row_nos.at(std::size_t(batch.at(r, 0).num) - 1);
-        errors = batch.at(r, 7).num;
+        std::int64_t row_no = batch.at(r, 0).num;
         bool error = !batch.at(r, 1).null;
         std::string action = error ? "error" : batch.at(r, 3).text;
         std::string message = "row " + std::to_string(row_no) + ": " +
@@ -307,23 +399,6 @@ std::int64_t put_report(pg::MaterializedRows &report, const pg::Rows &batch,
             nulls[5] = false;
         });
     }
-    return errors;
-}
-
-// The notice naming the header cells the import does not read.
-void notice_ignored(const im::HeaderMap &header)
-{
-    if (header.ignored.empty())
-        return;
-    std::string list;
-    for (std::size_t i = 0; i < header.ignored.size() && i < 10; ++i)
-        list += (i ? ", " : "") + im::excerpt(header.ignored[i]);
-    if (header.ignored.size() > 10)
-        list += ", ...";
-    pg::call([&] {
-        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s",
-                                list.c_str())));
-    });
 }
 
 // import_users(data, tenant_id, format, dry_run, on_existing, sheet) -> the report
@@ -348,35 +423,44 @@ Datum import_users(FunctionCallInfo fcinfo)
     std::string_view data = bytea_arg(fcinfo, 0);
 
     pg::MaterializedRows report(fcinfo);
-    pg::OwnerSpi spi(catalog_owner(), false);
-    require_current_sql(spi);
-    Datum tenant = checked_tenant(spi, fcinfo, 1, "create");
-    std::vector<std::uint32_t> row_nos;
-    Datum args[9] = {tenant, pg::text_datum(*on_existing)};
+    clinres::Uuid tenant_id;
     {
-        // The rows as read are freed once they are arrays in the database's memory.
-        im::UserFile file = read_file(data, format, options);
-        notice_ignored(file.header);
-        std::vector<std::string> modules(file.rows.size());
-        for (std::size_t i = 0; i < file.rows.size(); ++i) {
-            row_nos.push_back(file.rows[i].row_no);
-            for (const std::string &m : file.rows[i].modules)
-                modules[i] += (modules[i].empty() ? "" : "\x1f") + m;
+        pg::OwnerSpi spi(catalog_owner(), false);
+        require_current_sql(spi);
+        tenant_id = checked_tenant_id(spi, fcinfo, 1, "create");
+        spi.finish();
+    }
+    staging(true);
+    {
+        pg::OwnerSpi spi(catalog_owner(), false);
+        Datum tenant = pg::uuid_datum(tenant_id);
+        Stager stager(spi);
+        stage_file(stager, data, format, options);
+        // Before any row is checked, so before any password is hashed.
+        std::size_t max_password_rows = std::size_t(users::import_max_password_rows());
+        if (stager.password_rows() > max_password_rows)
+            invalid("import file exceeds the limit clinres.import_max_password_rows (" +
+                        std::to_string(max_password_rows) + "): " + std::to_string(stager.password_rows()) +
+                        (stager.password_rows() == 1 ? " row has" : " rows have") + " a password",
+                    "Each password costs one bcrypt hash. Import the rest without passwords (the users then set "
+                    "theirs through reset_password), split the file, or ask a superuser to raise "
+                    "clinres.import_max_password_rows.");
+        if (stager.rows() > 0) {
+            Datum args[2] = {tenant, pg::text_datum(*on_existing)};
+            std::int64_t errors = spi.run(check_staged_sql, args, nullptr, true).at(0, 0).num;
+            if (errors == 0 && !dry_run)
+                spi.run(write_staged_sql, &tenant, nullptr, true);
+            spi.each(report_sql, nullptr, nullptr, true, report_batch,
+                     [&](const pg::Rows &batch) { put_report(report, batch, errors, dry_run); });
+            if (errors)
+                pg::call([&] {
+                    ereport(NOTICE, (errmsg("nothing imported: %lld of %zu rows have errors",
+                                            static_cast<long long>(errors), stager.rows())));
+                });
         }
-        if (!file.rows.empty())
-            row_arrays(file.rows, modules, CurrentMemoryContext, args + 2);
+        spi.finish();
     }
-    if (!row_nos.empty()) {
-        std::int64_t errors = 0;
-        spi.each(dry_run ? check_sql : write_sql, args, nullptr, !dry_run, report_batch,
-                 [&](const pg::Rows &batch) { errors = put_report(report, batch, row_nos, dry_run); });
-        if (errors)
-            pg::call([&] {
-                ereport(NOTICE, (errmsg("nothing imported: %lld of %zu rows have errors",
-                                        static_cast<long long>(errors), row_nos.size())));
-            });
-    }
-    spi.finish();
+    staging(false);
     return Datum(0);
 }
 

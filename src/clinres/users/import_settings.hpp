@@ -8,6 +8,9 @@ namespace users {
 // Defines the clinres.import_max_* settings; called from _PG_init.
 void init_import_settings();
 
+// The most rows with a password one import may have (clinres.import_max_password_rows).
+int import_max_password_rows();
+
 // The limits as currently set.
 clinres::import::Limits import_limits();
 

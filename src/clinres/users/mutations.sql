@@ -43,6 +43,8 @@ BEGIN
         val := pg_catalog.btrim(changes OPERATOR(pg_catalog.->>) k);
         IF k OPERATOR(pg_catalog.=) 'phone' THEN
             val := NULLIF(val, '');
+        ELSIF k OPERATOR(pg_catalog.=) 'name' THEN
+            val := clinres._clean_name(val);
         END IF;
         SELECT * INTO f FROM clinres._field_problem(k, coalesce(val, CASE WHEN k OPERATOR(pg_catalog.<>) 'phone' THEN '' END)) x;
         IF f.errcode IS NOT NULL THEN

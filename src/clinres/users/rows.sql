@@ -57,7 +57,7 @@ BEGIN
     RETURN QUERY
     WITH given AS (
         SELECT x.ord::int AS ord, coalesce(row_nos[x.ord::int], x.ord::int) AS row_no, pg_catalog.btrim(x.e) AS e,
-               pg_catalog.btrim(x.n) AS n, NULLIF(pg_catalog.btrim(x.p), '') AS p, x.ro, x.m, x.pw
+               clinres._clean_name(x.n) AS n, NULLIF(pg_catalog.btrim(x.p), '') AS p, x.ro, x.m, x.pw
           FROM ROWS FROM (pg_catalog.unnest(emails), pg_catalog.unnest(names), pg_catalog.unnest(phones),
                           pg_catalog.unnest(roles), pg_catalog.unnest(modules), pg_catalog.unnest(passwords))
                WITH ORDINALITY AS x(e, n, p, ro, m, pw, ord)
@@ -261,8 +261,7 @@ COMMENT ON FUNCTION clinres._update_member(uuid, uuid, clinres._user_row_check) 
     'changes an existing member as its checked row says (name, phone, password, role, modules) and logs it';
 
 -- The writer: checks every row with clinres._check_user_rows; if any has a problem, writes nothing
--- and returns the checks. Otherwise writes users, memberships and module rows set-based (existing
--- members one by one), one admin_logs row per created user or membership, and returns per row
+-- and returns the checks. Otherwise writes them with clinres._write_checked_rows and returns per row
 -- (ord, NULL, NULL, action, user_id, email, name).
 CREATE OR REPLACE FUNCTION clinres._write_user_rows(tenant_id uuid, on_existing text, emails text[], names text[], phones text[],
                                          roles text[], modules text[], passwords text[], row_nos int[] DEFAULT NULL)
@@ -271,11 +270,9 @@ CREATE OR REPLACE FUNCTION clinres._write_user_rows(tenant_id uuid, on_existing 
 AS $$
 #variable_conflict use_column
 DECLARE
-    actor uuid := clinres._actor();
     tenant uuid := coalesce($1, clinres.current_tenant_id());
     checks clinres._user_row_check[];
     ids uuid[];
-    r clinres._user_row_check;
 BEGIN
     checks := ARRAY(SELECT c FROM clinres._check_user_rows(tenant, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord);
     IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.errcode IS NOT NULL) THEN
@@ -283,6 +280,28 @@ BEGIN
                        FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
         RETURN;
     END IF;
+    ids := clinres._write_checked_rows(tenant, checks);
+    RETURN QUERY SELECT c.ord, NULL::text, NULL::text, c.action, ids[c.ord], c.email, c.name
+                   FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
+END
+$$;
+COMMENT ON FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]) IS
+    'checks user rows and, if none has a problem, writes them all (create, add to the tenant, update, skip) with their audit rows';
+
+-- Writes rows clinres._check_user_rows found without problems (checks[i].ord = i), set-based
+-- (existing members one by one): users, memberships and module rows, one admin_logs row per
+-- created user or membership. Returns each row's user id (new users get theirs now), by ord.
+-- import_users calls it once per batch of a file, after checking every batch.
+CREATE OR REPLACE FUNCTION clinres._write_checked_rows(tenant_id uuid, checks clinres._user_row_check[]) RETURNS uuid[]
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := $1;
+    ids uuid[];
+    r clinres._user_row_check;
+BEGIN
     -- Every user has its id from here on: new ones get theirs now.
     ids := ARRAY(SELECT coalesce(c.user_id, CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN pg_catalog.gen_random_uuid() END)
                    FROM pg_catalog.unnest(checks) c ORDER BY c.ord);
@@ -333,12 +352,11 @@ BEGIN
     FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'updated' ORDER BY c.ord LOOP
         PERFORM clinres._update_member(actor, tenant, r);
     END LOOP;
-    RETURN QUERY SELECT c.ord, NULL::text, NULL::text, c.action, ids[c.ord], c.email, c.name
-                   FROM pg_catalog.unnest(checks) c ORDER BY c.ord;
+    RETURN ids;
 END
 $$;
-COMMENT ON FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]) IS
-    'checks user rows and, if none has a problem, writes them all (create, add to the tenant, update, skip) with their audit rows';
+COMMENT ON FUNCTION clinres._write_checked_rows(uuid, clinres._user_row_check[]) IS
+    'writes checked user rows without problems (create, add to the tenant, update, skip) with their audit rows; their user ids by ord';
 
 -- One row through the writer, its problem raised with its SQLSTATE: create_user and assign_tenant.
 CREATE OR REPLACE FUNCTION clinres._create_or_add_user(email text, name text, phone text, role_code text, modules text[],
@@ -366,4 +384,5 @@ REVOKE ALL ON FUNCTION clinres._raise_duplicate(text, text),
     clinres._check_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]),
     clinres._update_member(uuid, uuid, clinres._user_row_check),
     clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]),
+    clinres._write_checked_rows(uuid, clinres._user_row_check[]),
     clinres._create_or_add_user(text, text, text, text, text[], uuid, text, text) FROM PUBLIC;

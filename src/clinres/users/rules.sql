@@ -258,9 +258,29 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the memberships the actor may see (no password or hash)';
 
+-- A name as every path stores it: a line break or tab (a name typed on two lines of a
+-- spreadsheet cell, Alt+Enter, or quoted over two lines in CSV), and any run of them with the
+-- spaces around it, becomes one space; then trimmed. Line breaks are CR, LF, VT, FF, U+0085,
+-- U+2028 and U+2029. Other control and invisible characters are left for clinres._field_problem
+-- to refuse. Plain SQL without a SET clause, like clinres._field_problem.
+CREATE OR REPLACE FUNCTION clinres._clean_name(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT pg_catalog.btrim(pg_catalog.regexp_replace($1, ' *[\t\n\v\f\r\u0085\u2028\u2029][\t\n\v\f\r\u0085\u2028\u2029 ]*', ' ', 'g'))
+$$;
+COMMENT ON FUNCTION clinres._clean_name(text) IS
+    'a name with each run of line breaks and tabs (and the spaces around it) turned into one space, trimmed';
+REVOKE ALL ON FUNCTION clinres._clean_name(text) FROM PUBLIC;
+
 -- Field checks shared by every path that writes a user: one row (errcode, message) naming the
 -- problem, no row when the value is fine. Plain SQL without a SET clause (every name qualified),
 -- so that the planner inlines it into the set-based row check (clinres._check_user_rows).
+-- A name is checked as clinres._clean_name leaves it: it must not contain a control character
+-- (C0, DEL, C1) nor an invisible one that could hide or reorder what a reader sees: U+200B zero
+-- width space, U+200E/U+200F direction marks, U+202A..U+202E bidirectional embeddings and
+-- overrides, U+2060..U+2064 word joiner and invisible operators, U+2066..U+2069 bidirectional
+-- isolates, U+FEFF. U+200C/U+200D (zero width non-joiner and joiner) are allowed: Persian and
+-- Indic names and emoji need them.
 CREATE OR REPLACE FUNCTION clinres._field_problem(field text, value text) RETURNS TABLE (errcode text, message text)
     LANGUAGE sql IMMUTABLE
 AS $$
@@ -269,11 +289,15 @@ AS $$
             WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'email must not be empty']
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 254 OR $2 OPERATOR(pg_catalog.!~) '^[^@\s]+@[^@\s]+$'
                 THEN ARRAY['22023', pg_catalog.format('invalid email "%s"', pg_catalog.left($2, 254))] END
-        WHEN $1 OPERATOR(pg_catalog.=) 'name' THEN CASE
+        WHEN $1 OPERATOR(pg_catalog.=) 'name' THEN (SELECT CASE
             WHEN $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN ARRAY['22023', 'name must not be empty']
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 100
                 THEN ARRAY['22023', pg_catalog.format('name is %s characters long; at most 100 are allowed', pg_catalog.length($2))]
-            WHEN $2 OPERATOR(pg_catalog.~) '[[:cntrl:]]' THEN ARRAY['22023', 'name must not contain control characters'] END
+            WHEN b.at OPERATOR(pg_catalog.>) 0
+                THEN ARRAY['22023', pg_catalog.format('name must not contain control or invisible characters (U+%s at character %s)',
+                                                      pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(
+                                                          pg_catalog.substr($2, b.at, 1)))), 4, '0'), b.at)] END
+            FROM (SELECT pg_catalog.regexp_instr($2, '[\x01-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff]') AS at) b)
         WHEN $1 OPERATOR(pg_catalog.=) 'phone' THEN CASE
             WHEN pg_catalog.length($2) OPERATOR(pg_catalog.>) 32 OR $2 OPERATOR(pg_catalog.!~) '^\+?[0-9][0-9 -]{4,}$'
                 THEN ARRAY['22023', pg_catalog.format('invalid phone "%s"', pg_catalog.left($2, 32))] END
@@ -284,7 +308,7 @@ AS $$
      WHERE x.p IS NOT NULL
 $$;
 COMMENT ON FUNCTION clinres._field_problem(text, text) IS
-    'validates email (<= 254), name (1..100 characters, no control characters), phone (<= 32) or password (8..72 bytes)';
+    'validates email (<= 254), name (1..100 characters, no control or invisible characters), phone (<= 32) or password (8..72 bytes)';
 
 CREATE OR REPLACE FUNCTION clinres._bcrypt_cost() RETURNS int
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp

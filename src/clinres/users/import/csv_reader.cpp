@@ -1,6 +1,7 @@
 #include "clinres/users/import/csv_reader.hpp"
 
 #include <cerrno>
+#include <functional>
 #include <iconv.h>
 
 namespace clinres::import {
@@ -38,34 +39,32 @@ bool valid_utf8(std::string_view data)
     return true;
 }
 
-// Converts GB18030 (a superset of GBK and GB2312) to UTF-8 with iconv.
-std::string gb18030_to_utf8(std::string_view data)
+// Converts GB18030 (a superset of GBK and GB2312) to UTF-8 with iconv, passing the text on in
+// chunks of at most 64 kB so that a large file is never held twice.
+void gb18030_to_utf8(std::string_view data, const std::function<void(std::string_view)> &chunk)
 {
     iconv_t cd = iconv_open("UTF-8", "GB18030");
     if (cd == iconv_t(-1))
         throw ImportError("GB18030 conversion is not available on this server");
-    std::string out(data.size() * 2 + 16, '\0');
+    struct Closer {
+        iconv_t cd;
+        ~Closer() { iconv_close(cd); }
+    } closer{cd};
+    char out[64 * 1024];
     char *in = const_cast<char *>(data.data());
-    std::size_t in_left = data.size(), out_used = 0;
+    std::size_t in_left = data.size();
     while (in_left > 0) {
-        char *dst = out.data() + out_used;
-        std::size_t out_left = out.size() - out_used;
+        char *dst = out;
+        std::size_t out_left = sizeof out;
         std::size_t rc = iconv(cd, &in, &in_left, &dst, &out_left);
-        out_used = std::size_t(dst - out.data());
-        if (rc != std::size_t(-1))
-            break;
-        if (errno == E2BIG) {
-            out.resize(out.size() * 2);
+        int err = errno;
+        if (dst > out)
+            chunk(std::string_view(out, std::size_t(dst - out)));
+        if (rc != std::size_t(-1) || err == E2BIG)
             continue;
-        }
-        std::size_t at = data.size() - in_left;
-        iconv_close(cd);
         throw ImportError("the CSV file is neither UTF-8 nor GB18030 (bad byte at offset " +
-                          std::to_string(at) + ")");
+                          std::to_string(data.size() - in_left) + ")");
     }
-    iconv_close(cd);
-    out.resize(out_used);
-    return out;
 }
 
 // ';' if the first line (outside quotes) has more semicolons than commas, else ','.
@@ -88,7 +87,7 @@ char detect_delimiter(std::string_view text)
 
 } // namespace
 
-std::string csv_to_utf8(std::string_view data, Encoding encoding)
+void csv_to_utf8(std::string_view data, Encoding encoding, const std::function<void(std::string_view)> &chunk)
 {
     if (data.size() >= 2 &&
         ((data[0] == '\xFF' && data[1] == '\xFE') || (data[0] == '\xFE' && data[1] == '\xFF')))
@@ -101,38 +100,47 @@ std::string csv_to_utf8(std::string_view data, Encoding encoding)
     if (encoding == Encoding::detect)
         encoding = valid_utf8(data) ? Encoding::utf8 : Encoding::gb18030;
     if (encoding == Encoding::gb18030)
-        return gb18030_to_utf8(data);
+        return gb18030_to_utf8(data, chunk);
     if (!valid_utf8(data))
         throw ImportError("the CSV file is not valid UTF-8");
-    return std::string(data);
+    chunk(data);
 }
 
-void read_csv(std::string_view data, const ReadOptions &options, const RowSink &sink)
-{
-    const Limits &limits = options.limits;
-    if (data.size() > limits.file_bytes)
-        throw LimitExceeded(Limit::file_bytes, limits.file_bytes);
-    std::string text = csv_to_utf8(data, options.encoding);
-    if (text.find('\0') != std::string::npos)
-        throw ImportError("the file is neither .xlsx nor CSV text (it contains NUL bytes)");
-    const char delimiter = detect_delimiter(text);
+namespace {
+
+// The records of CSV text fed character by character (the text may come in chunks).
+struct CsvParser {
+    const Limits &limits;
+    const RowSink &sink;
+    TextBudget budget;
+    char delimiter;
     Row row{1, {}};
     std::string field;
     std::uint32_t column = 0;
     std::size_t rows_seen = 0;
-    bool quoted = false;     // inside a quoted field
-    bool was_quoted = false; // the current field had quotes
-    auto end_field = [&] {
+    bool quoted = false;        // inside a quoted field
+    bool was_quoted = false;    // the current field had quotes
+    bool quote_pending = false; // a quote inside a quoted field: closing, or the first of ""
+    bool after_cr = false;      // a record just ended with CR: a LF right after it belongs to it
+    std::uint32_t quote_started = 0;
+
+    CsvParser(const Limits &l, const RowSink &s, char d) : limits(l), sink(s), budget(l.text_bytes), delimiter(d) {}
+
+    void end_field()
+    {
         if (!field.empty()) {
             if (column >= limits.columns)
                 throw LimitExceeded(Limit::columns, limits.columns);
+            budget.take(field.size());
             row.cells.push_back({column, std::move(field)});
         }
         field.clear();
         was_quoted = false;
         ++column;
-    };
-    auto end_record = [&] {
+    }
+
+    void end_record()
+    {
         end_field();
         if (!row.cells.empty()) {
             if (++rows_seen > limits.rows)
@@ -142,27 +150,35 @@ void read_csv(std::string_view data, const ReadOptions &options, const RowSink &
         ++row.number;
         row.cells.clear();
         column = 0;
-    };
-    std::uint32_t quote_started = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+    }
+
+    void put(char c)
+    {
+        if (quote_pending) {
+            quote_pending = false;
+            if (c == '"') {
                 field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                field += c;
+                return;
             }
+            quoted = false;
+        }
+        if (after_cr) {
+            after_cr = false;
+            if (c == '\n')
+                return;
+        }
+        if (quoted) {
+            if (c == '"')
+                quote_pending = true;
+            else
+                field += c;
         } else if (c == '"' && field.empty() && !was_quoted) {
             quoted = was_quoted = true;
             quote_started = row.number;
         } else if (c == delimiter) {
             end_field();
         } else if (c == '\n' || c == '\r') {
-            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')
-                ++i;
+            after_cr = c == '\r';
             end_record();
         } else {
             field += c; // a stray quote inside an unquoted field is kept, as Excel does
@@ -170,11 +186,35 @@ void read_csv(std::string_view data, const ReadOptions &options, const RowSink &
         if (field.size() > limits.cell_bytes)
             throw LimitExceeded(Limit::cell_bytes, limits.cell_bytes);
     }
-    if (quoted)
-        throw ImportError("the CSV file is malformed: the quoted field starting in row " +
-                          std::to_string(quote_started) + " is never closed");
-    if (!field.empty() || was_quoted || column > 0)
-        end_record();
+
+    void finish()
+    {
+        if (quote_pending)
+            quoted = quote_pending = false;
+        if (quoted)
+            throw ImportError("the CSV file is malformed: the quoted field starting in row " +
+                              std::to_string(quote_started) + " is never closed");
+        if (!field.empty() || was_quoted || column > 0)
+            end_record();
+    }
+};
+
+} // namespace
+
+void read_csv(std::string_view data, const ReadOptions &options, const RowSink &sink)
+{
+    if (data.size() > options.limits.file_bytes)
+        throw LimitExceeded(Limit::file_bytes, options.limits.file_bytes);
+    // No encoding read here puts a NUL byte in its text that was not in the file, nor hides one.
+    if (data.find('\0') != std::string_view::npos)
+        throw ImportError("the file is neither .xlsx nor CSV text (it contains NUL bytes)");
+    // Neither encoding has " , ; CR or LF inside a multi-byte character: the first line's bytes tell.
+    CsvParser parser(options.limits, sink, detect_delimiter(data));
+    csv_to_utf8(data, options.encoding, [&](std::string_view chunk) {
+        for (char c : chunk)
+            parser.put(c);
+    });
+    parser.finish();
 }
 
 } // namespace clinres::import

@@ -17,6 +17,10 @@ const char *limit_name(Limit limit)
         return "cell_bytes";
     case Limit::xml_depth:
         return "xml_depth";
+    case Limit::text_bytes:
+        return "text_bytes";
+    case Limit::modules_per_cell:
+        return "modules_per_cell";
     }
     return "unknown";
 }
@@ -32,10 +36,10 @@ std::string excerpt(std::string_view text)
     return std::string(text.substr(0, cut)) + "...";
 }
 
-LimitExceeded::LimitExceeded(Limit limit, std::size_t value)
+LimitExceeded::LimitExceeded(Limit limit, std::size_t value, const std::string &where)
     : ImportError(std::string("import file exceeds the limit ") + limit_name(limit) + " (" +
-                  std::to_string(value) + ")"),
-      limit_(limit)
+                  std::to_string(value) + ")" + (where.empty() ? "" : " in " + where)),
+      limit_(limit), where_(where)
 {
 }
 

@@ -39,10 +39,10 @@ std::size_t separator_at(std::string_view s, std::size_t i, const std::string_vi
     return 0;
 }
 
-// The pieces of s between separators, empty pieces dropped.
-template <std::size_t N> std::vector<std::string> split(std::string_view s, const std::string_view (&list)[N])
+// Calls piece for each piece of s between separators, empty pieces left out.
+template <std::size_t N, typename Piece>
+void each_piece(std::string_view s, const std::string_view (&list)[N], const Piece &piece)
 {
-    std::vector<std::string> out;
     std::size_t start = 0;
     for (std::size_t i = 0; i <= s.size();) {
         std::size_t len = i < s.size() ? separator_at(s, i, list) : 1;
@@ -51,10 +51,17 @@ template <std::size_t N> std::vector<std::string> split(std::string_view s, cons
             continue;
         }
         if (i > start)
-            out.emplace_back(s.substr(start, i - start));
+            piece(s.substr(start, i - start));
         i += len;
         start = i;
     }
+}
+
+// The pieces of s between separators, empty pieces dropped.
+template <std::size_t N> std::vector<std::string> split(std::string_view s, const std::string_view (&list)[N])
+{
+    std::vector<std::string> out;
+    each_piece(s, list, [&](std::string_view p) { out.emplace_back(p); });
     return out;
 }
 
@@ -140,18 +147,21 @@ std::optional<HeaderMap> match_header(const Row &row)
     return map;
 }
 
-std::vector<std::string> split_modules(std::string_view cell)
+std::vector<std::string> split_modules(std::string_view cell, std::size_t max_pieces)
 {
     std::vector<std::string> out;
-    for (const std::string &piece : split(cell, module_separators)) {
+    each_piece(cell, module_separators, [&](std::string_view piece) {
         std::string_view t = trim(piece);
-        if (!t.empty())
-            out.emplace_back(t);
-    }
+        if (t.empty())
+            return;
+        if (out.size() >= max_pieces)
+            throw LimitExceeded(Limit::modules_per_cell, max_pieces);
+        out.emplace_back(t);
+    });
     return out;
 }
 
-UserRow map_row(const HeaderMap &header, const Row &row)
+UserRow map_row(const HeaderMap &header, const Row &row, const Limits &limits)
 {
     UserRow user;
     user.row_no = row.number;
@@ -169,27 +179,35 @@ UserRow map_row(const HeaderMap &header, const Row &row)
         user.role = clean(*v);
     if (auto *v = value(Field::password))
         user.password = *v;
-    if (auto *v = value(Field::modules))
-        user.modules = split_modules(clean(*v));
+    if (auto *v = value(Field::modules)) {
+        try {
+            user.modules = split_modules(clean(*v), limits.modules_per_cell);
+        } catch (const LimitExceeded &e) {
+            throw LimitExceeded(e.limit(), limits.modules_per_cell, "row " + std::to_string(row.number));
+        }
+    }
     return user;
 }
 
-UserFile read_users(std::string_view data, std::optional<Format> format, const ReadOptions &options)
+void stream_users(std::string_view data, std::optional<Format> format, const ReadOptions &options,
+                  const std::function<void(const HeaderMap &)> &on_header,
+                  const std::function<void(UserRow &&)> &on_user)
 {
-    UserFile file;
+    HeaderMap map;
     bool have_header = false;
     std::uint32_t seen = 0;
     read_rows(data, format, options, [&](const Row &row) {
         if (options.every_rows && ++seen % rows_per_call == 0)
             options.every_rows();
         if (have_header) {
-            UserRow user = map_row(file.header, row);
+            UserRow user = map_row(map, row, options.limits);
             if (!user.email.empty() || !user.name.empty() || !user.phone.empty() || !user.role.empty() ||
                 !user.password.empty() || !user.modules.empty())
-                file.rows.push_back(std::move(user));
+                on_user(std::move(user));
         } else if (auto header = match_header(row)) {
-            file.header = std::move(*header);
+            map = std::move(*header);
             have_header = true;
+            on_header(map);
         } else if (row.number >= header_search_rows) {
             throw ImportError(
                 "no header row in the first 10 rows: the sheet needs columns email/邮箱 and name/姓名");
@@ -197,6 +215,14 @@ UserFile read_users(std::string_view data, std::optional<Format> format, const R
     });
     if (!have_header)
         throw ImportError("no header row found: the sheet needs columns email/邮箱 and name/姓名");
+}
+
+UserFile read_users(std::string_view data, std::optional<Format> format, const ReadOptions &options)
+{
+    UserFile file;
+    stream_users(
+        data, format, options, [&](const HeaderMap &header) { file.header = header; },
+        [&](UserRow &&user) { file.rows.push_back(std::move(user)); });
     return file;
 }
 

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,13 +45,20 @@ std::optional<Field> header_field(std::string_view header);
 // The header map of a row naming at least email and name; ImportError if it names a field twice.
 std::optional<HeaderMap> match_header(const Row &row);
 
-// The module codes or names in a cell, split on , ， 、 ; ； and line breaks, trimmed.
-std::vector<std::string> split_modules(std::string_view cell);
+// The module codes or names in a cell, split on , ， 、 ; ； and line breaks, trimmed; at most
+// max_pieces of them (LimitExceeded modules_per_cell beyond, before more are made).
+std::vector<std::string> split_modules(std::string_view cell, std::size_t max_pieces = Limits{}.modules_per_cell);
 
-// The user a data row describes under a header.
-UserRow map_row(const HeaderMap &header, const Row &row);
+// The user a data row describes under a header (LimitExceeded naming the row for too many modules).
+UserRow map_row(const HeaderMap &header, const Row &row, const Limits &limits = Limits{});
 
-// Reads an import file: the header within its first 10 rows, then the users, streaming the sheet.
+// Streams an import file: the header within its first 10 rows to on_header, then each user to
+// on_user as its row is read.
+void stream_users(std::string_view data, std::optional<Format> format, const ReadOptions &options,
+                  const std::function<void(const HeaderMap &)> &on_header,
+                  const std::function<void(UserRow &&)> &on_user);
+
+// Reads a whole import file at once (tests and fuzzing; import_users streams).
 UserFile read_users(std::string_view data, std::optional<Format> format, const ReadOptions &options);
 
 } // namespace clinres::import

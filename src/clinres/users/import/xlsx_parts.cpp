@@ -106,10 +106,11 @@ struct WorkbookHandler : XmlHandler {
 struct SharedStringsHandler : XmlHandler {
     SharedStrings &table;
     std::size_t max_cell;
+    TextBudget &budget;
     bool in_t = false;
     int in_rph = 0;
     std::string current;
-    SharedStringsHandler(SharedStrings &t, std::size_t max) : table(t), max_cell(max) {}
+    SharedStringsHandler(SharedStrings &t, std::size_t max, TextBudget &b) : table(t), max_cell(max), budget(b) {}
     void start(std::string_view name, const char **) override
     {
         if (name == "si")
@@ -126,7 +127,9 @@ struct SharedStringsHandler : XmlHandler {
         } else if (name == "rPh") {
             --in_rph;
         } else if (name == "si") {
-            table.text += decode_xstring(current);
+            std::string decoded = decode_xstring(current);
+            budget.take(decoded.size() + sizeof(std::uint32_t));
+            table.text += decoded;
             if (table.text.size() > UINT32_MAX)
                 throw LimitExceeded(Limit::uncompressed_bytes, UINT32_MAX);
             table.offsets.push_back(std::uint32_t(table.text.size()));
@@ -204,10 +207,11 @@ Workbook read_workbook(ZipArchive &zip, const Limits &limits)
     return book;
 }
 
-SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits)
+SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits,
+                                  TextBudget &budget)
 {
     SharedStrings table;
-    SharedStringsHandler handler(table, limits.cell_bytes);
+    SharedStringsHandler handler(table, limits.cell_bytes, budget);
     parse_part(zip, path, handler, limits);
     return table;
 }

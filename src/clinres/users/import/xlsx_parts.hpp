@@ -46,8 +46,10 @@ struct SharedStrings {
     std::size_t size() const { return offsets.size() - 1; } // number of strings
 };
 
-// Reads the shared string table (rich text runs concatenated, phonetic runs left out).
-SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits);
+// Reads the shared string table (rich text runs concatenated, phonetic runs left out); each
+// string takes its bytes and 4 more (its offset) from budget, as the table holds them.
+SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits,
+                                  TextBudget &budget);
 
 // For each cell style index, whether its number format shows a date.
 std::vector<bool> read_date_styles(ZipArchive &zip, const std::string &path, const Limits &limits);

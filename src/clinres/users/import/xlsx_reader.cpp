@@ -18,6 +18,7 @@ struct SheetHandler : XmlHandler {
     const xlsx::SharedStrings &strings;
     const std::vector<bool> &date_styles;
     bool date1904;
+    TextBudget &budget;
 
     Row row;
     std::size_t rows_seen = 0;
@@ -28,8 +29,8 @@ struct SheetHandler : XmlHandler {
     std::string type, style, value;
 
     SheetHandler(const ReadOptions &o, const RowSink &s, const xlsx::SharedStrings &ss,
-                 const std::vector<bool> &ds, bool d1904)
-        : options(o), sink(s), strings(ss), date_styles(ds), date1904(d1904)
+                 const std::vector<bool> &ds, bool d1904, TextBudget &b)
+        : options(o), sink(s), strings(ss), date_styles(ds), date1904(d1904), budget(b)
     {
     }
 
@@ -97,6 +98,7 @@ struct SheetHandler : XmlHandler {
                 throw LimitExceeded(Limit::columns, options.limits.columns);
             if (text.size() > options.limits.cell_bytes)
                 throw LimitExceeded(Limit::cell_bytes, options.limits.cell_bytes);
+            budget.take(text.size());
             row.cells.push_back({col, std::move(text)});
         } else if (name == "row" && in_row) {
             in_row = false;
@@ -183,13 +185,14 @@ void read_xlsx(std::string_view data, const ReadOptions &options, const RowSink 
     ZipArchive zip(data, options.limits);
     xlsx::Workbook book = xlsx::read_workbook(zip, options.limits);
     std::string sheet_path = choose_sheet(book, options.sheet);
+    TextBudget budget(options.limits.text_bytes);
     xlsx::SharedStrings strings;
     if (!book.shared_strings.empty() && zip.has(book.shared_strings))
-        strings = xlsx::read_shared_strings(zip, book.shared_strings, options.limits);
+        strings = xlsx::read_shared_strings(zip, book.shared_strings, options.limits, budget);
     std::vector<bool> date_styles;
     if (options.dates_as_iso && !book.styles.empty() && zip.has(book.styles))
         date_styles = xlsx::read_date_styles(zip, book.styles, options.limits);
-    SheetHandler handler(options, sink, strings, date_styles, book.date1904);
+    SheetHandler handler(options, sink, strings, date_styles, book.date1904, budget);
     xlsx::parse_part(zip, sheet_path, handler, options.limits);
 }
 

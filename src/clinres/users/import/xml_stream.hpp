@@ -1,4 +1,5 @@
-// A streaming XML parser (expat) that refuses DTDs and entities and bounds element depth.
+// A streaming XML parser (expat) that refuses DTDs and entities and bounds element depth and the
+// size of a tag (expat holds a whole tag, attributes and all, in memory before reporting it).
 #pragma once
 
 #include <cstddef>
@@ -46,11 +47,15 @@ private:
     static void on_end(void *self, const char *name);
     static void on_text(void *self, const char *data, int len);
     static void on_doctype(void *self, const char *, const char *, const char *, int);
+    static void on_other(void *self, const char *, int);
+    void event(); // notes where the event being reported began
 
     std::string part_;
     XmlHandler &handler_;
     std::size_t max_depth_;
     std::size_t depth_ = 0;
+    std::size_t fed_ = 0;        // bytes of the document given to expat so far
+    std::size_t last_event_ = 0; // where the last event reported began
     void *parser_;
     std::exception_ptr error_;
 };
