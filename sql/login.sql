@@ -1,5 +1,5 @@
 -- clinres.login: email in any case or phone, one bcrypt verification on every path,
--- NULL for every failure (nothing raises, so the failure count commits), lockout.
+-- NULL for every failure, lockout counted in a transaction of login's own.
 \pset null '(null)'
 \set SHOW_CONTEXT never
 \i test/fixtures/sample.sql
@@ -60,11 +60,84 @@ SELECT locked_until - now() BETWEEN interval '9 minutes' AND interval '10 minute
 UPDATE clinres.users SET locked_until = now() - interval '1 second' WHERE id = :bob;
 SELECT clinres.login('bob@hosp-a.example', 'bob-pw') -> 'user' ->> 'name' AS after_lockout;
 SELECT failed_logins, locked_until FROM clinres.users WHERE id = :bob;
--- The count survives a caller that rolls nothing back: login never raises.
+-- The count survives a caller that commits: login never raises.
 BEGIN;
 SELECT clinres.login('bob@hosp-a.example', 'nope') AS failed;
 COMMIT;
 SELECT failed_logins FROM clinres.users WHERE id = :bob;
+
+-- The count survives the caller's rollback, whatever undoes the caller's work: a rolled-back
+-- transaction, a savepoint, an exception block, a statement that fails after login returned.
+SET clinres.login_max_failures = 5;
+UPDATE clinres.users SET failed_logins = 0, locked_until = NULL WHERE id = :bob;
+BEGIN;
+SELECT clinres.login('bob@hosp-a.example', 'guess1') AS in_rolled_back_transaction;
+ROLLBACK;
+BEGIN;
+SAVEPOINT attempt;
+SELECT clinres.login('bob@hosp-a.example', 'guess2') AS in_rolled_back_savepoint;
+ROLLBACK TO SAVEPOINT attempt;
+COMMIT;
+DO $$
+BEGIN
+    PERFORM clinres.login('bob@hosp-a.example', 'guess3');
+    RAISE EXCEPTION 'undo';
+EXCEPTION WHEN raise_exception THEN
+    NULL;
+END
+$$;
+-- (CASE WHEN login(...) IS NULL THEN 1/0 END fails while being planned, before login runs.)
+SELECT 1 / (clinres.login('bob@hosp-a.example', 'guess4') IS NOT NULL)::int AS fails_after_login;
+SELECT failed_logins, locked_until IS NULL AS unlocked FROM clinres.users WHERE id = :bob;
+BEGIN;
+SELECT clinres.login('bob@hosp-a.example', 'guess5') IS NULL AS fifth_failure;
+ROLLBACK;
+SELECT failed_logins, locked_until - now() BETWEEN interval '9 minutes' AND interval '10 minutes' AS locked_10min
+  FROM clinres.users WHERE id = :bob;
+SELECT clinres.login('bob@hosp-a.example', 'bob-pw') -> 'user' ->> 'name' AS locked_right_password;
+UPDATE clinres.users SET locked_until = now() - interval '1 second' WHERE id = :bob;
+-- A success's reset and last_login_at survive a rollback too.
+UPDATE clinres.users SET failed_logins = 3, last_login_at = NULL WHERE id = :bob;
+BEGIN;
+SELECT clinres.login('bob@hosp-a.example', 'bob-pw') -> 'user' ->> 'name' AS after_lockout_rolled_back;
+ROLLBACK;
+SELECT failed_logins, locked_until, last_login_at > now() - interval '1 minute' AS last_login_recorded
+  FROM clinres.users WHERE id = :bob;
+-- A REPEATABLE READ snapshot taken before the lock does not hide it: the lock is decided on
+-- the newest row, not on what the caller's snapshot shows.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT failed_logins FROM clinres.users WHERE id = :bob;
+SELECT clinres.login('bob@hosp-a.example', 'guess' || i) FROM generate_series(1, 5) i;
+SELECT clinres.login('bob@hosp-a.example', 'bob-pw') AS locked_in_old_snapshot;
+ROLLBACK;
+SELECT failed_logins, locked_until > now() AS locked FROM clinres.users WHERE id = :bob;
+UPDATE clinres.users SET locked_until = NULL WHERE id = :bob;
+-- A transaction that holds the user's row lock itself (here: it changed the row) cannot let the
+-- attempt be recorded: after lock_timeout (1 s) login fails closed, with a WARNING saying why.
+BEGIN;
+UPDATE clinres.users SET name = 'Bob' WHERE id = :bob;
+SELECT clinres.login('bob@hosp-a.example', 'bob-pw') AS own_row_lock;
+ROLLBACK;
+-- Nothing else login does outlives the caller's transaction: only failed_logins, locked_until
+-- and last_login_at of the user who tried are written outside it.
+CREATE FUNCTION pg_temp.login_digest() RETURNS text LANGUAGE sql AS $$
+    SELECT md5(string_agg(t, '|' ORDER BY t)) FROM (
+        SELECT format('%s', (u.id, u.email, u.name, u.phone, u.password_hash, u.status, u.platform_role,
+                             u.created_at, u.updated_at)) FROM clinres.users u
+        UNION ALL SELECT format('%s', m) FROM clinres.user_tenants m
+        UNION ALL SELECT format('%s', m) FROM clinres.user_modules m
+        UNION ALL SELECT format('%s', t) FROM clinres.tenants t
+        UNION ALL SELECT format('%s', t) FROM clinres.tenant_modules t
+        UNION ALL SELECT format('%s', l) FROM clinres.admin_logs l
+        UNION ALL SELECT format('%s', k) FROM clinres.session_keys k) s(t)
+$$;
+SELECT pg_temp.login_digest() AS before \gset
+BEGIN;
+SELECT clinres.login('alice@hosp-a.example', 'alice-pw') IS NOT NULL AS success,
+       clinres.login('alice@hosp-a.example', 'wrong') AS failure,
+       clinres.login('nobody@hosp-a.example', 'x') AS unknown_user;
+ROLLBACK;
+SELECT pg_temp.login_digest() = :'before' AS nothing_else_written;
 RESET clinres.login_max_failures;
 RESET clinres.login_lockout;
 SHOW clinres.login_max_failures;

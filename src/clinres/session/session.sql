@@ -46,22 +46,21 @@ CREATE OR REPLACE FUNCTION clinres.login(identifier text, password text, tenant_
     SET clinres.user_id = '' SET clinres.tenant_id = ''
 AS $body$
 DECLARE
-    dummy text := clinres._dummy_hash(); -- loads clinres, which defines the settings read below
-    max_failures int := pg_catalog.current_setting('clinres.login_max_failures')::int;
-    lockout interval := pg_catalog.current_setting('clinres.login_lockout')::pg_catalog.interval;
+    dummy text := clinres._dummy_hash(); -- loads clinres, which defines the settings login uses
     u record;
     hash text;
     ok boolean;
+    outcome text := 'none';
     tenant uuid;
     token text;
     profile jsonb;
 BEGIN
     IF pg_catalog.strpos(identifier, '@') OPERATOR(pg_catalog.>) 0 THEN
-        SELECT x.id, x.password_hash, x.status, x.platform_role, x.locked_until INTO u
+        SELECT x.id, x.password_hash, x.status, x.platform_role INTO u
           FROM clinres.users x
          WHERE pg_catalog.lower(x.email) OPERATOR(pg_catalog.=) pg_catalog.lower(identifier);
     ELSE
-        SELECT x.id, x.password_hash, x.status, x.platform_role, x.locked_until INTO u
+        SELECT x.id, x.password_hash, x.status, x.platform_role INTO u
           FROM clinres.users x
          WHERE x.phone OPERATOR(pg_catalog.=) identifier;
     END IF;
@@ -69,55 +68,47 @@ BEGIN
     hash := coalesce(u.password_hash, dummy);
     ok := %1$I.crypt(coalesce(password, ''), hash) OPERATOR(pg_catalog.=) hash
           AND password IS NOT NULL AND u.password_hash IS NOT NULL;
-    IF u.id IS NULL OR u.locked_until OPERATOR(pg_catalog.>) pg_catalog.now() THEN
-        RETURN NULL;
-    END IF;
-    IF NOT ok THEN
-        -- Counted and kept: nothing raises, so this write commits with the caller.
-        UPDATE clinres.users x
-           SET failed_logins = CASE WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) max_failures
-                                    THEN 0 ELSE x.failed_logins OPERATOR(pg_catalog.+) 1 END,
-               locked_until = CASE WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) max_failures
-                                   THEN pg_catalog.now() OPERATOR(pg_catalog.+) lockout END
-         WHERE x.id OPERATOR(pg_catalog.=) u.id;
-        RETURN NULL;
-    END IF;
-    IF u.status OPERATOR(pg_catalog.<>) 'active' THEN
-        RETURN NULL;
-    END IF;
-    IF tenant_code IS NOT NULL THEN
-        SELECT t.id INTO tenant FROM clinres.tenants t
-         WHERE t.code OPERATOR(pg_catalog.=) tenant_code AND t.status OPERATOR(pg_catalog.=) 'active'
-           AND (u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN'
-                OR EXISTS (SELECT FROM clinres.user_tenants m
-                            WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.tenant_id OPERATOR(pg_catalog.=) t.id
-                              AND m.status OPERATOR(pg_catalog.=) 'active'));
-    ELSE
-        -- The landing tenant: an active membership with a module to open first, oldest first.
-        SELECT t.id INTO tenant FROM clinres.user_tenants m
-          JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) m.tenant_id
-         WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.status OPERATOR(pg_catalog.=) 'active'
-           AND t.status OPERATOR(pg_catalog.=) 'active'
-         ORDER BY clinres.landing_module(u.id, t.id) IS NULL, m.joined_at, t.code
-         LIMIT 1;
-        IF tenant IS NULL AND u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' THEN
+    IF u.id IS NOT NULL AND NOT ok THEN
+        outcome := 'failure';
+    ELSIF ok AND u.status OPERATOR(pg_catalog.=) 'active' THEN
+        IF tenant_code IS NOT NULL THEN
             SELECT t.id INTO tenant FROM clinres.tenants t
-             WHERE t.code OPERATOR(pg_catalog.=) 'PUBLIC' AND t.status OPERATOR(pg_catalog.=) 'active';
+             WHERE t.code OPERATOR(pg_catalog.=) tenant_code AND t.status OPERATOR(pg_catalog.=) 'active'
+               AND (u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN'
+                    OR EXISTS (SELECT FROM clinres.user_tenants m
+                                WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.tenant_id OPERATOR(pg_catalog.=) t.id
+                                  AND m.status OPERATOR(pg_catalog.=) 'active'));
+        ELSE
+            -- The landing tenant: an active membership with a module to open first, oldest first.
+            SELECT t.id INTO tenant FROM clinres.user_tenants m
+              JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) m.tenant_id
+             WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.status OPERATOR(pg_catalog.=) 'active'
+               AND t.status OPERATOR(pg_catalog.=) 'active'
+             ORDER BY clinres.landing_module(u.id, t.id) IS NULL, m.joined_at, t.code
+             LIMIT 1;
+            IF tenant IS NULL AND u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' THEN
+                SELECT t.id INTO tenant FROM clinres.tenants t
+                 WHERE t.code OPERATOR(pg_catalog.=) 'PUBLIC' AND t.status OPERATOR(pg_catalog.=) 'active';
+            END IF;
+        END IF;
+        IF tenant IS NOT NULL THEN
+            token := clinres._sign_session(u.id, tenant);
+            -- session_profile answers for the context user: the token sets it, confined to this
+            -- call by login's SET clauses on the context (the caller's context is untouched).
+            PERFORM clinres.set_session(token);
+            profile := clinres.session_profile(u.id, tenant) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+                'token', token,
+                'token_expires_at', pg_catalog.to_timestamp(pg_catalog.split_part(token, '.', 4)::double precision));
+            outcome := 'success';
         END IF;
     END IF;
-    IF tenant IS NULL THEN
+    -- Every path, an unknown user's too, records its outcome in a transaction of its own that
+    -- has committed when this returns (no rollback of the caller's undoes it), and only there
+    -- is the lock decided, on the newest row: a success proceeds only if it reset the count
+    -- of an unlocked, active account. NULL (not recorded) fails closed.
+    IF NOT coalesce(clinres._record_login(u.id, outcome), false) OR outcome OPERATOR(pg_catalog.<>) 'success' THEN
         RETURN NULL;
     END IF;
-    token := clinres._sign_session(u.id, tenant);
-    -- session_profile answers for the context user: the token sets it, confined to this
-    -- call by login's SET clauses on the context (the caller's context is untouched).
-    PERFORM clinres.set_session(token);
-    profile := clinres.session_profile(u.id, tenant) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-        'token', token,
-        'token_expires_at', pg_catalog.to_timestamp(pg_catalog.split_part(token, '.', 4)::double precision));
-    -- Last: this write tells every session's access cache that users changed.
-    UPDATE clinres.users x SET last_login_at = pg_catalog.now(), failed_logins = 0, locked_until = NULL
-     WHERE x.id OPERATOR(pg_catalog.=) u.id;
     RETURN profile;
 END
 $body$;
@@ -136,6 +127,12 @@ CREATE OR REPLACE FUNCTION clinres._dummy_hash() RETURNS text
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_dummy_hash';
 COMMENT ON FUNCTION clinres._dummy_hash() IS 'a bcrypt setting at clinres.bcrypt_cost that no password matches';
 REVOKE ALL ON FUNCTION clinres._dummy_hash() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION clinres._record_login(user_id uuid, outcome text) RETURNS boolean
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_record_login';
+COMMENT ON FUNCTION clinres._record_login(uuid, text) IS
+    'records a login attempt (success, failure or none) in a transaction of its own, by a background worker; whether it changed the user''s row, NULL if it could not be recorded (login calls it; nobody else may)';
+REVOKE ALL ON FUNCTION clinres._record_login(uuid, text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid) RETURNS text
     LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_sign_session';
