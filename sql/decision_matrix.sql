@@ -115,3 +115,10 @@ SELECT count(*) AS cells, count(*) FILTER (WHERE outcome = 'ok') AS allowed_call
        count(*) FILTER (WHERE outcome IN ('42501', 'P0002')) AS refused_calls,
        count(*) FILTER (WHERE outcome NOT IN ('ok', '42501', 'P0002')) AS data_errors
   FROM cells;
+
+-- Leaves the database as the fixture made it, for the files after this one.
+DELETE FROM clinres.users WHERE email IN ('editor@hosp-a.example', 'deleter@hosp-a.example', 'disabled-admin@hosp-a.example',
+                                          'admin@hosp-b.example', 'admin2@hosp-a.example', 'both@hosp-a.example',
+                                          'nobody@hosp-a.example', 'user@hosp-a.example');
+DELETE FROM clinres.role_permissions WHERE role_code IN ('EDITOR', 'DELETER');
+DELETE FROM clinres.roles WHERE code IN ('EDITOR', 'DELETER');

@@ -79,5 +79,23 @@ DELETE FROM clinres.admin_logs WHERE action = 'note';
 REVOKE ALL ON clinres.admin_logs FROM clinres_regress_auditor;
 REVOKE ALL ON SCHEMA clinres FROM clinres_regress_auditor;
 DROP ROLE clinres_regress_auditor;
+
+-- Where account changes are audited (finding 4): in every tenant of the user, by update_user and
+-- by an import's update alike, never under the context tenant; a context tenant the actor does not
+-- hold is refused before anything is written.
+INSERT INTO clinres.users (id, email, name) VALUES ('00000000-0000-0000-0000-0000000000f6', 'jack@both.example', 'Jack');
+INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code) VALUES (:A, '00000000-0000-0000-0000-0000000000f6', 'USER'),
+                                                                        (:B, '00000000-0000-0000-0000-0000000000f6', 'USER');
+SELECT clinres.set_context(:erin, :A, false);
+SELECT clinres.update_user('00000000-0000-0000-0000-0000000000f6', '{"name": "Jack Renamed"}') ->> 'name' AS renamed;
+SELECT row_no, action FROM clinres.import_users(convert_to(E'email,name,phone\njack@both.example,Jack Again,+86 139 1111 2222\n', 'UTF8'),
+                                                on_existing => 'update');
+SELECT t.code AS tenant, l.action, l.detail -> 'after' AS after
+  FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
+ WHERE l.target = '00000000-0000-0000-0000-0000000000f6' ORDER BY l.id, t.code;
+SELECT clinres.set_context(:alice, :B, false);
+SELECT count(*) AS audit_before FROM clinres.admin_logs \gset
+SELECT pg_temp.try($$SELECT clinres.update_user('00000000-0000-0000-0000-0000000000b0', '{"name": "Bobby"}')$$);
+SELECT count(*) = :audit_before AS nothing_written FROM clinres.admin_logs;
 RESET clinres.bcrypt_cost;
 SELECT clinres.set_context(NULL, NULL, false);

@@ -157,3 +157,24 @@ EXCEPTION WHEN insufficient_privilege THEN
     GET STACKED DIAGNOSTICS s = SCHEMA_NAME, t = TABLE_NAME, c = COLUMN_NAME;
     RAISE NOTICE 'denial marker: schema=%, table=%, column=%', s, t, c;
 END $$;
+
+-- An import row with an empty role cell creates a USER: within the grant ceiling like any role
+-- (the auditor's path: USER holding a permission its creator lacks). create_user is refused, so
+-- is the import row, and nothing is written.
+INSERT INTO clinres.permissions (code, description) VALUES ('report:view', 'read reports');
+INSERT INTO clinres.role_permissions (role_code, permission_code) VALUES ('USER', 'report:view');
+INSERT INTO clinres.roles (code, scope, name) VALUES ('CREATOR', 'tenant', 'creator');
+INSERT INTO clinres.role_permissions (role_code, permission_code) VALUES ('CREATOR', 'user:view'), ('CREATOR', 'user:create');
+INSERT INTO clinres.users (id, email, name) VALUES ('00000000-0000-0000-0000-000000000050', 'kate@hosp-a.example', 'Kate');
+INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code) VALUES (:A, '00000000-0000-0000-0000-000000000050', 'CREATOR');
+SELECT pg_temp.state() AS before_creator \gset
+BEGIN;
+SELECT clinres.set_context('00000000-0000-0000-0000-000000000050', :A) IS NOT NULL;
+SELECT pg_temp.try($$SELECT clinres.create_user('u1@hosp-a.example', 'U1')$$);
+SELECT row_no, action, message FROM clinres.import_users(convert_to(E'email,name\nu3@hosp-a.example,U3\n', 'UTF8'));
+COMMIT;
+SELECT pg_temp.state() = :'before_creator' AS nothing_written;
+DELETE FROM clinres.role_permissions WHERE permission_code = 'report:view' OR role_code = 'CREATOR';
+DELETE FROM clinres.users WHERE id = '00000000-0000-0000-0000-000000000050';
+DELETE FROM clinres.roles WHERE code = 'CREATOR';
+DELETE FROM clinres.permissions WHERE code = 'report:view';

@@ -51,6 +51,9 @@ DECLARE
     batches int;
     problems bigint;
 BEGIN
+    -- What the decision reads about the actor stays as it is until the import commits, and the
+    -- checks below (later statements) read what the lock may have waited for (docs/users.md).
+    PERFORM clinres._lock_actor(clinres._actor());
     SELECT pg_catalog.max(s.batch) INTO batches FROM pg_temp.clinres_import_rows s;
     FOR b IN 1..coalesce(batches, 0) LOOP
         INSERT INTO pg_temp.clinres_import_checks (ord, batch, row_no, c)

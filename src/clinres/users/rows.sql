@@ -169,7 +169,8 @@ BEGIN
                         AND c.name_errcode IS NOT NULL THEN ARRAY[c.name_errcode, c.name_message]
                    WHEN c.account_denial IS NOT NULL THEN ARRAY['42501', c.account_denial]
                    WHEN c.password_denial IS NOT NULL THEN ARRAY['42501', c.password_denial]
-                   WHEN c.target IS NULL AND c.ro IS NOT NULL AND NOT (SELECT x.ok FROM ceiling x WHERE x.code = c.role_code)
+                   -- A new user gets USER when the cell is empty: within the ceiling like any role given.
+                   WHEN c.target IS NULL AND NOT (SELECT x.ok FROM ceiling x WHERE x.code = c.role_code)
                    THEN ARRAY['42501', pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', c.role_code, tcode)]
                    WHEN c.p IS NOT NULL AND on_existing OPERATOR(pg_catalog.<>) 'add'
                         AND EXISTS (SELECT FROM clinres.users u WHERE u.phone OPERATOR(pg_catalog.=) c.p AND u.id IS DISTINCT FROM c.target)
@@ -234,6 +235,10 @@ BEGIN
         IF r.password IS NOT NULL THEN
             changed := changed OPERATOR(pg_catalog.||) '{"password_set": true}';
         END IF;
+        -- The account's fields: every tenant of the user sees the change (as update_user logs it).
+        PERFORM clinres._log_account(actor, r.user_id, 'user.update', pg_catalog.jsonb_build_object('before', was, 'after', changed));
+        was := '{}';
+        changed := '{}';
     END IF;
     IF r.role_given AND r.role_scope OPERATOR(pg_catalog.=) 'tenant' AND r.role_code OPERATOR(pg_catalog.<>) member.role_code THEN
         UPDATE clinres.user_tenants ut SET role_code = r.role_code
@@ -274,6 +279,8 @@ DECLARE
     checks clinres._user_row_check[];
     ids uuid[];
 BEGIN
+    -- Locked before the check (a later statement) decides: see clinres._lock_actor.
+    PERFORM clinres._lock_actor(clinres._actor());
     checks := ARRAY(SELECT c FROM clinres._check_user_rows(tenant, $2, $3, $4, $5, $6, $7, $8, $9) c ORDER BY c.ord);
     IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.errcode IS NOT NULL) THEN
         RETURN QUERY SELECT c.ord, c.errcode, c.message, c.action, c.user_id, c.email, c.name
