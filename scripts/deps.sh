@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Installs what building and testing clinres needs on Debian 12, if it is missing.
+# Installs what building and testing clinres needs on Debian 12, if it is missing: by default with
+# Debian's PostgreSQL 15. With PG_CONFIG naming another installation (one built from source, say
+# PostgreSQL 16, 17 or 18), it installs no PostgreSQL package but checks that installation has what
+# the suites use. Usage: scripts/deps.sh   or   PG_CONFIG=/opt/pg17/bin/pg_config scripts/deps.sh
 set -euo pipefail
+postgres_pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-contrib)
+if [ -n "${PG_CONFIG:-}" ] && [[ "$("$PG_CONFIG" --bindir)" != /usr/lib/postgresql/* ]]; then
+    postgres_pkgs=()
+    share=$("$PG_CONFIG" --sharedir) pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/../..
+    for f in "$share/extension/pgcrypto.control" "$share/extension/pg_trgm.control" \
+             "$share/extension/dblink.control" "$pgxs/src/test/isolation/pg_isolation_regress"; do
+        [ -e "$f" ] || { echo "deps: $PG_CONFIG's installation lacks $f (install contrib/pgcrypto, contrib/pg_trgm, contrib/dblink and src/test/isolation)" >&2; exit 1; }
+    done
+fi
 need=()
-for pkg in postgresql-15 postgresql-server-dev-15 postgresql-contrib postgresql-common make g++ cmake pgbouncer \
+for pkg in "${postgres_pkgs[@]}" postgresql-common make g++ cmake pgbouncer \
            libgtest-dev libminizip-dev libexpat1-dev libxlsxwriter-dev zlib1g-dev python3-openpyxl clang libclang-rt-14-dev unzip; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done

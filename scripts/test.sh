@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every clinres test suite on a throw-away PostgreSQL 15 cluster and ends with
 # "N passed, M failed". Usage (from the repository root): scripts/test.sh
+# Another installation: PG_CONFIG=/opt/pg17/bin/pg_config scripts/test.sh (installs clinres there
+# and runs the suites on a cluster of it, scripts/cluster.sh; scripts/matrix.sh runs several).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh || exit 1
 make -s clean && make -s && make -s install || { echo "0 passed, 1 failed"; exit 1; }
+[ -z "${PG_CONFIG:-}" ] || exec scripts/cluster.sh scripts/suites.sh
 exec pg_virtualenv -v 15 scripts/suites.sh

@@ -11,9 +11,11 @@ GRANT clinres_app TO clinres_regress_viewer;  -- what an application is given
 \set viewer '''host=127.0.0.1 dbname=' :DBNAME ' port=' :PORT ' user=clinres_regress_viewer password=viewer-pw application_name=clinres_viewer'''
 \set other '''host=127.0.0.1 dbname=' :DBNAME ' port=' :PORT ' user=clinres_regress_other password=other-pw application_name=clinres_other'''
 
--- One row; the arithmetic holds.
+-- One row; the arithmetic holds. Reserved: superuser_reserved_connections, plus
+-- reserved_connections from PostgreSQL 16 (NULL, so 0, before).
 SELECT connections >= 1 AS counts_me, max_connections = current_setting('max_connections')::int AS max_ok,
-       reserved_connections = current_setting('superuser_reserved_connections')::int AS reserved_ok,
+       reserved_connections = current_setting('superuser_reserved_connections')::int
+                              + coalesce(current_setting('reserved_connections', true)::int, 0) AS reserved_ok,
        available = max_connections - reserved_connections - connections AS available_ok,
        usage_pct = round(100.0 * connections / (max_connections - reserved_connections), 1) AS pct_ok,
        alert_level
@@ -93,7 +95,8 @@ SELECT dblink_disconnect('t1');
 SELECT clinres.pool_size(4, 100) AS four_of_100, clinres.pool_size(3, 100) AS three_of_100,
        clinres.pool_size(100, 100) AS hundred_of_100, clinres.pool_size(1, 7) AS one_of_7;
 SELECT clinres.pool_size(4) = (current_setting('max_connections')::int
-                               - current_setting('superuser_reserved_connections')::int) / 4 AS from_server;
+                               - current_setting('superuser_reserved_connections')::int
+                               - coalesce(current_setting('reserved_connections', true)::int, 0)) / 4 AS from_server;
 SELECT clinres.pool_size(0, 100);
 \echo :LAST_ERROR_SQLSTATE
 SELECT clinres.pool_size(10, 5);

@@ -37,7 +37,9 @@ COMMIT;
 SELECT clinres.current_user_id() AS ignored_again;
 -- Nor can a parallel worker be used to read it: the context readers run in the leader.
 BEGIN;
-SET LOCAL force_parallel_mode = on;
+-- (force_parallel_mode is called debug_parallel_query from PostgreSQL 16: set whichever exists.)
+SELECT set_config(name, 'on', true) AS parallel_forced
+  FROM pg_settings WHERE name IN ('force_parallel_mode', 'debug_parallel_query');
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;

@@ -18,9 +18,10 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c "CREATE EXTENSION clinres CASCADE" -f
     >/dev/null 2>&1
 # What must survive: every catalog table's rows and every answer.
 state() {
-    psql -X -At -d "$1" -c "
-      SELECT string_agg(format('%s=%s', c.relname, (xpath('/row/n/text()',
-               query_to_xml(format('SELECT count(*) AS n FROM clinres.%I', c.relname), false, true, '')))[1]), ' ' ORDER BY c.relname)
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" \
+      -c "CREATE FUNCTION pg_temp.n(t regclass) RETURNS bigint LANGUAGE plpgsql AS \$\$
+          DECLARE r bigint; BEGIN EXECUTE format('SELECT count(*) FROM %s', t) INTO r; RETURN r; END \$\$" \
+      -c "SELECT string_agg(format('%s=%s', c.relname, pg_temp.n(c.oid::regclass)), ' ' ORDER BY c.relname)
         FROM pg_class c WHERE c.relnamespace = 'clinres'::regnamespace AND c.relkind = 'r'" \
       -c "SELECT md5(string_agg(format('%s %s %s %s', u.email, t.code, m.code, clinres.has_module(u.id, t.id, m.code)), ',' ORDER BY 1))
             FROM clinres.users u, clinres.tenants t, clinres.modules m" \

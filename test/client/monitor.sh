@@ -2,7 +2,8 @@
 # The background monitor, in a cluster of its own with clinres preloaded and a 1 s
 # interval: samples fill clinres.connection_usage_history (bounded by
 # clinres.monitor_history), and crossing the warning level logs one WARNING, not one
-# per sample; going back logs once too.
+# per sample; going back logs once too. The reserved slots (superuser_reserved_connections,
+# plus reserved_connections from PostgreSQL 16) are not counted as usable.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -27,13 +28,21 @@ clinres.monitor_history = 5
 clinres.connection_critical_pct = 50
 clinres.connection_warning_pct = 4
 CONF
+major=$(pg_config --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+reserved=3
+if [ "$major" -ge 16 ]; then echo "reserved_connections = 2" >>"$dir/data/postgresql.conf"; reserved=5; fi
 as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
 q() { psql -X -At -h "$dir" -p "$port" -U postgres -d postgres -c "$1"; }
 q "CREATE EXTENSION clinres CASCADE" >/dev/null
+got=$(q "SELECT reserved_connections || ' ' || (available + connections) || ' ' || clinres.pool_size(1)
+           FROM clinres.connection_usage")
+[ "$got" = "$reserved $((100 - reserved)) $((100 - reserved))" ] \
+    || fail "PostgreSQL $major: reserved, usable and pool_size(1) are '$got', expected $reserved and $((100 - reserved))"
+echo "  PostgreSQL $major: $reserved reserved slots, $((100 - reserved)) usable"
 sleep 2
 [ "$(q "SELECT count(*) FROM clinres.connection_usage_history WHERE monitor = 'running'")" -ge 1 ] \
     || fail "no samples after 2 s"
-# Five sessions: 5 or 6 of 97 usable connections, above the 4% warning level, for 4 s.
+# Five sessions: 5 or 6 of 97 (95 from 16) usable connections, above the 4% warning level, for 4 s.
 for i in 1 2 3 4 5; do psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "SELECT pg_sleep(4)" >/dev/null & done
 sleep 3
 [ "$(q "SELECT count(*) FROM clinres.connection_usage_history WHERE alert_level = 'warning'")" -ge 2 ] \

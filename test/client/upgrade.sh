@@ -47,16 +47,20 @@ install "$db_oldest" "$oldest"; install "$db_step" "$oldest"; install "$db_prev"
 
 # Every row of every catalog table (timestamps and bcrypt hashes left out: they differ by when and salt).
 rows() {
-    psql -X -At -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+-- A table's rows as one jsonb array (PL/pgSQL: no server feature such as libxml is needed).
+CREATE FUNCTION pg_temp.rows_of(t regclass) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE r jsonb;
+BEGIN
+    EXECUTE pg_catalog.format('SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x)), ''[]'') FROM %s x', t) INTO r;
+    RETURN r;
+END $$;
 SELECT c.relname, r.j
   FROM pg_catalog.pg_class c
  CROSS JOIN LATERAL (SELECT pg_catalog.array_agg(a.attname) AS ts FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = c.oid AND a.atttypid = 'pg_catalog.timestamptz'::pg_catalog.regtype) t
  CROSS JOIN LATERAL (SELECT pg_catalog.jsonb_agg(x.j ORDER BY x.j::text) AS j
-                       FROM pg_catalog.jsonb_array_elements(
-                            (xpath('/row/j/text()', query_to_xml(pg_catalog.format(
-                              'SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') AS j FROM clinres.%I x', c.relname),
-                              false, true, '')))[1]::text::jsonb) e(v)
+                       FROM pg_catalog.jsonb_array_elements(pg_temp.rows_of(c.oid::pg_catalog.regclass)) e(v)
                       CROSS JOIN LATERAL (SELECT e.v - coalesce(t.ts::text[], '{}') - 'password_hash' - 'secret' AS j) x) r
  WHERE c.relnamespace = 'clinres'::pg_catalog.regnamespace AND c.relkind = 'r'
  ORDER BY c.relname;

@@ -53,6 +53,7 @@
 #include "clinres/access/clock_map.hpp"
 #include "clinres/access/tenant_ids.hpp"
 #include "clinres/access/user_entry.hpp"
+#include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 
 extern "C" {
@@ -409,7 +410,7 @@ void init_cache()
 
 void begin_call()
 {
-    LocalTransactionId lxid = MyProc->lxid;
+    LocalTransactionId lxid = pg::local_xid();
     TimestampTz start = GetCurrentStatementStartTimestamp();
     CommandId command = GetCurrentCommandId(false);
     SnapshotMark mark = snapshot_mark();

@@ -9,6 +9,7 @@
 
 #include "clinres/citus/citus.hpp"
 
+#include "clinres/pg/compat.hpp"
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/guard.hpp"
 
@@ -16,9 +17,6 @@ extern "C" {
 #include "access/parallel.h"
 #include "utils/guc_tables.h"
 }
-
-#include <cstdlib>
-#include <cstring>
 
 namespace modaccess {
 
@@ -82,7 +80,7 @@ bool check_context_uuid(char **newval, void **extra, GucSource source)
             return false;
         }
     }
-    auto *out = static_cast<Parsed *>(malloc(sizeof(Parsed))); // GUC extras must be malloc'd
+    auto *out = static_cast<Parsed *>(pg::guc_extra_alloc(sizeof(Parsed)));
     if (out == nullptr)
         return false;
     *out = parsed;
@@ -119,15 +117,6 @@ const Uuid *usable(const Parsed &p, const config_generic *g)
     if (require_signed || (!allow_session && session_level(g)))
         return nullptr;
     return &p.value;
-}
-
-const config_generic *find_guc(const char *name)
-{
-    config_generic **vars = get_guc_variables();
-    for (int i = 0, n = GetNumConfigOptions(); i < n; ++i)
-        if (std::strcmp(vars[i]->name, name) == 0)
-            return vars[i];
-    return nullptr;
 }
 
 } // namespace
@@ -174,8 +163,8 @@ void init_context()
         "clinres.tenant_id", "The tenant in which the session acts.",
         "Set with clinres.set_context() or clinres.set_session(); read by clinres.current_tenant_id().",
         &tenant_text, "", PGC_USERSET, 0, check_context_uuid, assign_tenant, nullptr);
-    user_guc = find_guc("clinres.user_id");
-    tenant_guc = find_guc("clinres.tenant_id");
+    user_guc = pg::find_guc("clinres.user_id");
+    tenant_guc = pg::find_guc("clinres.tenant_id");
 }
 
 const Uuid *context_user()

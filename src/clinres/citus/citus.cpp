@@ -1,6 +1,7 @@
 // Citus support; see citus.hpp and docs/scale-out.md.
 #include "clinres/citus/citus.hpp"
 
+#include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 #include "clinres/pg/spi.hpp"
 
@@ -147,10 +148,10 @@ CatalogRead::CatalogRead(pg::Statement &stmt)
 {
     if (!loaded())
         return;
-    if (MyProc->lxid != checked_lxid) {
+    if (pg::local_xid() != checked_lxid) {
         checked_has_citus = has_citus_extension();
         checked_distributed = checked_has_citus && check_node();
-        checked_lxid = MyProc->lxid;
+        checked_lxid = pg::local_xid();
     }
     if (!checked_has_citus)
         return;

@@ -6,7 +6,7 @@ CREATE OR REPLACE FUNCTION clinres._connection_usage(
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_connection_usage';
 CREATE VIEW clinres.connection_usage AS SELECT * FROM clinres._connection_usage();
 COMMENT ON VIEW clinres.connection_usage IS
-    'client connections against max_connections - superuser_reserved_connections, with the alert level (ok, warning, critical)';
+    'client connections against max_connections - superuser_reserved_connections (- reserved_connections from PostgreSQL 16), with the alert level (ok, warning, critical)';
 
 CREATE OR REPLACE FUNCTION clinres._connections_by_client()
     RETURNS TABLE (client_addr inet, application_name text, usename name, datname name, state text, connections int)
@@ -18,7 +18,7 @@ COMMENT ON VIEW clinres.connections_by_client IS
 CREATE OR REPLACE FUNCTION clinres.pool_size(max_instances int, max_connections int DEFAULT NULL) RETURNS int
     LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_pool_size';
 COMMENT ON FUNCTION clinres.pool_size(int, int) IS
-    'per-instance pool size: usable connections (max_connections - superuser_reserved_connections, or the given total) / max_instances';
+    'per-instance pool size: usable connections (max_connections - superuser_reserved_connections - reserved_connections from PostgreSQL 16, or the given total) / max_instances';
 
 CREATE OR REPLACE FUNCTION clinres._connection_usage_history(
         OUT sampled_at timestamptz, OUT connections int, OUT max_connections int, OUT reserved_connections int,

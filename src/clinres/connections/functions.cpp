@@ -1,5 +1,6 @@
 // SQL entry points of connection usage (docs/reference.md, "Connection usage").
 #include "clinres/connections/monitor.hpp"
+#include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 #include "clinres/pg/srf.hpp"
 
@@ -87,7 +88,7 @@ std::vector<Client> visible_clients()
         bool see_all = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
         raw = static_cast<Client *>(palloc0(sizeof(Client) * (total + 1)));
         for (int i = 1; i <= total; ++i) {
-            LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+            LocalPgBackendStatus *local = pg::local_backend_status(i);
             if (local == nullptr)
                 continue;
             PgBackendStatus *be = &local->backendStatus;

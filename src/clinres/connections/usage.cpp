@@ -1,15 +1,18 @@
 // Connection usage read from the backend status array, as pg_stat_activity does.
 //
-// What counts against max_connections on PostgreSQL 15: InitProcGlobal (storage/
+// What counts against max_connections (PostgreSQL 15 to 18): InitProcGlobal (storage/
 // lmgr/proc.c) splits the PGPROC slots into freeProcs (MaxConnections: client
 // backends), autovacFreeProcs (autovacuum launcher and workers), bgworkerFreeProcs
 // (max_worker_processes) and walsenderFreeProcs (max_wal_senders). So only client
 // backends (B_BACKEND) use max_connections slots; autovacuum, background workers and
 // WAL senders have their own. InitPostgres (utils/init/postinit.c) refuses a
-// non-superuser when only superuser_reserved_connections slots are free, so the
-// usable capacity for applications is max_connections - superuser_reserved_connections.
+// non-superuser when only superuser_reserved_connections slots are free, and from 16 a
+// role without pg_use_reserved_connections when only those plus reserved_connections are,
+// so the usable capacity for applications is max_connections - superuser_reserved_connections
+// - reserved_connections (pg::reserved_connections() sums what the version has).
 #include "clinres/connections/usage.hpp"
 
+#include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 
 #include <string>
@@ -48,7 +51,7 @@ Usage current_usage()
     pg::call([&] {
         int n = pgstat_fetch_stat_numbackends();
         for (int i = 1; i <= n; ++i) {
-            LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+            LocalPgBackendStatus *local = pg::local_backend_status(i);
             if (local != nullptr && local->backendStatus.st_backendType == B_BACKEND)
                 ++connections;
         }
@@ -56,7 +59,7 @@ Usage current_usage()
     Usage u;
     u.connections = connections;
     u.max_connections = MaxConnections;
-    u.reserved = ReservedBackends;
+    u.reserved = pg::reserved_connections();
     int usable = usable_connections();
     u.available = usable > connections ? usable - connections : 0;
     u.pct = usable > 0 ? 100.0 * connections / usable : 100.0;
@@ -66,7 +69,7 @@ Usage current_usage()
 
 int usable_connections()
 {
-    return MaxConnections - ReservedBackends;
+    return MaxConnections - pg::reserved_connections();
 }
 
 bool thresholds_consistent()

@@ -11,7 +11,7 @@ enum Level { kOk = 0, kWarning = 1, kCritical = 2 };
 struct Usage {
     int connections; // client backends: the processes that take max_connections slots
     int max_connections;
-    int reserved;  // superuser_reserved_connections
+    int reserved;  // superuser_reserved_connections + reserved_connections (16+)
     int available; // usable slots left for ordinary roles
     double pct;    // connections / (max_connections - reserved) * 100
     Level level;
@@ -35,7 +35,8 @@ void check_thresholds();
 Level level_of(double pct);
 const char *level_name(Level level);
 
-// max_connections - superuser_reserved_connections: what applications can use.
+// max_connections - superuser_reserved_connections - reserved_connections (16+): what
+// applications can use.
 int usable_connections();
 
 // Per-instance pool size for max_instances instances sharing `total` usable connections.
