@@ -63,11 +63,16 @@ SELECT 'missing grant', * FROM pg_temp.error_fields('SELECT * FROM public.privat
 UNION ALL
 SELECT 'rls with check', * FROM pg_temp.error_fields(format('INSERT INTO public.guarded VALUES (%L, ''x'')', :B));
 RESET ROLE;
--- _deny raises the marker for clinres's own PL/pgSQL (permission checks of user management).
-SELECT 'deny' AS call, * FROM pg_temp.error_fields('SELECT clinres._deny(''permission'', ''user:edit'', ''permission denied'')');
-SELECT clinres._deny('permission', 'user:edit', 'permission "user:edit" denied in tenant "HOSP_B"',
-                     'Alice is not a member of HOSP_B.', 'Ask an administrator of HOSP_B.');
-SELECT clinres._deny('', 'x', 'm');
+-- User management's refusals come from the one decision (clinres._authorize) with the same
+-- marker, its kind saying why: a permission, a role above the ceiling, an act on oneself.
+SELECT 'no user:view' AS call, * FROM pg_temp.error_fields(format('SELECT clinres._authorize(%L, ''list'', %L, NULL)', :bob, :A))
+UNION ALL
+SELECT 'above ceiling', * FROM pg_temp.error_fields(format('SELECT clinres._authorize(%L, ''grant'', %L, NULL, ''SUPER_ADMIN'')', :alice, :A))
+UNION ALL
+SELECT 'oneself', * FROM pg_temp.error_fields(format('SELECT clinres._authorize(%L, ''remove'', %L, %L)', :alice, :A, :alice))
+UNION ALL
+SELECT 'no context tenant', * FROM pg_temp.error_fields(format('SELECT clinres._authorize(%L, ''context'', %L, NULL)', :alice, :B));
+SELECT clinres._authorize(:alice, 'fly', :A, NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT clinres.require_module(:bob, :A, 'aia') AS allowed;
 DROP TABLE public.guarded, public.private;

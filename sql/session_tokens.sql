@@ -86,7 +86,7 @@ RESET ROLE;
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
        has_function_privilege('clinres_app', p.oid, 'EXECUTE') AS app, has_function_privilege('public', p.oid, 'EXECUTE') AS public
   FROM pg_proc p WHERE p.pronamespace = 'clinres'::regnamespace
-   AND p.proname IN ('login', 'set_session', 'begin_request', 'rotate_session_key', '_sign_session', '_deny', '_dummy_hash')
+   AND p.proname IN ('login', 'set_session', 'begin_request', 'rotate_session_key', '_sign_session', '_dummy_hash')
  ORDER BY 1, 2;
 SELECT has_table_privilege('clinres_app', 'clinres.session_keys', 'SELECT') AS app_reads_keys;
 DROP ROLE clinres_token_app;

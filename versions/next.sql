@@ -10,6 +10,8 @@
 DROP FUNCTION clinres._is_super(uuid), clinres._may(uuid, uuid, text), clinres._require(uuid, uuid, text),
     clinres._guard_target(uuid, clinres.users, text, boolean), clinres._require_global(uuid, uuid, text),
     clinres._role_within_ceiling(uuid, uuid, text), clinres._require_ceiling(uuid, uuid, text);
+-- The denial marker comes from the decision; _deny had no caller left.
+DROP FUNCTION clinres._deny(text, text, text, text, text);
 -- New arguments.
 DROP FUNCTION clinres._visible_user(uuid, uuid), clinres._import_tenant(uuid, text), clinres.delete_user(uuid, uuid);
 

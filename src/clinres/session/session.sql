@@ -161,8 +161,3 @@ COMMENT ON FUNCTION clinres.begin_request(text, text) IS
 REVOKE ALL ON FUNCTION clinres.begin_request(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.begin_request(text, text) TO clinres_app;
 
-CREATE OR REPLACE FUNCTION clinres._deny(kind text, what text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
-    RETURNS boolean LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_deny';
-COMMENT ON FUNCTION clinres._deny(text, text, text, text, text) IS
-    'raises 42501 with the denial marker: schema_name clinres, table_name kind, column_name what (for clinres''s own PL/pgSQL)';
-REVOKE ALL ON FUNCTION clinres._deny(text, text, text, text, text) FROM PUBLIC;
