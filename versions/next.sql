@@ -30,6 +30,20 @@ SELECT pg_catalog.pg_extension_config_dump('clinres.former_members', '');
 -- A monitoring role reads the connection views (the functions behind them are granted below).
 GRANT SELECT ON clinres.connection_usage, clinres.connections_by_client, clinres.connection_usage_history TO pg_monitor;
 
+-- login calls pgcrypto's crypt through a wrapper that names pgcrypto's schema (found here, as at
+-- install), so that login itself is a plain function of session.sql and comes with the code below.
+DO $$
+BEGIN
+    EXECUTE pg_catalog.format($f$
+CREATE OR REPLACE FUNCTION clinres._crypt(password text, setting text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+AS 'SELECT %1$I.crypt($1, $2)'$f$,
+        (SELECT n.nspname FROM pg_catalog.pg_extension e
+           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+          WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto'));
+END
+$$;
+
 -- @code
 
 CREATE TRIGGER forget_former_member AFTER INSERT ON clinres.user_tenants REFERENCING NEW TABLE AS added

@@ -7,14 +7,16 @@
 # share the machine's noise; medians are printed next to a bare crypt() of the same cost.
 # Figures only: it never fails on time.
 # Usage, in a cluster whose PG* variables are set (clinres installed):
-#   pg_virtualenv -v 15 test/bench/login.sh [users, default 1000000] [rounds, default 31]
+#   pg_virtualenv -v 15 test/bench/login.sh [users, default 1000000] [rounds, default 31] [bcrypt cost, default 10]
+# (A low cost, e.g. 4, shows what the paths add to bcrypt with little of bcrypt's noise.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-users=${1:-1000000} rounds=${2:-31}
+users=${1:-1000000} rounds=${2:-31} cost=${3:-10}
+export PGOPTIONS="${PGOPTIONS:-} -c clinres.bcrypt_cost=$cost"
 db=clinres_bench_login
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
-echo "machine: $(nproc) cores, PostgreSQL $(psql -XAt -d $db -c 'show server_version'), $users users, $rounds rounds"
+echo "machine: $(nproc) cores, PostgreSQL $(psql -XAt -d $db -c 'show server_version'), $users users, $rounds rounds, bcrypt cost $cost"
 echo "settings: $(psql -XAt -d $db -c "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
   WHERE name IN ('fsync', 'synchronous_commit', 'max_worker_processes', 'shared_preload_libraries', 'wal_sync_method')")"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<SQL

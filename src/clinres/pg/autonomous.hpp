@@ -1,6 +1,6 @@
 // Autonomous statements: a fixed statement run in a transaction of its own by a dynamic
 // background worker, so that what it writes survives whatever the caller's transaction does
-// afterwards (docs/reference.md, "Autonomous statements"). The worker connects to the
+// afterwards (docs/sessions.md, "Lockout"). The worker connects to the
 // caller's database as the caller's current user, runs the statement, commits and exits; the
 // caller waits for it. Works without shared_preload_libraries; needs a free
 // max_worker_processes slot per call.
@@ -40,6 +40,7 @@ void define_autonomous(const AutonomousStatement &stmt);
 // of the caller's own (a cancel while waiting) become pg::Error; everything that keeps the
 // statement from committing (no free worker slot, the worker's error) is a result with
 // ran = false. Once the worker is registered the statement runs even if the caller is gone.
-AutonomousResult run_autonomous(const AutonomousStatement &stmt, const std::vector<std::optional<std::string>> &args);
+AutonomousResult run_autonomous(const AutonomousStatement &stmt,
+                                const std::vector<std::optional<std::string>> &args);
 
 } // namespace pg

@@ -2,7 +2,8 @@
 // recording of each attempt in a transaction of its own.
 #include "clinres/session/login.hpp"
 
-#include "clinres/pg/datum.hpp" // before any PostgreSQL header: it includes pure C++ ones
+#include "clinres/pg/datum.hpp" // first: it includes pure C++ headers, which refuse to follow PostgreSQL's
+
 #include "clinres/pg/autonomous.hpp"
 
 #include <string>
@@ -37,13 +38,16 @@ const pg::AutonomousStatement record_attempt = {
     "login attempt",
     "UPDATE clinres.users x\n"
     "   SET failed_logins = CASE WHEN $2 OPERATOR(pg_catalog.=) 'success' THEN 0\n"
-    "                            WHEN x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) $3::pg_catalog.int4 THEN 0\n"
+    "                            WHEN x.failed_logins OPERATOR(pg_catalog.+) 1\n"
+    "                                 OPERATOR(pg_catalog.>=) $3::pg_catalog.int4 THEN 0\n"
     "                            ELSE x.failed_logins OPERATOR(pg_catalog.+) 1 END,\n"
     "       locked_until = CASE WHEN $2 OPERATOR(pg_catalog.=) 'failure'\n"
-    "                            AND x.failed_logins OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) $3::pg_catalog.int4\n"
+    "                            AND x.failed_logins OPERATOR(pg_catalog.+) 1\n"
+    "                                OPERATOR(pg_catalog.>=) $3::pg_catalog.int4\n"
     "                           THEN pg_catalog.now() OPERATOR(pg_catalog.+)\n"
     "                                pg_catalog.make_interval(secs => $4::pg_catalog.float8) END,\n"
-    "       last_login_at = CASE WHEN $2 OPERATOR(pg_catalog.=) 'success' THEN pg_catalog.now() ELSE x.last_login_at END\n"
+    "       last_login_at = CASE WHEN $2 OPERATOR(pg_catalog.=) 'success' THEN pg_catalog.now()\n"
+    "                            ELSE x.last_login_at END\n"
     " WHERE x.id OPERATOR(pg_catalog.=) $1::pg_catalog.uuid\n"
     "   AND $2 OPERATOR(pg_catalog.=) ANY ('{success,failure}'::pg_catalog.text[])\n"
     "   AND (x.locked_until IS NULL OR x.locked_until OPERATOR(pg_catalog.<=) pg_catalog.now())\n"

@@ -14,7 +14,8 @@ COMMENT ON TABLE clinres.session_keys IS
     'HMAC keys of session tokens: the newest unretired key signs, any key not past retired_at verifies';
 REVOKE ALL ON TABLE clinres.session_keys FROM PUBLIC;
 
--- The first key, and clinres.login, name pgcrypto's functions through its schema.
+-- The first key, and the functions that call pgcrypto, name it through its schema (found at
+-- install: PostgreSQL 15 has no @extschema:pgcrypto@).
 DO $$
 DECLARE
     crypto name := (SELECT n.nspname FROM pg_catalog.pg_extension e
@@ -41,10 +42,21 @@ BEGIN
 END
 $body$;
 
+CREATE OR REPLACE FUNCTION clinres._crypt(password text, setting text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+AS 'SELECT %1$I.crypt($1, $2)';
+$fmt$, crypto);
+END
+$$;
+COMMENT ON FUNCTION clinres.rotate_session_key(interval) IS
+    'makes a new signing key; earlier keys keep verifying for grace (default clinres.session_ttl), then are deleted; returns the new key id';
+COMMENT ON FUNCTION clinres._crypt(text, text) IS 'pgcrypto crypt(password, setting): the hash of password with the setting''s salt and cost';
+REVOKE ALL ON FUNCTION clinres._crypt(text, text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION clinres.login(identifier text, password text, tenant_code text DEFAULT NULL) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
     SET clinres.user_id = '' SET clinres.tenant_id = ''
-AS $body$
+AS $$
 DECLARE
     dummy text := clinres._dummy_hash(); -- loads clinres, which defines the settings login uses
     u record;
@@ -66,7 +78,7 @@ BEGIN
     END IF;
     -- Exactly one bcrypt verification on every path, so that every failure takes as long.
     hash := coalesce(u.password_hash, dummy);
-    ok := %1$I.crypt(coalesce(password, ''), hash) OPERATOR(pg_catalog.=) hash
+    ok := clinres._crypt(coalesce(password, ''), hash) OPERATOR(pg_catalog.=) hash
           AND password IS NOT NULL AND u.password_hash IS NOT NULL;
     IF u.id IS NOT NULL AND NOT ok THEN
         outcome := 'failure';
@@ -111,12 +123,7 @@ BEGIN
     END IF;
     RETURN profile;
 END
-$body$;
-$fmt$, crypto);
-END
 $$;
-COMMENT ON FUNCTION clinres.rotate_session_key(interval) IS
-    'makes a new signing key; earlier keys keep verifying for grace (default clinres.session_ttl), then are deleted; returns the new key id';
 COMMENT ON FUNCTION clinres.login(text, text, text) IS
     'email (any case) or phone and password -> session_profile plus a signed session token, or NULL for every kind of failure, in the same time';
 REVOKE ALL ON FUNCTION clinres.rotate_session_key(interval) FROM PUBLIC;
