@@ -83,7 +83,8 @@ void define_autonomous(const AutonomousStatement &stmt)
     statements[nstatements++] = &stmt;
 }
 
-AutonomousResult run_autonomous(const AutonomousStatement &stmt, const std::vector<std::optional<std::string>> &args)
+AutonomousResult run_autonomous(const AutonomousStatement &stmt,
+                                const std::vector<std::optional<std::string>> &args)
 {
     AutonomousResult result;
     if (static_cast<int>(args.size()) != stmt.nargs)
@@ -149,8 +150,7 @@ AutonomousResult run_autonomous(const AutonomousStatement &stmt, const std::vect
         result.hint = "Each call holds a max_worker_processes slot for a few milliseconds: raise "
                       "max_worker_processes (a restart is needed) above the parallel workers, replication "
                       "workers and concurrent calls it must serve.";
-    }
-    else if (status == BGWH_POSTMASTER_DIED)
+    } else if (status == BGWH_POSTMASTER_DIED)
         result.why = "the postmaster died";
     else if (shared->state == kCommitted) {
         result.ran = true;
@@ -209,7 +209,8 @@ void run_in_worker(pg::Shared *shared)
         }
         int rc = SPI_execute_with_args(stmt->sql, stmt->nargs, types, values, nulls, false, 0);
         if (rc < 0)
-            elog(ERROR, "clinres autonomous statement \"%s\" failed: %s", stmt->name, SPI_result_code_string(rc));
+            elog(ERROR, "clinres autonomous statement \"%s\" failed: %s", stmt->name,
+                 SPI_result_code_string(rc));
         uint64 rows = SPI_processed;
         disable_timeout(STATEMENT_TIMEOUT, false);
         SPI_finish();

@@ -40,6 +40,7 @@ void define_autonomous(const AutonomousStatement &stmt);
 // of the caller's own (a cancel while waiting) become pg::Error; everything that keeps the
 // statement from committing (no free worker slot, the worker's error) is a result with
 // ran = false. Once the worker is registered the statement runs even if the caller is gone.
-AutonomousResult run_autonomous(const AutonomousStatement &stmt, const std::vector<std::optional<std::string>> &args);
+AutonomousResult run_autonomous(const AutonomousStatement &stmt,
+                                const std::vector<std::optional<std::string>> &args);
 
 } // namespace pg
