@@ -23,7 +23,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
 
 # One set of flags for both builds (CMake reads the same file).
 PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
-PG_CXXFLAGS = -fPIC $(shell cat config/cxxflags.txt)
+PG_CXXFLAGS = -fPIC $(shell cat config/cxxflags.txt) $(if $(WERROR),-Werror)
 SHLIB_LINK  = -lstdc++ -lminizip -lexpat -lxlsxwriter -lz
 
 # PGXS would emit LLVM bitcode with clang++ for every C++ file, which fails where
@@ -42,3 +42,29 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) clinres.control config/sql-parts.t
 
 $(UPGRADE_built): versions/next.sql $(SQL_PARTS) clinres.control config/sql-parts.txt scripts/sql-code.py scripts/build-upgrade.sh
 	scripts/build-upgrade.sh $@ $(SQL_PARTS)
+
+# Rebuild when the compile flags change (another PG_CONFIG, WERROR=1), not only when a source or
+# header does: the objects depend on a file holding the flags, rewritten (here, as the Makefile is
+# read) only when they differ.
+BUILD_FLAGS := $(shell f='$(CXX) $(CXXFLAGS) $(CPPFLAGS)'; echo "$$f" | cmp -s - .build-flags \
+                       || echo "$$f" > .build-flags; echo .build-flags)
+$(OBJS): $(BUILD_FLAGS)
+
+# The developer loop (CONTRIBUTING.md): house style, static checks, unit tests.
+FORMAT_FILES = $(sort $(wildcard src/clinres/*.cpp src/clinres/*/*.[ch]pp src/clinres/*/*/*.[ch]pp \
+                                 test/unit/*.[ch]pp test/fuzz/*.[ch]pp))
+LINT_FLAGS   = -std=c++17 -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server) -D_GNU_SOURCE \
+               -DGENERATED_FIXTURES='""' -DCOMMITTED_FIXTURES='""'
+.PHONY: format format-check lint unit
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+lint:
+	@$(MAKE) -s -k -j 2 $(addprefix lint/,$(filter %.cpp,$(FORMAT_FILES)))
+lint/%:
+	@clang-tidy --quiet --warnings-as-errors='*' $* -- $(LINT_FLAGS)
+unit:
+	cmake -S . -B build -DPG_CONFIG=$(shell command -v $(PG_CONFIG)) >/dev/null
+	cmake --build build --target clinres_unit -j 2
+	cd build && ctest --output-on-failure -j 2

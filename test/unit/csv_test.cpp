@@ -72,8 +72,9 @@ TEST(Csv, StrayQuotesAndUnclosedQuote)
 
 TEST(Csv, Utf16Refused)
 {
-    EXPECT_THROW(read("\xFF\xFE"
-                      "a\0,\0"),
+    EXPECT_THROW(read(std::string("\xFF\xFE"
+                                  "a\0,\0",
+                                  6)),
                  ImportError);
 }
 

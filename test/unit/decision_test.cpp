@@ -37,7 +37,9 @@ struct World {
         for (RoleId r = 0; r < 4; ++r)
             g.role_index[g.roles[r]] = r;
         g.role_is_platform = {false, true, false, false};
-        g.role_permissions = {{true, false, true, true}, {true, true, true, true}, {true, true, true, true},
+        g.role_permissions = {{true, false, true, true},
+                              {true, true, true, true},
+                              {true, true, true, true},
                               {false, false, false, false}};
         tenants[1] = TenantFacts{true, true, "A"};
         tenants[2] = TenantFacts{true, true, "B"};
@@ -118,7 +120,8 @@ TEST(Decision, NobodyTakesOverAUserItCannotSee)
     EXPECT_EQ(decide(admin, Verb::Add, &kA, &of_none, kUser).what, "user:view");
     EXPECT_TRUE(decide(admin, Verb::Password, nullptr, &of_none, kNoRole).refused);
     of_none.former_tenants.push_back(kA);
-    EXPECT_FALSE(decide(admin, Verb::Add, &kA, &of_none, kUser).refused) << "the tenant that removed it adds it back";
+    EXPECT_FALSE(decide(admin, Verb::Add, &kA, &of_none, kUser).refused)
+        << "the tenant that removed it adds it back";
     EXPECT_TRUE(decide(admin, Verb::Add, &kB, &of_none, kUser).refused);
 }
 
@@ -146,7 +149,8 @@ TEST(Decision, DisabledTenantsAndActors)
     Facts super = w.facts(11, {}, kSuper);
     EXPECT_TRUE(decide(admin, Verb::List, &kA, nullptr, kNoRole).refused);
     EXPECT_TRUE(decide(admin, Verb::Context, &kA, nullptr, kNoRole).refused);
-    EXPECT_FALSE(decide(super, Verb::List, &kA, nullptr, kNoRole).refused) << "a SUPER_ADMIN manages a disabled tenant";
+    EXPECT_FALSE(decide(super, Verb::List, &kA, nullptr, kNoRole).refused)
+        << "a SUPER_ADMIN manages a disabled tenant";
     Facts disabled_super = w.facts(12, {}, kSuper, false);
     EXPECT_TRUE(decide(disabled_super, Verb::List, nullptr, nullptr, kNoRole).refused);
 }

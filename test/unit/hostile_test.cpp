@@ -166,7 +166,8 @@ TEST(Limits, TextBytesCountEachUseOfASharedString)
     std::string big(32767, 'a');
     std::string rows;
     for (int r = 1; r <= 300; ++r)
-        rows += "<row r=\"" + std::to_string(r) + "\"><c r=\"A" + std::to_string(r) + "\" t=\"s\"><v>0</v></c></row>";
+        rows += "<row r=\"" + std::to_string(r) + "\"><c r=\"A" + std::to_string(r) +
+                "\" t=\"s\"><v>0</v></c></row>";
     std::string data = test::make_xlsx(rows, "<si><t>" + big + "</t></si>");
     ASSERT_LT(data.size(), 10000u);
     Limits limits;
@@ -186,7 +187,8 @@ TEST(Limits, TextBytesCountTheStoredStringsAndEveryCell)
         strings += "<si/>";
     Limits limits;
     limits.text_bytes = 4 * 10000 - 1;
-    EXPECT_EQ(exceeded(test::make_xlsx("<row>" + inline_cell("a") + "</row>", strings), limits), Limit::text_bytes);
+    EXPECT_EQ(exceeded(test::make_xlsx("<row>" + inline_cell("a") + "</row>", strings), limits),
+              Limit::text_bytes);
     // Many columns of a wide row, inline strings, and CSV cells (ignored columns too).
     std::string wide = "<row>";
     for (int c = 0; c < 256; ++c)
@@ -221,7 +223,8 @@ TEST(Hostile, HugeTagRefusedBeforeExpatHoldsIt)
 {
     // expat keeps a whole tag in memory until it ends: one attribute of 4 MiB is refused at 1 MB.
     std::string tag = "<row><c r=\"A1\" x=\"" + std::string(4u << 20, 'x') + "\"><v>1</v></c></row>";
-    EXPECT_TRUE(contains(error_of(test::make_xlsx(tag)), "longer than 1 MB")) << error_of(test::make_xlsx(tag));
+    EXPECT_TRUE(contains(error_of(test::make_xlsx(tag)), "longer than 1 MB"))
+        << error_of(test::make_xlsx(tag));
     std::string comment = "<row>" + inline_cell("a") + "</row><!--" + std::string(2u << 20, 'c') + "-->";
     EXPECT_TRUE(contains(error_of(test::make_xlsx(comment)), "longer than 1 MB"));
     // Long text is read in pieces: a 30,000-byte cell among 8 MiB of whitespace is fine.

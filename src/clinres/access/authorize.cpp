@@ -46,7 +46,8 @@ Denial evaluate(FunctionCallInfo fcinfo)
     modaccess::RoleId role = modaccess::kNoRole;
     if (!PG_ARGISNULL(4)) {
         std::string code(pg::text_arg(fcinfo, 4));
-        std::transform(code.begin(), code.end(), code.begin(), [](unsigned char c) { return std::toupper(c); });
+        std::transform(code.begin(), code.end(), code.begin(),
+                       [](unsigned char c) { return std::toupper(c); });
         auto it = g->role_index.find(code);
         if (it == g->role_index.end())
             throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "unknown role \"" + code + "\"");
@@ -54,11 +55,12 @@ Denial evaluate(FunctionCallInfo fcinfo)
     }
     modaccess::Facts facts{*g, actor, [&](const Uuid &t) {
                                modaccess::View v = modaccess::view(modaccess::Key{actor, t});
-                               // Role and permission ids index one catalog version: fail closed if it changed.
+                               // Role and permission ids index one catalog version: fail closed if it
+                               // changed.
                                if (v.globals != g)
                                    throw pg::Error(ERRCODE_T_R_SERIALIZATION_FAILURE,
-                                                   "the role catalog changed while a permission was decided", {},
-                                                   "Retry the call.");
+                                                   "the role catalog changed while a permission was decided",
+                                                   {}, "Retry the call.");
                                return v.standing();
                            }};
     return modaccess::decide(facts, *verb, tenant ? &*tenant : nullptr, target ? &*target : nullptr, role);

@@ -23,7 +23,10 @@ struct View {
     std::shared_ptr<const TenantEntry> tenant;
     Access access;
     int64_t until(int module) const { return module_until(*globals, access, *tenant, module); }
-    Standing standing() const { return Standing{access, TenantFacts{tenant->exists, tenant->active, tenant->code}}; }
+    Standing standing() const
+    {
+        return Standing{access, TenantFacts{tenant->exists, tenant->active, tenant->code}};
+    }
     bool permission(int p) const { return holds(*globals, standing(), p); }
 };
 

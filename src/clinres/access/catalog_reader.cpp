@@ -49,12 +49,13 @@ pg::Statement members_sql = {
     1,
     {UUIDOID}};
 
-pg::Statement tenant_sql = {"SELECT 't', t.status, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz, t.code"
-                            "  FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1"
-                            " UNION ALL SELECT 's', tm.module_code, tm.is_enabled, tm.expires_at, NULL"
-                            "  FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1",
-                            1,
-                            {UUIDOID}};
+pg::Statement tenant_sql = {
+    "SELECT 't', t.status, NULL::pg_catalog.bool, NULL::pg_catalog.timestamptz, t.code"
+    "  FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1"
+    " UNION ALL SELECT 's', tm.module_code, tm.is_enabled, tm.expires_at, NULL"
+    "  FROM clinres.tenant_modules tm WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1",
+    1,
+    {UUIDOID}};
 
 pg::Statement candidates_sql = {
     "SELECT ut.tenant_id FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) $1"

@@ -116,6 +116,7 @@ public:
     // Bytes held: index, chunks of slots, and what value_bytes says each value owns besides.
     template <typename F> uint64_t bytes(F value_bytes) const
     {
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): chunks_ holds pointers to chunks
         uint64_t b = index_.bytes() + chunks_.capacity() * sizeof(Chunk *) + chunks_.size() * sizeof(Chunk);
         for (size_t i = 0; i < size_; ++i)
             b += value_bytes(slot(static_cast<uint32_t>(i)).value);

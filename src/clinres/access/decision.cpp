@@ -125,7 +125,11 @@ std::string uuid_text(const Uuid &u)
 // A refusal with the denial marker.
 Denial refuse(std::string kind, std::string what, std::string message, std::string detail = {})
 {
-    return Denial{true, kInsufficientPrivilege, std::move(kind), std::move(what), std::move(message),
+    return Denial{true,
+                  kInsufficientPrivilege,
+                  std::move(kind),
+                  std::move(what),
+                  std::move(message),
                   std::move(detail)};
 }
 
@@ -138,8 +142,9 @@ Denial missing_permission(const char *permission, const TenantFacts &t)
 Denial above_ceiling(const Globals &g, RoleId r, const TenantFacts &t)
 {
     const std::string &code = r < g.roles.size() ? g.roles[r] : std::string("?");
-    return refuse("role", code, "permission denied: role " + quoted(code) + " is above your own in tenant " +
-                                    quoted(t.code));
+    return refuse("role", code,
+                  "permission denied: role " + quoted(code) + " is above your own in tenant " +
+                      quoted(t.code));
 }
 
 // Whether the actor is an active SUPER_ADMIN (its standing in any tenant says so).
@@ -173,13 +178,15 @@ bool may_see(const Facts &f, const Standing &any, const Target &u)
 // Never names the user (id or e-mail): the caller may have found it by e-mail (import).
 Denial not_visible()
 {
-    return refuse("permission", "user:view", "permission denied: \"user:view\" is required in a tenant of the user");
+    return refuse("permission", "user:view",
+                  "permission denied: \"user:view\" is required in a tenant of the user");
 }
 
 // Refuses granting a platform role to anyone but a SUPER_ADMIN.
 Denial platform_grant(const Globals &g, RoleId r)
 {
-    return refuse("role", g.roles[r], "permission denied: only a SUPER_ADMIN may grant platform role " + quoted(g.roles[r]));
+    return refuse("role", g.roles[r],
+                  "permission denied: only a SUPER_ADMIN may grant platform role " + quoted(g.roles[r]));
 }
 
 // Refuses acting on a holder of a platform role to anyone but a SUPER_ADMIN.
@@ -212,7 +219,8 @@ Denial unseen(bool super, const Target &u)
 }
 
 // The checks of a verb on the target's membership in one tenant.
-Denial decide_membership(const Facts &f, Verb verb, const Uuid &tenant, const Target &u, RoleId role, bool super)
+Denial decide_membership(const Facts &f, Verb verb, const Uuid &tenant, const Target &u, RoleId role,
+                         bool super)
 {
     const Globals &g = f.globals;
     Standing in = f.actor_in(tenant);
@@ -221,13 +229,18 @@ Denial decide_membership(const Facts &f, Verb verb, const Uuid &tenant, const Ta
         return missing_permission(permission, in.tenant);
     const MemberFacts *m = membership(u, tenant);
     if (m == nullptr)
-        return Denial{true, kNoDataFound, {}, {},
-                      "user " + quoted(uuid_text(u.id)) + " is not a member of tenant " + quoted(in.tenant.code), {}};
+        return Denial{true,
+                      kNoDataFound,
+                      {},
+                      {},
+                      "user " + quoted(uuid_text(u.id)) + " is not a member of tenant " +
+                          quoted(in.tenant.code),
+                      {}};
     if (u.platform_role != kNoRole && !super)
         return platform_target(g, verb, u);
     if (refused_on_self(verb) && u.id == f.actor)
-        return refuse("self", phrase_of(verb), std::string("permission denied: nobody may ") + phrase_of(verb) +
-                                                   " themselves");
+        return refuse("self", phrase_of(verb),
+                      std::string("permission denied: nobody may ") + phrase_of(verb) + " themselves");
     if (!within_ceiling(g, in, m->role))
         return above_ceiling(g, m->role, in.tenant);
     if (verb == Verb::Role)
@@ -243,8 +256,8 @@ Denial decide_account(const Facts &f, Verb verb, const Target &u, bool super)
     if (u.platform_role != kNoRole && !super)
         return platform_target(g, verb, u);
     if (refused_on_self(verb) && u.id == f.actor)
-        return refuse("self", phrase_of(verb), std::string("permission denied: nobody may ") + phrase_of(verb) +
-                                                   " themselves");
+        return refuse("self", phrase_of(verb),
+                      std::string("permission denied: nobody may ") + phrase_of(verb) + " themselves");
     if (super)
         return {};
     const char *permission = permission_of(verb);
@@ -259,9 +272,10 @@ Denial decide_account(const Facts &f, Verb verb, const Target &u, bool super)
         Standing in = f.actor_in(m.tenant);
         Denial d;
         if (!holds(g, in, g.permission_index.at(permission)))
-            d = refuse("permission", permission, every,
-                       "The user belongs to a tenant where you do not hold it; only a SUPER_ADMIN may change the "
-                       "user's account.");
+            d = refuse(
+                "permission", permission, every,
+                "The user belongs to a tenant where you do not hold it; only a SUPER_ADMIN may change the "
+                "user's account.");
         else if (!within_ceiling(g, in, m.role))
             d = above_ceiling(g, m.role, in.tenant);
         if (d.refused && (!first || in.tenant.code < first->first))
@@ -315,7 +329,8 @@ Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *targe
         if (tenant == nullptr || super || (any.access.user_active && any.tenant.active && any.access.member))
             return {};
         return refuse("session", "tenant",
-                      "permission denied: user " + quoted(uuid_text(f.actor)) + " is not an active member of tenant " +
+                      "permission denied: user " + quoted(uuid_text(f.actor)) +
+                          " is not an active member of tenant " +
                           quoted(any.tenant.exists ? any.tenant.code : uuid_text(*tenant)),
                       "The context tenant must be one of the context user's active tenants (any tenant for a "
                       "SUPER_ADMIN).");
@@ -325,7 +340,8 @@ Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *targe
         if (tenant == nullptr)
             return super ? Denial{}
                          : refuse("permission", "user:view",
-                                  "permission denied: only a SUPER_ADMIN may read users or audit rows across tenants");
+                                  "permission denied: only a SUPER_ADMIN may read users or audit rows across "
+                                  "tenants");
         if (!holds(g, any, g.permission_index.at("user:view")))
             return missing_permission("user:view", any.tenant);
         return {};
@@ -351,15 +367,16 @@ Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *targe
              g.role_permissions[any.access.platform_role][view]) ||
             (member && holds(g, any, view)))
             return {};
-        return refuse("permission", "user:view", "permission denied to read the profile of user " + uuid_text(u.id),
+        return refuse("permission", "user:view",
+                      "permission denied to read the profile of user " + uuid_text(u.id),
                       "Only the context user, or a context user holding user:view in the tenant, may read a "
                       "profile.");
     }
     case Verb::Add: {
         if (!holds(g, any, g.permission_index.at("user:create")))
             return missing_permission("user:create", any.tenant);
-        bool former = tenant != nullptr && std::find(u.former_tenants.begin(), u.former_tenants.end(), *tenant) !=
-                                               u.former_tenants.end();
+        bool former = tenant != nullptr && std::find(u.former_tenants.begin(), u.former_tenants.end(),
+                                                     *tenant) != u.former_tenants.end();
         if (!former && !may_see(f, any, u))
             return unseen(super, u);
         if (u.platform_role != kNoRole && !super)

@@ -180,7 +180,7 @@ void count_pairs(FunctionCallInfo fcinfo, HasModuleMemo *memo, const Key &key)
         set += static_cast<uint32_t>(__builtin_popcountll(memo->sketch[w]));
     double distinct =
         set == kSketchBits ? 1e18 : -double(kSketchBits) * std::log1p(-double(set) / kSketchBits);
-    if (distinct > kMaxDecisions / 2) {
+    if (distinct > kMaxDecisions / 2.0) {
         drop_table(memo, true);
     } else if (distinct < 0.75 * double(counted) || counted == kLastCount) {
         drop_table(memo, false);

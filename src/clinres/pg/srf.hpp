@@ -27,7 +27,8 @@ public:
         pg::call([&] {
             InitMaterializedSRF(fcinfo, 0);
             rsinfo_ = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-            scratch_ = AllocSetContextCreate(CurrentMemoryContext, "clinres result row", ALLOCSET_SMALL_SIZES);
+            scratch_ =
+                AllocSetContextCreate(CurrentMemoryContext, "clinres result row", ALLOCSET_SMALL_SIZES);
         });
     }
     // Appends a row; make(values, nulls) fills it (under pg::call, in memory freed after the row).

@@ -199,9 +199,11 @@ void staging(bool create)
 }
 
 pg::Statement staged_sql = {
-    "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, modules, password)"
+    "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, "
+    "modules, password)"
     " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw"
-    "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+    "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+    "pg_catalog.unnest($6),"
     "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
     "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, i) RETURNING 1)"
     " SELECT pg_catalog.count(*) FROM staged",
@@ -255,7 +257,8 @@ public:
     {
         if (!row.password.empty())
             ++password_rows_;
-        bytes_ += row.email.size() + row.name.size() + row.phone.size() + row.role.size() + row.password.size();
+        bytes_ +=
+            row.email.size() + row.name.size() + row.phone.size() + row.role.size() + row.password.size();
         for (const std::string &m : row.modules)
             bytes_ += sizeof m + m.size(); // as held here
         rows_.push_back(std::move(row));
@@ -286,7 +289,8 @@ public:
             Datum *nos = static_cast<Datum *>(palloc(sizeof(Datum) * (rows_.size() + 1)));
             for (std::size_t i = 0; i < rows_.size(); ++i)
                 nos[i] = Int32GetDatum(int32(rows_[i].row_no));
-            args[2] = PointerGetDatum(construct_array(nos, int(rows_.size()), INT4OID, sizeof(int32), true, TYPALIGN_INT));
+            args[2] = PointerGetDatum(
+                construct_array(nos, int(rows_.size()), INT4OID, sizeof(int32), true, TYPALIGN_INT));
         });
         args[3] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.email; });
         args[4] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.name; });
@@ -306,7 +310,7 @@ public:
         bytes_ = 0;
     }
 
-    std::size_t rows() const { return staged_; }                // rows staged
+    std::size_t rows() const { return staged_; }                 // rows staged
     std::size_t password_rows() const { return password_rows_; } // rows read with a password
 
 private:
@@ -367,7 +371,8 @@ std::string outcome(const std::string &action, bool written)
 void text_cell(const pg::Cell &cell, Datum &value, bool &null)
 {
     null = cell.null || cell.text.empty();
-    value = null ? Datum(0) : PointerGetDatum(cstring_to_text_with_len(cell.text.data(), int(cell.text.size())));
+    value =
+        null ? Datum(0) : PointerGetDatum(cstring_to_text_with_len(cell.text.data(), int(cell.text.size())));
 }
 
 // Appends one batch of checked (or written) rows to the report, errors being the rows in error in all.
@@ -377,10 +382,11 @@ void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_
         std::int64_t row_no = batch.at(r, 0).num;
         bool error = !batch.at(r, 1).null;
         std::string action = error ? "error" : batch.at(r, 3).text;
-        std::string message = "row " + std::to_string(row_no) + ": " +
-                              (error ? batch.at(r, 2).text
-                                     : outcome(action, errors == 0 && !dry_run) +
-                                           (errors ? " (nothing is imported while other rows have errors)" : ""));
+        std::string message =
+            "row " + std::to_string(row_no) + ": " +
+            (error ? batch.at(r, 2).text
+                   : outcome(action, errors == 0 && !dry_run) +
+                         (errors ? " (nothing is imported while other rows have errors)" : ""));
         report.put([&](Datum *values, bool *nulls) {
             values[0] = Int32GetDatum(int32(row_no));
             nulls[0] = false;
@@ -439,12 +445,13 @@ Datum import_users(FunctionCallInfo fcinfo)
         // Before any row is checked, so before any password is hashed.
         std::size_t max_password_rows = std::size_t(users::import_max_password_rows());
         if (stager.password_rows() > max_password_rows)
-            invalid("import file exceeds the limit clinres.import_max_password_rows (" +
-                        std::to_string(max_password_rows) + "): " + std::to_string(stager.password_rows()) +
-                        (stager.password_rows() == 1 ? " row has" : " rows have") + " a password",
-                    "Each password costs one bcrypt hash. Import the rest without passwords (the users then set "
-                    "theirs through reset_password), split the file, or ask a superuser to raise "
-                    "clinres.import_max_password_rows.");
+            invalid(
+                "import file exceeds the limit clinres.import_max_password_rows (" +
+                    std::to_string(max_password_rows) + "): " + std::to_string(stager.password_rows()) +
+                    (stager.password_rows() == 1 ? " row has" : " rows have") + " a password",
+                "Each password costs one bcrypt hash. Import the rest without passwords (the users then set "
+                "theirs through reset_password), split the file, or ask a superuser to raise "
+                "clinres.import_max_password_rows.");
         if (stager.rows() > 0) {
             Datum args[2] = {tenant, pg::text_datum(*on_existing)};
             std::int64_t errors = spi.run(check_staged_sql, args, nullptr, true).at(0, 0).num;

@@ -124,7 +124,10 @@ struct CsvParser {
     bool after_cr = false;      // a record just ended with CR: a LF right after it belongs to it
     std::uint32_t quote_started = 0;
 
-    CsvParser(const Limits &l, const RowSink &s, char d) : limits(l), sink(s), budget(l.text_bytes), delimiter(d) {}
+    CsvParser(const Limits &l, const RowSink &s, char d)
+        : limits(l), sink(s), budget(l.text_bytes), delimiter(d)
+    {
+    }
 
     void end_field()
     {

@@ -11,7 +11,8 @@ namespace clinres::import {
 
 // The file as UTF-8 without BOM: options.encoding, or GB18030 when detect finds invalid UTF-8;
 // passed to chunk in pieces (the file itself when it is UTF-8: no copy).
-void csv_to_utf8(std::string_view data, Encoding encoding, const std::function<void(std::string_view)> &chunk);
+void csv_to_utf8(std::string_view data, Encoding encoding,
+                 const std::function<void(std::string_view)> &chunk);
 
 // Streams the non-empty records of a CSV file to sink; a record's number counts records, as Excel's rows do.
 // The delimiter is ';' when the first line has more semicolons than commas, else ','.

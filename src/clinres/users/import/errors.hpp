@@ -22,7 +22,16 @@ struct Limits {
 };
 
 // Which of the Limits a file exceeded.
-enum class Limit { file_bytes, uncompressed_bytes, rows, columns, cell_bytes, xml_depth, text_bytes, modules_per_cell };
+enum class Limit {
+    file_bytes,
+    uncompressed_bytes,
+    rows,
+    columns,
+    cell_bytes,
+    xml_depth,
+    text_bytes,
+    modules_per_cell
+};
 
 // Name of a limit as the SQL layer names its setting ("rows", "cell_bytes", ...).
 const char *limit_name(Limit limit);
@@ -40,7 +49,7 @@ public:
 class LimitExceeded : public ImportError {
 public:
     LimitExceeded(Limit limit, std::size_t value, const std::string &where = {});
-    Limit limit() const { return limit_; }             // the limit exceeded
+    Limit limit() const { return limit_; }              // the limit exceeded
     const std::string &where() const { return where_; } // the row it was exceeded in, or empty
 private:
     Limit limit_;

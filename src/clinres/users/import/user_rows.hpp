@@ -47,7 +47,8 @@ std::optional<HeaderMap> match_header(const Row &row);
 
 // The module codes or names in a cell, split on , ， 、 ; ； and line breaks, trimmed; at most
 // max_pieces of them (LimitExceeded modules_per_cell beyond, before more are made).
-std::vector<std::string> split_modules(std::string_view cell, std::size_t max_pieces = Limits{}.modules_per_cell);
+std::vector<std::string> split_modules(std::string_view cell,
+                                       std::size_t max_pieces = Limits{}.modules_per_cell);
 
 // The user a data row describes under a header (LimitExceeded naming the row for too many modules).
 UserRow map_row(const HeaderMap &header, const Row &row, const Limits &limits = Limits{});

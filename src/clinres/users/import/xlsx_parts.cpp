@@ -110,7 +110,10 @@ struct SharedStringsHandler : XmlHandler {
     bool in_t = false;
     int in_rph = 0;
     std::string current;
-    SharedStringsHandler(SharedStrings &t, std::size_t max, TextBudget &b) : table(t), max_cell(max), budget(b) {}
+    SharedStringsHandler(SharedStrings &t, std::size_t max, TextBudget &b)
+        : table(t), max_cell(max), budget(b)
+    {
+    }
     void start(std::string_view name, const char **) override
     {
         if (name == "si")

@@ -80,7 +80,8 @@ void XmlStream::parse(const char *data, std::size_t size, bool last)
     if (error_)
         std::rethrow_exception(error_);
     if (status == XML_STATUS_OK && fed_ - last_event_ > max_tag_bytes)
-        throw ImportError("the .xlsx file is refused: " + part_ + " has markup (a tag, comment or processing instruction) longer than 1 MB");
+        throw ImportError("the .xlsx file is refused: " + part_ +
+                          " has markup (a tag, comment or processing instruction) longer than 1 MB");
     if (status != XML_STATUS_OK)
         throw ImportError("the .xlsx file is corrupt: " + part_ + " is not well-formed XML (" +
                           XML_ErrorString(XML_GetErrorCode(p)) + " at line " +
