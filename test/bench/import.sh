@@ -103,7 +103,9 @@ SELECT current_setting('clinres.bcrypt_cost') AS bcrypt_cost,
 SQL
 
 # Peak RSS growth of a fresh backend around one import_users call (the whole file is read and every
-# row checked; and written, then rolled back, unless dry): VmHWM after minus VmHWM before, in kB.
+# row checked; and written, then rolled back, unless dry): VmHWM after minus VmHWM before, in kB,
+# which counts the shared buffers the backend touched too (the pages of the tables an import
+# writes); and the peak of its private memory (RssAnon, sampled every 50 ms) above its value before.
 peak() {
     psql -X -q -v ON_ERROR_STOP=0 -d "$db" -v file="$work/$1" -v dry="$2" -v what="$1 ($3)" <<'SQL' 2>&1 | grep -v '^NOTICE'
 SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false) \gset
@@ -111,11 +113,12 @@ SET jit = off;
 SELECT pg_backend_pid() AS pid \gset
 \setenv PID :pid
 \setenv WHAT :what
-\! awk '/VmHWM/ {print $2}' /proc/$PID/status > /tmp/clinres-bench-hwm.$PID
+\! awk '/VmHWM/ {print $2}' /proc/$PID/status > /tmp/clinres-bench-hwm.$PID; awk '/RssAnon/ {print $2}' /proc/$PID/status > /tmp/clinres-bench-anon0.$PID
+\! (while [ -e /tmp/clinres-bench-hwm.$PID ]; do awk '/RssAnon/ {print $2}' /proc/$PID/status; sleep 0.05; done > /tmp/clinres-bench-anon.$PID) &
 BEGIN;
 SELECT count(*) AS rows_reported FROM clinres.import_users(pg_read_binary_file(:'file'), dry_run => :dry) \gset
 ROLLBACK;
-\! printf '  %-40s peak RSS growth %6d kB (before %s kB)\n' "$WHAT" $(( $(awk '/VmHWM/ {print $2}' /proc/$PID/status) - $(cat /tmp/clinres-bench-hwm.$PID) )) "$(cat /tmp/clinres-bench-hwm.$PID)"; rm -f /tmp/clinres-bench-hwm.$PID
+\! hwm0=$(cat /tmp/clinres-bench-hwm.$PID); rm -f /tmp/clinres-bench-hwm.$PID; sleep 0.1; printf '  %-34s VmHWM +%6d kB, private (RssAnon) peak +%6d kB\n' "$WHAT" $(( $(awk '/VmHWM/ {print $2}' /proc/$PID/status) - hwm0 )) $(( $(sort -n /tmp/clinres-bench-anon.$PID | tail -1) - $(cat /tmp/clinres-bench-anon0.$PID) )); rm -f /tmp/clinres-bench-anon.$PID /tmp/clinres-bench-anon0.$PID
 SQL
 }
 echo 'Memory:'
