@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The typed Node client (clients/node) against a real server, as the platform's backend uses it:
-# installs node/npm if missing (Debian's) and the pinned packages (npm ci), builds the package,
-# generates the Prisma client offline, prepares a database (clinres + sample + a table under
-# module RLS + an application role), runs the package's tests (signatures vs pg_proc, error
-# mapping, pg/Prisma types), then the platform flow once directly and with 20 concurrent clients
-# through pgbouncer (transaction mode) for a bounded time.
+# installs node/npm if missing (Debian's) and the pinned packages (npm ci, from a clean tree),
+# prepares a database (clinres + sample + a table under module RLS + an application role) and a
+# pgbouncer (transaction mode) in front of it, runs the package's tests with npm test (which builds
+# first: Prisma client generated offline, tsc; then signatures vs pg_proc, error mapping, pg/Prisma
+# types, isolation with a second copy of pg, the reference HTTP service directly and through
+# pgbouncer), then the platform flow once directly and with 20 concurrent clients through pgbouncer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -45,16 +46,11 @@ if ! node_recent || [ -n "${CLINRES_NODE_BUNDLED:-}" ]; then
 fi
 echo "  node $(node --version), npm $(npm --version 2>/dev/null)"
 cd "$pkg"
-# --ignore-scripts: no engine downloads (Prisma's postinstall); nothing else here needs a script.
+# What a fresh clone needs: npm ci, then npm test builds (pretest: prisma generate offline, tsc).
+# --ignore-scripts: no package needs its install script (Prisma's would download engines).
+rm -rf dist generated
 npm ci --ignore-scripts --no-fund --no-audit >"$dir/npm.log" 2>&1 || { cat "$dir/npm.log"; fail "npm ci"; }
-# prisma generate needs no engine; a stand-in schema engine proves that nothing tries to run one.
-printf '#!/bin/sh\necho "schema engine stand-in: not available offline" >&2\nexit 1\n' >"$dir/schema-engine"
-chmod +x "$dir/schema-engine"
-PRISMA_SCHEMA_ENGINE_BINARY=$dir/schema-engine PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1 CHECKPOINT_DISABLE=1 \
-    PRISMA_HIDE_UPDATE_MESSAGE=1 npx --no-install prisma generate >"$dir/generate.log" 2>&1 \
-    || { cat "$dir/generate.log"; fail "prisma generate (offline)"; }
-rm -rf dist && npx --no-install tsc -p tsconfig.json || fail "tsc"
-echo "  npm ci, prisma generate (offline) and tsc: ok"
+echo "  npm ci: ok"
 cd "$root"
 
 # 2. The database: clinres, the sample, a guarded table and the application role.
@@ -64,15 +60,15 @@ psql -X -q -v ON_ERROR_STOP=1 -v app=$app -d "$db" -f test/fixtures/node_app.sql
 export CLINRES_TEST_DB=$db CLINRES_APP_USER=$app CLINRES_APP_PASSWORD=$app_pw
 export CLINRES_APP_HOST=127.0.0.1 CLINRES_APP_PORT=$PGPORT
 
-# 3. The package's tests (node --test), directly.
-(cd "$pkg" && node --test --test-reporter=spec dist/test/*.test.js >"$dir/unit.log" 2>&1) || { cat "$dir/unit.log"; fail "node --test"; }
-{ grep -E '^SKIP|ℹ (tests|pass|fail|skipped)' "$dir/unit.log" || true; } | sed 's/^/  /'
+# 3. The package's tests (npm test: the build, then node --test); the service's also through pgbouncer.
+port=$(free_port 56500)
+start_pgbouncer "$dir" "$port" "$db" "$app" "$app_pw"
+(cd "$pkg" && CLINRES_BOUNCER_PORT=$port npm test >"$dir/unit.log" 2>&1) || { cat "$dir/unit.log"; fail "npm test"; }
+{ grep -E '^# (SKIP|tests|pass|fail|skipped)' "$dir/unit.log" || true; } | sed 's/^/  /'
+grep -Eq '^# skipped 0$' "$dir/unit.log" || { grep -E 'SKIP|# skip' "$dir/unit.log"; fail "npm test skipped tests"; }
 
 # 4. The platform flow, directly (one client), then through pgbouncer (20 clients).
 node "$pkg/dist/test/flow.js" --clients 1 --rounds 1 || fail "platform flow, directly"
-
-port=$(free_port 56500)
-start_pgbouncer "$dir" "$port" "$db" "$app" "$app_pw"
 CLINRES_APP_PORT=$port node "$pkg/dist/test/flow.js" --clients 20 --seconds "$seconds" --via pgbouncer \
     || { tail -20 "$dir/pgbouncer.log"; fail "platform flow through pgbouncer"; }
 # Control: named prepared statements do fail through this pgbouncer (docs/node.md says why).
@@ -81,4 +77,4 @@ echo "  $named (pgbouncer $(pgbouncer --version | awk 'NR==1 {print $NF}'))"
 if pgbouncer --version | head -1 | grep -Eq ' 1\.(1[0-9]|20)\.'; then
     case $named in *" 0 of 400 failed"*) fail "named prepared statements worked through pgbouncer < 1.21: the control proves nothing";; esac
 fi
-echo "node client: package tests, platform flow directly and through pgbouncer (20 clients, ${seconds}s): ok"
+echo "node client: package tests (with the reference service), platform flow directly and through pgbouncer (20 clients, ${seconds}s): ok"

@@ -27,6 +27,12 @@ export interface RequestContext {
     modules: string[];
 }
 
+/**
+ * What withContext gives: begin_request's answer without a module (tenant_id null when the context
+ * has no tenant; role, permissions and modules are then unknown: null, [] and []).
+ */
+export type SessionContext = Omit<RequestContext, "module" | "tenant_id"> & { tenant_id: string | null };
+
 /** A guarded request: by ids (trusted backend) or by a signed session token. */
 export type RequestSpec = { user: string; tenant: string; module: string } | { token: string; module: string };
 
@@ -44,6 +50,34 @@ export interface UserDetail {
     [field: string]: unknown;
 }
 
+/** One row of import_users' report (docs/import.md). */
+export interface ImportRow {
+    row_no: number;
+    email: string | null;
+    name: string | null;
+    action: "created" | "added" | "updated" | "skipped" | "error";
+    user_id: string | null;
+    message: string | null;
+}
+
+/** importUsers: the report, and whether the rows were written (never some of them). */
+export interface ImportResult {
+    /** true: every row was written; false: nothing was (a dry run, or some row is an error). */
+    imported: boolean;
+    dry_run: boolean;
+    rows: ImportRow[];
+    /** the rows whose action is "error" (empty when imported or a clean dry run) */
+    errors: ImportRow[];
+}
+
+export interface ImportOptions {
+    tenant?: string | null;
+    format?: "xlsx" | "csv" | "csv-utf8" | "csv-gb18030" | null;
+    dryRun?: boolean;
+    onExisting?: "error" | "skip" | "update";
+    sheet?: string | null;
+}
+
 export type NavItem = ResultOf<"user_modules">[number];
 export type UserRow = ResultOf<"list_users">[number];
 export type AdminLogRow = ResultOf<"list_admin_logs">[number];
@@ -52,18 +86,37 @@ export type CreateUserArgs = ArgsOf<"create_user">;
 
 /** Sets the request's context and checks its module in one call (begin_request, either form). */
 export async function beginRequest(exec: Executor, req: RequestSpec): Promise<RequestContext> {
+    needsTransaction(exec, "beginRequest");
     const ctx = "token" in req
         ? await call(exec, "begin_request_token", { token: req.token, module_code: req.module })
         : await call(exec, "begin_request", { user_id: req.user, tenant_id: req.tenant, module_code: req.module });
     return ctx as RequestContext;
 }
 
-/** Sets the context for this transaction only (set_session(token), or set_context(user, tenant, true)); the user id. */
-export async function setContext(exec: Executor, spec: ContextSpec): Promise<string> {
-    const user = "token" in spec
-        ? await call(exec, "set_session", { token: spec.token })
-        : await call(exec, "set_context", { user_id: spec.user, tenant_id: spec.tenant, is_local: true });
-    return user as string;
+/** Throws when `exec` may run each statement on another connection: `what` needs one transaction. */
+function needsTransaction(exec: Executor, what: string) {
+    if (exec.pooled) {
+        throw new TypeError(`@clinres/client: ${what} needs one transaction on one connection, `
+            + "not a pool (each call may run on another connection): use withContext / withRequest");
+    }
+}
+
+/**
+ * Sets the context for this transaction only (set_session(token), or set_context(user, tenant, true))
+ * and reads it back with session_profile, in one statement.
+ */
+export async function setContext(exec: Executor, spec: ContextSpec): Promise<SessionContext> {
+    needsTransaction(exec, "setting a context");
+    const [set, params] = "token" in spec
+        ? ["clinres.set_session($1::text)", [spec.token]]
+        : ["clinres.set_context($1::uuid, $2::uuid, true)", [spec.user, spec.tenant]];
+    const rows = await exec.query(
+        "SELECT s.u::pg_catalog.text AS user_id, clinres.current_tenant_id()::pg_catalog.text AS tenant_id, "
+        + `(clinres.session_profile(s.u, clinres.current_tenant_id()))::pg_catalog.text AS profile FROM ${set} AS s(u)`, params);
+    const row = rows[0] as { user_id: string; tenant_id: string | null; profile: string | null };
+    const p = row.profile === null ? null : (JSON.parse(row.profile) as SessionProfile);
+    return { user_id: row.user_id, tenant_id: row.tenant_id, role: p?.role ?? null, platform_role: p?.user.platform_role ?? null,
+             permissions: p?.permissions ?? [], modules: p?.modules ?? [] };
 }
 
 /** The typed functions of clinres bound to one Executor (a pg client or a Prisma transaction). */
@@ -76,8 +129,8 @@ export function bind(exec: Executor) {
             call(exec, "has_module", { user_id: user, tenant_id: tenant, module_code: module }),
         login: async (identifier: string, password: string, tenantCode?: string) =>
             (await call(exec, "login", { identifier, password, tenant_code: tenantCode })) as LoginResult | null,
-        setSession: (token: string) => call(exec, "set_session", { token }),
-        setContext: (user: string, tenant: string) => call(exec, "set_context", { user_id: user, tenant_id: tenant, is_local: true }),
+        setSession: (token: string) => setContext(exec, { token }),
+        setContext: (user: string, tenant: string) => setContext(exec, { user, tenant }),
         currentUserId: () => call(exec, "current_user_id", {}),
         currentTenantId: () => call(exec, "current_tenant_id", {}),
         beginRequest: (req: RequestSpec) => beginRequest(exec, req),
@@ -86,7 +139,12 @@ export function bind(exec: Executor) {
         // user management (API.md section 5); the actor is the context user
         listUsers: (args: ListUsersArgs = {}) => call(exec, "list_users", args),
         getUser: async (user: string) => (await call(exec, "get_user", { user_id: user })) as UserDetail | null,
-        createUser: (args: CreateUserArgs) => call(exec, "create_user", args),
+        /** create_user, then get_user in the same transaction: the user as every other mutation returns it. */
+        createUser: async (args: CreateUserArgs) => {
+            needsTransaction(exec, "createUser");
+            const id = (await call(exec, "create_user", args)) as string;
+            return (await call(exec, "get_user", { user_id: id })) as UserDetail;
+        },
         updateUser: async (user: string, changes: { name?: string; email?: string; phone?: string | null }) =>
             (await call(exec, "update_user", { user_id: user, changes: JSON.stringify(changes) })) as UserDetail,
         setUserStatus: async (user: string, status: "active" | "disabled", tenant?: string) =>
@@ -101,11 +159,24 @@ export function bind(exec: Executor) {
             (await call(exec, "set_tenant_role", { user_id: user, tenant_id: tenant, role_code: roleCode })) as UserDetail,
         removeTenant: async (user: string, tenant: string) =>
             (await call(exec, "remove_tenant", { user_id: user, tenant_id: tenant })) as UserDetail,
-        setUserModules: async (user: string, tenant: string, modules: string[]) =>
+        /** modules null: the member inherits every module its tenant subscribes. */
+        setUserModules: async (user: string, tenant: string, modules: string[] | null) =>
             (await call(exec, "set_user_modules", { user_id: user, tenant_id: tenant, modules })) as UserDetail,
         tenantOptions: () => call(exec, "tenant_options", {}),
-        moduleOptions: (tenant: string) => call(exec, "module_options", { tenant_id: tenant }),
+        /** tenant null: the context tenant. */
+        moduleOptions: (tenant: string | null = null) => call(exec, "module_options", { tenant_id: tenant }),
         listAdminLogs: (args: ArgsOf<"list_admin_logs"> = {}) => call(exec, "list_admin_logs", args),
+        // import and export (docs/import.md); the file is a Buffer (an uploaded .xlsx or CSV)
+        importUsers: async (data: Uint8Array, opt: ImportOptions = {}): Promise<ImportResult> => {
+            const dryRun = opt.dryRun ?? false;
+            const rows = (await call(exec, "import_users", { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+                tenant_id: opt.tenant, format: opt.format, dry_run: dryRun, on_existing: opt.onExisting, sheet: opt.sheet })) as ImportRow[];
+            const errors = rows.filter((r) => r.action === "error");
+            return { imported: !dryRun && errors.length === 0, dry_run: dryRun, rows, errors };
+        },
+        importTemplate: (format: "xlsx" | "csv" = "xlsx") => call(exec, "import_template", { format }) as Promise<Buffer>,
+        exportUsers: (opt: { tenant?: string | null; format?: "xlsx" | "csv" } = {}) =>
+            call(exec, "export_users", { tenant_id: opt.tenant, format: opt.format }) as Promise<Buffer>,
     };
 }
 

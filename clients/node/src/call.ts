@@ -2,8 +2,12 @@
 import { signatures, type FnKey, type SqlSignature } from "./signatures.js";
 import { normalize, readAs, type ArgsOf, type ResultOf } from "./sqltypes.js";
 
-/** One parameterised statement; pg and Prisma each provide one (see pg.ts, prisma.ts). */
+/**
+ * One parameterised statement; pg and Prisma each provide one (see pg.ts, prisma.ts). `pooled`:
+ * each statement may run on another connection (a pool, a Prisma client outside a transaction).
+ */
 export interface Executor {
+    readonly pooled: boolean;
     query(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
 }
 

@@ -1,34 +1,46 @@
 // Prisma 7 with @prisma/adapter-pg: the typed API on a client or interactive transaction,
 // withRequest inside `prisma.$transaction(tx => ...)`, and the same as a `$extends` extension.
-import { beginRequest, bind, setContext, type Clinres, type ContextSpec, type RequestContext, type RequestSpec } from "./api.js";
+import type pg from "pg";
+import { beginRequest, bind, setContext, type Clinres, type ContextSpec, type RequestContext, type RequestSpec, type SessionContext } from "./api.js";
 import type { Executor } from "./call.js";
-import { asModuleDenied, keepDenialMarker } from "./errors.js";
-import pg from "pg";
+import { asModuleDenied, keepMarker } from "./errors.js";
 
 /**
- * The pg pool to give @prisma/adapter-pg: `new PrismaPg(clinresPool(config))`. The adapter passes
- * on only code, message, detail, column and hint of a PostgreSQL error, not the schema and table
- * fields that carry clinres's denial marker; this pool's connections restate the marker in the
- * column field ("clinres:<kind>:<what>") so that ModuleDenied and toHttpStatus recognise it.
- * Without it, Prisma errors are never taken for denials (they map to 500).
+ * The pool configuration to give @prisma/adapter-pg: `new PrismaPg(clinresPoolConfig(pg, config))`,
+ * `pg` being the application's `import pg from "pg"`. The adapter passes on only code, message,
+ * detail, column and hint of a PostgreSQL error, not the schema and table fields that carry
+ * clinres's marker (denials, the failing field); the connections of this configuration restate
+ * the marker in the column field ("clinres:<kind>:<what>") so that toHttpError recognises it.
+ * Without it, Prisma errors lose their field and denials are never recognised (they map to 500).
  */
-export function clinresPool(config: pg.PoolConfig = {}): pg.Pool {
-    return new pg.Pool({ ...config, Client: MarkerClient });
+export function clinresPoolConfig(pgModule: { Client: typeof pg.Client }, config: pg.PoolConfig = {}): pg.PoolConfig {
+    return { ...config, Client: markerClient(pgModule.Client) };
 }
 
-/** A pg client whose failed queries carry the denial marker where Prisma's adapter keeps it. */
-class MarkerClient extends pg.Client {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    override query(...args: any[]): any {
-        const i = args.findIndex((a) => typeof a === "function");
-        if (i >= 0) {
-            const cb = args[i] as (err: Error | null, res: unknown) => void;
-            args[i] = (err: Error | null, res: unknown) => cb(err && keepDenialMarker(err), res);
-            return (super.query as (...a: unknown[]) => unknown)(...args);
+/**
+ * A pg.Pool with clinresPoolConfig's connections. @prisma/adapter-pg takes it as a pool only if
+ * `pgModule` is the copy of pg the adapter itself loads (it checks `instanceof pg.Pool`, and
+ * otherwise reads the pool as a configuration): prefer clinresPoolConfig.
+ */
+export function clinresPool(pgModule: { Pool: typeof pg.Pool; Client: typeof pg.Client }, config: pg.PoolConfig = {}): pg.Pool {
+    return new pgModule.Pool(clinresPoolConfig(pgModule, config));
+}
+
+/** A pg client class whose failed queries carry clinres's marker where Prisma's adapter keeps it. */
+function markerClient(Base: typeof pg.Client): typeof pg.Client {
+    return class MarkerClient extends Base {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        override query(...args: any[]): any {
+            const i = args.findIndex((a) => typeof a === "function");
+            if (i >= 0) {
+                const cb = args[i] as (err: Error | null, res: unknown) => void;
+                args[i] = (err: Error | null, res: unknown) => cb(err && keepMarker(err), res);
+                return (super.query as (...a: unknown[]) => unknown)(...args);
+            }
+            const r = (super.query as (...a: unknown[]) => unknown)(...args);
+            return r instanceof Promise ? r.catch((err: Error) => { throw keepMarker(err); }) : r;
         }
-        const r = (super.query as (...a: unknown[]) => unknown)(...args);
-        return r instanceof Promise ? r.catch((err: Error) => { throw keepDenialMarker(err); }) : r;
-    }
+    };
 }
 
 /** What clinres needs of a Prisma client or transaction client: raw queries. */
@@ -41,9 +53,26 @@ export interface PrismaTransactional<Tx extends PrismaRaw> {
     $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
 }
 
-/** An Executor on a Prisma client or transaction client. */
+/**
+ * True for a Prisma client, false for an interactive transaction's client: both have $transaction
+ * (Prisma 7 nests transactions), only the client has $connect.
+ */
+function isClient(db: PrismaRaw): boolean {
+    return typeof (db as { $connect?: unknown }).$connect === "function";
+}
+
+/** An Executor on a Prisma client (pooled: each statement may run on another connection) or transaction client. */
 export function prismaExecutor(db: PrismaRaw): Executor {
-    return { query: async (sql, params) => await db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params) };
+    return { pooled: isClient(db), query: async (sql, params) => await db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params) };
+}
+
+/** The transaction client of `withRequest` / `withContext`; throws for a Prisma client (no transaction). */
+function txExecutor(tx: PrismaRaw): Executor {
+    if (isClient(tx)) {
+        throw new TypeError("@clinres/client: pass the transaction client of prisma.$transaction((tx) => ...), not the Prisma client "
+            + "(outside a transaction each statement may run on another connection)");
+    }
+    return prismaExecutor(tx);
 }
 
 /** The typed clinres API on a Prisma client or transaction client. */
@@ -61,8 +90,8 @@ export async function withRequest<Tx extends PrismaRaw, T>(
     req: RequestSpec,
     fn: (tx: Tx, ctx: RequestContext, api: Clinres) => Promise<T>,
 ): Promise<T> {
+    const exec = txExecutor(tx);
     try {
-        const exec = prismaExecutor(tx);
         const ctx = await beginRequest(exec, req);
         return await fn(tx, ctx, bind(exec));
     } catch (err) {
@@ -73,14 +102,15 @@ export async function withRequest<Tx extends PrismaRaw, T>(
 /**
  * Inside an interactive transaction: the context only (set_session or set_context for this
  * transaction), no module checked; for the user-management functions, which check permissions.
+ * `ctx` is what begin_request returns, without `module`.
  */
 export async function withContext<Tx extends PrismaRaw, T>(
     tx: Tx,
     spec: ContextSpec,
-    fn: (tx: Tx, userId: string, api: Clinres) => Promise<T>,
+    fn: (tx: Tx, ctx: SessionContext, api: Clinres) => Promise<T>,
 ): Promise<T> {
+    const exec = txExecutor(tx);
     try {
-        const exec = prismaExecutor(tx);
         const ctx = await setContext(exec, spec);
         return await fn(tx, ctx, bind(exec));
     } catch (err) {
@@ -107,7 +137,7 @@ export function clinresExtension(options?: { maxWait?: number; timeout?: number 
             $withContext<Tx extends PrismaRaw, T>(
                 this: PrismaTransactional<Tx>,
                 spec: ContextSpec,
-                fn: (tx: Tx, userId: string, api: Clinres) => Promise<T>,
+                fn: (tx: Tx, ctx: SessionContext, api: Clinres) => Promise<T>,
             ): Promise<T> {
                 return this.$transaction((tx) => withContext(tx, spec, fn), options);
             },

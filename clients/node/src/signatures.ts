@@ -4,11 +4,12 @@
 // view of the API. test/signatures.test.ts compares it with pg_proc on a live server and fails on
 // drift; `npm run signatures` prints the table as the server has it (review, then commit).
 //
-// args:    [name, type] or [name, type, "default"] when the SQL argument has a DEFAULT
+// args:    [name, type], or [name, type, "default"] when the SQL argument has a DEFAULT, or
+//          [name, type, "null"] when NULL is a meaning of its own (set_user_modules: inherit)
 // returns: a scalar type, or { setof: type }, or { table: [[column, type] | [column, type, "null"]] }
 //          ("null": the column can be NULL; the TypeScript row type says `| null`)
 
-export type SqlArg = readonly [string, string] | readonly [string, string, "default"];
+export type SqlArg = readonly [string, string] | readonly [string, string, "default" | "null"];
 export type SqlColumn = readonly [string, string] | readonly [string, string, "null"];
 export type SqlReturn = string | { readonly setof: string } | { readonly table: readonly SqlColumn[] };
 export interface SqlSignature {
@@ -68,9 +69,9 @@ export const signatures = {
     },
     set_tenant_role: { fn: "set_tenant_role", args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["role_code", "text"]], returns: "jsonb" },
     remove_tenant: { fn: "remove_tenant", args: [["user_id", "uuid"], ["tenant_id", "uuid"]], returns: "jsonb" },
-    set_user_modules: { fn: "set_user_modules", args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["modules", "text[]"]], returns: "jsonb" },
+    set_user_modules: { fn: "set_user_modules", args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["modules", "text[]", "null"]], returns: "jsonb" },
     tenant_options: { fn: "tenant_options", args: [], returns: { table: [["id", "uuid"], ["code", "text"], ["name", "text"]] } },
-    module_options: { fn: "module_options", args: [["tenant_id", "uuid"]], returns: { table: [["code", "text"], ["name", "text"]] } },
+    module_options: { fn: "module_options", args: [["tenant_id", "uuid", "null"]], returns: { table: [["code", "text"], ["name", "text"]] } },
     list_admin_logs: {
         fn: "list_admin_logs",
         args: [["tenant_id", "uuid", "default"], ["page", "integer", "default"], ["page_size", "integer", "default"]],
@@ -78,6 +79,16 @@ export const signatures = {
                            ["actor_email", "text", "null"], ["tenant_id", "uuid", "null"], ["action", "text"],
                            ["target", "text", "null"], ["detail", "jsonb", "null"], ["total_count", "bigint"]] },
     },
+    // section 6: import and export (docs/import.md)
+    import_users: {
+        fn: "import_users",
+        args: [["data", "bytea"], ["tenant_id", "uuid", "default"], ["format", "text", "default"], ["dry_run", "boolean", "default"],
+               ["on_existing", "text", "default"], ["sheet", "text", "default"]],
+        returns: { table: [["row_no", "integer"], ["email", "text", "null"], ["name", "text", "null"], ["action", "text"],
+                           ["user_id", "uuid", "null"], ["message", "text", "null"]] },
+    },
+    import_template: { fn: "import_template", args: [["format", "text", "default"]], returns: "bytea" },
+    export_users: { fn: "export_users", args: [["tenant_id", "uuid", "default"], ["format", "text", "default"]], returns: "bytea" },
 } as const satisfies Record<string, SqlSignature>;
 
 export type FnKey = keyof typeof signatures;

@@ -11,12 +11,15 @@ export type TsOf<S extends string> =
     S extends "timestamp with time zone" ? Date :
     S extends "text[]" ? string[] :
     S extends "jsonb" ? unknown :
+    S extends "bytea" ? Buffer :
     never;
 
-type Required_<A extends readonly SqlArg[]> = { [E in A[number] as E extends readonly [string, string, "default"] ? never : E[0]]: TsOf<E[1]> };
+type Required_<A extends readonly SqlArg[]> = {
+    [E in A[number] as E extends readonly [string, string, "default"] ? never : E[0]]: E extends readonly [string, string, "null"] ? TsOf<E[1]> | null : TsOf<E[1]>;
+};
 type Optional_<A extends readonly SqlArg[]> = { [E in A[number] as E extends readonly [string, string, "default"] ? E[0] : never]?: TsOf<E[1]> | null };
 
-/** The argument object of a function: required names, and optional ones for SQL DEFAULTs (omitted = the default). */
+/** The argument object of a function: required names (nullable where NULL means something), and optional ones for SQL DEFAULTs (omitted = the default). */
 export type ArgsOf<K extends FnKey> = Required_<(typeof signatures)[K]["args"]> & Optional_<(typeof signatures)[K]["args"]>;
 
 type RowOf<C extends readonly SqlColumn[]> = { -readonly [E in C[number] as E[0]]: E extends readonly [string, string, "null"] ? TsOf<E[1]> | null : TsOf<E[1]> };
@@ -49,6 +52,9 @@ export function normalize(sqlType: string, value: unknown): unknown {
             return value instanceof Date ? value : new Date(String(value));
         case "jsonb":
             return JSON.parse(String(value));
+        case "bytea":
+            // pg: Buffer; Prisma: Uint8Array.
+            return Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
         default:
             return value;
     }

@@ -1,16 +1,23 @@
 // What the live tests share: the database node.sh prepared, the application role, the sample's
 // ids, a pg pool and a Prisma client (both as the application role, so RLS applies), and which
 // functions the server has (tests of a function not on the server yet print one SKIP line).
+// Without CLINRES_TEST_DB (npm test on a fresh clone) the live tests are skipped, with one line saying so.
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { clinresPool } from "../src/prisma.js";
+import { clinresPoolConfig } from "../src/prisma.js";
 
 export const A = "a0000000-0000-0000-0000-00000000000a";
 export const B = "b0000000-0000-0000-0000-00000000000b";
 export const alice = "00000000-0000-0000-0000-0000000000a1";
 export const bob = "00000000-0000-0000-0000-0000000000b0";
 export const carol = "00000000-0000-0000-0000-0000000000c0";
+export const erin = "00000000-0000-0000-0000-0000000000e0";   // SUPER_ADMIN, member of no tenant
+export const dave = "00000000-0000-0000-0000-0000000000d0";   // TENANT_ADMIN of B (test/fixtures/node_app.sql)
+
+/** Why the live tests are skipped (no database named), or false when they run. */
+export const offline: string | false = process.env.CLINRES_TEST_DB
+    ? false : "no database: set CLINRES_TEST_DB (and CLINRES_APP_*), as test/client/node.sh does";
 
 /** Connection settings of the application role (PGHOST/PGPORT may name pgbouncer). */
 export function appConfig(max = 10): pg.PoolConfig {
@@ -28,9 +35,9 @@ export function appPool(max = 10): pg.Pool {
     return new pg.Pool(appConfig(max));
 }
 
-/** Prisma 7 through @prisma/adapter-pg on clinresPool (which keeps the denial marker). */
+/** Prisma 7 through @prisma/adapter-pg on clinresPoolConfig (which keeps clinres's marker). */
 export function appPrisma(max = 10) {
-    return new PrismaClient({ adapter: new PrismaPg(clinresPool(appConfig(max))) });
+    return new PrismaClient({ adapter: new PrismaPg(clinresPoolConfig(pg, appConfig(max))) });
 }
 
 /** The clinres functions installed on the server. */

@@ -1,14 +1,20 @@
-// Error mapping: only clinres's denials (42501 with the clinres marker) become ModuleDenied and
-// 403; a missing GRANT, an RLS WITH CHECK violation (also 42501) and anything else stay 500.
+// Error mapping: each clinres error to its HTTP status and field; only clinres's denials (42501
+// with the clinres marker) become ModuleDenied and 403; a missing GRANT, an RLS WITH CHECK
+// violation (also 42501), 28000 without the marker and anything else stay 500.
 // First on error objects as pg and Prisma build them, then on a live server through both drivers.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ModuleDenied, clinresDenial, keepDenialMarker, toHttpStatus } from "../src/errors.js";
+import { ModuleDenied, clinresDenial, keepMarker, toHttpError, toHttpStatus } from "../src/errors.js";
 import * as pgc from "../src/pg.js";
 import * as prc from "../src/prisma.js";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { A, B, appConfig, appPool, appPrisma, bob, carol, have, installedFunctions } from "./env.js";
+import { A, B, alice, erin, appConfig, appPool, appPrisma, bob, carol, have, installedFunctions, offline } from "./env.js";
+
+/** An error shaped like pg's DatabaseError. */
+function pgError(message: string, fields: Record<string, string>) {
+    return Object.assign(new Error(message), { severity: "ERROR", ...fields });
+}
 
 /** An error shaped like @prisma/adapter-pg's conversion inside Prisma's P2010. */
 function prismaError(cause: Record<string, unknown>) {
@@ -26,8 +32,37 @@ describe("toHttpStatus on error objects", () => {
         assert.equal(toHttpStatus(Object.assign(new Error("permission denied for table users"), { code: "42501" })), 500);
         assert.equal(toHttpStatus(Object.assign(new Error("x"), { code: "42501", schema: "public" })), 500);
     });
+    test("each clinres SQLSTATE maps to its status, with the field that failed", () => {
+        const cases: [Record<string, string>, number, string | null][] = [
+            [{ code: "28000", schema: "clinres", table: "session", column: "token" }, 401, null],
+            [{ code: "22023", schema: "clinres", table: "field", column: "email" }, 400, "email"],
+            [{ code: "22023", schema: "clinres", table: "field", column: "page_size" }, 400, "page_size"],
+            [{ code: "22023" }, 400, null],                        // unmarked (PostgreSQL's own): no field
+            [{ code: "22P02" }, 400, null],                        // e.g. 'abc'::uuid
+            [{ code: "23505", schema: "clinres", table: "field", column: "phone" }, 409, "phone"],
+            [{ code: "23505", constraint: "users_email_key" }, 409, null],
+            [{ code: "P0002" }, 404, null],
+            [{ code: "55000" }, 503, null],
+            [{ code: "42501", schema: "clinres", table: "self", column: "delete" }, 403, null],
+            [{ code: "40001" }, 500, null],
+        ];
+        for (const [fields, status, field] of cases) {
+            const h = toHttpError(pgError("m", fields));
+            assert.deepEqual([h.status, h.field, h.sqlstate], [status, field, fields.code], JSON.stringify(fields));
+        }
+        const denial = toHttpError(pgError("denied", { code: "42501", schema: "clinres", table: "role", column: "TENANT_ADMIN" }));
+        assert.deepEqual([denial.kind, denial.what], ["role", "TENANT_ADMIN"]);
+    });
+    test("28000 without clinres's marker (pg_hba.conf refused the connection) is 500", () => {
+        assert.equal(toHttpStatus(pgError('no pg_hba.conf entry for host "10.0.0.1"', { code: "28000" })), 500);
+    });
+    test("Prisma: the restated field, and 28000 of a raw query is 401", () => {
+        assert.equal(toHttpError(prismaError({ kind: "postgres", originalCode: "22023", column: "clinres:field:modules" })).field, "modules");
+        assert.equal(toHttpStatus(prismaError({ kind: "DatabaseAccessDenied", originalCode: "28000", originalMessage: "invalid session token" })), 401);
+    });
     test("other SQLSTATEs, plain errors and non-errors are 500", () => {
-        assert.equal(toHttpStatus(Object.assign(new Error("unknown module"), { code: "22023", schema: "clinres" })), 500);
+        assert.equal(toHttpStatus(Object.assign(new Error("unknown module"), { code: "XX000", schema: "clinres" })), 500);
+        assert.equal(toHttpStatus(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })), 500);
         assert.equal(toHttpStatus(new Error("boom")), 500);
         assert.equal(toHttpStatus("boom"), 500);
         assert.equal(toHttpStatus(null), 500);
@@ -41,18 +76,21 @@ describe("toHttpStatus on error objects", () => {
         assert.equal(toHttpStatus(marked), 403);
         assert.deepEqual(clinresDenial(marked), { kind: "permission", what: "user:view", message: "permission denied" });
     });
-    test("keepDenialMarker restates only clinres's marker", () => {
-        const err = keepDenialMarker(Object.assign(new Error("denied"), { code: "42501", schema: "clinres", table: "module", column: "asl" }));
+    test("keepMarker restates only clinres's marker", () => {
+        const err = keepMarker(Object.assign(new Error("denied"), { code: "42501", schema: "clinres", table: "module", column: "asl" }));
         assert.equal(err.column, "clinres:module:asl");
         assert.deepEqual(clinresDenial(err), { kind: "module", what: "asl", message: "denied" });
-        assert.equal(keepDenialMarker(Object.assign(new Error("x"), { code: "42501", column: "c" })).column, "c");
+        assert.equal(keepMarker(Object.assign(new Error("x"), { code: "42501", column: "c" })).column, "c");
+        const field = keepMarker(pgError('invalid email "x"', { code: "22023", schema: "clinres", table: "field", column: "email" }));
+        assert.equal((field as { column?: string }).column, "clinres:field:email");
+        assert.equal(toHttpError(field).field, "email");
     });
     test("ModuleDenied is 403", () => {
         assert.equal(toHttpStatus(new ModuleDenied("permission denied for module \"asl\"", "module", "asl")), 403);
     });
 });
 
-describe("on a live server", () => {
+describe("on a live server", { skip: offline }, () => {
     const pool = appPool(4);
     const prisma = appPrisma(4);
     const db = prisma.$extends(prc.clinresExtension());
@@ -95,9 +133,36 @@ describe("on a live server", () => {
         assert.equal(await statusOf(db.$withRequest(req, (tx) => tx.$executeRawUnsafe(foreign, B))), 500);
     });
 
-    test("an unknown module code (22023) is 500", async (t) => {
+    test("an unknown module code (22023) is 400", async (t) => {
         if (!have(installed, "unknown module inside withRequest", "begin_request")) return t.skip("begin_request missing");
-        assert.equal(await statusOf(pgc.withRequest(pool, { user: bob, tenant: A, module: "crm" }, async () => 1)), 500);
-        assert.equal(await statusOf(db.$withRequest({ user: bob, tenant: A, module: "crm" }, async () => 1)), 500);
+        assert.equal(await statusOf(pgc.withRequest(pool, { user: bob, tenant: A, module: "crm" }, async () => 1)), 400);
+        assert.equal(await statusOf(db.$withRequest({ user: bob, tenant: A, module: "crm" }, async () => 1)), 400);
+    });
+
+    test("a forged token is 401, through pg and Prisma", async () => {
+        assert.equal(await statusOf(pgc.withContext(pool, { token: "forged" }, async () => 1)), 401);
+        assert.equal(await statusOf(db.$withContext({ token: "forged" }, async () => 1)), 401);
+    });
+
+    test("a bad uuid is 400, a missing user 404, a duplicate email 409, with the field where clinres marks it", async () => {
+        const ctx = { user: alice, tenant: A };
+        const as = (fn: (api: ReturnType<typeof pgc.clinres>) => Promise<unknown>) => pgc.withContext(pool, ctx, (_c, _x, api) => fn(api));
+        assert.equal(await statusOf(as((api) => api.getUser("not-a-uuid"))), 400);
+        // a tenant admin is told 403 for a user it cannot see, existing or not; a SUPER_ADMIN 404
+        assert.equal(await statusOf(pgc.withContext(pool, { user: erin, tenant: A }, (_c, _x, api) =>
+            api.getUser("00000000-0000-0000-0000-00000000ffff"))), 404);
+        const dup = toHttpError(await as((api) => api.createUser({ email: "BOB@hosp-a.example", name: "Bob again" })).catch((e) => e));
+        assert.equal(dup.status, 409);
+        const bad = toHttpError(await as((api) => api.createUser({ email: "not-an-email", name: "X" })).catch((e) => e));
+        assert.equal(bad.status, 400);
+        const viaPrisma = toHttpError(await db.$withContext(ctx, (_t, _x, api) => api.createUser({ email: "not-an-email", name: "X" })).catch((e) => e));
+        assert.equal(viaPrisma.status, 400);
+        const marked = bad.field !== null;
+        if (!marked) console.log("SKIP: the server does not mark the failing field yet (create_user's 22023 has no clinres marker)");
+        else {
+            assert.equal(bad.field, "email");
+            assert.equal(dup.field, "email");
+            assert.equal(viaPrisma.field, "email");
+        }
     });
 });

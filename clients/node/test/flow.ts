@@ -3,8 +3,8 @@
 // Virtual clients alternate between pg and Prisma (interactive transactions and the $extends
 // form) and between the sample's users. Asserts: no response carries another tenant's rows, no
 // request starts with a context left by another, every clinres denial maps to 403 and nothing
-// else does (an RLS WITH CHECK violation or a missing GRANT, also 42501, a tampered token and a
-// refused session-level context must be 500).
+// else does (an RLS WITH CHECK violation or a missing GRANT, also 42501, and a refused
+// session-level context must be 500; a tampered token 401).
 //   node dist/test/flow.js --clients 20 --seconds 12 --via pgbouncer    (or --rounds N)
 import { parseArgs } from "node:util";
 import type { Clinres, ContextSpec, RequestSpec, SessionProfile } from "../src/api.js";
@@ -80,12 +80,12 @@ async function denied(label: string, p: Promise<unknown>) {
     }
 }
 
-/** A request that fails for another reason than a clinres denial (here 42501 too): it must map to 500. */
-async function fails500(label: string, p: Promise<unknown>) {
+/** A request that fails for another reason than a clinres denial (here 42501 too): it must map to `status` (500). */
+async function fails500(label: string, p: Promise<unknown>, status = 500) {
     stats.requests++;
     try { await p; problem(`${label}: did not fail`); } catch (e) {
-        if (toHttpStatus(e) === 500) stats.expected500++;
-        else problem(`${label}: mapped to ${toHttpStatus(e)}, expected 500: ${(e as Error).message}`);
+        if (toHttpStatus(e) === status) stats.expected500++;
+        else problem(`${label}: mapped to ${toHttpStatus(e)}, expected ${status}: ${(e as Error).message}`);
     }
 }
 
@@ -155,9 +155,9 @@ async function guardedSteps(driver: Driver, label: string, actor: Actor, n: numb
     await fails500(`${label} missing grant`, guarded(driver, spec("aia"), (_api, q) => q("SELECT count(*) FROM clinres.users")));
 
     if (token) {
-        // a token whose MAC does not check out: 28000 (marker kind "session"), not a module denial -> 500
+        // a token whose MAC does not check out: 28000 (marker kind "session"), not a module denial -> 401
         const forged = token.slice(0, -1) + (token.endsWith("0") ? "1" : "0");
-        await fails500(`${label} forged token`, guarded(driver, { token: forged, module: "aia" }, async () => 1));
+        await fails500(`${label} forged token`, guarded(driver, { token: forged, module: "aia" }, async () => 1), 401);
     }
     // a session-level context is refused for the application role (it would outlive the transaction)
     await fails500(`${label} session-level context`, guarded(driver, spec("aia"), (_api, q) =>
@@ -181,9 +181,11 @@ async function adminFlow(driver: Driver, label: string, actor: Actor, ctx: Conte
         if (page * pageSize >= rows[0].total_count) break;
     }
     const email = `flow-${tag}-${Math.random().toString(36).slice(2, 8)}@hosp-a.example`;
-    const id = await ok(`${label} create_user`, admin(driver, ctx, (api) =>
+    const created = await ok(`${label} create_user`, admin(driver, ctx, (api) =>
         api.createUser({ email, name: "流程用户", tenant_id: actor.tenant, role_code: "USER", modules: ["aia"] })));
-    if (!id) return;
+    if (!created) return;
+    const id = created.id;
+    if (created.email !== email) problem(`${label}: create_user returned ${created.email}`);
     const got = await ok(`${label} get_user`, admin(driver, ctx, (api) => api.getUser(id)));
     if (got && got.email !== email) problem(`${label}: get_user returned ${got.email}`);
     const edited = await ok(`${label} update_user`, admin(driver, ctx, (api) => api.updateUser(id, { name: "流程用户 (edited)" })));
@@ -221,6 +223,6 @@ for (const p of stats.problems) console.log(`  problem: ${p}`);
 const good = stats.problemCount === 0 && stats.foreignRows === 0 && stats.leakedContexts === 0
     && (!hasBegin || (stats.denials > 0 && stats.expected500 > 0));
 console.log(`  flow ${opt.via}: ${clients} client(s), ${stats.rounds} rounds, ${stats.requests} requests in ${secs.toFixed(1)} s; `
-    + `${stats.denials} denials -> 403, ${stats.expected500} other errors -> 500, `
+    + `${stats.denials} denials -> 403, ${stats.expected500} other errors -> 500 or 401, `
     + `${stats.foreignRows} foreign-tenant rows, ${stats.leakedContexts} leaked contexts, ${stats.problemCount} problems: ${good ? "ok" : "FAILED"}`);
 process.exit(good ? 0 : 1);

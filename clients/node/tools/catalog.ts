@@ -43,9 +43,9 @@ export function inputTypes(sig: SqlSignature): string {
     return `${sig.fn}(${sig.args.map((a) => a[1]).join(", ")})`;
 }
 
-/** A signature without what the catalog cannot know (column nullability), for comparison. */
+/** A signature without what the catalog cannot know (column nullability, a NULL argument's meaning), for comparison. */
 export function comparable(sig: SqlSignature): unknown {
     const r = sig.returns;
     const returns = typeof r === "string" || "setof" in r ? r : { table: r.table.map((c) => [c[0], c[1]]) };
-    return { fn: sig.fn, args: sig.args.map((a) => [...a]), returns };
+    return { fn: sig.fn, args: sig.args.map((a) => (a[2] === "null" ? [a[0], a[1]] : [...a])), returns };
 }
