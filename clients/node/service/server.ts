@@ -79,8 +79,9 @@ export function buildService(pool: pg.Pool) {
         api.setUserStatus(req.params.id!, req.body.status as "active" | "disabled", req.body.tenant_id as string | undefined)));
     app.post(`${u}/:id/password`, admin(async (api, _ctx, req) =>
         ({ password: await api.resetPassword(req.params.id!, (req.body?.new_password as string | undefined) ?? undefined) })));
-    // Removes the membership of the given or the context tenant; never the whole account by default.
-    app.delete(`${u}/:id`, admin(async (api, ctx, req) => ({ id: await api.deleteUser(req.params.id!, req.query.tenant_id ?? ctx.tenant_id!) })));
+    // Removes the membership of the given or the context tenant; the account only when asked (?everywhere=true).
+    app.delete(`${u}/:id`, admin(async (api, ctx, req) => ({ id: req.query.everywhere === "true"
+        ? await api.deleteAccount(req.params.id!) : await api.deleteUser(req.params.id!, req.query.tenant_id ?? ctx.tenant_id!) })));
     app.post(`${u}/:id/tenants`, admin((api, _ctx, req) =>
         api.assignTenant(req.params.id!, req.body.tenant_id as string, req.body.role_code as string | undefined, req.body.modules as string[] | null | undefined)));
     app.put(`${u}/:id/tenants/:tid`, admin((api, _ctx, req) => api.setTenantRole(req.params.id!, req.params.tid!, req.body.role_code as string)));

@@ -157,6 +157,13 @@ describe("on a live server", { skip: offline }, () => {
         assert.equal(bad.status, 400);
         const viaPrisma = toHttpError(await db.$withContext(ctx, (_t, _x, api) => api.createUser({ email: "not-an-email", name: "X" })).catch((e) => e));
         assert.equal(viaPrisma.status, 400);
+        // update_user marks its validation errors (schema clinres, table field, column the key)
+        const edit = toHttpError(await as((api) => api.updateUser(bob, { email: "not-an-email" })).catch((e) => e));
+        assert.deepEqual([edit.status, edit.field], [400, "email"]);
+        const editDup = toHttpError(await as((api) => api.updateUser(bob, { email: "ALICE@hosp-a.example" })).catch((e) => e));
+        assert.deepEqual([editDup.status, editDup.field], [409, "email"]);
+        const viaPrismaEdit = toHttpError(await db.$withContext(ctx, (_t, _x, api) => api.updateUser(bob, { email: "x" })).catch((e) => e));
+        assert.deepEqual([viaPrismaEdit.status, viaPrismaEdit.field], [400, "email"]);
         const marked = bad.field !== null;
         if (!marked) console.log("SKIP: the server does not mark the failing field yet (create_user's 22023 has no clinres marker)");
         else {
