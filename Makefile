@@ -40,6 +40,14 @@ $(OBJS): $(CLINRES_HEADERS) config/cxxflags.txt
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) clinres.control config/sql-parts.txt
 	cat $(SQL_PARTS) > $@
 
+# make install first removes every clinres script the installation has, so that it holds exactly
+# what this tree ships: a script another build left (a version no longer shipped) would otherwise
+# be chosen by CREATE EXTENSION ... VERSION over the chain the upgrade test means to check.
+install: remove-installed-scripts
+.PHONY: remove-installed-scripts
+remove-installed-scripts:
+	rm -f '$(DESTDIR)$(datadir)/extension/$(EXTENSION)'--*.sql
+
 $(UPGRADE_built): versions/next.sql $(SQL_PARTS) clinres.control config/sql-parts.txt scripts/sql-code.py scripts/build-upgrade.sh
 	scripts/build-upgrade.sh $@ $(SQL_PARTS)
 
