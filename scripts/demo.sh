@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: installs PostgreSQL 15 if missing, builds and installs clinres, starts
+# The main job: installs PostgreSQL 15 if missing (unless PG_CONFIG names another installation,
+# e.g. PG_CONFIG=/opt/pg17/bin/pg_config scripts/demo.sh), builds and installs clinres, starts
 # a throw-away cluster (scripts/cluster.sh, on the PostgreSQL that PG_CONFIG names), creates
 # the extension, loads a small sample and shows what has_module, user_modules and
 # session_profile answer. Usage: scripts/demo.sh   (test/client/demo.sh checks what it prints)

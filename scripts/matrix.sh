@@ -87,7 +87,7 @@ for arg in "$@"; do
     log=${logfile[i]:-}
     [ -n "$log" ] || continue
     name="PG $(major "$(command -v "$arg")")"
-    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
     [ -n "$counts" ] || counts="0 passed, 1 failed"   # the build, or the cluster, failed
     grep -E '^FAILED|^not ok|\.\.\. FAILED' "$log" | sed "s/^/  $name: /"
     p=${counts%% passed*} f=${counts#*passed, }; f=${f%% failed*}
