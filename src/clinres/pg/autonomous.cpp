@@ -139,14 +139,24 @@ AutonomousResult run_autonomous(const AutonomousStatement &stmt,
 
     BackgroundWorkerHandle *bgw = nullptr;
     bool registered = false;
-    call([&] { registered = RegisterDynamicBackgroundWorker(&worker, &bgw); });
+    // Every slot busy: other calls' workers free theirs within milliseconds, so poll for one.
+    call([&] {
+        for (int waited = 0;; waited += 10) {
+            registered = RegisterDynamicBackgroundWorker(&worker, &bgw);
+            if (registered || waited >= stmt.slot_wait_ms)
+                break;
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+        }
+    });
     BgwHandleStatus status = BGWH_STOPPED;
     if (registered)
         call([&] { status = WaitForBackgroundWorkerShutdown(bgw); });
     pg_read_barrier();
     if (!registered) {
-        result.why = "no background worker slot is free (max_worker_processes is " +
-                     std::to_string(max_worker_processes) + ")";
+        result.why = "no background worker slot was free within " + std::to_string(stmt.slot_wait_ms) +
+                     " ms (max_worker_processes is " + std::to_string(max_worker_processes) + ")";
         result.hint = "Each call holds a max_worker_processes slot for a few milliseconds: raise "
                       "max_worker_processes (a restart is needed) above the parallel workers, replication "
                       "workers and concurrent calls it must serve.";

@@ -22,6 +22,7 @@ struct AutonomousStatement {
     int nargs;
     int lock_timeout_ms;      // the worker's lock_timeout
     int statement_timeout_ms; // the worker's statement_timeout
+    int slot_wait_ms;         // how long to wait for a free max_worker_processes slot
 };
 
 // What became of one run: ran (committed, rows = rows it processed) or not, why not, and

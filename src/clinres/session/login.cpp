@@ -55,6 +55,7 @@ const pg::AutonomousStatement record_attempt = {
     4,
     1000, // lock_timeout: another attempt's record holds the row for milliseconds
     5000, // statement_timeout
+    1000, // slot_wait: a burst of logins waits for the workers before it, then fails closed
 };
 
 // _record_login(user_id, outcome) -> whether the attempt changed the user's row (for a
