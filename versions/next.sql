@@ -44,7 +44,52 @@ AS 'SELECT %1$I.crypt($1, $2)'$f$,
 END
 $$;
 
+-- The audit trail (src/clinres/users/trail.sql): the reason and hash columns, and the chains.
+ALTER TABLE clinres.admin_logs
+    ADD COLUMN change_reason text,
+    ADD COLUMN prev_hash bytea,
+    ADD COLUMN row_hash bytea;
+COMMENT ON COLUMN clinres.admin_logs.prev_hash IS 'row_hash of the previous row of the chain (32 zero bytes for its first row)';
+COMMENT ON COLUMN clinres.admin_logs.row_hash IS 'SHA-256 of clinres._admin_log_canonical of this row';
+CREATE TABLE clinres.admin_log_chains (
+    chain uuid PRIMARY KEY,
+    xact  xid8 NOT NULL
+);
+COMMENT ON TABLE clinres.admin_log_chains IS 'the hash chains of admin_logs: each writer''s claim, which serializes the writers of a chain';
+SELECT pg_catalog.pg_extension_config_dump('clinres.admin_log_chains', '');
+
 -- @code
 
 CREATE TRIGGER forget_former_member AFTER INSERT ON clinres.user_tenants REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION clinres._forget_former_member();
+
+-- The rows written before the trail are chained now, in id order per chain, from the first row of
+-- each (the append-only trigger is off meanwhile: the updater need not be the table's owner).
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+DO $$
+DECLARE
+    r record;
+    zero constant bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
+    prev bytea;
+    chain uuid;
+    h bytea;
+BEGIN
+    FOR r IN SELECT * FROM clinres.admin_logs l ORDER BY l.tenant_id NULLS FIRST, l.id LOOP
+        IF prev IS NULL OR r.tenant_id IS DISTINCT FROM chain THEN
+            prev := zero;
+        END IF;
+        h := pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical(
+            r.id, r.created_at, r.actor_id, r.tenant_id, r.action, r.target, r.detail, r.change_reason, prev), 'UTF8'));
+        UPDATE clinres.admin_logs l SET prev_hash = prev, row_hash = h WHERE l.id OPERATOR(pg_catalog.=) r.id;
+        prev := h;
+        chain := r.tenant_id;
+    END LOOP;
+    INSERT INTO clinres.admin_log_chains (chain, xact)
+    SELECT DISTINCT coalesce(l.tenant_id, '00000000-0000-0000-0000-000000000000'), pg_catalog.pg_current_xact_id()
+      FROM clinres.admin_logs l;
+END
+$$;
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+CREATE TRIGGER chain BEFORE INSERT ON clinres.admin_logs FOR EACH ROW EXECUTE FUNCTION clinres._admin_log_chain();
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain;
+ALTER TABLE clinres.admin_logs ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN row_hash SET NOT NULL;

@@ -7,6 +7,7 @@
 #include "clinres/session/login.hpp"
 #include "clinres/session/signer.hpp"
 #include "clinres/users/import_settings.hpp"
+#include "clinres/users/trail.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -25,6 +26,7 @@ void _PG_init(void)
     conn::init_usage();
     conn::init_monitor();
     users::init_import_settings();
+    users::init_trail();
     MarkGUCPrefixReserved("clinres");
 }
 }

@@ -1,0 +1,167 @@
+-- The audit trail: admin_logs rows form one SHA-256 chain per tenant and one platform-wide;
+-- verify_admin_logs finds a row changed, deleted or reordered by the owner (triggers off) and names
+-- the first bad id; admin_log_head is what an operator anchors; each row records the transaction's
+-- clinres.change_reason, mandatory (22023, nothing written) with clinres.require_change_reason;
+-- export_admin_logs writes the trail with its hashes.
+\pset null '(null)'
+\set SHOW_CONTEXT never
+\i test/fixtures/sample.sql
+CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    EXECUTE q INTO r;
+    RETURN 'ok ' || coalesce(r, '(null)');
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ' ' || SQLERRM;
+END $$;
+TRUNCATE clinres.admin_logs, clinres.admin_log_chains;
+SET clinres.bcrypt_cost = 4;
+
+-- The settings are the library's; the requirement is a superuser's to set.
+SHOW clinres.change_reason;
+SHOW clinres.require_change_reason;
+
+-- Mutations in two tenants and platform-wide, with and without a reason.
+SELECT clinres.set_context(:alice, :A, false);
+BEGIN;
+SET LOCAL clinres.change_reason = '  ticket CR-1: new investigator  ';
+SELECT clinres.create_user('tr1@hosp-a.example', 'Trail One', 'secret-tr-1', NULL, 'USER', ARRAY['aia']) AS tr1 \gset
+COMMIT;
+SELECT clinres.update_user(:'tr1', '{"name": "Trail Uno"}') IS NOT NULL;
+SELECT clinres.set_context(:erin, NULL, false);
+SELECT set_config('clinres.change_reason', 'ticket CR-2', false) IS NOT NULL;
+SELECT clinres.assign_tenant(:'tr1', :B, 'USER', ARRAY['aia']) IS NOT NULL;
+SELECT clinres.create_user('tr2@hosp-b.example', 'Trail Two', 'secret-tr-2', :B, 'USER') AS tr2 \gset
+SELECT clinres.remove_tenant(:'tr2', :B) IS NOT NULL;
+RESET clinres.change_reason;
+SELECT clinres.set_user_status(:'tr2', 'disabled') IS NOT NULL;
+
+-- Each row links to the row before it in its chain; the reason is recorded, trimmed.
+SELECT t.code AS tenant, l.action, l.change_reason,
+       l.prev_hash = coalesce(lag(l.row_hash) OVER w, '\x0000000000000000000000000000000000000000000000000000000000000000') AS linked,
+       l.row_hash = sha256(convert_to(clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action,
+                                      l.target, l.detail, l.change_reason, l.prev_hash), 'UTF8')) AS hashed
+  FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
+WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id) ORDER BY l.tenant_id NULLS FIRST, l.id;
+-- The canonical form, as an inspector recomputes it (the first row of tenant A's chain).
+SELECT regexp_replace(clinres._admin_log_canonical(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash), '^\[\d+, ', '[ID, ') AS canonical
+  FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
+
+SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
+SELECT rows, ok FROM clinres.verify_admin_logs(:A);
+-- The heads are the last row of each chain and its hash in hex.
+SELECT h.tenant_id IS NULL AS platform, h.last_id = (SELECT max(id) FROM clinres.admin_logs l WHERE l.tenant_id IS NOT DISTINCT FROM h.tenant_id) AS last,
+       h.head_hash = encode((SELECT row_hash FROM clinres.admin_logs WHERE id = h.last_id), 'hex') AS hash,
+       h.head_hash ~ '^[0-9a-f]{64}$' AS hex
+  FROM clinres.admin_log_head() h ORDER BY h.tenant_id NULLS FIRST;
+SELECT count(*) FROM clinres.admin_log_head(:B);
+
+-- Required reason: a mutation without one is 22023 and writes nothing; with one it goes through.
+SET clinres.require_change_reason = on;
+SELECT clinres.set_context(:alice, :A, false);
+SELECT count(*) AS logs_before FROM clinres.admin_logs \gset
+SELECT pg_temp.try($$SELECT clinres.set_user_modules('$$ || :'tr1' || $$', 'a0000000-0000-0000-0000-00000000000a', '{asl}')$$);
+SELECT pg_temp.try($$SELECT clinres.create_user('tr3@hosp-a.example', 'Trail Three', 'secret-tr-3')$$);
+BEGIN;
+SET LOCAL clinres.change_reason = '   ';
+SELECT pg_temp.try($$SELECT clinres.set_user_modules('$$ || :'tr1' || $$', 'a0000000-0000-0000-0000-00000000000a', '{asl}')$$);
+COMMIT;
+SELECT count(*) = :logs_before AS nothing_logged, clinres._module_config(:'tr1', :A) AS modules,
+       NOT EXISTS (SELECT FROM clinres.users WHERE email = 'tr3@hosp-a.example') AS nobody_created
+  FROM clinres.admin_logs;
+BEGIN;
+SET LOCAL clinres.change_reason = 'ticket CR-3';
+SELECT clinres.set_user_modules(:'tr1', :A, ARRAY['asl']) IS NOT NULL;
+COMMIT;
+SELECT action, change_reason FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
+RESET clinres.require_change_reason;
+-- Only a superuser sets the requirement.
+CREATE ROLE clinres_regress_trail;
+SET ROLE clinres_regress_trail;
+SELECT pg_temp.try($$SELECT set_config('clinres.require_change_reason', 'off', false)$$);
+SELECT pg_temp.try($$SELECT * FROM clinres.verify_admin_logs()$$);
+SELECT pg_temp.try($$SELECT * FROM clinres.admin_log_head()$$);
+RESET ROLE;
+DROP ROLE clinres_regress_trail;
+
+-- Export: the rows the context user may audit, with hashes and the canonical text whose SHA-256 is row_hash.
+SELECT clinres.set_context(:alice, :A, false);
+SELECT split_part(convert_from(clinres.export_admin_logs(), 'UTF8'), E'\r\n', 1) AS header;
+SELECT count(*) - 2 AS rows_of_a FROM regexp_split_to_table(convert_from(clinres.export_admin_logs(), 'UTF8'), E'\r\n');
+SELECT count(*) AS tenant_a_rows FROM clinres.admin_logs WHERE tenant_id = :A;
+SELECT bool_and(e.row_hash = encode(sha256(convert_to(e.canonical, 'UTF8')), 'hex')) AS canonical_hashes_to_row_hash, count(*)
+  FROM clinres._export_admin_logs(NULL) e;
+SELECT pg_temp.try($$SELECT length(clinres.export_admin_logs(NULL, 'pdf'))$$);
+SELECT pg_temp.try($$SELECT length(clinres.export_admin_logs('b0000000-0000-0000-0000-00000000000b'))$$);
+SELECT substr(clinres.export_admin_logs(NULL, 'xlsx'), 1, 2) = '\x504b' AS xlsx_is_a_zip;
+SELECT clinres.set_context(:erin, NULL, false);
+SELECT count(*) - 2 = (SELECT count(*) FROM clinres.admin_logs) AS every_row
+  FROM regexp_split_to_table(convert_from(clinres.export_admin_logs(), 'UTF8'), E'\r\n');
+
+-- Tampering by the owner with the append-only trigger off: each is found, with the first bad id.
+SELECT min(id) AS a1, min(id) + 0 AS a1b FROM clinres.admin_logs WHERE tenant_id = :A \gset
+SELECT array_agg(id ORDER BY id) AS aids FROM clinres.admin_logs WHERE tenant_id = :A \gset
+SELECT (:'aids'::bigint[])[2] AS a2, (:'aids'::bigint[])[3] AS a3 \gset
+CREATE TABLE pg_temp.saved AS SELECT * FROM clinres.admin_logs;
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+-- A changed row.
+UPDATE clinres.admin_logs SET detail = detail || '{"name": "Mallory"}' WHERE id = :a2;
+SELECT first_bad_id = :a2 AS first_bad_is_changed, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
+-- Changed and its hash recomputed: the next row no longer follows it.
+UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_canonical(l.id, l.created_at, l.actor_id,
+       l.tenant_id, l.action, l.target, l.detail, l.change_reason, l.prev_hash), 'UTF8')) WHERE id = :a2;
+SELECT first_bad_id = :a3 AS first_bad_is_next, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
+UPDATE clinres.admin_logs l SET detail = s.detail, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
+SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
+-- A deleted row: the next one is reported; the first row deleted: the new first one.
+DELETE FROM clinres.admin_logs WHERE id = :a2;
+SELECT first_bad_id = :a3 AS first_bad_after_deleted, ok, rows, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
+DELETE FROM clinres.admin_logs WHERE id = :a1;
+SELECT first_bad_id = :a3 AS first_bad_after_first_deleted, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
+INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.saved s WHERE s.id IN (:a1, :a2);
+SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
+-- Two rows swapped (each takes the other's place, hashes and all).
+UPDATE clinres.admin_logs l SET actor_id = s.actor_id, action = s.action, target = s.target, detail = s.detail,
+       change_reason = s.change_reason, created_at = s.created_at, prev_hash = s.prev_hash, row_hash = s.row_hash
+  FROM pg_temp.saved s WHERE (l.id, s.id) IN ((:a2, :a3), (:a3, :a2));
+SELECT first_bad_id = :a2 AS first_bad_is_swapped, ok FROM clinres.verify_admin_logs(:A);
+UPDATE clinres.admin_logs l SET actor_id = s.actor_id, action = s.action, target = s.target, detail = s.detail,
+       change_reason = s.change_reason, created_at = s.created_at, prev_hash = s.prev_hash, row_hash = s.row_hash
+  FROM pg_temp.saved s WHERE s.id = l.id;
+-- A row moved to another tenant breaks both chains.
+UPDATE clinres.admin_logs SET tenant_id = :B WHERE id = :a2;
+SELECT tenant_id = :A AS a, ok, first_bad_id = :a2 OR first_bad_id = :a3 AS names_moved_or_next FROM clinres.verify_admin_logs() WHERE tenant_id IN (:A, :B) ORDER BY 1;
+UPDATE clinres.admin_logs SET tenant_id = :A WHERE id = :a2;
+-- Every row of a chain deleted: the chain is reported empty.
+DELETE FROM clinres.admin_logs WHERE tenant_id = :B;
+SELECT rows, ok, detail FROM clinres.verify_admin_logs(:B);
+INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.saved s WHERE s.tenant_id = :B;
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+SELECT bool_and(ok) AS all_ok_again, sum(rows) = (SELECT count(*) FROM pg_temp.saved) AS every_row FROM clinres.verify_admin_logs();
+-- A rebuilt chain verifies: only a head anchored before tells (its hash is no longer the row's).
+SELECT head_hash AS anchored, last_id AS anchored_id FROM clinres.admin_log_head(:A) \gset
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+UPDATE clinres.admin_logs SET detail = '{"rewritten": true}' WHERE id = :a1;
+DO $$
+DECLARE r record; prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000'; h bytea;
+BEGIN
+    FOR r IN SELECT * FROM clinres.admin_logs WHERE tenant_id = 'a0000000-0000-0000-0000-00000000000a' ORDER BY id LOOP
+        h := sha256(convert_to(clinres._admin_log_canonical(r.id, r.created_at, r.actor_id, r.tenant_id, r.action, r.target,
+                                                            r.detail, r.change_reason, prev), 'UTF8'));
+        UPDATE clinres.admin_logs SET prev_hash = prev, row_hash = h WHERE id = r.id;
+        prev := h;
+    END LOOP;
+END $$;
+SELECT ok AS rebuilt_chain_verifies FROM clinres.verify_admin_logs(:A);
+SELECT encode(row_hash, 'hex') = :'anchored' AS anchor_still_matches FROM clinres.admin_logs WHERE id = :anchored_id;
+UPDATE clinres.admin_logs l SET detail = s.detail, prev_hash = s.prev_hash, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id;
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();
+
+-- Under REPEATABLE READ a writer cannot fork a chain either: the new row links to the head it sees.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT clinres.set_context(:alice, :A, false);
+SELECT clinres.set_user_modules(:'tr1', :A, NULL) IS NOT NULL;
+COMMIT;
+SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();

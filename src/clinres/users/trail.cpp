@@ -1,0 +1,127 @@
+// The audit trail's C++ (docs/users.md, "The audit trail"): the change-reason settings, the reason
+// each admin_logs row records, and export_admin_logs through the users export's writers.
+#include "clinres/users/trail.hpp"
+
+#include "clinres/pg/datum.hpp"
+#include "clinres/pg/spi.hpp"
+#include "clinres/users/import/writers.hpp"
+
+extern "C" {
+#include "mb/pg_wchar.h"
+}
+
+#include <string>
+
+namespace users {
+
+namespace {
+
+namespace im = clinres::import;
+
+char *change_reason = nullptr;
+bool require_change_reason = false;
+
+// The reason as set, trimmed of spaces; empty when unset or blank.
+std::string current_reason()
+{
+    std::string r = change_reason ? change_reason : "";
+    std::size_t b = r.find_first_not_of(" \t\r\n"), e = r.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : r.substr(b, e - b + 1);
+}
+
+// clinres._change_reason() -> text: the reason the current change records (NULL when none is set);
+// 22023 when none is set and clinres.require_change_reason is on.
+Datum reason(FunctionCallInfo fcinfo)
+{
+    std::string r = current_reason();
+    if (!r.empty())
+        return pg::text_datum(r);
+    if (require_change_reason)
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "a change needs a reason: clinres.change_reason is not set",
+                        "clinres.require_change_reason is on, so nothing was written.",
+                        "Run SET LOCAL clinres.change_reason = '...' in the transaction of the change.");
+    fcinfo->isnull = true;
+    return Datum(0);
+}
+
+// A palloc'd bytea of the bytes.
+Datum bytea_datum(const std::string &bytes)
+{
+    Datum d = 0;
+    pg::call([&] {
+        if (bytes.size() > MaxAllocSize - VARHDRSZ)
+            ereport(ERROR,
+                    (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the export is too large for a bytea")));
+        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
+        SET_VARSIZE(b, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(b), bytes.data(), bytes.size());
+        d = PointerGetDatum(b);
+    });
+    return d;
+}
+
+// The owner of clinres's catalog, as whom the export's query runs (the function is SECURITY DEFINER).
+Oid catalog_owner()
+{
+    Oid rel = InvalidOid;
+    pg::call([&] {
+        rel = get_relname_relid("admin_logs", get_namespace_oid("clinres", false));
+        if (!OidIsValid(rel))
+            elog(ERROR, "clinres.admin_logs does not exist");
+    });
+    return pg::relation_owner(rel);
+}
+
+pg::Statement export_sql = {
+    "SELECT id, created_at, actor_id, actor_email, tenant_id, tenant_code, action, target, detail,"
+    " change_reason, prev_hash, row_hash, canonical FROM clinres._export_admin_logs($1)",
+    1,
+    {UUIDOID}};
+
+// export_admin_logs(tenant_id, format) -> bytea: the trail of the chains the caller may audit, with hashes.
+Datum export_logs(FunctionCallInfo fcinfo)
+{
+    if (GetDatabaseEncoding() != PG_UTF8)
+        throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "export_admin_logs needs a UTF8 database",
+                        "The database encoding is " + std::string(GetDatabaseEncodingName()) + ".");
+    std::string format = PG_ARGISNULL(1) ? "NULL" : std::string(pg::text_arg(fcinfo, 1));
+    if (format != "csv" && format != "xlsx")
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "invalid format \"" + format.substr(0, 40) + "\"",
+                        {}, "format is csv or xlsx.");
+    Datum tenant = PG_ARGISNULL(0) ? Datum(0) : PG_GETARG_DATUM(0);
+    pg::OwnerSpi spi(catalog_owner(), false);
+    im::SheetData sheet{"admin_logs",
+                        {"id", "created_at (UTC)", "actor_id", "actor_email", "tenant_id", "tenant_code",
+                         "action", "target", "detail", "change_reason", "prev_hash", "row_hash", "canonical"},
+                        {}};
+    spi.each(export_sql, &tenant, PG_ARGISNULL(0) ? "n" : " ", false, 1000, [&](const pg::Rows &rows) {
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            std::vector<std::string> row;
+            for (int c = 0; c < rows.ncols; ++c)
+                row.push_back(rows.at(r, c).null ? std::string() : rows.at(r, c).text);
+            sheet.rows.push_back(std::move(row));
+        }
+    });
+    spi.finish();
+    return bytea_datum(format == "xlsx" ? im::write_xlsx({sheet}) : im::write_csv(sheet));
+}
+
+} // namespace
+
+void init_trail()
+{
+    DefineCustomStringVariable(
+        "clinres.change_reason",
+        "Why the changes of this transaction are made; recorded in their admin_logs rows.",
+        "Set it with SET LOCAL, so that it ends with the transaction.", &change_reason, "", PGC_USERSET, 0,
+        nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("clinres.require_change_reason",
+                             "Refuses a change (22023) whose transaction has not set clinres.change_reason.",
+                             nullptr, &require_change_reason, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+}
+
+} // namespace users
+
+CLINRES_FUNCTION(clinres_change_reason, users::reason)
+CLINRES_FUNCTION(clinres_export_admin_logs, users::export_logs)

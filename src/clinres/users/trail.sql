@@ -1,0 +1,185 @@
+
+-- The audit trail (docs/users.md, "The audit trail"; docs/compliance.md): admin_logs rows form one
+-- SHA-256 hash chain per tenant and one platform-wide (tenant_id NULL), computed by a BEFORE INSERT
+-- trigger in the transaction of the row; each row records the transaction's clinres.change_reason.
+ALTER TABLE clinres.admin_logs
+    ADD COLUMN change_reason text,
+    ADD COLUMN prev_hash bytea,
+    ADD COLUMN row_hash bytea;
+COMMENT ON COLUMN clinres.admin_logs.prev_hash IS 'row_hash of the previous row of the chain (32 zero bytes for its first row)';
+COMMENT ON COLUMN clinres.admin_logs.row_hash IS 'SHA-256 of clinres._admin_log_canonical of this row';
+
+-- One row per chain (tenant id, or the nil uuid for the platform-wide chain): a writer claims it
+-- (row lock until its transaction ends) before it reads the chain's head, so that writers of one
+-- chain take turns and never fork it; under REPEATABLE READ a concurrent claim is 40001.
+CREATE TABLE clinres.admin_log_chains (
+    chain uuid PRIMARY KEY,
+    xact  xid8 NOT NULL
+);
+COMMENT ON TABLE clinres.admin_log_chains IS 'the hash chains of admin_logs: each writer''s claim, which serializes the writers of a chain';
+SELECT pg_catalog.pg_extension_config_dump('clinres.admin_log_chains', '');
+
+-- The canonical form of a row, what row_hash is the SHA-256 of (UTF-8): a JSON array (jsonb's text
+-- form) of id, created_at in UTC (ISO 8601, no zone), actor_id, tenant_id, action, target, the
+-- SHA-256 of detail's jsonb text in hex, change_reason and prev_hash in hex; NULL is null.
+-- Written with qualified names and no SET clause so that the planner inlines it.
+CREATE OR REPLACE FUNCTION clinres._admin_log_canonical(id bigint, created_at timestamptz, actor_id uuid, tenant_id uuid,
+                                                       action text, target text, detail jsonb, change_reason text, prev_hash bytea)
+    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.jsonb_build_array($1, pg_catalog.timezone('UTC', $2), $3, $4, $5, $6,
+               pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to($7::pg_catalog.text, 'UTF8')), 'hex'),
+               $8, pg_catalog.encode($9, 'hex'))::pg_catalog.text
+$$;
+COMMENT ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea) IS
+    'the canonical text of an admin_logs row, whose SHA-256 is its row_hash';
+
+CREATE OR REPLACE FUNCTION clinres._change_reason() RETURNS text
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_change_reason';
+COMMENT ON FUNCTION clinres._change_reason() IS
+    'clinres.change_reason, trimmed (NULL when unset); 22023 when unset and clinres.require_change_reason is on';
+
+-- Chains the new row: its reason, a claim on its chain, an id above the chain's head (taken again
+-- when a writer of the chain committed a higher one while this one waited), prev_hash and row_hash.
+-- A row that arrives with its hashes (pg_restore of the table) keeps them; verify_admin_logs judges it.
+CREATE OR REPLACE FUNCTION clinres._admin_log_chain() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    head record;
+BEGIN
+    IF NEW.row_hash IS NOT NULL AND NEW.prev_hash IS NOT NULL THEN
+        RETURN NEW;
+    END IF;
+    NEW.change_reason := coalesce(NEW.change_reason, clinres._change_reason());
+    INSERT INTO clinres.admin_log_chains AS c (chain, xact)
+    VALUES (coalesce(NEW.tenant_id, '00000000-0000-0000-0000-000000000000'), pg_catalog.pg_current_xact_id())
+        ON CONFLICT (chain) DO UPDATE SET xact = excluded.xact WHERE c.xact OPERATOR(pg_catalog.<>) excluded.xact;
+    IF NEW.tenant_id IS NULL THEN
+        SELECT l.id, l.row_hash INTO head FROM clinres.admin_logs l WHERE l.tenant_id IS NULL ORDER BY l.id DESC LIMIT 1;
+    ELSE
+        SELECT l.id, l.row_hash INTO head FROM clinres.admin_logs l
+         WHERE l.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id ORDER BY l.id DESC LIMIT 1;
+    END IF;
+    IF head.id IS NOT NULL AND NEW.id OPERATOR(pg_catalog.<=) head.id THEN
+        NEW.id := pg_catalog.nextval('clinres.admin_logs_id_seq');
+    END IF;
+    NEW.prev_hash := coalesce(head.row_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    NEW.row_hash := pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical(
+        NEW.id, NEW.created_at, NEW.actor_id, NEW.tenant_id, NEW.action, NEW.target, NEW.detail, NEW.change_reason,
+        NEW.prev_hash), 'UTF8'));
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION clinres._admin_log_chain() IS
+    'before an admin_logs row is inserted: records the change reason and links the row into its tenant''s hash chain';
+
+-- Every chain (tenant_id NULL) or one tenant's: each row's hash recomputed and its link to the
+-- row before it in the chain checked; the first row that fails, and why.
+CREATE OR REPLACE FUNCTION clinres.verify_admin_logs(tenant_id uuid DEFAULT NULL)
+    RETURNS TABLE (tenant_id uuid, rows bigint, ok boolean, first_bad_id bigint, detail text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    WITH r AS (
+        SELECT l.id, l.tenant_id, l.prev_hash, l.row_hash,
+               pg_catalog.lag(l.row_hash) OVER w AS before_hash, pg_catalog.lag(l.id) OVER w AS before_id,
+               pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical(
+                   l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target, l.detail, l.change_reason,
+                   l.prev_hash), 'UTF8')) AS computed
+          FROM clinres.admin_logs l
+         WHERE $1 IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) $1
+        WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id)
+    ), checked AS (
+        SELECT r.id, r.tenant_id,
+               CASE WHEN r.row_hash IS NULL OR r.computed OPERATOR(pg_catalog.<>) r.row_hash
+                    THEN pg_catalog.format('row %s does not match its row_hash: it was changed after it was written', r.id)
+                    WHEN r.before_id IS NULL
+                         AND r.prev_hash IS DISTINCT FROM '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+                    THEN pg_catalog.format('row %s does not start the chain: the rows before it were deleted', r.id)
+                    WHEN r.before_id IS NOT NULL AND r.prev_hash IS DISTINCT FROM r.before_hash
+                    THEN pg_catalog.format('row %s does not follow row %s: a row between them was deleted, or row %s was changed, or rows were reordered',
+                                           r.id, r.before_id, r.before_id)
+               END AS problem
+          FROM r
+    )
+    SELECT c.tenant_id, pg_catalog.count(*), pg_catalog.bool_and(c.problem IS NULL),
+           pg_catalog.min(c.id) FILTER (WHERE c.problem IS NOT NULL),
+           (pg_catalog.array_agg(c.problem ORDER BY c.id) FILTER (WHERE c.problem IS NOT NULL))[1]
+      FROM checked c GROUP BY c.tenant_id
+    UNION ALL
+    -- A chain that was written to and has no row left.
+    SELECT nullif(h.chain, '00000000-0000-0000-0000-000000000000'), 0, false, NULL, 'the chain has no rows left: they were deleted'
+      FROM clinres.admin_log_chains h
+     WHERE ($1 IS NULL OR h.chain OPERATOR(pg_catalog.=) $1)
+       AND NOT EXISTS (SELECT FROM clinres.admin_logs l
+                        WHERE l.tenant_id IS NOT DISTINCT FROM nullif(h.chain, '00000000-0000-0000-0000-000000000000'))
+     ORDER BY 1 NULLS FIRST
+$$;
+COMMENT ON FUNCTION clinres.verify_admin_logs(uuid) IS
+    'checks the hash chain of one tenant''s admin_logs (every chain when NULL): rows, ok, the first bad row and why';
+
+-- What an operator records outside the database: each chain's last row and its hash.
+CREATE OR REPLACE FUNCTION clinres.admin_log_head(tenant_id uuid DEFAULT NULL)
+    RETURNS TABLE (tenant_id uuid, last_id bigint, head_hash text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT t.tenant_id, h.id, pg_catalog.encode(h.row_hash, 'hex')
+      FROM (SELECT nullif(c.chain, '00000000-0000-0000-0000-000000000000') AS tenant_id FROM clinres.admin_log_chains c
+             WHERE $1 IS NULL OR c.chain OPERATOR(pg_catalog.=) $1) t
+     CROSS JOIN LATERAL (SELECT l.id, l.row_hash FROM clinres.admin_logs l
+                          WHERE l.tenant_id OPERATOR(pg_catalog.=) t.tenant_id OR (t.tenant_id IS NULL AND l.tenant_id IS NULL)
+                          ORDER BY l.id DESC LIMIT 1) h
+     ORDER BY t.tenant_id NULLS FIRST
+$$;
+COMMENT ON FUNCTION clinres.admin_log_head(uuid) IS
+    'the last row of each chain (one tenant''s when given) and its row_hash in hex: what an operator anchors outside the database';
+
+-- What export_admin_logs writes: the rows list_admin_logs would show the context user (the audit
+-- decision: a tenant's, or every row for a SUPER_ADMIN when tenant_id is NULL), oldest first, as text.
+CREATE OR REPLACE FUNCTION clinres._export_admin_logs(for_tenant uuid)
+    RETURNS TABLE (id text, created_at text, actor_id text, actor_email text, tenant_id text, tenant_code text,
+                   action text, target text, detail text, change_reason text, prev_hash text, row_hash text,
+                   canonical text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := for_tenant;
+BEGIN
+    IF tenant IS NULL AND NOT clinres._allowed(actor, 'audit', NULL, NULL) THEN
+        tenant := clinres.current_tenant_id();
+    END IF;
+    IF tenant IS NOT NULL THEN
+        PERFORM clinres._tenant_code(tenant);
+    END IF;
+    PERFORM clinres._authorize(actor, 'audit', tenant, NULL);
+    RETURN QUERY
+        SELECT l.id::text, pg_catalog.to_char(pg_catalog.timezone('UTC', l.created_at), 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+               l.actor_id::text, a.email, l.tenant_id::text, t.code, l.action, l.target, l.detail::text, l.change_reason,
+               pg_catalog.encode(l.prev_hash, 'hex'), pg_catalog.encode(l.row_hash, 'hex'),
+               clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target, l.detail,
+                                            l.change_reason, l.prev_hash)
+          FROM clinres.admin_logs l
+          LEFT JOIN clinres.users a ON a.id OPERATOR(pg_catalog.=) l.actor_id
+          LEFT JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) l.tenant_id
+         WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant
+         ORDER BY l.tenant_id NULLS FIRST, l.id;
+END
+$$;
+COMMENT ON FUNCTION clinres._export_admin_logs(uuid) IS 'the rows export_admin_logs writes, with their hashes and canonical text';
+
+CREATE OR REPLACE FUNCTION clinres.export_admin_logs(tenant_id uuid DEFAULT NULL, format text DEFAULT 'csv') RETURNS bytea
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+    AS 'MODULE_PATHNAME', 'clinres_export_admin_logs';
+COMMENT ON FUNCTION clinres.export_admin_logs(uuid, text) IS
+    'the audit trail of a tenant (every chain for a SUPER_ADMIN when NULL) as CSV or .xlsx, with each row''s hashes and canonical text';
+
+REVOKE ALL ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea),
+    clinres._change_reason(), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
+    clinres._export_admin_logs(uuid), clinres.export_admin_logs(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text) TO clinres_app;
+
+CREATE TRIGGER chain BEFORE INSERT ON clinres.admin_logs FOR EACH ROW EXECUTE FUNCTION clinres._admin_log_chain();
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain;
+ALTER TABLE clinres.admin_logs ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN row_hash SET NOT NULL;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Audit-trail benchmark (figures only, never fails on time), in database clinres_bench_trail of the
+# cluster that PGHOST/PGPORT name:
+# 1. the cost of a mutation (set_user_modules, one audit row, its own transaction) with the hash
+#    chain and a change reason, against the same with the chain trigger off and no reason: the
+#    ratio of the medians of rounds of N calls each (goal <= 1.2);
+# 2. verify_admin_logs over 1,000,000 rows in 11 chains (goal < 5 s), and the bulk insert that chained them.
+# Usage (repository root, clinres installed): test/bench/trail.sh [N] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+db=clinres_bench_trail n=${1:-2000} rounds=${2:-5}
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $(psql -XAtc 'show server_version'), shared_buffers $(psql -XAtc 'show shared_buffers')"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+PGOPTIONS="-c client_min_messages=warning" q -c "CREATE EXTENSION clinres CASCADE" -f test/fixtures/sample.sql >/dev/null
+# The "without" runs need unchained rows to be accepted.
+q -c "ALTER TABLE clinres.admin_logs ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN row_hash DROP NOT NULL"
+q <<'SQL'
+CREATE PROCEDURE public.mutate(n int, reason boolean) LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false);
+    FOR i IN 1..n LOOP
+        IF reason THEN PERFORM set_config('clinres.change_reason', 'CR-' || i, true); END IF;
+        PERFORM clinres.set_user_modules('00000000-0000-0000-0000-0000000000b0', 'a0000000-0000-0000-0000-00000000000a',
+                                         CASE WHEN i % 2 = 0 THEN ARRAY['aia'] ELSE ARRAY['aia', 'pkb'] END);
+        COMMIT;
+    END LOOP;
+END $$;
+SQL
+# One round: N mutations, each committed; prints microseconds per mutation.
+round() {
+    local with=$1
+    q -c "ALTER TABLE clinres.admin_logs $([ "$with" = 1 ] && echo 'ENABLE ALWAYS' || echo DISABLE) TRIGGER chain"
+    local t0=$(date +%s%N)
+    q -c "CALL public.mutate($n, $([ "$with" = 1 ] && echo true || echo false))"
+    echo $(( ($(date +%s%N) - t0) / 1000 / n ))
+}
+round 1 >/dev/null; round 0 >/dev/null   # warm-up
+with=() without=()
+for r in $(seq 1 "$rounds"); do without+=("$(round 0)"); with+=("$(round 1)"); done
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+mw=$(median "${with[@]}") mo=$(median "${without[@]}")
+echo "mutation (set_user_modules, 1 audit row, own transaction), $rounds rounds of $n, alternating:"
+echo "  without chain/reason: ${without[*]} us, median $mo us"
+echo "  with chain+reason:    ${with[*]} us, median $mw us"
+echo "  ratio: $(echo "scale=3; $mw / $mo" | bc) (goal <= 1.2)"
+
+# 2. 1,000,000 chained rows: 10 tenants and the platform chain, inserted in one statement.
+q -c "ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain" -c "ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only" \
+  -c "DELETE FROM clinres.admin_logs" -c "DELETE FROM clinres.admin_log_chains" \
+  -c "ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only"
+t0=$(date +%s%N)
+q -c "SET clinres.change_reason = 'bench'" -c "INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+      SELECT '00000000-0000-0000-0000-0000000000a1', CASE WHEN i % 11 = 0 THEN NULL ELSE md5((i % 11)::text)::uuid END,
+             'tenant.modules', gen_random_uuid()::text,
+             jsonb_build_object('before', jsonb_build_object('modules', ARRAY['aia']), 'after', jsonb_build_object('modules', ARRAY['aia', 'pkb']))
+        FROM generate_series(1, 1000000) i"
+echo "bulk insert of 1,000,000 chained rows (one statement): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+q -c "VACUUM ANALYZE clinres.admin_logs"
+for r in 1 2 3; do
+    t0=$(date +%s%N)
+    out=$(q -c "SELECT count(*), sum(rows), bool_and(ok) FROM clinres.verify_admin_logs()")
+    echo "verify_admin_logs() over 1,000,000 rows: $(( ($(date +%s%N) - t0) / 1000000 )) ms (chains|rows|ok: $out; goal < 5000 ms)"
+done
+echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+psql -X -q -d postgres -c "DROP DATABASE $db"
