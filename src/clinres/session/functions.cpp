@@ -155,6 +155,18 @@ Datum sign_session(FunctionCallInfo fcinfo)
     return pg::text_datum(sign(pg::uuid_arg(fcinfo, 0), pg::uuid_arg(fcinfo, 1), expires));
 }
 
+// _deny(kind, what, message, detail, hint) -> never returns: raises 42501 with the denial marker.
+// The SQL function is gone since 0.3.0; the library keeps the entry point because the install
+// scripts of 0.1.0 and 0.2.x bind it, and one library serves every version.
+Datum deny(FunctionCallInfo fcinfo)
+{
+    auto arg = [&](int i) { return PG_ARGISNULL(i) ? std::string() : std::string(pg::text_arg(fcinfo, i)); };
+    std::string kind = arg(0), what = arg(1), message = arg(2);
+    if (kind.empty() || message.empty())
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "a denial needs a kind and a message");
+    throw pg::Error::denial(kind, what, message, arg(3), arg(4));
+}
+
 } // namespace
 
 } // namespace session
@@ -164,3 +176,4 @@ CLINRES_FUNCTION(clinres_set_session, session::set_session)
 CLINRES_FUNCTION(clinres_begin_request, session::begin_request)
 CLINRES_FUNCTION(clinres_begin_request_token, session::begin_request_token)
 CLINRES_FUNCTION(clinres_sign_session, session::sign_session)
+CLINRES_FUNCTION(clinres_deny, session::deny)
