@@ -87,7 +87,8 @@ DROP ROLE clinres_regress_trail;
 
 -- Export: the rows the context user may audit, with hashes and the canonical text whose SHA-256 is row_hash.
 SELECT clinres.set_context(:alice, :A, false);
-SELECT split_part(convert_from(clinres.export_admin_logs(), 'UTF8'), E'\r\n', 1) AS header;
+-- The byte-order mark shown by name: psql 16 and later give it no display width, 15 one column.
+SELECT replace(split_part(convert_from(clinres.export_admin_logs(), 'UTF8'), E'\r\n', 1), E'\uFEFF', '<BOM>') AS header;
 SELECT count(*) - 2 AS rows_of_a FROM regexp_split_to_table(convert_from(clinres.export_admin_logs(), 'UTF8'), E'\r\n');
 SELECT count(*) AS tenant_a_rows FROM clinres.admin_logs WHERE tenant_id = :A;
 SELECT bool_and(e.row_hash = encode(sha256(convert_to(e.canonical, 'UTF8')), 'hex')) AS canonical_hashes_to_row_hash, count(*)
