@@ -25,6 +25,8 @@ q $db -c "SELECT clinres.set_context('$erin', NULL, false)" \
             FROM generate_series(1, 20) i, generate_series(1, 2) t" >/dev/null
 q $db -c "SELECT clinres.set_context('$erin', NULL, false)" -c "SELECT 1" >/dev/null
 rounds=5
+# Error files of this run only: several checkouts may run the suites at once on one machine.
+errs=$(mktemp -d /tmp/clinres-trail.XXXXXX)
 for s in $(seq 1 20); do
     iso=$([ $((s % 2)) -eq 0 ] && echo "REPEATABLE READ" || echo "READ COMMITTED")
     (
@@ -32,7 +34,7 @@ for s in $(seq 1 20); do
             # Two tenants' chains per transaction, in either order: a 40001 (REPEATABLE READ) or a
             # deadlock (two writers claiming the same two chains in opposite orders) is retried.
             for attempt in 1 2 3 4 5 6 7 8 9 10; do
-                if q $db >/dev/null 2>"/tmp/clinres-trail-$s.err" <<SQL
+                if q $db >/dev/null 2>"$errs/$s.err" <<SQL
 BEGIN ISOLATION LEVEL $iso;
 SET LOCAL clinres.change_reason = 'session $s round $r';
 SELECT clinres.set_context('$erin', NULL, false);
@@ -44,14 +46,14 @@ SELECT clinres.set_user_status(u.id, CASE WHEN $r % 2 = 0 THEN 'disabled' ELSE '
 COMMIT;
 SQL
                 then break; fi
-                grep -q -E "could not serialize|deadlock detected" "/tmp/clinres-trail-$s.err" || { cat "/tmp/clinres-trail-$s.err"; exit 1; }
+                grep -q -E "could not serialize|deadlock detected" "$errs/$s.err" || { cat "$errs/$s.err"; exit 1; }
             done
         done
     ) &
 done
 failed=0
 for job in $(jobs -p); do wait "$job" || failed=1; done
-rm -f /tmp/clinres-trail-*.err
+rm -rf "$errs"
 [ $failed -eq 0 ] || fail "a concurrent administrator failed"
 # Each transaction writes at least its status change (an unchanged module list writes nothing).
 got=$(q $db -c "SELECT count(*) FROM clinres.admin_logs WHERE change_reason LIKE 'session %'")
