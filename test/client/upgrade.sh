@@ -4,20 +4,21 @@
 # current version: the same objects with the same definitions and privileges (pg_dump
 # --binary-upgrade --schema-only includes an extension's members), the same rows, and the same
 # has_module answers it gave before the update. Each step of the chain is checked the same way
-# (0.1.0 updated to 0.2.0 equals a fresh 0.2.0). It also checks that the frozen release scripts
+# (0.1.0 updated to the last release equals a fresh install of it). It also checks that the frozen release scripts
 # in versions/ were not edited (versions/SHA256SUMS), that every released one is listed there, and
-# that the current library serves a 0.2.0 database before its update (the .so is shared by every
+# that the current library serves a last-release database before its update (the .so is shared by every
 # version), including a session that stays open across the update.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
-oldest=0.1.0 prev=0.2.1
+oldest=0.1.0 prev=0.3.0
 new=$(sed -n "s/^default_version = '\(.*\)'/\1/p" clinres.control)
 db_oldest=clinres_upgrade_oldest   # 0.1.0 -> current
-db_step=clinres_upgrade_step       # 0.1.0 -> 0.2.0
-db_prev=clinres_upgrade_prev       # fresh 0.2.0 (the reference of the step), then -> current
+db_step=clinres_upgrade_step       # 0.1.0 -> the last release
+db_prev=clinres_upgrade_prev       # fresh last release (the reference of the step), then -> current
 fresh=clinres_upgrade_new          # fresh current
-dbs="$db_oldest $db_step $db_prev $fresh"
+db_old_sql=clinres_upgrade_021     # 0.2.1, before the import staging
+dbs="$db_oldest $db_step $db_prev $fresh $db_old_sql"
 tmp=$(mktemp -d /tmp/clinres-upgrade.XXXXXX)
 cleanup() {
     for d in $dbs; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true; done
@@ -156,15 +157,21 @@ expected="t
 f
 t
 t
-ERROR:  clinres $prev is installed in this database, but import_users needs the SQL of the installed library's version
-HINT:  Run ALTER EXTENSION clinres UPDATE.
+1
 t
 f
 t
 t
 1"
 [ "$session" = "$expected" ] || { diff -u <(echo "$expected") <(echo "$session") || true; fail "the $new library on a $prev database, across its update"; }
-echo "$prev database with the $new library: has_module fresh in one open session before and after ALTER EXTENSION UPDATE;" \
-     "import_users asks for the update"
+echo "$prev database with the $new library: has_module fresh in one open session before and after ALTER EXTENSION UPDATE"
+# SQL older than the library's staging (0.2.1) makes import_users ask for the update.
+install "$db_old_sql" 0.2.1
+got=$(psql -X -q -At -d "$db_old_sql" -c "$import" 2>&1 || true)
+expected="t
+ERROR:  clinres 0.2.1 is installed in this database, but import_users needs the SQL of the installed library's version
+HINT:  Run ALTER EXTENSION clinres UPDATE."
+[ "$got" = "$expected" ] || { diff -u <(echo "$expected") <(echo "$got") || true; fail "import_users on a 0.2.1 database"; }
+echo "0.2.1 database with the $new library: import_users asks for the update"
 compare "$db_prev" "$prev" "$new" "$fresh"
 echo "upgrade: $oldest -> $prev -> $new, $oldest -> $new and $prev -> $new equal fresh installs"
