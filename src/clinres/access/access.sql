@@ -121,7 +121,7 @@ BEGIN
     -- catalog is distributed, the same rule per row (docs/scale-out.md).
     IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
         citus_form := EXISTS (SELECT FROM pg_catalog.pg_dist_partition d
-                               WHERE d.logicalrelid OPERATOR(pg_catalog.=) ANY (ARRAY[tbl, 'clinres.modules'::pg_catalog.regclass]));
+                               WHERE d.logicalrelid = ANY (ARRAY[tbl, 'clinres.modules'::pg_catalog.regclass]));
     END IF;
     -- A partition read directly is not checked against its parent's policies: every
     -- partition, at every level, gets the same policy. Partitions attached later do
@@ -134,7 +134,7 @@ BEGIN
             EXECUTE pg_catalog.format('DROP POLICY %I ON %s', policy, rel);
         END IF;
         IF citus_form THEN
-            EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) clinres.current_tenant_id()'
+            EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I = clinres.current_tenant_id()'
                                       ' AND clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L))',
                                       policy, rel, tenant_column, code);
             CONTINUE;
@@ -142,7 +142,7 @@ BEGIN
         -- The row's tenant must be the context tenant, so the module check needs no row
         -- data: written as initPlans it runs once per query, not once per row (see
         -- docs/benchmarks.md for the forms measured).
-        EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I OPERATOR(pg_catalog.=) (SELECT clinres.current_tenant_id())'
+        EXECUTE pg_catalog.format('CREATE POLICY %I ON %s USING (%I = (SELECT clinres.current_tenant_id())'
                                   ' AND (SELECT clinres.has_module(clinres.current_user_id(), clinres.current_tenant_id(), %L)))',
                                   policy, rel, tenant_column, code);
     END LOOP;
@@ -231,10 +231,10 @@ BEGIN
     FOR r IN
         SELECT DISTINCT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
           FROM pg_catalog.pg_event_trigger_ddl_commands() c
-          JOIN pg_catalog.pg_trigger tg ON tg.tgrelid OPERATOR(pg_catalog.=) c.objid
-         WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-           AND tg.tgfoid OPERATOR(pg_catalog.=) 'clinres.access_cache_invalidate()'::pg_catalog.regprocedure
-           AND tg.tgenabled OPERATOR(pg_catalog.<>) 'A' AND tg.tgenabled OPERATOR(pg_catalog.<>) 'D'
+          JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = c.objid
+         WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+           AND tg.tgfoid = 'clinres.access_cache_invalidate()'::pg_catalog.regprocedure
+           AND tg.tgenabled <> 'A' AND tg.tgenabled <> 'D'
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.tbl, r.tgname);
     END LOOP;

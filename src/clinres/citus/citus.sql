@@ -8,22 +8,22 @@ CREATE OR REPLACE FUNCTION clinres._catalog_tables_in_fk_order() RETURNS SETOF r
 AS $$
     WITH RECURSIVE tables AS (
         SELECT c.oid FROM pg_catalog.pg_class c
-          JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                                     AND d.objid OPERATOR(pg_catalog.=) c.oid
-                                     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
-                                     AND d.deptype OPERATOR(pg_catalog.=) 'e'
-          JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
-                                        AND e.extname OPERATOR(pg_catalog.=) 'clinres'
-         WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}')
-           AND c.relnamespace OPERATOR(pg_catalog.=) 'clinres'::pg_catalog.regnamespace
+          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                     AND d.objid = c.oid
+                                     AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+                                     AND d.deptype = 'e'
+          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+                                        AND e.extname = 'clinres'
+         WHERE c.relkind = ANY ('{r,p}')
+           AND c.relnamespace = 'clinres'::pg_catalog.regnamespace
     ), refs AS (
         SELECT DISTINCT f.conrelid AS child, f.confrelid AS parent FROM pg_catalog.pg_constraint f
-         WHERE f.contype OPERATOR(pg_catalog.=) 'f' AND f.conrelid OPERATOR(pg_catalog.<>) f.confrelid
+         WHERE f.contype = 'f' AND f.conrelid <> f.confrelid
            AND f.conrelid IN (SELECT oid FROM tables) AND f.confrelid IN (SELECT oid FROM tables)
     ), depth (rel, depth) AS (
         SELECT t.oid, 0 FROM tables t
         UNION ALL
-        SELECT r.child, d.depth OPERATOR(pg_catalog.+) 1 FROM depth d JOIN refs r ON r.parent OPERATOR(pg_catalog.=) d.rel
+        SELECT r.child, d.depth + 1 FROM depth d JOIN refs r ON r.parent = d.rel
     )
     SELECT d.rel::pg_catalog.regclass FROM depth d
      GROUP BY d.rel ORDER BY pg_catalog.max(d.depth), d.rel::pg_catalog.regclass::pg_catalog.text
@@ -35,18 +35,18 @@ CREATE OR REPLACE FUNCTION clinres._require_citus_coordinator(caller text) RETUR
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
         RAISE EXCEPTION 'extension "citus" is not installed in this database'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = pg_catalog.format('%s works on a Citus coordinator only.', caller),
                   HINT = 'Without Citus there is nothing to do: clinres''s catalog is already where every query reads it.';
     END IF;
-    IF (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g) OPERATOR(pg_catalog.<>) 0 THEN
+    IF (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g) <> 0 THEN
         RAISE EXCEPTION '% must run on the Citus coordinator', caller
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'This node is a Citus worker.';
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node n WHERE n.groupid OPERATOR(pg_catalog.=) 0) THEN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node n WHERE n.groupid = 0) THEN
         RAISE EXCEPTION 'the Citus coordinator is not in pg_dist_node'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'Without it the coordinator holds no copy of the reference tables and never hears of catalog changes.',
@@ -78,13 +78,13 @@ BEGIN
     PERFORM pg_catalog.set_config('citus.enable_local_reference_table_foreign_keys', 'off', true);
     step := 0;
     FOR rel IN SELECT t FROM clinres._catalog_tables_in_fk_order() t LOOP
-        step := step OPERATOR(pg_catalog.+) 1;
+        step := step + 1;
         object := rel::pg_catalog.text;
-        SELECT p.partmethod OPERATOR(pg_catalog.=) 'n' AND p.repmodel OPERATOR(pg_catalog.=) 't' INTO is_reference
-          FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) rel;
+        SELECT p.partmethod = 'n' AND p.repmodel = 't' INTO is_reference
+          FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel;
         IF NOT FOUND THEN
             PERFORM pg_catalog.create_reference_table(rel);
-            made := made OPERATOR(pg_catalog.||) rel;
+            made := made || rel;
             action := 'made a reference table';
         ELSIF is_reference THEN
             action := 'already a reference table';
@@ -98,21 +98,21 @@ BEGIN
     -- The rows a shell kept on the coordinator are hidden by Citus but still on disk.
     FOREACH rel IN ARRAY made LOOP
         PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
-        step := step OPERATOR(pg_catalog.+) 1;
+        step := step + 1;
         object := rel::pg_catalog.text;
         action := 'removed the local rows left in the shell';
         RETURN NEXT;
     END LOOP;
     -- A node added after the tables were made has no copy until they are replicated.
     SELECT pg_catalog.count(*) INTO missing FROM pg_catalog.pg_dist_node n
-     WHERE n.isactive AND n.noderole OPERATOR(pg_catalog.=) 'primary'
+     WHERE n.isactive AND n.noderole = 'primary'
        AND NOT EXISTS (SELECT FROM pg_catalog.pg_dist_shard s
-                         JOIN pg_catalog.pg_dist_placement pl ON pl.shardid OPERATOR(pg_catalog.=) s.shardid
-                        WHERE s.logicalrelid OPERATOR(pg_catalog.=) 'clinres.modules'::pg_catalog.regclass
-                          AND pl.groupid OPERATOR(pg_catalog.=) n.groupid);
-    step := step OPERATOR(pg_catalog.+) 1;
+                         JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid
+                        WHERE s.logicalrelid = 'clinres.modules'::pg_catalog.regclass
+                          AND pl.groupid = n.groupid);
+    step := step + 1;
     object := 'nodes';
-    IF missing OPERATOR(pg_catalog.>) 0 THEN
+    IF missing > 0 THEN
         PERFORM pg_catalog.replicate_reference_tables('block_writes');
         action := pg_catalog.format('copied the reference tables to %s node(s) that had none', missing);
     ELSE
@@ -125,19 +125,19 @@ BEGIN
     FOR pol IN
         SELECT p.polrelid::pg_catalog.regclass AS tbl, m.code, a.attname
           FROM pg_catalog.pg_policy p
-          JOIN clinres.modules m ON p.polname OPERATOR(pg_catalog.=) clinres._module_policy_name(m.code)
-          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.polrelid AND NOT c.relispartition
-          JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass
-                                     AND d.objid OPERATOR(pg_catalog.=) p.oid
-                                     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                                     AND d.refobjsubid OPERATOR(pg_catalog.>) 0
-          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid
-                                        AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
-         WHERE pg_catalog.pg_get_expr(p.polqual, p.polrelid) OPERATOR(pg_catalog.~) 'SELECT'
+          JOIN clinres.modules m ON p.polname = clinres._module_policy_name(m.code)
+          JOIN pg_catalog.pg_class c ON c.oid = p.polrelid AND NOT c.relispartition
+          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass
+                                     AND d.objid = p.oid
+                                     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                     AND d.refobjsubid > 0
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid
+                                        AND a.attnum = d.refobjsubid
+         WHERE pg_catalog.pg_get_expr(p.polqual, p.polrelid) ~ 'SELECT'
          ORDER BY 1, 2
     LOOP
         PERFORM clinres.enable_module_rls(pol.tbl, pol.code, pol.attname);
-        step := step OPERATOR(pg_catalog.+) 1;
+        step := step + 1;
         object := pg_catalog.format('policy %s on %s', clinres._module_policy_name(pol.code), pol.tbl);
         action := 'rewritten without subqueries';
         RETURN NEXT;
@@ -153,7 +153,7 @@ CREATE OR REPLACE FUNCTION clinres.citus_check() RETURNS TABLE (node text, ok bo
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    version text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'clinres');
+    version text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'clinres');
     tables pg_catalog.regclass[];
     distributed int;
     r record;
@@ -161,32 +161,32 @@ BEGIN
     PERFORM clinres._require_citus_coordinator('clinres.citus_check()');
     tables := ARRAY(SELECT t FROM clinres._catalog_tables_in_fk_order() t);
     SELECT pg_catalog.count(*) INTO distributed FROM pg_catalog.pg_dist_partition p
-     WHERE p.logicalrelid OPERATOR(pg_catalog.=) ANY (tables)
-       AND p.partmethod OPERATOR(pg_catalog.=) 'n' AND p.repmodel OPERATOR(pg_catalog.=) 't';
+     WHERE p.logicalrelid = ANY (tables)
+       AND p.partmethod = 'n' AND p.repmodel = 't';
     FOR r IN
         SELECT n.nodename, n.nodeport, n.groupid, v.success, v.result,
                (SELECT pg_catalog.string_agg(t::pg_catalog.text, ', ' ORDER BY t::pg_catalog.text)
                   FROM pg_catalog.unnest(tables) t
                  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_dist_shard s
-                                     JOIN pg_catalog.pg_dist_placement pl ON pl.shardid OPERATOR(pg_catalog.=) s.shardid
-                                    WHERE s.logicalrelid OPERATOR(pg_catalog.=) t
-                                      AND pl.groupid OPERATOR(pg_catalog.=) n.groupid)) AS without_copy
+                                     JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid
+                                    WHERE s.logicalrelid = t
+                                      AND pl.groupid = n.groupid)) AS without_copy
           FROM pg_catalog.pg_dist_node n
           LEFT JOIN pg_catalog.run_command_on_all_nodes(
                 $q$SELECT coalesce((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'clinres'), 'none')$q$) v
-                 ON v.nodeid OPERATOR(pg_catalog.=) n.nodeid
-         WHERE n.isactive AND n.noderole OPERATOR(pg_catalog.=) 'primary'
+                 ON v.nodeid = n.nodeid
+         WHERE n.isactive AND n.noderole = 'primary'
          ORDER BY n.groupid, n.nodename, n.nodeport
     LOOP
-        node := pg_catalog.format('%s:%s%s', r.nodename, r.nodeport, CASE WHEN r.groupid OPERATOR(pg_catalog.=) 0 THEN ' (coordinator)' ELSE '' END);
+        node := pg_catalog.format('%s:%s%s', r.nodename, r.nodeport, CASE WHEN r.groupid = 0 THEN ' (coordinator)' ELSE '' END);
         ok := false;
         IF r.success IS NOT TRUE THEN
             detail := pg_catalog.format('unreachable: %s', coalesce(r.result, 'no answer'));
-        ELSIF r.result OPERATOR(pg_catalog.=) 'none' THEN
+        ELSIF r.result = 'none' THEN
             detail := 'extension clinres is not installed';
-        ELSIF r.result OPERATOR(pg_catalog.<>) version THEN
+        ELSIF r.result <> version THEN
             detail := pg_catalog.format('clinres %s, the coordinator has %s: run ALTER EXTENSION clinres UPDATE on the coordinator', r.result, version);
-        ELSIF distributed OPERATOR(pg_catalog.<) pg_catalog.cardinality(tables) THEN
+        ELSIF distributed < pg_catalog.cardinality(tables) THEN
             detail := pg_catalog.format('%s of %s catalog tables are reference tables: run SELECT * FROM clinres.distribute()',
                                         distributed, pg_catalog.cardinality(tables));
         ELSIF r.without_copy IS NOT NULL THEN

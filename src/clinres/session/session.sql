@@ -33,10 +33,10 @@ DECLARE
 BEGIN
     -- Every earlier key verifies for at most grace from now (a zero grace revokes them all).
     UPDATE clinres.session_keys k
-       SET retired_at = LEAST(k.retired_at, pg_catalog.now() OPERATOR(pg_catalog.+)
+       SET retired_at = LEAST(k.retired_at, pg_catalog.now() +
                         coalesce(grace, pg_catalog.current_setting('clinres.session_ttl', true)::pg_catalog.interval,
                                  '8 hours'));
-    DELETE FROM clinres.session_keys k WHERE k.retired_at OPERATOR(pg_catalog.<=) pg_catalog.now();
+    DELETE FROM clinres.session_keys k WHERE k.retired_at <= pg_catalog.now();
     INSERT INTO clinres.session_keys (secret) VALUES (%1$I.gen_random_bytes(32)) RETURNING id INTO new_id;
     RETURN new_id;
 END

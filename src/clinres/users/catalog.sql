@@ -45,7 +45,7 @@ AS $$
 DECLARE
     u record;
 BEGIN
-    SELECT x.created_at, x.search_text INTO u FROM clinres.users x WHERE x.id OPERATOR(pg_catalog.=) NEW.user_id;
+    SELECT x.created_at, x.search_text INTO u FROM clinres.users x WHERE x.id = NEW.user_id;
     -- An unknown user keeps the given values (or placeholders): the foreign key then reports it.
     NEW.user_created_at := coalesce(u.created_at, NEW.user_created_at, pg_catalog.now());
     NEW.user_search_text := coalesce(u.search_text, NEW.user_search_text, '');
@@ -62,7 +62,7 @@ CREATE OR REPLACE FUNCTION clinres._users_copy_changed() RETURNS trigger
 AS $$
 BEGIN
     UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text
-     WHERE ut.user_id OPERATOR(pg_catalog.=) NEW.id;
+     WHERE ut.user_id = NEW.id;
     RETURN NULL;
 END
 $$;
@@ -82,8 +82,8 @@ CREATE OR REPLACE FUNCTION clinres._admin_logs_append_only() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    IF current_user OPERATOR(pg_catalog.<>) (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
-                                              WHERE c.oid OPERATOR(pg_catalog.=) TG_RELID) THEN
+    IF current_user <> (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
+                                              WHERE c.oid = TG_RELID) THEN
         RAISE EXCEPTION 'clinres.admin_logs is append-only'
             USING ERRCODE = 'insufficient_privilege', DETAIL = pg_catalog.format('%s by role %s was refused.', TG_OP, current_user);
     END IF;

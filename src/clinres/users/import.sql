@@ -57,32 +57,32 @@ BEGIN
     SELECT pg_catalog.max(s.batch) INTO batches FROM pg_temp.clinres_import_rows s;
     FOR b IN 1..coalesce(batches, 0) LOOP
         INSERT INTO pg_temp.clinres_import_checks (ord, batch, row_no, c)
-        SELECT g.first OPERATOR(pg_catalog.+) c.ord OPERATOR(pg_catalog.-) 1, b, g.row_nos[c.ord], c
+        SELECT g.first + c.ord - 1, b, g.row_nos[c.ord], c
           FROM (SELECT pg_catalog.min(s.ord) AS first, pg_catalog.array_agg(s.email ORDER BY s.ord) AS e,
                        pg_catalog.array_agg(s.name ORDER BY s.ord) AS n, pg_catalog.array_agg(s.phone ORDER BY s.ord) AS p,
                        pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(s.modules ORDER BY s.ord) AS m,
                        pg_catalog.array_agg(s.password ORDER BY s.ord) AS pw, pg_catalog.array_agg(s.row_no ORDER BY s.ord) AS row_nos
-                  FROM pg_temp.clinres_import_rows s WHERE s.batch OPERATOR(pg_catalog.=) b) g
+                  FROM pg_temp.clinres_import_rows s WHERE s.batch = b) g
          CROSS JOIN LATERAL clinres._check_user_rows($1, $2, g.e, g.n, g.p, g.ro, g.m, g.pw, g.row_nos) c;
     END LOOP;
     UPDATE pg_temp.clinres_import_checks k
        SET c.errcode = '23505',
-           c.message = CASE WHEN d.email_ord OPERATOR(pg_catalog.<>) d.ord
+           c.message = CASE WHEN d.email_ord <> d.ord
                             THEN pg_catalog.format('email %s appears again in row %s', d.e, d.email_row)
                             ELSE pg_catalog.format('phone %s appears again in row %s', d.p, d.phone_row) END
       FROM (SELECT f.* FROM (
                 SELECT s.ord, pg_catalog.btrim(s.email) AS e, NULLIF(pg_catalog.btrim(s.phone), '') AS p,
-                       CASE WHEN pg_catalog.btrim(s.email) OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(s.ord) OVER (
+                       CASE WHEN pg_catalog.btrim(s.email) <> '' THEN pg_catalog.first_value(s.ord) OVER (
                            PARTITION BY pg_catalog.lower(pg_catalog.btrim(s.email)) ORDER BY s.ord) END AS email_ord,
-                       CASE WHEN pg_catalog.btrim(s.email) OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(s.row_no) OVER (
+                       CASE WHEN pg_catalog.btrim(s.email) <> '' THEN pg_catalog.first_value(s.row_no) OVER (
                            PARTITION BY pg_catalog.lower(pg_catalog.btrim(s.email)) ORDER BY s.ord) END AS email_row,
                        CASE WHEN NULLIF(pg_catalog.btrim(s.phone), '') IS NOT NULL THEN pg_catalog.first_value(s.ord) OVER (
                            PARTITION BY NULLIF(pg_catalog.btrim(s.phone), '') ORDER BY s.ord) END AS phone_ord,
                        CASE WHEN NULLIF(pg_catalog.btrim(s.phone), '') IS NOT NULL THEN pg_catalog.first_value(s.row_no) OVER (
                            PARTITION BY NULLIF(pg_catalog.btrim(s.phone), '') ORDER BY s.ord) END AS phone_row
                   FROM pg_temp.clinres_import_rows s) f
-             WHERE f.email_ord OPERATOR(pg_catalog.<>) f.ord OR f.phone_ord OPERATOR(pg_catalog.<>) f.ord) d
-     WHERE k.ord OPERATOR(pg_catalog.=) d.ord;
+             WHERE f.email_ord <> f.ord OR f.phone_ord <> f.ord) d
+     WHERE k.ord = d.ord;
     SELECT pg_catalog.count(*) INTO problems FROM pg_temp.clinres_import_checks k WHERE (k.c).errcode IS NOT NULL;
     RETURN problems;
 END
@@ -104,10 +104,10 @@ BEGIN
     SELECT pg_catalog.max(k.batch) INTO batches FROM pg_temp.clinres_import_checks k;
     FOR b IN 1..coalesce(batches, 0) LOOP
         ids := clinres._write_checked_rows($1, ARRAY(SELECT k.c FROM pg_temp.clinres_import_checks k
-                                                       WHERE k.batch OPERATOR(pg_catalog.=) b ORDER BY k.ord));
+                                                       WHERE k.batch = b ORDER BY k.ord));
         UPDATE pg_temp.clinres_import_checks k SET c.user_id = ids[(k.c).ord]
-         WHERE k.batch OPERATOR(pg_catalog.=) b AND (k.c).action OPERATOR(pg_catalog.=) 'created';
-        written := written OPERATOR(pg_catalog.+) pg_catalog.cardinality(ids);
+         WHERE k.batch = b AND (k.c).action = 'created';
+        written := written + pg_catalog.cardinality(ids);
     END LOOP;
     RETURN written;
 END
@@ -135,11 +135,11 @@ BEGIN
                    pg_catalog.to_char(l.o_last_login_at, 'YYYY-MM-DD HH24:MI:SS'), l.o_total_count
               FROM clinres._list_users($1, NULL, NULL, NULL, NULL, page, 100, 'created_at asc') l
         LOOP
-            got := got OPERATOR(pg_catalog.+) 1;
+            got := got + 1;
             RETURN NEXT;
         END LOOP;
-        EXIT WHEN got OPERATOR(pg_catalog.<) 100 OR page::bigint OPERATOR(pg_catalog.*) 100 OPERATOR(pg_catalog.>=) total;
-        page := page OPERATOR(pg_catalog.+) 1;
+        EXIT WHEN got < 100 OR page::bigint * 100 >= total;
+        page := page + 1;
     END LOOP;
 END
 $$;
@@ -151,9 +151,9 @@ CREATE OR REPLACE FUNCTION clinres._import_options(tenant_id uuid) RETURNS TABLE
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT * FROM (SELECT 'role'::text, r.code, r.name FROM clinres.roles r
-                    WHERE r.scope OPERATOR(pg_catalog.=) 'tenant' AND clinres._allowed(clinres._actor(), 'grant', $1, NULL, r.code)
+                    WHERE r.scope = 'tenant' AND clinres._allowed(clinres._actor(), 'grant', $1, NULL, r.code)
                     ORDER BY (SELECT pg_catalog.count(*) FROM clinres.role_permissions rp
-                               WHERE rp.role_code OPERATOR(pg_catalog.=) r.code), r.code) roles
+                               WHERE rp.role_code = r.code), r.code) roles
     UNION ALL
     SELECT * FROM (SELECT 'module'::text, m.code, m.name FROM clinres.module_options($1) m) modules
 $$;

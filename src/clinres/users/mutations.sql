@@ -27,57 +27,57 @@ DECLARE
     was jsonb := '{}';
     now_ jsonb := '{}';
 BEGIN
-    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) OPERATOR(pg_catalog.<>) 'object' THEN
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) <> 'object' THEN
         RAISE EXCEPTION 'changes must be a JSON object' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Allowed keys: name, email, phone.', SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'changes';
     END IF;
     FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(changes) LOOP
-        IF k OPERATOR(pg_catalog.<>) ALL (ARRAY['name', 'email', 'phone']) THEN
+        IF k <> ALL (ARRAY['name', 'email', 'phone']) THEN
             RAISE EXCEPTION 'unknown field "%"', k USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed keys: name, email, phone.',
                 SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'changes';
         END IF;
-        IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) ALL (ARRAY['string', 'null']) THEN
+        IF pg_catalog.jsonb_typeof(v) <> ALL (ARRAY['string', 'null']) THEN
             RAISE EXCEPTION 'field "%" must be a string', k USING ERRCODE = 'invalid_parameter_value',
                 SCHEMA = 'clinres', TABLE = 'field', COLUMN = k;
         END IF;
-        val := pg_catalog.btrim(changes OPERATOR(pg_catalog.->>) k);
-        IF k OPERATOR(pg_catalog.=) 'phone' THEN
+        val := pg_catalog.btrim(changes ->> k);
+        IF k = 'phone' THEN
             val := NULLIF(val, '');
-        ELSIF k OPERATOR(pg_catalog.=) 'name' THEN
+        ELSIF k = 'name' THEN
             val := clinres._clean_name(val);
         END IF;
-        SELECT * INTO f FROM clinres._field_problem(k, coalesce(val, CASE WHEN k OPERATOR(pg_catalog.<>) 'phone' THEN '' END)) x;
+        SELECT * INTO f FROM clinres._field_problem(k, coalesce(val, CASE WHEN k <> 'phone' THEN '' END)) x;
         IF f.errcode IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = f.errcode, MESSAGE = f.message, SCHEMA = 'clinres', TABLE = 'field', COLUMN = k;
         END IF;
-        IF val IS DISTINCT FROM (pg_catalog.to_jsonb(u) OPERATOR(pg_catalog.->>) k) THEN
-            was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(k, pg_catalog.to_jsonb(u) OPERATOR(pg_catalog.->) k);
-            now_ := now_ OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(k, val);
+        IF val IS DISTINCT FROM (pg_catalog.to_jsonb(u) ->> k) THEN
+            was := was || pg_catalog.jsonb_build_object(k, pg_catalog.to_jsonb(u) -> k);
+            now_ := now_ || pg_catalog.jsonb_build_object(k, val);
         END IF;
     END LOOP;
-    IF now_ OPERATOR(pg_catalog.=) '{}' THEN
+    IF now_ = '{}' THEN
         RETURN clinres._user_json(actor, u.id);
     END IF;
     PERFORM clinres._authorize(actor, 'update', NULL, u.id);
-    IF now_ ? 'email' AND EXISTS (SELECT FROM clinres.users x WHERE pg_catalog.lower(x.email) OPERATOR(pg_catalog.=) pg_catalog.lower(now_ OPERATOR(pg_catalog.->>) 'email')
-                                    AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
+    IF now_ ? 'email' AND EXISTS (SELECT FROM clinres.users x WHERE pg_catalog.lower(x.email) = pg_catalog.lower(now_ ->> 'email')
+                                    AND x.id <> u.id) THEN
         RAISE EXCEPTION 'email "%" is already in use', now_ ->> 'email' USING ERRCODE = 'unique_violation',
             SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'email';
     END IF;
-    IF now_ OPERATOR(pg_catalog.->>) 'phone' IS NOT NULL AND EXISTS (SELECT FROM clinres.users x WHERE x.phone OPERATOR(pg_catalog.=) (now_ OPERATOR(pg_catalog.->>) 'phone')
-                                                     AND x.id OPERATOR(pg_catalog.<>) u.id) THEN
+    IF now_ ->> 'phone' IS NOT NULL AND EXISTS (SELECT FROM clinres.users x WHERE x.phone = (now_ ->> 'phone')
+                                                     AND x.id <> u.id) THEN
         RAISE EXCEPTION 'phone "%" is already in use', now_ ->> 'phone' USING ERRCODE = 'unique_violation',
             SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'phone';
     END IF;
     BEGIN
         UPDATE clinres.users x
-           SET email = CASE WHEN now_ ? 'email' THEN now_ OPERATOR(pg_catalog.->>) 'email' ELSE x.email END,
-               name = CASE WHEN now_ ? 'name' THEN now_ OPERATOR(pg_catalog.->>) 'name' ELSE x.name END,
-               phone = CASE WHEN now_ ? 'phone' THEN now_ OPERATOR(pg_catalog.->>) 'phone' ELSE x.phone END,
+           SET email = CASE WHEN now_ ? 'email' THEN now_ ->> 'email' ELSE x.email END,
+               name = CASE WHEN now_ ? 'name' THEN now_ ->> 'name' ELSE x.name END,
+               phone = CASE WHEN now_ ? 'phone' THEN now_ ->> 'phone' ELSE x.phone END,
                updated_at = pg_catalog.now()
-         WHERE x.id OPERATOR(pg_catalog.=) u.id;
+         WHERE x.id = u.id;
     EXCEPTION WHEN unique_violation THEN
-        PERFORM clinres._raise_duplicate(now_ OPERATOR(pg_catalog.->>) 'email', now_ OPERATOR(pg_catalog.->>) 'phone');
+        PERFORM clinres._raise_duplicate(now_ ->> 'email', now_ ->> 'phone');
     END;
     PERFORM clinres._log_account(actor, u.id, 'user.update', pg_catalog.jsonb_build_object('before', was, 'after', now_));
     RETURN clinres._user_json(actor, u.id);
@@ -111,9 +111,9 @@ BEGIN
         PERFORM clinres._authorize(actor, CASE WHEN status = 'active' THEN 'enable_member' ELSE 'disable_member' END, tenant_id, u.id);
         SELECT ut.status INTO old FROM clinres.user_tenants ut
          WHERE ut.tenant_id = set_user_status.tenant_id AND ut.user_id = u.id;
-        IF old OPERATOR(pg_catalog.<>) status THEN
+        IF old <> status THEN
             UPDATE clinres.user_tenants ut SET status = set_user_status.status
-             WHERE ut.tenant_id OPERATOR(pg_catalog.=) set_user_status.tenant_id AND ut.user_id OPERATOR(pg_catalog.=) u.id;
+             WHERE ut.tenant_id = set_user_status.tenant_id AND ut.user_id = u.id;
             PERFORM clinres._log(actor, tenant_id, 'tenant.status', u.id,
                                  pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('status', old),
                                                                'after', pg_catalog.jsonb_build_object('status', status)));
@@ -142,7 +142,7 @@ BEGIN
     PERFORM clinres._authorize(actor, 'password', NULL, u.id);
     UPDATE clinres.users x SET password_hash = clinres._bcrypt(pw, clinres._bcrypt_cost()), failed_logins = 0,
                                locked_until = NULL, updated_at = pg_catalog.now()
-     WHERE x.id OPERATOR(pg_catalog.=) u.id;
+     WHERE x.id = u.id;
     PERFORM clinres._log_account(actor, u.id, 'user.password',
                          pg_catalog.jsonb_build_object('after', pg_catalog.jsonb_build_object('generated', new_password IS NULL)));
     RETURN CASE WHEN new_password IS NULL THEN pw END;

@@ -6,11 +6,11 @@ CREATE OR REPLACE FUNCTION clinres._check_page(page int, page_size int) RETURNS 
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    IF page IS NULL OR page OPERATOR(pg_catalog.<) 1 THEN
+    IF page IS NULL OR page < 1 THEN
         RAISE EXCEPTION 'invalid page "%"', coalesce(page::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Pages are numbered from 1.';
     END IF;
-    IF page_size IS NULL OR page_size OPERATOR(pg_catalog.<) 1 OR page_size OPERATOR(pg_catalog.>) 100 THEN
+    IF page_size IS NULL OR page_size < 1 OR page_size > 100 THEN
         RAISE EXCEPTION 'invalid page_size "%"', coalesce(page_size::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
             HINT = 'page_size is from 1 to 100.';
     END IF;
@@ -48,13 +48,13 @@ BEGIN
     parts := pg_catalog.regexp_split_to_array(pg_catalog.lower(pg_catalog.btrim(coalesce(sort, ''))), '\s+');
     sort_key := parts[1];
     sort_dir := coalesce(parts[2], 'asc');
-    IF sort IS NULL OR pg_catalog.array_length(parts, 1) OPERATOR(pg_catalog.>) 2
-       OR sort_key OPERATOR(pg_catalog.<>) ALL (ARRAY['created_at', 'name', 'email', 'last_login_at'])
-       OR sort_dir OPERATOR(pg_catalog.<>) ALL (ARRAY['asc', 'desc']) THEN
+    IF sort IS NULL OR pg_catalog.array_length(parts, 1) > 2
+       OR sort_key <> ALL (ARRAY['created_at', 'name', 'email', 'last_login_at'])
+       OR sort_dir <> ALL (ARRAY['asc', 'desc']) THEN
         RAISE EXCEPTION 'invalid sort "%"', coalesce(sort, 'NULL') USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Sort by created_at, name, email or last_login_at, then asc or desc.';
     END IF;
-    IF _list_users.status IS NOT NULL AND _list_users.status OPERATOR(pg_catalog.<>) ALL (ARRAY['active', 'disabled']) THEN
+    IF _list_users.status IS NOT NULL AND _list_users.status <> ALL (ARRAY['active', 'disabled']) THEN
         RAISE EXCEPTION 'invalid status "%"', _list_users.status USING ERRCODE = 'invalid_parameter_value',
             HINT = 'status is active or disabled.';
     END IF;
@@ -64,18 +64,18 @@ BEGIN
     IF _list_users.module_code IS NOT NULL THEN
         mod := clinres._module_code(_list_users.module_code);
     END IF;
-    IF s OPERATOR(pg_catalog.=) '' THEN
+    IF s = '' THEN
         s := NULL;
-    ELSIF pg_catalog.length(s) OPERATOR(pg_catalog.>) 100 THEN
+    ELSIF pg_catalog.length(s) > 100 THEN
         RAISE EXCEPTION 'search is % characters long; at most 100 are allowed', pg_catalog.length(s)
             USING ERRCODE = 'invalid_parameter_value';
-    ELSIF s OPERATOR(pg_catalog.~) '^[0-9+() -]+$' AND s OPERATOR(pg_catalog.~) '[0-9]' THEN
+    ELSIF s ~ '^[0-9+() -]+$' AND s ~ '[0-9]' THEN
         s := pg_catalog.regexp_replace(s, '[^0-9+]', '', 'g');   -- phone numbers are searched by their digits
     END IF;
     IF s IS NOT NULL THEN
-        pattern := '%' OPERATOR(pg_catalog.||)
+        pattern := '%' ||
                    pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.lower(s), '\', '\\'), '%', '\%'), '_', '\_')
-                   OPERATOR(pg_catalog.||) '%';
+                   || '%';
     END IF;
 
     -- No tenant: every user for a SUPER_ADMIN, the context tenant's members for anybody else.
@@ -90,39 +90,39 @@ BEGIN
     IF tenant IS NOT NULL THEN
         -- Members of the tenant; $1 tenant, $2 pattern, $3 role, $4 status, $5 module.
         IF pattern IS NOT NULL THEN
-            where_sql := where_sql || ' AND ut.user_search_text OPERATOR(pg_catalog.~~) $2';
+            where_sql := where_sql || ' AND ut.user_search_text ~~ $2';
         END IF;
-        IF role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' OR (role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform') THEN
-            where_sql := where_sql || ' AND u.platform_role OPERATOR(pg_catalog.=) $3';
+        IF role = 'SUPER_ADMIN' OR (role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform') THEN
+            where_sql := where_sql || ' AND u.platform_role = $3';
             needs_user := true;
         ELSIF role IS NOT NULL THEN
-            where_sql := where_sql || ' AND ut.role_code OPERATOR(pg_catalog.=) $3';
+            where_sql := where_sql || ' AND ut.role_code = $3';
         END IF;
-        IF _list_users.status OPERATOR(pg_catalog.=) 'active' THEN
-            where_sql := where_sql || ' AND u.status OPERATOR(pg_catalog.=) ''active'' AND ut.status OPERATOR(pg_catalog.=) ''active''';
+        IF _list_users.status = 'active' THEN
+            where_sql := where_sql || ' AND u.status = ''active'' AND ut.status = ''active''';
             needs_user := true;
-        ELSIF _list_users.status OPERATOR(pg_catalog.=) 'disabled' THEN
-            where_sql := where_sql || ' AND (u.status OPERATOR(pg_catalog.=) ''disabled'' OR ut.status OPERATOR(pg_catalog.=) ''disabled'')';
+        ELSIF _list_users.status = 'disabled' THEN
+            where_sql := where_sql || ' AND (u.status = ''disabled'' OR ut.status = ''disabled'')';
             needs_user := true;
         END IF;
         IF mod IS NOT NULL THEN
-            where_sql := where_sql || ' AND $5 OPERATOR(pg_catalog.=) ANY (clinres._member_modules(ut.user_id, ut.tenant_id))';
+            where_sql := where_sql || ' AND $5 = ANY (clinres._member_modules(ut.user_id, ut.tenant_id))';
         END IF;
-        IF sort_key OPERATOR(pg_catalog.<>) 'created_at' THEN
+        IF sort_key <> 'created_at' THEN
             needs_user := true;
         END IF;
         -- The members' own rows are read only for a status or platform-role filter or a sort
         -- other than created_at; the search text is in the paging index (user_tenants_page_idx).
         from_sql := 'FROM clinres.user_tenants ut'
-                    || CASE WHEN needs_user THEN ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) ut.user_id' ELSE '' END
-                    || ' WHERE ut.tenant_id OPERATOR(pg_catalog.=) $1' || where_sql;
+                    || CASE WHEN needs_user THEN ' JOIN clinres.users u ON u.id = ut.user_id' ELSE '' END
+                    || ' WHERE ut.tenant_id = $1' || where_sql;
         key_sql := CASE sort_key WHEN 'created_at' THEN 'ut.user_created_at' WHEN 'name' THEN 'u.name'
                                  WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
         key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
                    || ', ut.user_id ' || sort_dir;
         -- Unfiltered: the count is an index-only scan and the page a walk of the paging index.
         -- Filtered (search, role, status, module, another sort): one pass counts and pages.
-        IF where_sql OPERATOR(pg_catalog.=) '' AND NOT needs_user THEN
+        IF where_sql = '' AND NOT needs_user THEN
             EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant;
             page_sql := 'SELECT ut.user_id, $8::pg_catalog.int8 AS total ';
         ELSE
@@ -133,8 +133,8 @@ BEGIN
             ' clinres._member_modules(u.id, m.tenant_id), u.created_at, u.last_login_at, p.total'
             ' FROM (SELECT ut.user_id, ut.total, pg_catalog.row_number() OVER () AS n FROM (' || page_sql || from_sql
             || ' ORDER BY ' || key_sql || ' LIMIT $6 OFFSET $7) ut) p'
-            ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) p.user_id'
-            ' JOIN clinres.user_tenants m ON m.user_id OPERATOR(pg_catalog.=) p.user_id AND m.tenant_id OPERATOR(pg_catalog.=) $1'
+            ' JOIN clinres.users u ON u.id = p.user_id'
+            ' JOIN clinres.user_tenants m ON m.user_id = p.user_id AND m.tenant_id = $1'
             ' ORDER BY p.n'
             USING tenant, pattern, role, _list_users.status, mod, page_size, (page - 1)::bigint * page_size, total;
         RETURN;
@@ -142,20 +142,20 @@ BEGIN
 
     -- Every user (SUPER_ADMIN only).
     IF pattern IS NOT NULL THEN
-        where_sql := where_sql || ' AND u.search_text OPERATOR(pg_catalog.~~) $2';
+        where_sql := where_sql || ' AND u.search_text ~~ $2';
     END IF;
     IF role IS NOT NULL AND (SELECT r.scope FROM clinres.roles r WHERE r.code = role) = 'platform' THEN
-        where_sql := where_sql || ' AND u.platform_role OPERATOR(pg_catalog.=) $3';
+        where_sql := where_sql || ' AND u.platform_role = $3';
     ELSIF role IS NOT NULL THEN
-        where_sql := where_sql || ' AND EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id'
-                               || ' AND ut.role_code OPERATOR(pg_catalog.=) $3)';
+        where_sql := where_sql || ' AND EXISTS (SELECT FROM clinres.user_tenants ut WHERE ut.user_id = u.id'
+                               || ' AND ut.role_code = $3)';
     END IF;
     IF _list_users.status IS NOT NULL THEN
-        where_sql := where_sql || ' AND u.status OPERATOR(pg_catalog.=) $4';
+        where_sql := where_sql || ' AND u.status = $4';
     END IF;
     IF mod IS NOT NULL THEN
-        where_sql := where_sql || ' AND (u.platform_role OPERATOR(pg_catalog.=) ''SUPER_ADMIN'' OR EXISTS (SELECT FROM clinres.user_tenants ut'
-                               || ' WHERE ut.user_id OPERATOR(pg_catalog.=) u.id AND $5 OPERATOR(pg_catalog.=) ANY (clinres._member_modules(u.id, ut.tenant_id))))';
+        where_sql := where_sql || ' AND (u.platform_role = ''SUPER_ADMIN'' OR EXISTS (SELECT FROM clinres.user_tenants ut'
+                               || ' WHERE ut.user_id = u.id AND $5 = ANY (clinres._member_modules(u.id, ut.tenant_id))))';
     END IF;
     from_sql := 'FROM clinres.users u WHERE true' || where_sql;
     key_sql := CASE sort_key WHEN 'created_at' THEN 'u.created_at' WHEN 'name' THEN 'u.name'
@@ -178,11 +178,11 @@ BEGIN
         'SELECT u.id, u.email, u.name, u.phone, u.status, u.platform_role, NULL::text,'
         ' (SELECT pg_catalog.array_agg(m.code ORDER BY m.sort_order, m.code) FROM clinres.modules m'
         '   WHERE m.code IN (SELECT pg_catalog.unnest(clinres._member_modules(u.id, ut.tenant_id))'
-        '                      FROM clinres.user_tenants ut WHERE ut.user_id OPERATOR(pg_catalog.=) u.id)),'
+        '                      FROM clinres.user_tenants ut WHERE ut.user_id = u.id)),'
         ' u.created_at, u.last_login_at, p.total'
         ' FROM (SELECT u.id, u.total, pg_catalog.row_number() OVER () AS n FROM (' || page_sql
         || ' ORDER BY ' || key_sql || ' LIMIT $6 OFFSET $7) u) p'
-        ' JOIN clinres.users u ON u.id OPERATOR(pg_catalog.=) p.id ORDER BY p.n'
+        ' JOIN clinres.users u ON u.id = p.id ORDER BY p.n'
         USING tenant, pattern, role, _list_users.status, mod, page_size, (page - 1)::bigint * page_size, total;
 END
 $$;
@@ -219,7 +219,7 @@ DECLARE
     actor uuid := clinres._actor();
 BEGIN
     RETURN QUERY SELECT t.id, t.code, t.name FROM clinres.tenants t
-                  WHERE t.status OPERATOR(pg_catalog.=) 'active'
+                  WHERE t.status = 'active'
                     AND (clinres.has_permission(actor, t.id, 'user:create') OR clinres.has_permission(actor, t.id, 'user:edit'))
                   ORDER BY t.code;
 END
@@ -235,9 +235,9 @@ DECLARE
 BEGIN
     PERFORM clinres._tenant_code(tenant);
     PERFORM clinres._authorize(actor, 'list', tenant, NULL);
-    RETURN QUERY SELECT m.code, m.name FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
-                  WHERE tm.tenant_id OPERATOR(pg_catalog.=) tenant AND tm.is_enabled AND m.is_active
-                    AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+    RETURN QUERY SELECT m.code, m.name FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code = tm.module_code
+                  WHERE tm.tenant_id = tenant AND tm.is_enabled AND m.is_active
+                    AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
                   ORDER BY m.sort_order, m.code;
 END
 $$;
@@ -265,11 +265,11 @@ BEGIN
     END IF;
     PERFORM clinres._authorize(actor, 'audit', tenant, NULL);
     SELECT pg_catalog.count(*) INTO total FROM clinres.admin_logs l
-     WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant;
+     WHERE tenant IS NULL OR l.tenant_id = tenant;
     RETURN QUERY
         SELECT l.id, l.created_at, l.actor_id, a.email, l.tenant_id, l.action, l.target, l.detail, total
-          FROM clinres.admin_logs l LEFT JOIN clinres.users a ON a.id OPERATOR(pg_catalog.=) l.actor_id
-         WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant
+          FROM clinres.admin_logs l LEFT JOIN clinres.users a ON a.id = l.actor_id
+         WHERE tenant IS NULL OR l.tenant_id = tenant
          ORDER BY l.id DESC LIMIT page_size OFFSET (page - 1)::bigint * page_size;
 END
 $$;

@@ -43,7 +43,7 @@ DECLARE
     may_create boolean;
     may_edit boolean;
 BEGIN
-    IF on_existing IS NULL OR on_existing OPERATOR(pg_catalog.<>) ALL (ARRAY['error', 'skip', 'update', 'add']) THEN
+    IF on_existing IS NULL OR on_existing <> ALL (ARRAY['error', 'skip', 'update', 'add']) THEN
         terr := '22023'; tmsg := pg_catalog.format('invalid on_existing "%s"', on_existing);
     ELSE
         BEGIN
@@ -64,9 +64,9 @@ BEGIN
     ), numbered AS (
         -- The first row with the same email (any case) or phone, for the rows after it.
         SELECT g.*,
-               CASE WHEN g.e OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(g.row_no) OVER (
+               CASE WHEN g.e <> '' THEN pg_catalog.first_value(g.row_no) OVER (
                    PARTITION BY pg_catalog.lower(g.e) ORDER BY g.ord) END AS email_row,
-               CASE WHEN g.e OPERATOR(pg_catalog.<>) '' THEN pg_catalog.first_value(g.ord) OVER (
+               CASE WHEN g.e <> '' THEN pg_catalog.first_value(g.ord) OVER (
                    PARTITION BY pg_catalog.lower(g.e) ORDER BY g.ord) END AS email_ord,
                CASE WHEN g.p IS NOT NULL THEN pg_catalog.first_value(g.row_no) OVER (PARTITION BY g.p ORDER BY g.ord) END AS phone_row,
                CASE WHEN g.p IS NOT NULL THEN pg_catalog.first_value(g.ord) OVER (PARTITION BY g.p ORDER BY g.ord) END AS phone_ord
@@ -74,9 +74,9 @@ BEGIN
     ), mods AS MATERIALIZED (
         SELECT m.code, pg_catalog.lower(m.name) AS lname,
                m.is_active AND EXISTS (SELECT FROM clinres.tenant_modules tm
-                                        WHERE tm.tenant_id OPERATOR(pg_catalog.=) tenant AND tm.module_code OPERATOR(pg_catalog.=) m.code
+                                        WHERE tm.tenant_id = tenant AND tm.module_code = m.code
                                           AND tm.is_enabled
-                                          AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) AS subscribed
+                                          AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())) AS subscribed
           FROM clinres.modules m
     ), ceiling AS MATERIALIZED (
         SELECT ro.code, terr IS NULL AND clinres._allowed(actor, 'grant', tenant, NULL, ro.code) AS ok FROM clinres.roles ro
@@ -92,13 +92,13 @@ BEGIN
                              CASE WHEN c.code IS NULL THEN pg_catalog.format('unknown module "%s"', g.given)
                                   WHEN NOT c.subscribed
                                   THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
-                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) OPERATOR(pg_catalog.=) 1 AS first
+                             pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) = 1 AS first
                         FROM pg_catalog.unnest(pg_catalog.string_to_array(l.m, E'\x1f')) WITH ORDINALITY g(given, i)
                         LEFT JOIN LATERAL (
                             SELECT md.code, md.subscribed FROM mods md
-                             WHERE md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
-                                OR md.lname OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given))
-                             ORDER BY md.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
+                             WHERE md.code = pg_catalog.lower(pg_catalog.btrim(g.given))
+                                OR md.lname = pg_catalog.lower(pg_catalog.btrim(g.given))
+                             ORDER BY md.code = pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
           ) mc
     ), checked AS (
         SELECT r.*, ro.code AS role_code, ro.scope AS role_scope, mc.problem AS module_problem, mc.codes,
@@ -107,10 +107,10 @@ BEGIN
                fe.errcode AS email_errcode, fe.message AS email_message, fp.errcode AS phone_errcode, fp.message AS phone_message,
                fw.errcode AS password_errcode, fw.message AS password_message, fn.errcode AS name_errcode, fn.message AS name_message
           FROM numbered r
-          LEFT JOIN clinres.roles ro ON ro.code OPERATOR(pg_catalog.=) pg_catalog.upper(pg_catalog.btrim(coalesce(r.ro, 'USER')))
-          LEFT JOIN module_lists mc ON mc.m OPERATOR(pg_catalog.=) r.m
-          LEFT JOIN clinres.users t ON pg_catalog.lower(t.email) OPERATOR(pg_catalog.=) pg_catalog.lower(r.e)
-          LEFT JOIN clinres.user_tenants mb ON mb.tenant_id OPERATOR(pg_catalog.=) tenant AND mb.user_id OPERATOR(pg_catalog.=) t.id
+          LEFT JOIN clinres.roles ro ON ro.code = pg_catalog.upper(pg_catalog.btrim(coalesce(r.ro, 'USER')))
+          LEFT JOIN module_lists mc ON mc.m = r.m
+          LEFT JOIN clinres.users t ON pg_catalog.lower(t.email) = pg_catalog.lower(r.e)
+          LEFT JOIN clinres.user_tenants mb ON mb.tenant_id = tenant AND mb.user_id = t.id
           LEFT JOIN LATERAL clinres._field_problem('email', r.e) fe ON true
           LEFT JOIN LATERAL clinres._field_problem('phone', r.p) fp ON true
           LEFT JOIN LATERAL clinres._field_problem('password', r.pw) fw ON true
@@ -134,13 +134,13 @@ BEGIN
           FROM checked c
     ), judged AS (
         SELECT c.*,
-               CASE WHEN c.target IS NULL THEN 'created' WHEN on_existing OPERATOR(pg_catalog.=) 'skip' THEN 'skipped'
+               CASE WHEN c.target IS NULL THEN 'created' WHEN on_existing = 'skip' THEN 'skipped'
                     WHEN NOT c.member THEN 'added' ELSE 'updated' END AS action,
                CASE
                    WHEN terr IS NOT NULL THEN ARRAY[terr, tmsg]
-                   WHEN c.email_ord OPERATOR(pg_catalog.<>) c.ord
+                   WHEN c.email_ord <> c.ord
                    THEN ARRAY['23505', pg_catalog.format('email %s appears again in row %s', c.e, c.email_row)]
-                   WHEN c.phone_ord OPERATOR(pg_catalog.<>) c.ord
+                   WHEN c.phone_ord <> c.ord
                    THEN ARRAY['23505', pg_catalog.format('phone %s appears again in row %s', c.p, c.phone_row)]
                    WHEN c.ro IS NOT NULL AND c.role_code IS NULL THEN ARRAY['22023', pg_catalog.format('unknown role "%s"', c.ro)]
                    WHEN c.module_problem IS NOT NULL THEN ARRAY['22023', c.module_problem]
@@ -148,18 +148,18 @@ BEGIN
                    WHEN NOT (may_create OR may_edit)
                    THEN ARRAY['42501', pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', tcode)]
                    WHEN c.email_errcode IS NOT NULL THEN ARRAY[c.email_errcode, c.email_message]
-                   WHEN on_existing OPERATOR(pg_catalog.<>) 'add' AND c.phone_errcode IS NOT NULL THEN ARRAY[c.phone_errcode, c.phone_message]
-                   WHEN on_existing OPERATOR(pg_catalog.<>) 'add' AND c.password_errcode IS NOT NULL
+                   WHEN on_existing <> 'add' AND c.phone_errcode IS NOT NULL THEN ARRAY[c.phone_errcode, c.phone_message]
+                   WHEN on_existing <> 'add' AND c.password_errcode IS NOT NULL
                    THEN ARRAY[c.password_errcode, c.password_message]
                    -- A new user.
                    WHEN c.target IS NULL AND c.name_errcode IS NOT NULL THEN ARRAY[c.name_errcode, c.name_message]
                    WHEN c.target IS NULL AND NOT may_create
                    THEN ARRAY['42501', pg_catalog.format('permission denied: "user:create" is required in tenant "%s"', tcode)]
                    -- An existing user.
-                   WHEN c.target IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'error'
+                   WHEN c.target IS NOT NULL AND on_existing = 'error'
                    THEN ARRAY['23505', pg_catalog.format('email "%s" is already in use', c.e)]
-                   WHEN c.target IS NOT NULL AND on_existing OPERATOR(pg_catalog.=) 'skip' THEN NULL
-                   WHEN c.target IS NOT NULL AND c.member AND on_existing OPERATOR(pg_catalog.=) 'add'
+                   WHEN c.target IS NOT NULL AND on_existing = 'skip' THEN NULL
+                   WHEN c.target IS NOT NULL AND c.member AND on_existing = 'add'
                    THEN ARRAY['23505', pg_catalog.format('user "%s" is already a member of tenant "%s"', c.e, tcode)]
                    WHEN c.target IS NOT NULL AND NOT CASE WHEN c.member THEN may_edit ELSE may_create END
                    THEN ARRAY['42501', pg_catalog.format('permission denied: "%s" is required in tenant "%s"',
@@ -172,8 +172,8 @@ BEGIN
                    -- A new user gets USER when the cell is empty: within the ceiling like any role given.
                    WHEN c.target IS NULL AND NOT (SELECT x.ok FROM ceiling x WHERE x.code = c.role_code)
                    THEN ARRAY['42501', pg_catalog.format('permission denied: role "%s" is above your own in tenant "%s"', c.role_code, tcode)]
-                   WHEN c.p IS NOT NULL AND on_existing OPERATOR(pg_catalog.<>) 'add'
-                        AND EXISTS (SELECT FROM clinres.users u WHERE u.phone OPERATOR(pg_catalog.=) c.p AND u.id IS DISTINCT FROM c.target)
+                   WHEN c.p IS NOT NULL AND on_existing <> 'add'
+                        AND EXISTS (SELECT FROM clinres.users u WHERE u.phone = c.p AND u.id IS DISTINCT FROM c.target)
                    THEN ARRAY['23505', pg_catalog.format('phone "%s" is already in use', c.p)]
                END AS problem
           FROM decided c
@@ -196,7 +196,7 @@ CREATE OR REPLACE FUNCTION clinres._raise_duplicate(email text, phone text) RETU
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) OPERATOR(pg_catalog.=) pg_catalog.lower($1)) THEN
+    IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) = pg_catalog.lower($1)) THEN
         RAISE EXCEPTION 'email "%" is already in use', $1 USING ERRCODE = 'unique_violation';
     END IF;
     RAISE EXCEPTION 'phone "%" is already in use', $2 USING ERRCODE = 'unique_violation';
@@ -217,47 +217,47 @@ DECLARE
     changed jsonb := '{}';
     was jsonb := '{}';
 BEGIN
-    SELECT * INTO before FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) r.user_id;
+    SELECT * INTO before FROM clinres.users u WHERE u.id = r.user_id;
     SELECT * INTO member FROM clinres.user_tenants ut
-     WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant_id AND ut.user_id OPERATOR(pg_catalog.=) r.user_id;
-    IF r.name IS NOT NULL AND r.name OPERATOR(pg_catalog.<>) before.name THEN
-        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('name', before.name);
-        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('name', r.name);
+     WHERE ut.tenant_id = tenant_id AND ut.user_id = r.user_id;
+    IF r.name IS NOT NULL AND r.name <> before.name THEN
+        was := was || pg_catalog.jsonb_build_object('name', before.name);
+        changed := changed || pg_catalog.jsonb_build_object('name', r.name);
     END IF;
     IF r.phone IS NOT NULL AND r.phone IS DISTINCT FROM before.phone THEN
-        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('phone', before.phone);
-        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('phone', r.phone);
+        was := was || pg_catalog.jsonb_build_object('phone', before.phone);
+        changed := changed || pg_catalog.jsonb_build_object('phone', r.phone);
     END IF;
-    IF changed OPERATOR(pg_catalog.<>) '{}' OR r.password IS NOT NULL THEN
+    IF changed <> '{}' OR r.password IS NOT NULL THEN
         UPDATE clinres.users u SET name = coalesce(r.name, u.name), phone = coalesce(r.phone, u.phone), updated_at = pg_catalog.now(),
                password_hash = CASE WHEN r.password IS NOT NULL THEN clinres._bcrypt(r.password, clinres._bcrypt_cost()) ELSE u.password_hash END
-         WHERE u.id OPERATOR(pg_catalog.=) r.user_id;
+         WHERE u.id = r.user_id;
         IF r.password IS NOT NULL THEN
-            changed := changed OPERATOR(pg_catalog.||) '{"password_set": true}';
+            changed := changed || '{"password_set": true}';
         END IF;
         -- The account's fields: every tenant of the user sees the change (as update_user logs it).
         PERFORM clinres._log_account(actor, r.user_id, 'user.update', pg_catalog.jsonb_build_object('before', was, 'after', changed));
         was := '{}';
         changed := '{}';
     END IF;
-    IF r.role_given AND r.role_scope OPERATOR(pg_catalog.=) 'tenant' AND r.role_code OPERATOR(pg_catalog.<>) member.role_code THEN
+    IF r.role_given AND r.role_scope = 'tenant' AND r.role_code <> member.role_code THEN
         UPDATE clinres.user_tenants ut SET role_code = r.role_code
-         WHERE ut.tenant_id OPERATOR(pg_catalog.=) tenant_id AND ut.user_id OPERATOR(pg_catalog.=) r.user_id;
-        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('role_code', member.role_code);
-        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('role_code', r.role_code);
+         WHERE ut.tenant_id = tenant_id AND ut.user_id = r.user_id;
+        was := was || pg_catalog.jsonb_build_object('role_code', member.role_code);
+        changed := changed || pg_catalog.jsonb_build_object('role_code', r.role_code);
     END IF;
-    IF r.role_given AND r.role_scope OPERATOR(pg_catalog.=) 'platform' AND before.platform_role IS DISTINCT FROM r.role_code THEN
-        UPDATE clinres.users u SET platform_role = r.role_code, updated_at = pg_catalog.now() WHERE u.id OPERATOR(pg_catalog.=) r.user_id;
-        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('platform_role', before.platform_role);
-        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('platform_role', r.role_code);
+    IF r.role_given AND r.role_scope = 'platform' AND before.platform_role IS DISTINCT FROM r.role_code THEN
+        UPDATE clinres.users u SET platform_role = r.role_code, updated_at = pg_catalog.now() WHERE u.id = r.user_id;
+        was := was || pg_catalog.jsonb_build_object('platform_role', before.platform_role);
+        changed := changed || pg_catalog.jsonb_build_object('platform_role', r.role_code);
     END IF;
     before_modules := clinres._module_config(r.user_id, tenant_id);
     IF r.codes IS NOT NULL AND before_modules IS DISTINCT FROM (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(r.codes) x) THEN
         PERFORM clinres._write_modules(tenant_id, ARRAY[r.user_id], ARRAY[pg_catalog.array_to_string(r.codes, E'\x1f')]);
-        was := was OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('modules', before_modules);
-        changed := changed OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('modules', clinres._module_config(r.user_id, tenant_id));
+        was := was || pg_catalog.jsonb_build_object('modules', before_modules);
+        changed := changed || pg_catalog.jsonb_build_object('modules', clinres._module_config(r.user_id, tenant_id));
     END IF;
-    IF changed OPERATOR(pg_catalog.<>) '{}' THEN
+    IF changed <> '{}' THEN
         PERFORM clinres._log(actor, tenant_id, 'user.update', r.user_id, pg_catalog.jsonb_build_object('before', was, 'after', changed));
     END IF;
 END
@@ -310,53 +310,53 @@ DECLARE
     r clinres._user_row_check;
 BEGIN
     -- Every user has its id from here on: new ones get theirs now.
-    ids := ARRAY(SELECT coalesce(c.user_id, CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN pg_catalog.gen_random_uuid() END)
+    ids := ARRAY(SELECT coalesce(c.user_id, CASE WHEN c.action = 'created' THEN pg_catalog.gen_random_uuid() END)
                    FROM pg_catalog.unnest(checks) c ORDER BY c.ord);
 
     BEGIN
         INSERT INTO clinres.users (id, email, name, phone, password_hash, platform_role)
         SELECT ids[c.ord], c.email, c.name, c.phone,
                CASE WHEN c.password IS NOT NULL THEN clinres._bcrypt(c.password, clinres._bcrypt_cost()) END,
-               CASE WHEN c.role_scope OPERATOR(pg_catalog.=) 'platform' THEN c.role_code END
-          FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'created' ORDER BY c.ord;
+               CASE WHEN c.role_scope = 'platform' THEN c.role_code END
+          FROM pg_catalog.unnest(checks) c WHERE c.action = 'created' ORDER BY c.ord;
     EXCEPTION WHEN unique_violation THEN
         -- A concurrent transaction took an email or phone after the check: name the first row it hit.
-        FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'created' ORDER BY c.ord LOOP
-            IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) OPERATOR(pg_catalog.=) pg_catalog.lower(r.email)
-                                                      OR u.phone OPERATOR(pg_catalog.=) r.phone) THEN
+        FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action = 'created' ORDER BY c.ord LOOP
+            IF EXISTS (SELECT FROM clinres.users u WHERE pg_catalog.lower(u.email) = pg_catalog.lower(r.email)
+                                                      OR u.phone = r.phone) THEN
                 PERFORM clinres._raise_duplicate(r.email, r.phone);
             END IF;
         END LOOP;
         RAISE;
     END;
-    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'added' AND c.role_given
-                                                         AND c.role_scope OPERATOR(pg_catalog.=) 'platform') THEN
+    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.action = 'added' AND c.role_given
+                                                         AND c.role_scope = 'platform') THEN
         UPDATE clinres.users u SET platform_role = c.role_code, updated_at = pg_catalog.now()
           FROM pg_catalog.unnest(checks) c
-         WHERE u.id OPERATOR(pg_catalog.=) c.user_id AND c.action OPERATOR(pg_catalog.=) 'added' AND c.role_given
-           AND c.role_scope OPERATOR(pg_catalog.=) 'platform';
+         WHERE u.id = c.user_id AND c.action = 'added' AND c.role_given
+           AND c.role_scope = 'platform';
     END IF;
 
     -- A platform role's holder joins as TENANT_ADMIN.
     INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code)
-    SELECT tenant, ids[c.ord], CASE WHEN c.role_scope OPERATOR(pg_catalog.=) 'platform' THEN 'TENANT_ADMIN' ELSE c.role_code END
-      FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') ORDER BY c.ord;
-    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') AND c.codes IS NOT NULL) THEN
+    SELECT tenant, ids[c.ord], CASE WHEN c.role_scope = 'platform' THEN 'TENANT_ADMIN' ELSE c.role_code END
+      FROM pg_catalog.unnest(checks) c WHERE c.action = ANY ('{created,added}') ORDER BY c.ord;
+    IF EXISTS (SELECT FROM pg_catalog.unnest(checks) c WHERE c.action = ANY ('{created,added}') AND c.codes IS NOT NULL) THEN
         PERFORM clinres._write_modules(tenant, pg_catalog.array_agg(ids[c.ord] ORDER BY c.ord),
                                        pg_catalog.array_agg(pg_catalog.array_to_string(c.codes, E'\x1f') ORDER BY c.ord))
-           FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') AND c.codes IS NOT NULL;
+           FROM pg_catalog.unnest(checks) c WHERE c.action = ANY ('{created,added}') AND c.codes IS NOT NULL;
     END IF;
     INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
-    SELECT actor, tenant, CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN 'user.create' ELSE 'tenant.assign' END,
+    SELECT actor, tenant, CASE WHEN c.action = 'created' THEN 'user.create' ELSE 'tenant.assign' END,
            ids[c.ord]::pg_catalog.text,
            pg_catalog.jsonb_build_object('after', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-               'email', c.email, 'name', CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN c.name END,
-               'phone', CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN c.phone END,
+               'email', c.email, 'name', CASE WHEN c.action = 'created' THEN c.name END,
+               'phone', CASE WHEN c.action = 'created' THEN c.phone END,
                'role_code', c.role_code, 'modules', pg_catalog.to_jsonb(c.codes),
-               'password_set', CASE WHEN c.action OPERATOR(pg_catalog.=) 'created' THEN c.password IS NOT NULL END)))
-      FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) ANY ('{created,added}') ORDER BY c.ord;
+               'password_set', CASE WHEN c.action = 'created' THEN c.password IS NOT NULL END)))
+      FROM pg_catalog.unnest(checks) c WHERE c.action = ANY ('{created,added}') ORDER BY c.ord;
 
-    FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action OPERATOR(pg_catalog.=) 'updated' ORDER BY c.ord LOOP
+    FOR r IN SELECT * FROM pg_catalog.unnest(checks) c WHERE c.action = 'updated' ORDER BY c.ord LOOP
         PERFORM clinres._update_member(actor, tenant, r);
     END LOOP;
     RETURN ids;
@@ -376,7 +376,7 @@ DECLARE
 BEGIN
     SELECT * INTO w FROM clinres._write_user_rows($6, $7, ARRAY[$1], ARRAY[$2], ARRAY[$3], ARRAY[$4],
                                                   ARRAY[pg_catalog.array_to_string($5, E'\x1f', '')], ARRAY[$8]) x;
-    IF w.errcode OPERATOR(pg_catalog.=) '42501' THEN
+    IF w.errcode = '42501' THEN
         RAISE EXCEPTION USING ERRCODE = w.errcode, MESSAGE = w.message, SCHEMA = 'clinres', TABLE = 'row', COLUMN = 'user';
     ELSIF w.errcode IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = w.errcode, MESSAGE = w.message;

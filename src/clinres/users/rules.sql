@@ -53,7 +53,7 @@ BEGIN
         RAISE EXCEPTION 'tenant_id must not be null' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Pass a tenant or set one with clinres.set_context.';
     END IF;
-    SELECT t.code INTO c FROM clinres.tenants t WHERE t.id OPERATOR(pg_catalog.=) $1;
+    SELECT t.code INTO c FROM clinres.tenants t WHERE t.id = $1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'tenant "%" does not exist', $1 USING ERRCODE = 'no_data_found';
     END IF;
@@ -90,11 +90,11 @@ AS $$
 DECLARE
     r clinres.roles;
 BEGIN
-    SELECT * INTO r FROM clinres.roles x WHERE x.code OPERATOR(pg_catalog.=) pg_catalog.upper(pg_catalog.btrim($1));
+    SELECT * INTO r FROM clinres.roles x WHERE x.code = pg_catalog.upper(pg_catalog.btrim($1));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown role "%"', $1 USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Valid roles: ' OPERATOR(pg_catalog.||)
-                   (SELECT pg_catalog.string_agg(x.code, ', ' ORDER BY x.code) FROM clinres.roles x) OPERATOR(pg_catalog.||) '.';
+            HINT = 'Valid roles: ' ||
+                   (SELECT pg_catalog.string_agg(x.code, ', ' ORDER BY x.code) FROM clinres.roles x) || '.';
     END IF;
     RETURN r;
 END
@@ -115,24 +115,24 @@ BEGIN
     END IF;
     FOREACH given IN ARRAY $2 LOOP
         SELECT m.code INTO canon FROM clinres.modules m
-         WHERE m.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(given))
-            OR pg_catalog.lower(m.name) OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(given))
-         ORDER BY m.code OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(given)) DESC LIMIT 1;
+         WHERE m.code = pg_catalog.lower(pg_catalog.btrim(given))
+            OR pg_catalog.lower(m.name) = pg_catalog.lower(pg_catalog.btrim(given))
+         ORDER BY m.code = pg_catalog.lower(pg_catalog.btrim(given)) DESC LIMIT 1;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'unknown module "%"', given USING ERRCODE = 'invalid_parameter_value',
-                HINT = 'Valid modules: ' OPERATOR(pg_catalog.||)
+                HINT = 'Valid modules: ' ||
                        (SELECT pg_catalog.string_agg(m.code, ', ' ORDER BY m.sort_order, m.code) FROM clinres.modules m)
-                       OPERATOR(pg_catalog.||) '.';
+                       || '.';
         END IF;
-        IF NOT EXISTS (SELECT FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
-                        WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1 AND tm.module_code OPERATOR(pg_catalog.=) canon
+        IF NOT EXISTS (SELECT FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code = tm.module_code
+                        WHERE tm.tenant_id = $1 AND tm.module_code = canon
                           AND tm.is_enabled AND m.is_active
-                          AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) THEN
+                          AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())) THEN
             RAISE EXCEPTION 'module "%" is not subscribed by tenant "%"', canon, clinres._tenant_code($1)
                 USING ERRCODE = 'invalid_parameter_value', HINT = 'See clinres.module_options(tenant_id).';
         END IF;
-        IF NOT canon OPERATOR(pg_catalog.=) ANY (result) THEN
-            result := result OPERATOR(pg_catalog.||) canon;
+        IF NOT canon = ANY (result) THEN
+            result := result || canon;
         END IF;
     END LOOP;
     RETURN result;
@@ -147,14 +147,14 @@ CREATE OR REPLACE FUNCTION clinres._member_modules(user_id uuid, tenant_id uuid)
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     SELECT coalesce(pg_catalog.array_agg(m.code ORDER BY m.sort_order, m.code), '{}')
-      FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code OPERATOR(pg_catalog.=) tm.module_code
-     WHERE tm.tenant_id OPERATOR(pg_catalog.=) $2 AND tm.is_enabled AND m.is_active
-       AND (tm.expires_at IS NULL OR tm.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+      FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code = tm.module_code
+     WHERE tm.tenant_id = $2 AND tm.is_enabled AND m.is_active
+       AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
        AND (NOT EXISTS (SELECT FROM clinres.user_modules um
-                         WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1)
+                         WHERE um.tenant_id = $2 AND um.user_id = $1)
             OR EXISTS (SELECT FROM clinres.user_modules um
-                        WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1
-                          AND um.module_code OPERATOR(pg_catalog.=) m.code AND um.is_enabled))
+                        WHERE um.tenant_id = $2 AND um.user_id = $1
+                          AND um.module_code = m.code AND um.is_enabled))
 $$;
 COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modules the member''s own configuration allows, in navigation order';
 
@@ -167,14 +167,14 @@ CREATE OR REPLACE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
     DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
-     WHERE um.tenant_id OPERATOR(pg_catalog.=) $1 AND um.user_id OPERATOR(pg_catalog.=) x.id;
+     WHERE um.tenant_id = $1 AND um.user_id = x.id;
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-    SELECT $1, x.id, s.c, pg_catalog.cardinality(x.codes) OPERATOR(pg_catalog.>) 0
+    SELECT $1, x.id, s.c, pg_catalog.cardinality(x.codes) > 0
       FROM (SELECT u.id, pg_catalog.string_to_array(u.cfg, E'\x1f') FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(id, cfg)
              WHERE u.cfg IS NOT NULL) x(id, codes)
      CROSS JOIN LATERAL (SELECT pg_catalog.unnest(x.codes)
                          UNION SELECT tm.module_code FROM clinres.tenant_modules tm
-                          WHERE tm.tenant_id OPERATOR(pg_catalog.=) $1 AND pg_catalog.cardinality(x.codes) OPERATOR(pg_catalog.=) 0) s(c)
+                          WHERE tm.tenant_id = $1 AND pg_catalog.cardinality(x.codes) = 0) s(c)
      ORDER BY x.id, s.c;
 $$;
 COMMENT ON FUNCTION clinres._write_modules(uuid, uuid[], text[]) IS 'replaces members'' module configurations (NULL: inherit)';
@@ -191,9 +191,9 @@ BEGIN
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
     SELECT c.tenant_id, c.user_id, m.code, false
       FROM (SELECT DISTINCT um.tenant_id, um.user_id FROM clinres.user_modules um
-             WHERE um.module_code OPERATOR(pg_catalog.=) OLD.code) c
+             WHERE um.module_code = OLD.code) c
      CROSS JOIN clinres.modules m
-     WHERE m.code OPERATOR(pg_catalog.<>) OLD.code
+     WHERE m.code <> OLD.code
     ON CONFLICT DO NOTHING;
     RETURN OLD;
 END
@@ -207,9 +207,9 @@ CREATE TRIGGER keep_module_configs BEFORE DELETE ON clinres.modules
 CREATE OR REPLACE FUNCTION clinres._module_config(user_id uuid, tenant_id uuid) RETURNS text[]
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>) 0
+    SELECT CASE WHEN pg_catalog.count(*) > 0
                 THEN coalesce(pg_catalog.array_agg(um.module_code ORDER BY um.module_code) FILTER (WHERE um.is_enabled), '{}') END
-      FROM clinres.user_modules um WHERE um.tenant_id OPERATOR(pg_catalog.=) $2 AND um.user_id OPERATOR(pg_catalog.=) $1
+      FROM clinres.user_modules um WHERE um.tenant_id = $2 AND um.user_id = $1
 $$;
 COMMENT ON FUNCTION clinres._module_config(uuid, uuid) IS 'the member''s module configuration: NULL (inherit) or its enabled codes';
 
@@ -252,9 +252,9 @@ AS $$
                         'modules', pg_catalog.to_jsonb(clinres._member_modules(u.id, t.id)),
                         'module_config', pg_catalog.to_jsonb(clinres._module_config(u.id, t.id)))
                         ORDER BY t.code)
-                   FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) ut.tenant_id
-                  WHERE ut.user_id OPERATOR(pg_catalog.=) u.id AND clinres.has_permission($1, t.id, 'user:view')), '[]'))
-      FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) $2
+                   FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id = ut.tenant_id
+                  WHERE ut.user_id = u.id AND clinres.has_permission($1, t.id, 'user:view')), '[]'))
+      FROM clinres.users u WHERE u.id = $2
 $$;
 COMMENT ON FUNCTION clinres._user_json(uuid, uuid) IS 'the user and the memberships the actor may see (no password or hash)';
 

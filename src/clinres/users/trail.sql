@@ -54,14 +54,14 @@ BEGIN
     NEW.change_reason := coalesce(NEW.change_reason, clinres._change_reason());
     INSERT INTO clinres.admin_log_chains AS c (chain, xact)
     VALUES (coalesce(NEW.tenant_id, '00000000-0000-0000-0000-000000000000'), pg_catalog.pg_current_xact_id())
-        ON CONFLICT (chain) DO UPDATE SET xact = excluded.xact WHERE c.xact OPERATOR(pg_catalog.<>) excluded.xact;
+        ON CONFLICT (chain) DO UPDATE SET xact = excluded.xact WHERE c.xact <> excluded.xact;
     IF NEW.tenant_id IS NULL THEN
         SELECT l.id, l.row_hash INTO head FROM clinres.admin_logs l WHERE l.tenant_id IS NULL ORDER BY l.id DESC LIMIT 1;
     ELSE
         SELECT l.id, l.row_hash INTO head FROM clinres.admin_logs l
-         WHERE l.tenant_id OPERATOR(pg_catalog.=) NEW.tenant_id ORDER BY l.id DESC LIMIT 1;
+         WHERE l.tenant_id = NEW.tenant_id ORDER BY l.id DESC LIMIT 1;
     END IF;
-    IF head.id IS NOT NULL AND NEW.id OPERATOR(pg_catalog.<=) head.id THEN
+    IF head.id IS NOT NULL AND NEW.id <= head.id THEN
         NEW.id := pg_catalog.nextval('clinres.admin_logs_id_seq');
     END IF;
     NEW.prev_hash := coalesce(head.row_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
@@ -87,11 +87,11 @@ AS $$
                    l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target, l.detail, l.change_reason,
                    l.prev_hash), 'UTF8')) AS computed
           FROM clinres.admin_logs l
-         WHERE $1 IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) $1
+         WHERE $1 IS NULL OR l.tenant_id = $1
         WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id)
     ), checked AS (
         SELECT r.id, r.tenant_id,
-               CASE WHEN r.row_hash IS NULL OR r.computed OPERATOR(pg_catalog.<>) r.row_hash
+               CASE WHEN r.row_hash IS NULL OR r.computed <> r.row_hash
                     THEN pg_catalog.format('row %s does not match its row_hash: it was changed after it was written', r.id)
                     WHEN r.before_id IS NULL
                          AND r.prev_hash IS DISTINCT FROM '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
@@ -110,7 +110,7 @@ AS $$
     -- A chain that was written to and has no row left.
     SELECT nullif(h.chain, '00000000-0000-0000-0000-000000000000'), 0, false, NULL, 'the chain has no rows left: they were deleted'
       FROM clinres.admin_log_chains h
-     WHERE ($1 IS NULL OR h.chain OPERATOR(pg_catalog.=) $1)
+     WHERE ($1 IS NULL OR h.chain = $1)
        AND NOT EXISTS (SELECT FROM clinres.admin_logs l
                         WHERE l.tenant_id IS NOT DISTINCT FROM nullif(h.chain, '00000000-0000-0000-0000-000000000000'))
      ORDER BY 1 NULLS FIRST
@@ -125,9 +125,9 @@ CREATE OR REPLACE FUNCTION clinres.admin_log_head(tenant_id uuid DEFAULT NULL)
 AS $$
     SELECT t.tenant_id, h.id, pg_catalog.encode(h.row_hash, 'hex')
       FROM (SELECT nullif(c.chain, '00000000-0000-0000-0000-000000000000') AS tenant_id FROM clinres.admin_log_chains c
-             WHERE $1 IS NULL OR c.chain OPERATOR(pg_catalog.=) $1) t
+             WHERE $1 IS NULL OR c.chain = $1) t
      CROSS JOIN LATERAL (SELECT l.id, l.row_hash FROM clinres.admin_logs l
-                          WHERE l.tenant_id OPERATOR(pg_catalog.=) t.tenant_id OR (t.tenant_id IS NULL AND l.tenant_id IS NULL)
+                          WHERE l.tenant_id = t.tenant_id OR (t.tenant_id IS NULL AND l.tenant_id IS NULL)
                           ORDER BY l.id DESC LIMIT 1) h
      ORDER BY t.tenant_id NULLS FIRST
 $$;
@@ -161,9 +161,9 @@ BEGIN
                clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target, l.detail,
                                             l.change_reason, l.prev_hash)
           FROM clinres.admin_logs l
-          LEFT JOIN clinres.users a ON a.id OPERATOR(pg_catalog.=) l.actor_id
-          LEFT JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) l.tenant_id
-         WHERE tenant IS NULL OR l.tenant_id OPERATOR(pg_catalog.=) tenant
+          LEFT JOIN clinres.users a ON a.id = l.actor_id
+          LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
+         WHERE tenant IS NULL OR l.tenant_id = tenant
          ORDER BY l.tenant_id NULLS FIRST, l.id;
 END
 $$;
