@@ -24,6 +24,8 @@ DECLARE
 BEGIN
     EXECUTE pg_catalog.format('INSERT INTO clinres.session_keys (secret) VALUES (%I.gen_random_bytes(32))', crypto);
 
+    -- Made at install (it names pgcrypto's schema), so an upgrade does not re-create it: a change
+    -- to its text needs a statement of its own in versions/next.sql.
     EXECUTE pg_catalog.format($fmt$
 CREATE OR REPLACE FUNCTION clinres.rotate_session_key(grace interval DEFAULT NULL) RETURNS int
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
@@ -33,10 +35,10 @@ DECLARE
 BEGIN
     -- Every earlier key verifies for at most grace from now (a zero grace revokes them all).
     UPDATE clinres.session_keys k
-       SET retired_at = LEAST(k.retired_at, pg_catalog.now() +
+       SET retired_at = LEAST(k.retired_at, pg_catalog.now() OPERATOR(pg_catalog.+)
                         coalesce(grace, pg_catalog.current_setting('clinres.session_ttl', true)::pg_catalog.interval,
                                  '8 hours'));
-    DELETE FROM clinres.session_keys k WHERE k.retired_at <= pg_catalog.now();
+    DELETE FROM clinres.session_keys k WHERE k.retired_at OPERATOR(pg_catalog.<=) pg_catalog.now();
     INSERT INTO clinres.session_keys (secret) VALUES (%1$I.gen_random_bytes(32)) RETURNING id INTO new_id;
     RETURN new_id;
 END
