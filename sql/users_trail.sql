@@ -56,6 +56,35 @@ SELECT h.tenant_id IS NULL AS platform, h.last_id = (SELECT max(id) FROM clinres
        h.head_hash ~ '^[0-9a-f]{64}$' AS hex
   FROM clinres.admin_log_head() h ORDER BY h.tenant_id NULLS FIRST;
 SELECT count(*) FROM clinres.admin_log_head(:B);
+-- Each chain's row in admin_log_chains holds its head (written before the commit).
+SELECT c.chain = '00000000-0000-0000-0000-000000000000' AS platform, c.head_id = h.last_id AS head_id,
+       encode(c.head_hash, 'hex') = h.head_hash AS head_hash
+  FROM clinres.admin_log_chains c JOIN clinres.admin_log_head() h ON c.chain = coalesce(h.tenant_id, '00000000-0000-0000-0000-000000000000')
+ ORDER BY 1 DESC, c.chain;
+
+-- The trigger takes a chain's head from admin_log_chains and then from memory, never by searching
+-- admin_logs: a statement of 2,000 rows, in 3 chains, scans admin_logs not once (so it costs O(1)
+-- per row, however large the table or stale its statistics), and the chains stay whole.
+CREATE VIEW pg_temp.scans AS
+SELECT (SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relid = 'clinres.admin_logs'::regclass) AS logs_scans,
+       (SELECT n_tup_upd + n_tup_ins FROM pg_stat_xact_user_tables WHERE relid = 'clinres.admin_log_chains'::regclass) AS chain_writes;
+BEGIN;
+SELECT logs_scans AS scans_before, chain_writes AS writes_before FROM pg_temp.scans \gset
+INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+SELECT :erin, (ARRAY[:A, :B, NULL]::uuid[])[i % 3 + 1], 'test.bulk', 'row ' || i, '{}' FROM generate_series(1, 2000) i;
+SELECT logs_scans - :scans_before AS admin_logs_scans, chain_writes - :writes_before AS chain_row_writes FROM pg_temp.scans;
+-- A savepoint rolled back takes its rows' heads with it; the rows after it link to the row before.
+SAVEPOINT s;
+INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail) VALUES (:erin, :A, 'test.undone', 'x', '{}');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail) VALUES (:erin, :A, 'test.after', 'x', '{}');
+SAVEPOINT t;
+INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail) VALUES (:erin, :A, 'test.kept', 'x', '{}');
+RELEASE SAVEPOINT t;
+COMMIT;
+SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
+SELECT bool_and(c.head_id = h.last_id AND encode(c.head_hash, 'hex') = h.head_hash) AS heads_written
+  FROM clinres.admin_log_chains c JOIN clinres.admin_log_head() h ON c.chain = coalesce(h.tenant_id, '00000000-0000-0000-0000-000000000000');
 
 -- Required reason: a mutation without one is 22023 and writes nothing; with one it goes through.
 SET clinres.require_change_reason = on;
@@ -122,6 +151,19 @@ DELETE FROM clinres.admin_logs WHERE id = :a1;
 SELECT first_bad_id = :a3 AS first_bad_after_first_deleted, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.saved s WHERE s.id IN (:a1, :a2);
 SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
+-- The last row deleted (nothing follows it to break): the chain's head names it.
+SELECT max(id) AS alast FROM clinres.admin_logs WHERE tenant_id = :A \gset
+DELETE FROM clinres.admin_logs WHERE id = :alast;
+SELECT first_bad_id = :alast AS first_bad_is_deleted_last, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
+-- A row appended with the chain's trigger off (hashes forged to link): found after the head.
+INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.saved s WHERE s.id = :alast;
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER chain;
+INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail, prev_hash, row_hash)
+SELECT :erin, :A, 'forged', 'x', '{}', row_hash, row_hash FROM clinres.admin_logs WHERE id = :alast RETURNING id AS forged \gset
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain;
+SELECT first_bad_id = :forged AS first_bad_is_forged, ok FROM clinres.verify_admin_logs(:A);
+DELETE FROM clinres.admin_logs WHERE id = :forged;
+SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
 -- Two rows swapped (each takes the other's place, hashes and all).
 UPDATE clinres.admin_logs l SET actor_id = s.actor_id, action = s.action, target = s.target, detail = s.detail,
        change_reason = s.change_reason, created_at = s.created_at, prev_hash = s.prev_hash, row_hash = s.row_hash
@@ -140,7 +182,7 @@ SELECT rows, ok, detail FROM clinres.verify_admin_logs(:B);
 INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT * FROM pg_temp.saved s WHERE s.tenant_id = :B;
 ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
 SELECT bool_and(ok) AS all_ok_again, sum(rows) = (SELECT count(*) FROM pg_temp.saved) AS every_row FROM clinres.verify_admin_logs();
--- A rebuilt chain verifies: only a head anchored before tells (its hash is no longer the row's).
+-- A rebuilt chain: its rows verify, the head its chain's row recorded does not.
 SELECT head_hash AS anchored, last_id AS anchored_id FROM clinres.admin_log_head(:A) \gset
 ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
 UPDATE clinres.admin_logs SET detail = '{"rewritten": true}' WHERE id = :a1;
@@ -154,9 +196,13 @@ BEGIN
         prev := h;
     END LOOP;
 END $$;
+SELECT ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
+-- ... and the head in admin_log_chains rewritten too: the chain verifies; only the anchored head tells.
+UPDATE clinres.admin_log_chains c SET head_hash = l.row_hash FROM clinres.admin_logs l WHERE c.chain = :A AND l.id = c.head_id;
 SELECT ok AS rebuilt_chain_verifies FROM clinres.verify_admin_logs(:A);
 SELECT encode(row_hash, 'hex') = :'anchored' AS anchor_still_matches FROM clinres.admin_logs WHERE id = :anchored_id;
 UPDATE clinres.admin_logs l SET detail = s.detail, prev_hash = s.prev_hash, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id;
+UPDATE clinres.admin_log_chains c SET head_hash = l.row_hash FROM clinres.admin_logs l WHERE c.chain = :A AND l.id = c.head_id;
 ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
 SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();
 

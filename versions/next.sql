@@ -7,3 +7,14 @@
 \echo Use "ALTER EXTENSION clinres UPDATE" to load this file. \quit
 
 -- @code
+
+-- The audit trail (trail.sql): each chain's head (id, row_hash of its last row) is kept in its
+-- admin_log_chains row, so that the chain trigger reads it in O(1) instead of searching admin_logs.
+ALTER TABLE clinres.admin_log_chains ADD COLUMN head_id bigint, ADD COLUMN head_hash bytea;
+COMMENT ON TABLE clinres.admin_log_chains IS 'the hash chains of admin_logs: each writer''s claim, which serializes the writers of a chain, and the chain''s head';
+COMMENT ON COLUMN clinres.admin_log_chains.head_id IS 'id of the chain''s last row (NULL before its first)';
+COMMENT ON COLUMN clinres.admin_log_chains.head_hash IS 'row_hash of the chain''s last row (NULL before its first)';
+UPDATE clinres.admin_log_chains c SET head_id = l.id, head_hash = l.row_hash
+  FROM (SELECT DISTINCT ON (tenant_id) coalesce(tenant_id, '00000000-0000-0000-0000-000000000000') AS chain, id, row_hash
+          FROM clinres.admin_logs ORDER BY tenant_id, id DESC) l
+ WHERE c.chain = l.chain;

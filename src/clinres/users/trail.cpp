@@ -2,6 +2,8 @@
 // each admin_logs row records, and export_admin_logs through the users export's writers.
 #include "clinres/users/trail.hpp"
 
+#include "clinres/users/chain_head.hpp"
+
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/spi.hpp"
 #include "clinres/users/import/writers.hpp"
@@ -111,6 +113,7 @@ Datum export_logs(FunctionCallInfo fcinfo)
 
 void init_trail()
 {
+    init_chain_heads();
     DefineCustomStringVariable(
         "clinres.change_reason",
         "Why the changes of this transaction are made; recorded in their admin_logs rows.",

@@ -10,13 +10,19 @@ COMMENT ON COLUMN clinres.admin_logs.prev_hash IS 'row_hash of the previous row 
 COMMENT ON COLUMN clinres.admin_logs.row_hash IS 'SHA-256 of clinres._admin_log_canonical of this row';
 
 -- One row per chain (tenant id, or the nil uuid for the platform-wide chain): a writer claims it
--- (row lock until its transaction ends) before it reads the chain's head, so that writers of one
--- chain take turns and never fork it; under REPEATABLE READ a concurrent claim is 40001.
+-- (row lock until its transaction ends) and reads the chain's head from it, so that writers of one
+-- chain take turns and never fork it; under REPEATABLE READ a concurrent claim is 40001. The head
+-- (id and row_hash of the chain's last row) is written there once per transaction, before its
+-- commit (chain_head.cpp); within the transaction the trigger keeps it in memory.
 CREATE TABLE clinres.admin_log_chains (
-    chain uuid PRIMARY KEY,
-    xact  xid8 NOT NULL
+    chain     uuid PRIMARY KEY,
+    xact      xid8 NOT NULL,
+    head_id   bigint,
+    head_hash bytea
 );
-COMMENT ON TABLE clinres.admin_log_chains IS 'the hash chains of admin_logs: each writer''s claim, which serializes the writers of a chain';
+COMMENT ON TABLE clinres.admin_log_chains IS 'the hash chains of admin_logs: each writer''s claim, which serializes the writers of a chain, and the chain''s head';
+COMMENT ON COLUMN clinres.admin_log_chains.head_id IS 'id of the chain''s last row (NULL before its first)';
+COMMENT ON COLUMN clinres.admin_log_chains.head_hash IS 'row_hash of the chain''s last row (NULL before its first)';
 SELECT pg_catalog.pg_extension_config_dump('clinres.admin_log_chains', '');
 
 -- The canonical form of a row, what row_hash is the SHA-256 of (UTF-8): a JSON array (jsonb's text
@@ -39,35 +45,51 @@ CREATE OR REPLACE FUNCTION clinres._change_reason() RETURNS text
 COMMENT ON FUNCTION clinres._change_reason() IS
     'clinres.change_reason, trimmed (NULL when unset); 22023 when unset and clinres.require_change_reason is on';
 
--- Chains the new row: its reason, a claim on its chain, an id above the chain's head (taken again
--- when a writer of the chain committed a higher one while this one waited), prev_hash and row_hash.
+CREATE OR REPLACE FUNCTION clinres._admin_log_head_id(chain uuid) RETURNS bigint
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'clinres_admin_log_head_id';
+COMMENT ON FUNCTION clinres._admin_log_head_id(uuid) IS 'the id of the chain''s head as this transaction set it (NULL when it set none)';
+CREATE OR REPLACE FUNCTION clinres._admin_log_head_hash(chain uuid) RETURNS bytea
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'clinres_admin_log_head_hash';
+COMMENT ON FUNCTION clinres._admin_log_head_hash(uuid) IS 'the row_hash of the chain''s head as this transaction set it (NULL when it set none)';
+CREATE OR REPLACE FUNCTION clinres._admin_log_set_head(chain uuid, id bigint, row_hash bytea) RETURNS boolean
+    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'clinres_admin_log_set_head';
+COMMENT ON FUNCTION clinres._admin_log_set_head(uuid, bigint, bytea) IS
+    'the chain''s new head, kept for this transaction and written into admin_log_chains before it commits';
+
+-- Chains the new row: its reason; the chain's head, from this transaction's memory, or else from
+-- the chain's row, claimed first; an id above the head (taken again when a writer of the chain
+-- committed a higher one while this one waited), prev_hash and row_hash; the row is the new head.
+-- O(1) per row: no scan of admin_logs, however many rows the statement writes.
 -- A row that arrives with its hashes (pg_restore of the table) keeps them; verify_admin_logs judges it.
 CREATE OR REPLACE FUNCTION clinres._admin_log_chain() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
-    head record;
+    chain uuid := coalesce(NEW.tenant_id, '00000000-0000-0000-0000-000000000000');
+    head_id bigint;
+    head_hash bytea;
+    kept boolean;
 BEGIN
     IF NEW.row_hash IS NOT NULL AND NEW.prev_hash IS NOT NULL THEN
         RETURN NEW;
     END IF;
     NEW.change_reason := coalesce(NEW.change_reason, clinres._change_reason());
-    INSERT INTO clinres.admin_log_chains AS c (chain, xact)
-    VALUES (coalesce(NEW.tenant_id, '00000000-0000-0000-0000-000000000000'), pg_catalog.pg_current_xact_id())
-        ON CONFLICT (chain) DO UPDATE SET xact = excluded.xact WHERE c.xact <> excluded.xact;
-    IF NEW.tenant_id IS NULL THEN
-        SELECT l.id, l.row_hash INTO head FROM clinres.admin_logs l WHERE l.tenant_id IS NULL ORDER BY l.id DESC LIMIT 1;
+    head_hash := clinres._admin_log_head_hash(chain);
+    IF head_hash IS NULL THEN
+        INSERT INTO clinres.admin_log_chains AS c (chain, xact) VALUES (chain, pg_catalog.pg_current_xact_id())
+            ON CONFLICT ON CONSTRAINT admin_log_chains_pkey DO UPDATE SET xact = excluded.xact
+        RETURNING c.head_id, c.head_hash INTO head_id, head_hash;
     ELSE
-        SELECT l.id, l.row_hash INTO head FROM clinres.admin_logs l
-         WHERE l.tenant_id = NEW.tenant_id ORDER BY l.id DESC LIMIT 1;
+        head_id := clinres._admin_log_head_id(chain);
     END IF;
-    IF head.id IS NOT NULL AND NEW.id <= head.id THEN
+    IF head_id IS NOT NULL AND NEW.id <= head_id THEN
         NEW.id := pg_catalog.nextval('clinres.admin_logs_id_seq');
     END IF;
-    NEW.prev_hash := coalesce(head.row_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+    NEW.prev_hash := coalesce(head_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
     NEW.row_hash := pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical(
         NEW.id, NEW.created_at, NEW.actor_id, NEW.tenant_id, NEW.action, NEW.target, NEW.detail, NEW.change_reason,
         NEW.prev_hash), 'UTF8'));
+    kept := clinres._admin_log_set_head(chain, NEW.id, NEW.row_hash);
     RETURN NEW;
 END
 $$;
@@ -102,10 +124,38 @@ AS $$
                END AS problem
           FROM r
     )
-    SELECT c.tenant_id, pg_catalog.count(*), pg_catalog.bool_and(c.problem IS NULL),
-           pg_catalog.min(c.id) FILTER (WHERE c.problem IS NOT NULL),
-           (pg_catalog.array_agg(c.problem ORDER BY c.id) FILTER (WHERE c.problem IS NOT NULL))[1]
-      FROM checked c GROUP BY c.tenant_id
+    , chains AS (
+        SELECT c.tenant_id, pg_catalog.count(*) AS rows, pg_catalog.max(c.id) AS last_id,
+               pg_catalog.min(c.id) FILTER (WHERE c.problem IS NOT NULL) AS first_bad_id,
+               (pg_catalog.array_agg(c.problem ORDER BY c.id) FILTER (WHERE c.problem IS NOT NULL))[1] AS problem
+          FROM checked c GROUP BY c.tenant_id
+    )
+    -- Each chain's last row must be the head its chain's row recorded: a deleted tail is found so.
+    SELECT g.tenant_id, g.rows, g.problem IS NULL AND hc.problem IS NULL,
+           coalesce(g.first_bad_id, hc.bad_id), coalesce(g.problem, hc.problem)
+      FROM chains g
+      LEFT JOIN clinres.admin_log_chains h ON h.chain = coalesce(g.tenant_id, '00000000-0000-0000-0000-000000000000')
+     CROSS JOIN LATERAL (
+        SELECT CASE WHEN h.chain IS NULL OR h.head_id IS NULL
+                    THEN pg_catalog.format('the chain''s head is not recorded: its row in admin_log_chains was deleted or changed')
+                    WHEN h.head_id > g.last_id
+                    THEN pg_catalog.format('the chain ends at row %s, but its head is row %s: the rows after row %s were deleted',
+                                           g.last_id, h.head_id, g.last_id)
+                    WHEN h.head_id < g.last_id
+                    THEN pg_catalog.format('row %s is after the chain''s head, row %s: it was added without the chain''s trigger',
+                                           (SELECT pg_catalog.min(l.id) FROM clinres.admin_logs l
+                                             WHERE l.tenant_id IS NOT DISTINCT FROM g.tenant_id AND l.id > h.head_id), h.head_id)
+                    WHEN h.head_hash IS DISTINCT FROM (SELECT l.row_hash FROM clinres.admin_logs l WHERE l.id = g.last_id)
+                    THEN pg_catalog.format('row %s is the chain''s head, but its row_hash is not the head''s hash', g.last_id)
+               END AS problem,
+               CASE WHEN h.chain IS NULL OR h.head_id IS NULL THEN g.last_id
+                    WHEN h.head_id > g.last_id THEN h.head_id
+                    WHEN h.head_id < g.last_id
+                    THEN (SELECT pg_catalog.min(l.id) FROM clinres.admin_logs l
+                           WHERE l.tenant_id IS NOT DISTINCT FROM g.tenant_id AND l.id > h.head_id)
+                    WHEN h.head_hash IS DISTINCT FROM (SELECT l.row_hash FROM clinres.admin_logs l WHERE l.id = g.last_id)
+                    THEN g.last_id
+               END AS bad_id) hc
     UNION ALL
     -- A chain that was written to and has no row left.
     SELECT nullif(h.chain, '00000000-0000-0000-0000-000000000000'), 0, false, NULL, 'the chain has no rows left: they were deleted'
@@ -176,7 +226,8 @@ COMMENT ON FUNCTION clinres.export_admin_logs(uuid, text) IS
     'the audit trail of a tenant (every chain for a SUPER_ADMIN when NULL) as CSV or .xlsx, with each row''s hashes and canonical text';
 
 REVOKE ALL ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea),
-    clinres._change_reason(), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
+    clinres._change_reason(), clinres._admin_log_head_id(uuid), clinres._admin_log_head_hash(uuid),
+    clinres._admin_log_set_head(uuid, bigint, bytea), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
     clinres._export_admin_logs(uuid), clinres.export_admin_logs(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text) TO clinres_app;
 
