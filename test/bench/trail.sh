@@ -4,7 +4,10 @@
 # 1. the cost of a mutation (set_user_modules, one audit row, its own transaction) with the hash
 #    chain and a change reason, against the same with the chain trigger off and no reason: the
 #    ratio of the medians of rounds of N calls each (goal <= 1.2);
-# 2. verify_admin_logs over 1,000,000 rows in 11 chains (goal < 5 s), and the bulk insert that chained them.
+# 2. verify_admin_logs over 1,000,000 rows in 11 chains (goal < 5 s), and the bulk insert that chained them;
+# 3. the cost per row of one statement of many audit rows in a fresh session (as import_users
+#    writes them): rows/s of 5,000 and of 50,000 rows, each in a new database; a ratio near 1 is
+#    linear (the chain trigger's head lookup was once a scan per row: quadratic).
 # Usage (repository root, clinres installed): test/bench/trail.sh [N] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -62,5 +65,22 @@ for r in 1 2 3; do
     out=$(q -c "SELECT count(*), sum(rows), bool_and(ok) FROM clinres.verify_admin_logs()")
     echo "verify_admin_logs() over 1,000,000 rows: $(( ($(date +%s%N) - t0) / 1000000 )) ms (chains|rows|ok: $out; goal < 5000 ms)"
 done
+
+# 3. One statement of N rows in a fresh session and a fresh database: rows per second.
+bulk_rate() {
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ${db}_bulk" -c "CREATE DATABASE ${db}_bulk"
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d "${db}_bulk" -c "CREATE EXTENSION clinres CASCADE" >/dev/null
+    local t0=$(date +%s%N)
+    psql -X -q -v ON_ERROR_STOP=1 -d "${db}_bulk" -c "INSERT INTO clinres.admin_logs (actor_id, tenant_id, action, target, detail)
+          SELECT NULL, CASE WHEN i % 11 = 0 THEN NULL ELSE md5((i % 11)::text)::uuid END, 'user.create', gen_random_uuid()::text,
+                 jsonb_build_object('email', 'u' || i || '@example.org', 'name', 'User ' || i)
+            FROM generate_series(1, $1) i"
+    local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    psql -X -q -d postgres -c "DROP DATABASE ${db}_bulk"
+    echo $(( $1 * 1000 / (ms > 0 ? ms : 1) ))
+}
+small=$(bulk_rate 5000) large=$(bulk_rate 50000)
+echo "one statement of audit rows, fresh session: 5,000 rows $small rows/s, 50,000 rows $large rows/s"
+echo "  ratio (rows/s of 5,000 / of 50,000): $(echo "scale=2; $small / $large" | bc) (1 is linear; quadratic would be about 10)"
 echo "machine load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 psql -X -q -d postgres -c "DROP DATABASE $db"
