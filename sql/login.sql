@@ -4,8 +4,9 @@
 \set SHOW_CONTEXT never
 \i test/fixtures/sample.sql
 -- What a success returns: session_profile plus a token; tokens are random, so only their shape is shown.
-SELECT p - 'token' - 'token_expires_at' AS profile,
-       p ->> 'token' ~ '^[0-9]+\.00000000-0000-0000-0000-0000000000a1\.a0000000-0000-0000-0000-00000000000a\.[0-9]+\.[0-9a-f]{64}$' AS token_shape,
+SELECT p - 'token' - 'token_expires_at' - 'session_id' AS profile,
+       p ->> 'token' ~ ('^[0-9]+\.00000000-0000-0000-0000-0000000000a1\.a0000000-0000-0000-0000-00000000000a\.[0-9]+\.'
+                        || (p ->> 'session_id') || '\.[0-9a-f]{64}$') AS token_shape,
        (p ->> 'token_expires_at')::timestamptz - now() BETWEEN interval '7 hours 59 minutes' AND interval '8 hours 1 minute' AS expires_in_8h
   FROM clinres.login('ALICE@Hosp-A.example', 'alice-pw') p;
 SELECT last_login_at > now() - interval '1 minute' AS last_login_recorded, failed_logins FROM clinres.users WHERE id = :alice;
@@ -119,7 +120,8 @@ UPDATE clinres.users SET name = 'Bob' WHERE id = :bob;
 SELECT clinres.login('bob@hosp-a.example', 'bob-pw') AS own_row_lock;
 ROLLBACK;
 -- Nothing else login does outlives the caller's transaction: only failed_logins, locked_until
--- and last_login_at of the user who tried are written outside it.
+-- and last_login_at of the user who tried, the trail's rows of its attempts and the session of
+-- a success are written outside it (and survive it: shown after the rollback).
 CREATE FUNCTION pg_temp.login_digest() RETURNS text LANGUAGE sql AS $$
     SELECT md5(string_agg(t, '|' ORDER BY t)) FROM (
         SELECT format('%s', (u.id, u.email, u.name, u.phone, u.password_hash, u.status, u.platform_role,
@@ -128,16 +130,21 @@ CREATE FUNCTION pg_temp.login_digest() RETURNS text LANGUAGE sql AS $$
         UNION ALL SELECT format('%s', m) FROM clinres.user_modules m
         UNION ALL SELECT format('%s', t) FROM clinres.tenants t
         UNION ALL SELECT format('%s', t) FROM clinres.tenant_modules t
-        UNION ALL SELECT format('%s', l) FROM clinres.admin_logs l
+        UNION ALL SELECT format('%s', l) FROM clinres.admin_logs l WHERE l.action NOT LIKE 'login%'
         UNION ALL SELECT format('%s', k) FROM clinres.session_keys k) s(t)
 $$;
 SELECT pg_temp.login_digest() AS before \gset
+SELECT max(id) AS last_log FROM clinres.admin_logs \gset
+SELECT count(*) AS sessions_before FROM clinres.sessions \gset
 BEGIN;
 SELECT clinres.login('alice@hosp-a.example', 'alice-pw') IS NOT NULL AS success,
        clinres.login('alice@hosp-a.example', 'wrong') AS failure,
        clinres.login('nobody@hosp-a.example', 'x') AS unknown_user;
 ROLLBACK;
 SELECT pg_temp.login_digest() = :'before' AS nothing_else_written;
+SELECT action, tenant_id, target, detail ? 'session_id' AS names_session FROM clinres.admin_logs
+ WHERE id > coalesce(:'last_log'::bigint, 0) ORDER BY id;
+SELECT count(*) - :sessions_before AS sessions_kept FROM clinres.sessions;
 RESET clinres.login_max_failures;
 RESET clinres.login_lockout;
 SHOW clinres.login_max_failures;

@@ -3,7 +3,8 @@
 \pset null '(null)'
 \set SHOW_CONTEXT never
 \i test/fixtures/sample.sql
-SELECT clinres.login('alice@hosp-a.example', 'alice-pw') ->> 'token' AS alice_token \gset
+SELECT clinres.login('alice@hosp-a.example', 'alice-pw') AS alice_login \gset
+SELECT :'alice_login'::jsonb ->> 'token' AS alice_token, :'alice_login'::jsonb ->> 'session_id' AS alice_session \gset
 BEGIN;
 SELECT clinres.set_session(:'alice_token') = :alice AS user_returned;
 SELECT clinres.current_user_id() = :alice AS user_set, clinres.current_tenant_id() = :A AS tenant_set;
@@ -13,11 +14,27 @@ SELECT clinres.current_user_id() AS after_commit, clinres.current_tenant_id() AS
 
 -- A token made by hand with pgcrypto's hmac over the documented text verifies: the
 -- format is exactly what docs/sessions.md says.
+SELECT k.id || '.' || :alice || '.' || :A || '.' || (extract(epoch FROM now())::bigint + 60) || '.' || :'alice_session'
+       AS claims FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
+SELECT :'claims' || '.' || encode(hmac(convert_to('clinres-session/2:' || :'claims', 'UTF8'), k.secret, 'sha256'), 'hex')
+       AS handmade FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
+SELECT clinres.set_session(:'handmade') = :alice AS handmade_verifies;
+-- Naming a session that does not exist (or another user's): 28000.
+SELECT k.id || '.' || :alice || '.' || :A || '.' || (extract(epoch FROM now())::bigint + 60) || '.' || gen_random_uuid()
+       AS claims FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
+SELECT :'claims' || '.' || encode(hmac(convert_to('clinres-session/2:' || :'claims', 'UTF8'), k.secret, 'sha256'), 'hex')
+       AS no_session FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
+SELECT clinres.set_session(:'no_session');
+\echo :LAST_ERROR_SQLSTATE
+-- A 0.3.0 token (no session: five parts, MAC over 'clinres-session/1:') keeps verifying until it
+-- expires; cutting the session out of a 0.4.0 token does not make one (the MACs differ).
 SELECT k.id || '.' || :alice || '.' || :A || '.' || (extract(epoch FROM now())::bigint + 60) AS claims
   FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
 SELECT :'claims' || '.' || encode(hmac(convert_to('clinres-session/1:' || :'claims', 'UTF8'), k.secret, 'sha256'), 'hex')
-       AS handmade FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
-SELECT clinres.set_session(:'handmade') = :alice AS handmade_verifies;
+       AS old_token FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
+SELECT clinres.set_session(:'old_token') = :alice AS token_of_0_3_0_verifies;
+SELECT clinres.set_session(replace(:'alice_token', '.' || :'alice_session', ''));
+\echo :LAST_ERROR_SQLSTATE
 -- The same, expired ten seconds ago: 28000.
 SELECT k.id || '.' || :alice || '.' || :A || '.' || (extract(epoch FROM now())::bigint - 10) AS claims
   FROM clinres.session_keys k WHERE k.retired_at IS NULL \gset
@@ -78,7 +95,7 @@ BEGIN;
 SELECT clinres.set_session(:'bob_token') = :bob AS app_verifies;
 SELECT clinres.current_user_id() = :bob AS app_context;
 COMMIT;
-SELECT clinres._sign_session(:erin, :A);
+SELECT clinres._sign_session(:erin, :A, gen_random_uuid());
 SELECT secret FROM clinres.session_keys;
 SELECT clinres.rotate_session_key();
 SET clinres.session_ttl = '30d';

@@ -6,6 +6,38 @@
 -- versions/ (and versions/SHA256SUMS), and this file starts again from the new release.
 \echo Use "ALTER EXTENSION clinres UPDATE" to load this file. \quit
 
+-- Sessions (issue 22): the sessions table and its doorbell; login's 0.3.0 helpers give way to
+-- ones that name the session (the library keeps their entry points for 0.3.0's scripts).
+-- Sessions (docs/sessions.md, "Sessions"): one row per login, named by its token. A session
+-- is live until ended_at (logout, revocation, or a change to its user: see the triggers below)
+-- or expires_at. Not dumped, like the keys: a restored database makes a new key, so no token
+-- of the old one verifies anyway. The key includes tenant_id (distributed by tenant on Citus).
+CREATE TABLE clinres.sessions (
+    tenant_id     uuid NOT NULL,
+    id            uuid NOT NULL,
+    user_id       uuid NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    last_seen_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at    timestamptz NOT NULL,
+    ended_at      timestamptz,
+    end_reason    text CHECK (end_reason OPERATOR(pg_catalog.=) ANY (ARRAY['logout', 'revoked', 'user_disabled',
+                      'user_deleted', 'locked_out', 'password_reset', 'membership_ended'])),
+    PRIMARY KEY (tenant_id, id),
+    CHECK ((ended_at IS NULL) OPERATOR(pg_catalog.=) (end_reason IS NULL))
+);
+CREATE INDEX sessions_live_idx ON clinres.sessions (user_id, tenant_id) WHERE ended_at IS NULL;
+COMMENT ON TABLE clinres.sessions IS 'one row per login: live until ended_at or expires_at; its token names it';
+REVOKE ALL ON TABLE clinres.sessions FROM PUBLIC;
+
+-- The doorbell: a relation no plan references, whose relcache invalidation tells every backend
+-- to drop its cached session states (registry.cpp), rung when a session ends or is deleted.
+CREATE SEQUENCE clinres.session_doorbell;
+COMMENT ON SEQUENCE clinres.session_doorbell IS 'rung (relcache invalidation, never used as a sequence) when a session ends';
+REVOKE ALL ON SEQUENCE clinres.session_doorbell FROM PUBLIC;
+
+DROP FUNCTION clinres._sign_session(uuid, uuid);
+DROP FUNCTION clinres._record_login(uuid, text);
+
 -- @code
 
 -- The audit trail (trail.sql): each chain's head (id, row_hash of its last row) is kept in its
@@ -18,3 +50,32 @@ UPDATE clinres.admin_log_chains c SET head_id = l.id, head_hash = l.row_hash
   FROM (SELECT DISTINCT ON (tenant_id) coalesce(tenant_id, '00000000-0000-0000-0000-000000000000') AS chain, id, row_hash
           FROM clinres.admin_logs ORDER BY tenant_id, id DESC) l
  WHERE c.chain = l.chain;
+
+-- Sessions (issue 22): the triggers that ring the doorbell and end sessions.
+CREATE TRIGGER doorbell AFTER UPDATE ON clinres.sessions FOR EACH ROW
+    WHEN (OLD.ended_at IS DISTINCT FROM NEW.ended_at OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+          OR OLD.id IS DISTINCT FROM NEW.id OR OLD.user_id IS DISTINCT FROM NEW.user_id
+          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
+    EXECUTE FUNCTION clinres._session_doorbell();
+CREATE TRIGGER doorbell_delete AFTER DELETE OR TRUNCATE ON clinres.sessions FOR EACH STATEMENT
+    EXECUTE FUNCTION clinres._session_doorbell();
+CREATE TRIGGER end_sessions AFTER DELETE ON clinres.users FOR EACH ROW EXECUTE FUNCTION clinres._end_sessions_on_change();
+CREATE TRIGGER end_sessions_update AFTER UPDATE ON clinres.users FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.password_hash IS DISTINCT FROM NEW.password_hash
+          OR OLD.locked_until IS DISTINCT FROM NEW.locked_until)
+    EXECUTE FUNCTION clinres._end_sessions_on_change();
+CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.users FOR EACH STATEMENT
+    EXECUTE FUNCTION clinres._end_sessions_on_change();
+CREATE TRIGGER end_sessions AFTER DELETE ON clinres.user_tenants FOR EACH ROW EXECUTE FUNCTION clinres._end_sessions_on_change();
+CREATE TRIGGER end_sessions_update AFTER UPDATE ON clinres.user_tenants FOR EACH ROW
+    WHEN ((OLD.status OPERATOR(pg_catalog.=) 'active' AND NEW.status IS DISTINCT FROM 'active')
+          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+    EXECUTE FUNCTION clinres._end_sessions_on_change();
+CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.user_tenants FOR EACH STATEMENT
+    EXECUTE FUNCTION clinres._end_sessions_on_change();
+ALTER TABLE clinres.sessions ENABLE ALWAYS TRIGGER doorbell, ENABLE ALWAYS TRIGGER doorbell_delete;
+ALTER TABLE clinres.users ENABLE ALWAYS TRIGGER end_sessions, ENABLE ALWAYS TRIGGER end_sessions_update,
+    ENABLE ALWAYS TRIGGER end_sessions_truncate;
+ALTER TABLE clinres.user_tenants ENABLE ALWAYS TRIGGER end_sessions, ENABLE ALWAYS TRIGGER end_sessions_update,
+    ENABLE ALWAYS TRIGGER end_sessions_truncate;
+

@@ -5,6 +5,7 @@
 #include "clinres/connections/monitor.hpp"
 #include "clinres/pg/postgres.hpp"
 #include "clinres/session/login.hpp"
+#include "clinres/session/registry.hpp"
 #include "clinres/session/signer.hpp"
 #include "clinres/users/import_settings.hpp"
 #include "clinres/users/trail.hpp"
@@ -23,6 +24,8 @@ void _PG_init(void)
     modaccess::init_change_log();
     session::init_login();
     session::init_signer();
+    session::init_registry();
+    session::init_ending();
     conn::init_usage();
     conn::init_monitor();
     users::init_import_settings();

@@ -155,8 +155,36 @@ TEST(Decision, DisabledTenantsAndActors)
     EXPECT_TRUE(decide(disabled_super, Verb::List, nullptr, nullptr, kNoRole).refused);
 }
 
+TEST(Decision, SessionsNeedEditAndTheCeilingInTheSessionsTenant)
+{
+    World w;
+    Facts editor = w.facts(10, {{1, kEditor}});
+    Target user_of_a_and_b = target(21, {{1, kUser}, {2, kUser}});
+    EXPECT_FALSE(decide(editor, Verb::Sessions, &kA, &user_of_a_and_b, kNoRole).refused);
+    EXPECT_EQ(decide(editor, Verb::Sessions, &kB, &user_of_a_and_b, kNoRole).what, "user:edit")
+        << "not in a tenant where the actor does not hold user:edit";
+    EXPECT_FALSE(decide(editor, Verb::Sessions, nullptr, &user_of_a_and_b, kNoRole).refused)
+        << "any tenant of the user will do when none is given";
+    Target admin_of_a = target(20, {{1, kAdmin}});
+    EXPECT_EQ(decide(editor, Verb::Sessions, &kA, &admin_of_a, kNoRole).kind, "role") << "the grant ceiling";
+    EXPECT_EQ(decide(editor, Verb::Sessions, nullptr, &admin_of_a, kNoRole).kind, "role");
+    Facts viewer = w.facts(11, {{1, kUser}});
+    EXPECT_TRUE(decide(viewer, Verb::Sessions, nullptr, &user_of_a_and_b, kNoRole).refused);
+    Target me = target(11, {{1, kUser}});
+    EXPECT_FALSE(decide(viewer, Verb::Sessions, nullptr, &me, kNoRole).refused) << "one's own sessions";
+    EXPECT_FALSE(decide(viewer, Verb::Sessions, &kB, &me, kNoRole).refused);
+    Target super = target(40, {}, kSuper);
+    EXPECT_TRUE(decide(w.facts(12, {{1, kAdmin}}), Verb::Sessions, &kA, &super, kNoRole).refused)
+        << "only a SUPER_ADMIN manages a SUPER_ADMIN's sessions";
+    Facts super_actor = w.facts(13, {}, kSuper);
+    EXPECT_FALSE(decide(super_actor, Verb::Sessions, &kA, &super, kNoRole).refused);
+    Target nobody = target(50, {});
+    EXPECT_TRUE(decide(editor, Verb::Sessions, nullptr, &nobody, kNoRole).refused);
+}
+
 TEST(Decision, VerbNames)
 {
+    EXPECT_EQ(verb_named("sessions"), Verb::Sessions);
     EXPECT_EQ(verb_named("disable_member"), Verb::DisableMember);
     EXPECT_FALSE(verb_named("Delete").has_value());
 }

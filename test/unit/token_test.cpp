@@ -77,6 +77,32 @@ TEST(Token, RefusesEverySpellingButTheCanonicalOne)
     EXPECT_FALSE(parses(mac_upper)); // upper-case hex in the MAC
 }
 
+TEST(Token, SessionTokensNameTheirSession)
+{
+    Claims c = sample();
+    c.has_session = true;
+    for (int i = 0; i < 16; ++i)
+        c.session.bytes[i] = static_cast<unsigned char>(0xa0 | i);
+    std::string t = token_of(c);
+    EXPECT_EQ(claims_text(c), "7.00010203-0405-0607-0809-0a0b0c0d0e0f.f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff.1795602810."
+                              "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf");
+    EXPECT_EQ(signed_prefix(c), "clinres-session/2:");
+    EXPECT_EQ(signed_prefix(sample()), "clinres-session/1:") << "0.3.0's tokens keep their MAC's prefix";
+    Claims back;
+    std::string_view signed_part;
+    unsigned char mac[32];
+    ASSERT_TRUE(parse_token(t, back, signed_part, mac));
+    EXPECT_TRUE(back.has_session);
+    EXPECT_TRUE(back.session == c.session);
+    EXPECT_EQ(signed_part, claims_text(c));
+    ASSERT_TRUE(parse_token(token_of(sample()), back, signed_part, mac));
+    EXPECT_FALSE(back.has_session);
+    std::string session_part = t.substr(t.find(".a0a1"), 37);
+    EXPECT_FALSE(parses(std::string(t).insert(t.find(".a0a1"), session_part))) << "seven parts";
+    EXPECT_FALSE(parses(std::string(t).replace(t.find(".a0a1") + 1, 1, "A"))) << "upper-case session uuid";
+    EXPECT_FALSE(parses(std::string(t).replace(t.find(".a0a1") + 1, 36, "x"))) << "not a uuid";
+}
+
 TEST(Token, ConstantTimeEquality)
 {
     unsigned char a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4}, c[4] = {1, 2, 3, 5};

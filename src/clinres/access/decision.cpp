@@ -9,7 +9,7 @@ namespace modaccess {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Verb>, 19> kVerbs = {{
+constexpr std::array<std::pair<std::string_view, Verb>, 20> kVerbs = {{
     {"context", Verb::Context},
     {"view", Verb::View},
     {"profile", Verb::Profile},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<std::string_view, Verb>, 19> kVerbs = {{
     {"enable", Verb::Enable},
     {"disable", Verb::Disable},
     {"delete", Verb::Delete},
+    {"sessions", Verb::Sessions},
 }};
 
 // The permission a verb needs in each tenant concerned.
@@ -49,6 +50,7 @@ const char *permission_of(Verb v)
     case Verb::Password:
     case Verb::Enable:
     case Verb::Disable:
+    case Verb::Sessions:
         return "user:edit";
     default:
         return "user:view";
@@ -78,6 +80,8 @@ const char *phrase_of(Verb v)
         return "reset the password of";
     case Verb::Delete:
         return "delete";
+    case Verb::Sessions:
+        return "manage the sessions of";
     default:
         return "read";
     }
@@ -94,7 +98,7 @@ bool refused_on_self(Verb v)
 bool on_membership(Verb v)
 {
     return v == Verb::Role || v == Verb::Modules || v == Verb::EnableMember || v == Verb::DisableMember ||
-           v == Verb::Remove;
+           v == Verb::Remove || v == Verb::Sessions;
 }
 
 // Whether the verb acts on the account, in every tenant of the user at once.
@@ -284,6 +288,31 @@ Denial decide_account(const Facts &f, Verb verb, const Target &u, bool super)
     return first ? first->second : Denial{};
 }
 
+// Sessions of another user: user:edit and the grant ceiling over the target's role in the
+// session's tenant (tenant null: in any tenant of the target, else the first refusal by
+// tenant code); a SUPER_ADMIN everywhere, its sessions in tenants it is no member of too.
+Denial decide_sessions(const Facts &f, const Uuid *tenant, const Target &u, bool super)
+{
+    if (super)
+        return {};
+    if (tenant != nullptr)
+        return decide_membership(f, Verb::Sessions, *tenant, u, kNoRole, super);
+    if (u.memberships.empty())
+        return refuse("permission", "user:edit",
+                      "permission denied: \"user:edit\" is required in a tenant of user " +
+                          quoted(uuid_text(u.id)));
+    std::optional<std::pair<std::string, Denial>> first;
+    for (const MemberFacts &m : u.memberships) {
+        Denial d = decide_membership(f, Verb::Sessions, m.tenant, u, kNoRole, super);
+        if (!d.refused)
+            return {};
+        std::string code = f.actor_in(m.tenant).tenant.code;
+        if (!first || code < first->first)
+            first.emplace(code, std::move(d));
+    }
+    return first->second;
+}
+
 } // namespace
 
 std::optional<Verb> verb_named(std::string_view name)
@@ -386,10 +415,14 @@ Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *targe
     default:
         break;
     }
+    if (verb == Verb::Sessions && u.id == f.actor && any.access.user_active)
+        return {}; // one's own sessions, anywhere
     if (!may_see(f, any, u))
         return unseen(super, u);
     if (verb == Verb::View)
         return {};
+    if (verb == Verb::Sessions)
+        return decide_sessions(f, tenant, u, super);
     if (on_membership(verb)) {
         if (tenant == nullptr)
             return refuse("row", "tenant", "permission denied: no tenant was given");

@@ -34,6 +34,7 @@ enum class Verb {
     Enable,        // set the account active
     Disable,       // set the account disabled
     Delete,        // delete the account
+    Sessions,      // list or end the user's sessions in the tenant (tenant absent: in any tenant of the user)
 };
 
 // The verb named by its SQL spelling ("create", "disable_member", ...), if any.
@@ -92,7 +93,8 @@ bool within_ceiling(const Globals &g, const Standing &s, RoleId r);
 
 // The decision: refused == false when the actor may do verb. tenant is null for the
 // account-wide and platform-wide verbs; target is null for Context, List, Audit, Export,
-// Grant and Create; role is the role to grant (Grant, Create, Add, Role), else kNoRole.
+// Grant and Create (for Sessions, tenant null asks whether any tenant of the target allows it); role is the
+// role to grant (Grant, Create, Add, Role), else kNoRole.
 Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *target, RoleId role);
 
 } // namespace modaccess

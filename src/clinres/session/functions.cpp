@@ -119,6 +119,7 @@ Datum set_context(FunctionCallInfo fcinfo)
 // set_session(token) -> the user id: verifies the token, sets the transaction's context.
 Datum set_session(FunctionCallInfo fcinfo)
 {
+    modaccess::begin_call(); // takes the doorbells: an ended session is refused from the next statement
     Claims c = token_arg(fcinfo, 0);
     modaccess::set_context(&c.user, &c.tenant, true, true);
     return pg::uuid_datum(c.user);
@@ -148,11 +149,20 @@ Datum begin_request_token(FunctionCallInfo fcinfo)
     return request(Key{c.user, c.tenant}, code, true);
 }
 
-// _sign_session(user_id, tenant_id) -> a token (only login, as the owner, calls it).
+// _sign_session(user_id, tenant_id) -> a token naming no session (0.3.0's login calls it).
 Datum sign_session(FunctionCallInfo fcinfo)
 {
     int64_t expires = 0;
-    return pg::text_datum(sign(pg::uuid_arg(fcinfo, 0), pg::uuid_arg(fcinfo, 1), expires));
+    return pg::text_datum(sign(pg::uuid_arg(fcinfo, 0), pg::uuid_arg(fcinfo, 1), nullptr, expires));
+}
+
+// _sign_session(user_id, tenant_id, session_id) -> a token of the session (only login, as the
+// owner, calls it, before the session exists: it is created with the login's record).
+Datum sign_session_of(FunctionCallInfo fcinfo)
+{
+    int64_t expires = 0;
+    clinres::Uuid session = pg::uuid_arg(fcinfo, 2);
+    return pg::text_datum(sign(pg::uuid_arg(fcinfo, 0), pg::uuid_arg(fcinfo, 1), &session, expires));
 }
 
 // _deny(kind, what, message, detail, hint) -> never returns: raises 42501 with the denial marker.
@@ -176,4 +186,5 @@ CLINRES_FUNCTION(clinres_set_session, session::set_session)
 CLINRES_FUNCTION(clinres_begin_request, session::begin_request)
 CLINRES_FUNCTION(clinres_begin_request_token, session::begin_request_token)
 CLINRES_FUNCTION(clinres_sign_session, session::sign_session)
+CLINRES_FUNCTION(clinres_sign_session_of, session::sign_session_of)
 CLINRES_FUNCTION(clinres_deny, session::deny)

@@ -5,6 +5,7 @@
 
 #include "clinres/pg/guard.hpp"
 #include "clinres/pg/spi.hpp"
+#include "clinres/session/registry.hpp"
 
 extern "C" {
 #include "common/hmac.h"
@@ -63,15 +64,14 @@ Key read_key(pg::Statement &stmt, const Datum *args)
     return key;
 }
 
-// HMAC-SHA256 of kSignedPrefix + text under key.
-void mac(const Key &key, std::string_view text, unsigned char out[32])
+// HMAC-SHA256 of prefix + text under key.
+void mac(const Key &key, std::string_view prefix, std::string_view text, unsigned char out[32])
 {
     bool ok = false;
     pg::call([&] {
         pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
         ok = ctx != nullptr && pg_hmac_init(ctx, key.secret.data(), key.secret.size()) == 0 &&
-             pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(kSignedPrefix.data()),
-                            kSignedPrefix.size()) == 0 &&
+             pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(prefix.data()), prefix.size()) == 0 &&
              pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(text.data()), text.size()) == 0 &&
              pg_hmac_final(ctx, out, 32) == 0;
         pg_hmac_free(ctx);
@@ -86,14 +86,14 @@ int64_t unix_now()
            (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * static_cast<int64_t>(SECS_PER_DAY);
 }
 
-[[noreturn]] void reject(const std::string &why)
+} // namespace
+
+void reject(const std::string &why)
 {
     throw pg::Error::denial("session", "token", "invalid session token", why,
                             "Log in again with clinres.login to get a new token.",
                             ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION);
 }
-
-} // namespace
 
 void init_signer()
 {
@@ -102,7 +102,7 @@ void init_signer()
                             nullptr, nullptr, nullptr);
 }
 
-std::string sign(const Uuid &user, const Uuid &tenant, int64_t &expires)
+std::string sign(const Uuid &user, const Uuid &tenant, const Uuid *session, int64_t &expires)
 {
     Key key = read_key(newest_key, nullptr);
     if (key.id == 0)
@@ -114,8 +114,11 @@ std::string sign(const Uuid &user, const Uuid &tenant, int64_t &expires)
     c.user = user;
     c.tenant = tenant;
     c.expires = unix_now() + session_ttl;
+    c.has_session = session != nullptr;
+    if (session != nullptr)
+        c.session = *session;
     unsigned char out[32];
-    mac(key, claims_text(c), out);
+    mac(key, signed_prefix(c), claims_text(c), out);
     expires = c.expires;
     return token_text(c, out, sizeof out);
 }
@@ -132,11 +135,13 @@ Claims verify(std::string_view token)
     if (key.id == 0)
         reject("The token's key is unknown or retired.");
     unsigned char expected[32];
-    mac(key, signed_part, expected);
+    mac(key, signed_prefix(c), signed_part, expected);
     if (!equal_in_constant_time(expected, given, sizeof expected))
         reject("The token's signature does not match.");
     if (c.expires <= unix_now())
         reject("The token has expired.");
+    if (c.has_session)
+        require_live(c.session, c.user, c.tenant);
     return c;
 }
 

@@ -75,7 +75,16 @@ std::string claims_text(const Claims &c)
     append_uuid(out, c.tenant);
     out += '.';
     out += std::to_string(c.expires);
+    if (c.has_session) {
+        out += '.';
+        append_uuid(out, c.session);
+    }
     return out;
+}
+
+std::string_view signed_prefix(const Claims &c)
+{
+    return c.has_session ? kSignedPrefix : kSessionlessPrefix;
 }
 
 std::string token_text(const Claims &c, const unsigned char *mac, size_t mac_len)
@@ -91,23 +100,33 @@ std::string token_text(const Claims &c, const unsigned char *mac, size_t mac_len
 
 bool parse_token(std::string_view token, Claims &out, std::string_view &signed_part, unsigned char mac[32])
 {
-    std::string_view parts[5];
-    size_t start = 0;
-    for (int i = 0; i < 5; ++i) {
-        size_t dot = i < 4 ? token.find('.', start) : token.size();
+    // Five parts (0.3.0) or six (with the session); the last is the MAC.
+    std::string_view parts[6];
+    size_t start = 0, n = 0;
+    while (n < 6) {
+        size_t dot = token.find('.', start);
+        parts[n++] =
+            token.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (dot == std::string_view::npos)
-            return false;
-        parts[i] = token.substr(start, dot - start);
+            break;
         start = dot + 1;
+        if (n == 6)
+            return false; // a seventh part
     }
-    if (parts[4].find('.') != std::string_view::npos || parts[4].size() != 64)
+    if (n < 5)
+        return false;
+    std::string_view mac_hex = parts[n - 1];
+    if (mac_hex.size() != 64)
         return false;
     int64_t key_id = 0, expires = 0;
     if (!parse_decimal(parts[0], INT32_MAX, key_id) || !parse_canonical_uuid(parts[1], out.user) ||
         !parse_canonical_uuid(parts[2], out.tenant) || !parse_decimal(parts[3], INT64_MAX / 10, expires))
         return false;
+    out.has_session = n == 6;
+    if (out.has_session && !parse_canonical_uuid(parts[4], out.session))
+        return false;
     for (int i = 0; i < 32; ++i) {
-        int hi = hex_value(parts[4][2 * i]), lo = hex_value(parts[4][2 * i + 1]);
+        int hi = hex_value(mac_hex[2 * i]), lo = hex_value(mac_hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         mac[i] = static_cast<unsigned char>(hi << 4 | lo);
