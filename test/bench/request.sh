@@ -4,6 +4,11 @@
 #   old:    BEGIN; set_context; require_module; the query; COMMIT     (5 round trips)
 #   new:    BEGIN; begin_request(user, tenant, module); the query; COMMIT   (4)
 #   signed: BEGIN; begin_request(token, module); the query; COMMIT          (4, HMAC verified)
+#   tok030 / session: signed, with the token of one of 1,000 users read from a table: a 0.3.0
+#           token (no session: what 0.3.0 verified) against a 0.4.0 one (its session checked),
+#           side by side, so that their ratio is the cost of the session check.
+# Then the verification alone, in one backend: begin_request(token, module) 20,000 times per
+# round over the 1,000 tokens of each kind, rounds alternating, microseconds per call.
 # The query reads one row of a table under clinres's row-level security policy (and divides
 # by zero, failing the run, if the policy hid it).
 # Figures only: it never fails on time.
@@ -74,6 +79,34 @@ SELECT clinres.begin_request('$token', 'aia');
 SELECT 1 / count(*) AS visible, max(body) FROM public.notes WHERE id = :n;
 COMMIT;
 SQL
+# 1,000 sessions (made as login makes them, without 1,000 bcrypt verifications) and, for the
+# same users, 0.3.0 tokens (HMAC over 'clinres-session/1:' and the five-part text, by hand).
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+CREATE TABLE public.bench_tokens (u int PRIMARY KEY, tok030 text NOT NULL, session text NOT NULL);
+WITH s AS (
+    INSERT INTO clinres.sessions (tenant_id, id, user_id, expires_at)
+    SELECT md5('t' || (u % 100 + 1))::uuid, gen_random_uuid(), md5('u' || u)::uuid, now() + interval '8 hours'
+      FROM generate_series(1, 1000) u RETURNING tenant_id, id, user_id),
+k AS (SELECT id, secret FROM clinres.session_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1),
+c AS (SELECT u, k.id || '.' || md5('u' || u)::uuid || '.' || md5('t' || (u % 100 + 1))::uuid || '.'
+             || (extract(epoch FROM now())::bigint + 8 * 3600) AS claims, k.secret FROM generate_series(1, 1000) u, k)
+INSERT INTO public.bench_tokens
+SELECT c.u, c.claims || '.' || encode(hmac(convert_to('clinres-session/1:' || c.claims, 'UTF8'), c.secret, 'sha256'), 'hex'),
+       clinres._sign_session(s.user_id, s.tenant_id, s.id)
+  FROM c JOIN s ON s.user_id = md5('u' || c.u)::uuid;
+GRANT SELECT ON public.bench_tokens TO clinres_bench_app;
+ANALYZE public.bench_tokens;
+SQL
+for kind in tok030 session; do
+    cat >"$dir/$kind.sql" <<SQL
+\\set u random(1, 1000)
+\\set n :u + 100 * random(0, 990)
+BEGIN;
+SELECT clinres.begin_request((SELECT $kind FROM public.bench_tokens WHERE u = :u), 'aia');
+SELECT 1 / count(*) AS visible, max(body) FROM public.notes WHERE id = :n;
+COMMIT;
+SQL
+done
 PGBOUNCER_POOL_SIZE=4 start_pgbouncer "$dir" "$port" "$db" clinres_bench_app bench-pw
 
 run() { # via shape -> tps
@@ -87,13 +120,41 @@ run() { # via shape -> tps
 echo
 echo "requests/s (pgbench tps, 20 clients, simple protocol): three rounds, shapes alternating, and the median"
 printf '%-10s %-8s %8s %8s %8s %8s\n' via shape round1 round2 round3 median
+declare -A med=()
 for via in direct pgbouncer; do
     declare -A r=()
     for round in 1 2 3; do
-        for shape in old new signed; do r[$shape$round]=$(run $via $shape); done
+        for shape in old new signed tok030 session; do r[$shape$round]=$(run $via $shape); done
     done
-    for shape in old new signed; do
+    for shape in old new signed tok030 session; do
         median=$(printf '%s\n' "${r[${shape}1]}" "${r[${shape}2]}" "${r[${shape}3]}" | sort -n | sed -n 2p)
+        med[$via$shape]=$median
         printf '%-10s %-8s %8s %8s %8s %8s\n' "$via" "$shape" "${r[${shape}1]}" "${r[${shape}2]}" "${r[${shape}3]}" "$median"
     done
 done
+for via in direct pgbouncer; do
+    echo "cost of a request with the session check, $via: $(awk -v a="${med[${via}tok030]}" -v b="${med[${via}session]}" 'BEGIN {printf "%.2f", a / b}')x the 0.3.0 token's (tok030 tps / session tps, goal <= 1.2)"
+done
+
+# The verification alone: one backend, 20,000 calls a round over 1,000 tokens of each kind (the
+# sessions all cached after the first round, as in a warm backend).
+echo
+echo "begin_request(token, 'aia') alone, one backend, microseconds per call (9 rounds alternating, median)"
+psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+CREATE TEMP TABLE t AS SELECT u, tok030, session FROM public.bench_tokens, generate_series(1, 20) g ORDER BY g, u;
+CREATE TEMP TABLE runs (kind text, us float8);
+CREATE FUNCTION pg_temp.round(kind text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    n int;
+BEGIN
+    EXECUTE format('SELECT count(clinres.begin_request(%I, ''aia'')) FROM t', kind) INTO n;
+    INSERT INTO runs VALUES (kind, extract(epoch FROM clock_timestamp() - t0) * 1e6 / n);
+END $$;
+SELECT count(pg_temp.round(k)) FROM generate_series(1, 9), unnest(ARRAY['tok030', 'session']) k \g /dev/null
+SELECT format('%-8s %s median %s', kind, string_agg(round(us::numeric, 1)::text, ' ' ORDER BY us),
+              round((percentile_cont(0.5) WITHIN GROUP (ORDER BY us))::numeric, 1)) FROM runs GROUP BY kind ORDER BY kind DESC;
+SELECT format('ratio session / tok030: %sx (goal <= 1.2)',
+              round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY us) FROM runs WHERE kind = 'session')::numeric
+                    / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY us) FROM runs WHERE kind = 'tok030')::numeric, 2));
+SQL

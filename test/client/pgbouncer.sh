@@ -6,6 +6,9 @@
 # transaction into another's. A session-level context is refused to the application
 # role (set_context) or ignored (a direct SET), so clients mixing those in leak
 # nothing either; a negative control (is_local => false by a superuser) must leak.
+# A session token works through every server connection, and stops working on all of them
+# between two requests once its session is ended (logout, then revoke_sessions), though each
+# server connection had the session cached.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -95,4 +98,45 @@ if user=postgres bench -t 50 -f "$dir/session.sql" >"$dir/control.out"; then
 fi
 grep -q "division by zero" "$dir/control.out" || { cat "$dir/control.out"; fail "negative control failed for another reason"; }
 echo "  is_local => false by a superuser: the leak is detected (negative control)"
-echo "pgbouncer: 20 clients over $servers server connections from 127.0.0.1, set_context(is_local) never leaked"
+
+# Sessions through the pooler: 4 clients at once hold the 4 server connections, each verifying
+# the token (so each caches its session), then the session ends, then the same again.
+q "INSERT INTO clinres.tenants (id, code, name) VALUES ('a0000000-0000-0000-0000-00000000000a', 'HOSP_A', 'A');
+   INSERT INTO clinres.tenant_modules (tenant_id, module_code) VALUES ('a0000000-0000-0000-0000-00000000000a', 'aia');
+   INSERT INTO clinres.users (id, email, name, password_hash) VALUES
+     ('00000000-0000-0000-0000-0000000000a1', 'alice@x.example', 'Alice', crypt('alice-pw', gen_salt('bf', 4))),
+     ('00000000-0000-0000-0000-0000000000b0', 'bob@x.example', 'Bob', crypt('bob-pw', gen_salt('bf', 4)));
+   INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code) VALUES
+     ('a0000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000a1', 'TENANT_ADMIN'),
+     ('a0000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000b0', 'USER')" >/dev/null
+pooled() { PGPASSWORD=bouncer-pw psql -X -At -h 127.0.0.1 -p "$port" -U clinres_bouncer -d "$db" -v ON_ERROR_STOP=1 "$@"; }
+bob_token=$(pooled -c "SELECT clinres.login('bob@x.example', 'bob-pw') ->> 'token'")
+alice_token=$(pooled -c "SELECT clinres.login('alice@x.example', 'alice-pw') ->> 'token'")
+[ -n "$bob_token" ] && [ -n "$alice_token" ] || fail "login through pgbouncer returned no token"
+requests() { # tag -> one line per client: the server pid and the outcome of begin_request(bob's token)
+    for c in 1 2 3 4; do
+        pooled -c "BEGIN" -c "SELECT pg_backend_pid() || ' ' || coalesce(clinres.begin_request('$bob_token', 'aia') ->> 'module', '?')" \
+               -c "SELECT pg_sleep(0.3)" -c "COMMIT" >"$dir/$1.$c" 2>&1 &
+    done
+    wait
+    for c in 1 2 3 4; do grep -v '^\(BEGIN\|COMMIT\|\)$' "$dir/$1.$c" | head -1; done
+}
+before=$(requests before)
+echo "$before" | grep -vq ' aia$' && { echo "$before"; fail "bob's token did not work on every server connection"; }
+pids=$(echo "$before" | awk '{print $1}' | sort -u | wc -l)
+[ "$pids" -ge 2 ] || fail "expected the 4 clients on several server connections, got $pids"
+session_id=$(pooled -c "SELECT clinres.logout('$bob_token')")
+after=$(requests after)
+echo "$after" | grep -vq 'invalid session token' && { echo "$after"; fail "bob's token still worked after logout on some server connection"; }
+echo "  session token: worked on $pids server connections, refused (28000) on all of them right after logout"
+# Revocation by an administrator, between two requests of the same client connection.
+bob_token=$(pooled -c "SELECT clinres.login('bob@x.example', 'bob-pw') ->> 'token'")
+before=$(requests before2)
+echo "$before" | grep -vq ' aia$' && { echo "$before"; fail "bob's new token did not work"; }
+revoked=$(pooled -c "BEGIN" -c "SELECT clinres.set_session('$alice_token') IS NOT NULL" \
+                 -c "SELECT clinres.revoke_sessions('00000000-0000-0000-0000-0000000000b0')" -c "COMMIT" | sed -n 3p)
+[ "$revoked" = 1 ] || fail "revoke_sessions ended '$revoked' sessions, expected 1"
+after=$(requests after2)
+echo "$after" | grep -vq 'invalid session token' && { echo "$after"; fail "bob's token still worked after revoke_sessions"; }
+echo "  revoke_sessions by a TENANT_ADMIN: bob's token refused (28000) on every server connection at the next request"
+echo "pgbouncer: 20 clients over $servers server connections from 127.0.0.1, set_context(is_local) never leaked; ended sessions refused at once"

@@ -84,8 +84,9 @@ TEST(Token, SessionTokensNameTheirSession)
     for (int i = 0; i < 16; ++i)
         c.session.bytes[i] = static_cast<unsigned char>(0xa0 | i);
     std::string t = token_of(c);
-    EXPECT_EQ(claims_text(c), "7.00010203-0405-0607-0809-0a0b0c0d0e0f.f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff.1795602810."
-                              "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf");
+    EXPECT_EQ(claims_text(c),
+              "7.00010203-0405-0607-0809-0a0b0c0d0e0f.f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff.1795602810."
+              "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf");
     EXPECT_EQ(signed_prefix(c), "clinres-session/2:");
     EXPECT_EQ(signed_prefix(sample()), "clinres-session/1:") << "0.3.0's tokens keep their MAC's prefix";
     Claims back;
