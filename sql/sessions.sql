@@ -41,8 +41,8 @@ SELECT token AS e1, session AS e1s FROM pg_temp.login('erin') \gset
 SELECT split_part(:'a1', '.', 5) = :'a1s' AS token_names_session, :'a1s' <> :'a2s' AS one_per_login;
 SELECT user_id = :alice AS alice, tenant_id = :A AS in_a, ended_at, end_reason,
        expires_at = to_timestamp(split_part(:'a1', '.', 4)::bigint) AS expires_with_token,
-       last_seen_at = created_at AS seen_at_login
-  FROM clinres.sessions WHERE id = :'a1s';
+       (SELECT a.last_seen_at FROM clinres.session_activity a WHERE a.id = s.id) = created_at AS seen_at_login
+  FROM clinres.sessions s WHERE id = :'a1s';
 
 -- list_sessions: one's own (NULL), oldest first.
 BEGIN;
@@ -103,7 +103,7 @@ ROLLBACK;
 BEGIN;
 SELECT clinres.set_session(:'a1') = :alice AS alice;
 SELECT count(*) AS bobs_sessions FROM clinres.list_sessions(:bob);
-SELECT clinres.revoke_sessions(:bob, gen_random_uuid());
+SELECT clinres.revoke_sessions(:bob, '5e55105e-0000-0000-0000-000000000000');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
 BEGIN;
@@ -220,6 +220,23 @@ BEGIN;
 SELECT clinres.set_session(:'a1') = :alice AS alice;
 SELECT count(*) AS listed_after_expiry FROM clinres.list_sessions() WHERE session_id = :'a4s';
 COMMIT;
+
+-- last_seen_at: a request records it when the record is older than clinres.session_seen_interval
+-- (in a read-write READ COMMITTED transaction), never waiting for another request's record.
+SET clinres.session_seen_interval = '1s';
+SELECT token AS a5, session AS a5s FROM pg_temp.login('alice') \gset
+SELECT pg_sleep(1.1);
+BEGIN READ ONLY;
+SELECT clinres.set_session(:'a5') = :alice AS read_only_request;
+COMMIT;
+SELECT a.last_seen_at = s.created_at AS not_recorded_read_only
+  FROM clinres.session_activity a JOIN clinres.sessions s USING (tenant_id, id) WHERE id = :'a5s';
+BEGIN;
+SELECT clinres.set_session(:'a5') = :alice AS request;
+SELECT last_seen_at = now() AS recorded FROM clinres.session_activity WHERE id = :'a5s';
+SELECT last_seen_at = now() AS shown, created_at < last_seen_at AS after_login FROM clinres.list_sessions() WHERE session_id = :'a5s';
+COMMIT;
+RESET clinres.session_seen_interval;
 
 -- The trail of this file: every login, logout and revocation, in its tenant's chain.
 SELECT action, count(*) FROM clinres.admin_logs WHERE id > :log_start GROUP BY 1 ORDER BY 1;

@@ -17,7 +17,6 @@ CREATE TABLE clinres.sessions (
     id            uuid NOT NULL,
     user_id       uuid NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    last_seen_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     expires_at    timestamptz NOT NULL,
     ended_at      timestamptz,
     end_reason    text CHECK (end_reason OPERATOR(pg_catalog.=) ANY (ARRAY['logout', 'revoked', 'user_disabled',
@@ -28,6 +27,17 @@ CREATE TABLE clinres.sessions (
 CREATE INDEX sessions_live_idx ON clinres.sessions (user_id, tenant_id) WHERE ended_at IS NULL;
 COMMENT ON TABLE clinres.sessions IS 'one row per login: live until ended_at or expires_at; its token names it';
 REVOKE ALL ON TABLE clinres.sessions FROM PUBLIC;
+
+-- When each session was last seen by a request (at most clinres.session_seen_interval old):
+-- apart from sessions, so that a request recording it never holds a lock an ending waits for.
+CREATE TABLE clinres.session_activity (
+    tenant_id     uuid NOT NULL,
+    id            uuid NOT NULL,
+    last_seen_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant_id, id)
+);
+COMMENT ON TABLE clinres.session_activity IS 'last_seen_at of each session, recorded by its requests';
+REVOKE ALL ON TABLE clinres.session_activity FROM PUBLIC;
 
 -- The doorbell: a relation no plan references, whose relcache invalidation tells every backend
 -- to drop its cached session states (registry.cpp), rung when a session ends or is deleted.

@@ -77,6 +77,8 @@ const pg::AutonomousStatement record_attempt_session = {
     " SELECT $6::pg_catalog.uuid, $5::pg_catalog.uuid, a.id, pg_catalog.to_timestamp($7::pg_catalog.float8)\n"
     "   FROM attempt a WHERE $2 OPERATOR(pg_catalog.=) 'success' AND $5 IS NOT NULL\n"
     " RETURNING id, tenant_id),\n"
+    "activity AS (INSERT INTO clinres.session_activity (tenant_id, id) SELECT s.tenant_id, s.id FROM session "
+    "s),\n"
     "outcome AS (SELECT CASE WHEN EXISTS (SELECT FROM session) THEN 'login'\n"
     "                        WHEN NOT EXISTS (SELECT FROM attempt) THEN 'login_refused'\n"
     "                        WHEN (SELECT a.locked FROM attempt a) THEN 'login_locked'\n"

@@ -5,7 +5,8 @@
 // next statement. An entry read while an invalidation arrived is not kept; a rollback
 // (of the transaction or a savepoint) empties the cache, since an entry may have been
 // read from this transaction's own uncommitted rows. Expiry is a stored instant compared
-// with the clock at each check, so it needs no write.
+// with the clock at each check, so it needs no write. last_seen_at lives in a table of its
+// own (session_activity), so that a request recording it never holds a lock an ending waits for.
 #include "clinres/session/registry.hpp"
 
 #include "clinres/pg/datum.hpp"
@@ -14,7 +15,9 @@
 #include "clinres/session/signer.hpp"
 
 extern "C" {
+#include "access/parallel.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "utils/inval.h"
 }
 
@@ -28,7 +31,10 @@ struct State {
     clinres::Uuid user{}, tenant{};
     TimestampTz expires = 0;
     bool ended = false;
+    TimestampTz seen = 0; // the last_seen_at this backend last read or wrote
 };
+
+int seen_interval = 60; // seconds: clinres.session_seen_interval
 
 // The cache bounds itself by starting over when it holds this many sessions.
 constexpr size_t kCapacity = 10000;
@@ -64,12 +70,15 @@ void on_subtransaction(SubXactEvent event, SubTransactionId, SubTransactionId, v
 
 uint64_t built_generation = 0;
 
-pg::Statement read_session{"SELECT s.user_id, s.tenant_id, s.expires_at, s.ended_at IS NOT NULL"
-                           " FROM clinres.sessions s"
-                           " WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2",
-                           2,
-                           {UUIDOID, UUIDOID},
-                           nullptr};
+pg::Statement read_session{
+    "SELECT s.user_id, s.tenant_id, s.expires_at, s.ended_at IS NOT NULL,"
+    " (SELECT a.last_seen_at FROM clinres.session_activity a"
+    "   WHERE a.tenant_id OPERATOR(pg_catalog.=) $1 AND a.id OPERATOR(pg_catalog.=) $2)"
+    " FROM clinres.sessions s"
+    " WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.id OPERATOR(pg_catalog.=) $2",
+    2,
+    {UUIDOID, UUIDOID},
+    nullptr};
 
 // The sessions table's oid, and the doorbell's (looked up afresh at each read, so that
 // DROP/CREATE EXTENSION is noticed).
@@ -109,13 +118,53 @@ State read_state(const clinres::Uuid &session, const clinres::Uuid &tenant)
     std::memcpy(s.tenant.bytes, rows.at(0, 1).text.data(), 16);
     s.expires = rows.at(0, 2).num;
     s.ended = rows.at(0, 3).num != 0;
+    s.seen = rows.at(0, 4).null ? 0 : rows.at(0, 4).num;
     return s;
+}
+
+// Moves the session's last_seen_at to now if it is older than the interval and no other
+// transaction is moving it (SKIP LOCKED: a request never waits for another); the value it
+// has after that (now, another's, or 0 without an activity row).
+pg::Statement touch_session{
+    "WITH moved AS (UPDATE clinres.session_activity a SET last_seen_at = pg_catalog.now()"
+    "  WHERE a.ctid OPERATOR(pg_catalog.=) (SELECT b.ctid FROM clinres.session_activity b"
+    "   WHERE b.tenant_id OPERATOR(pg_catalog.=) $1 AND b.id OPERATOR(pg_catalog.=) $2"
+    "     AND b.last_seen_at OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-)"
+    "         pg_catalog.make_interval(secs => $3))"
+    "   FOR UPDATE SKIP LOCKED) RETURNING a.last_seen_at)"
+    " SELECT coalesce((SELECT m.last_seen_at FROM moved m), (SELECT c.last_seen_at FROM "
+    "clinres.session_activity c"
+    "   WHERE c.tenant_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2))",
+    3,
+    {UUIDOID, UUIDOID, FLOAT8OID},
+    nullptr};
+
+// Whether a request may record that it saw the session: a read-write READ COMMITTED
+// transaction on a primary, outside parallel mode (elsewhere last_seen_at waits for the next).
+bool may_touch()
+{
+    return !XactReadOnly && !RecoveryInProgress() && !IsInParallelMode() && !IsolationUsesXactSnapshot();
+}
+
+TimestampTz touch(const clinres::Uuid &session, const clinres::Uuid &tenant)
+{
+    Oid table = sessions_table();
+    pg::OwnerSpi spi(pg::relation_owner(table), true);
+    Datum args[3] = {pg::uuid_datum(tenant), pg::uuid_datum(session), Float8GetDatum(seen_interval)};
+    pg::Rows rows = spi.run(touch_session, args, nullptr, true);
+    spi.finish();
+    return rows.size() == 0 || rows.at(0, 0).null ? 0 : rows.at(0, 0).num;
 }
 
 } // namespace
 
 void init_registry()
 {
+    DefineCustomIntVariable(
+        "clinres.session_seen_interval",
+        "How stale clinres.list_sessions' last_seen_at may be: a request records that it saw "
+        "its session when the record is older than this.",
+        nullptr, &seen_interval, 60, 1, 24 * 3600, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
     CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
     RegisterXactCallback(on_transaction, nullptr);
     RegisterSubXactCallback(on_subtransaction, nullptr);
@@ -140,8 +189,15 @@ void require_live(const clinres::Uuid &session, const clinres::Uuid &user, const
     }
     if (s.ended || !(s.user == user) || !(s.tenant == tenant))
         reject("The token's session has ended.");
-    if (s.expires <= GetCurrentTimestamp())
+    TimestampTz now = GetCurrentTimestamp();
+    if (s.expires <= now)
         reject("The token's session has expired.");
+    if (now - s.seen >= static_cast<int64_t>(seen_interval) * USECS_PER_SEC && may_touch()) {
+        TimestampTz seen = touch(session, tenant);
+        auto cached = m.find(session);
+        if (cached != m.end())
+            cached->second.seen = seen != 0 ? seen : now;
+    }
 }
 
 void ring_doorbell(Oid fired_on)
