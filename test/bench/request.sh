@@ -87,6 +87,7 @@ WITH s AS (
     INSERT INTO clinres.sessions (tenant_id, id, user_id, expires_at)
     SELECT md5('t' || (u % 100 + 1))::uuid, gen_random_uuid(), md5('u' || u)::uuid, now() + interval '8 hours'
       FROM generate_series(1, 1000) u RETURNING tenant_id, id, user_id),
+a AS (INSERT INTO clinres.session_activity (tenant_id, id) SELECT tenant_id, id FROM s),
 k AS (SELECT id, secret FROM clinres.session_keys WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1),
 c AS (SELECT u, k.id || '.' || md5('u' || u)::uuid || '.' || md5('t' || (u % 100 + 1))::uuid || '.'
              || (extract(epoch FROM now())::bigint + 8 * 3600) AS claims, k.secret FROM generate_series(1, 1000) u, k)
