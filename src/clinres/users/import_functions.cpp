@@ -200,21 +200,22 @@ void staging(bool create)
 
 pg::Statement staged_sql = {
     "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, "
-    "modules, password)"
-    " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw"
+    "modules, password, password_hash)"
+    " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw, x.ph"
     "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
     "pg_catalog.unnest($6),"
-    "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
-    "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, i) RETURNING 1)"
+    "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9), "
+    "pg_catalog.unnest($10))"
+    "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, ph, i) RETURNING 1)"
     " SELECT pg_catalog.count(*) FROM staged",
-    9,
+    10,
     {INT4OID, INT4OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     TEXTARRAYOID}};
+     TEXTARRAYOID, TEXTARRAYOID}};
 pg::Statement check_staged_sql = {"SELECT clinres._import_check($1, $2)", 2, {UUIDOID, TEXTOID}};
 pg::Statement write_staged_sql = {"SELECT clinres._import_write($1)", 1, {UUIDOID}};
 pg::Statement report_sql = {
-    "SELECT k.row_no, (k.c).errcode, (k.c).message, (k.c).action, (k.c).user_id, (k.c).email, (k.c).name"
-    "  FROM pg_temp.clinres_import_checks k ORDER BY k.ord",
+    "SELECT k.row_no, (k.c).errcode, (k.c).message, (k.c).action, (k.c).user_id, (k.c).email, (k.c).name,"
+    " (k.c).field FROM pg_temp.clinres_import_checks k ORDER BY k.ord",
     0,
     {}};
 
@@ -257,8 +258,8 @@ public:
     {
         if (!row.password.empty())
             ++password_rows_;
-        bytes_ +=
-            row.email.size() + row.name.size() + row.phone.size() + row.role.size() + row.password.size();
+        bytes_ += row.email.size() + row.name.size() + row.phone.size() + row.role.size() +
+                  row.password.size() + row.password_hash.size();
         for (const std::string &m : row.modules)
             bytes_ += sizeof m + m.size(); // as held here
         rows_.push_back(std::move(row));
@@ -284,7 +285,7 @@ public:
                 MemoryContextDelete(cxt);
             }
         } restore{cxt, old};
-        Datum args[9] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
+        Datum args[10] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
         pg::call([&] {
             Datum *nos = static_cast<Datum *>(palloc(sizeof(Datum) * (rows_.size() + 1)));
             for (std::size_t i = 0; i < rows_.size(); ++i)
@@ -304,6 +305,8 @@ public:
             return modules;
         });
         args[8] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password; });
+        args[9] =
+            text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password_hash; });
         spi_.run(staged_sql, args, nullptr, true);
         staged_ += rows_.size();
         rows_.clear();
@@ -331,8 +334,10 @@ void notice_ignored(const im::HeaderMap &header)
     if (header.ignored.size() > 10)
         list += ", ...";
     pg::call([&] {
-        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s",
-                                list.c_str())));
+        ereport(
+            NOTICE,
+            (errmsg("columns ignored (not email, name, phone, role, modules, password or password_hash): %s",
+                    list.c_str())));
     });
 }
 
@@ -382,10 +387,12 @@ void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_
         std::int64_t row_no = batch.at(r, 0).num;
         bool error = !batch.at(r, 1).null;
         std::string action = error ? "error" : batch.at(r, 3).text;
+        // A row that is fine may carry a note: the fields of an added row that were not applied.
+        const pg::Cell &note = batch.at(r, 2);
         std::string message =
             "row " + std::to_string(row_no) + ": " +
-            (error ? batch.at(r, 2).text
-                   : outcome(action, errors == 0 && !dry_run) +
+            (error ? note.text
+                   : outcome(action, errors == 0 && !dry_run) + (note.null ? "" : "; " + note.text) +
                          (errors ? " (nothing is imported while other rows have errors)" : ""));
         report.put([&](Datum *values, bool *nulls) {
             values[0] = Int32GetDatum(int32(row_no));
@@ -403,6 +410,7 @@ void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_
             }
             values[5] = PointerGetDatum(cstring_to_text_with_len(message.data(), int(message.size())));
             nulls[5] = false;
+            text_cell(batch.at(r, 7), values[6], nulls[6]);
         });
     }
 }
