@@ -83,16 +83,77 @@ SELECT u.email, u.name, ut.role_code, clinres._module_config(u.id, :A) AS module
   FROM clinres.users u JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = :A
  WHERE u.email IN ('zhao@hosp-a.example', 'qian@hosp-a.example') ORDER BY u.email;
 SELECT l.action, l.detail FROM clinres.admin_logs l ORDER BY l.id DESC LIMIT 2;
--- A member of another tenant joins ("added") when nothing global changes; changing its name
--- needs user:edit in every tenant of the user, which Alice lacks in HOSP_B.
-SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+-- A user of another tenant only is not Alice's to add (issue 18, finding 3): refused, whatever the row gives.
+SELECT row_no, email, action, message, field FROM clinres.import_users(pg_temp.csv(
     E'email,name\ncarol@hosp-b.example,Carol Chen\n'), on_existing => 'update');
-SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+SELECT row_no, email, action, message, field FROM clinres.import_users(pg_temp.csv(
     E'email,name\ncarol@hosp-b.example,Carol\n'), on_existing => 'update');
+-- An existing user joins ("added", here by a SUPER_ADMIN); joining changes the membership only:
+-- a name, phone or password the row gives for the account (which every tenant of the user
+-- shares) is not applied, and the report says which (the message, and field lists them), in a
+-- dry run as in the import. A name the same as the account's is no note. Rolled back.
+BEGIN;
+SELECT clinres.set_context(:erin, :A) = :erin AS erin;
+SELECT row_no, email, action, message, field FROM clinres.import_users(pg_temp.csv(
+    E'email,name\ncarol@hosp-b.example,Carol\n'), on_existing => 'update', dry_run => true);
+SELECT row_no, email, action, message, field FROM clinres.import_users(pg_temp.csv(
+    E'email,name,phone,password\ncarol@hosp-b.example,Carol Chen,+86 139 0000 0077,carol-new-pw\n'),
+    on_existing => 'update', dry_run => true);
+SELECT row_no, email, action, message, field FROM clinres.import_users(pg_temp.csv(
+    E'email,name,phone,password\ncarol@hosp-b.example,Carol Chen,+86 139 0000 0077,carol-new-pw\n'), on_existing => 'update');
+SELECT name, phone, password_hash IS NULL AS still_no_password FROM clinres.users WHERE id = :carol;
+SELECT l.action, l.tenant_id = :A AS in_a, l.detail FROM clinres.admin_logs l ORDER BY l.id DESC LIMIT 1;
+ROLLBACK;
 SELECT t.code, ut.role_code FROM clinres.user_tenants ut JOIN clinres.tenants t ON t.id = ut.tenant_id
  WHERE ut.user_id = :carol ORDER BY t.code;
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv('email,name'), on_existing => 'add')$$);
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.import_users(pg_temp.csv('email,name'), on_existing => NULL)$$);
+
+-- Each error row names its field (field: email, name, phone, role, modules, password,
+-- password_hash; user when the row's user as a whole is refused), the same keys as the field
+-- marker of create_user's and update_user's errors.
+SELECT row_no, action, field, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name,phone,role,modules,password\n'
+    'not-an-email,Bad Email,,,,\n'
+    'f2@hosp-a.example,F2,12,,,\n'
+    'f3@hosp-a.example,F3,,NO_SUCH_ROLE,,\n'
+    'f4@hosp-a.example,F4,,,nosuch,\n'
+    'f5@hosp-a.example,F5,,,,short\n'
+    'F2@hosp-a.example,F6,,,,\n'
+    'alice@hosp-a.example,Alice,,,,\n'
+    'f8@hosp-a.example,F8,,SUPER_ADMIN,,\n'), dry_run => true);
+
+BEGIN;
+-- Password hashes (issue 23): a password_hash / 密码哈希 column of bcrypt hashes as the platform's
+-- own users table holds them, here made by python3-bcrypt (test/fixtures/bcrypt/make_hashes.py:
+-- $2a$, $2b$, $2y$). Stored as given, with no bcrypt work (so not counted against
+-- clinres.import_max_password_rows, here 0), audited as password_set, verified by login (sql/login.sql).
+CREATE TEMP TABLE bcrypt_fixtures (prefix text, password text, hash text);
+\copy bcrypt_fixtures FROM 'test/fixtures/bcrypt/hashes.csv' (FORMAT csv, HEADER)
+CREATE TEMP VIEW hash_rows AS
+    SELECT row_number() OVER (ORDER BY prefix, password) AS n, * FROM bcrypt_fixtures;
+SET clinres.import_max_password_rows = 0;
+SELECT row_no, email, action, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name,密码哈希\n' || (SELECT string_agg(format('hash%s@hosp-a.example,Hash %s,%s', n, n, hash), E'\n' ORDER BY n)
+                                 FROM hash_rows)));
+SELECT h.prefix, u.password_hash = h.hash AS stored_as_given, clinres._password_matches(h.password, u.password_hash) AS verifies
+  FROM hash_rows h JOIN clinres.users u ON u.email = format('hash%s@hosp-a.example', h.n) ORDER BY h.n;
+SELECT l.action, l.detail -> 'after' AS after FROM clinres.admin_logs l ORDER BY l.id DESC LIMIT 1;
+-- An existing member's hash replaced (on_existing update, under the password decision).
+SELECT row_no, action, message FROM clinres.import_users(pg_temp.csv(
+    E'email,password_hash,name\nhash1@hosp-a.example,' || (SELECT hash FROM hash_rows WHERE n = 2) || E',Hash 1\n'), on_existing => 'update');
+SELECT password_hash = (SELECT hash FROM hash_rows WHERE n = 2) AS replaced FROM clinres.users WHERE email = 'hash1@hosp-a.example';
+RESET clinres.import_max_password_rows;
+-- The form, per row (22023 naming the row, field password_hash): a prefix other than $2a$/$2b$/$2y$,
+-- a cost a login could not afford, a hash cut short, a row with both a password and a hash.
+SELECT row_no, action, field, message FROM clinres.import_users(pg_temp.csv(
+    E'email,name,password,password_hash\n'
+    'h10@hosp-a.example,H10,,' || replace((SELECT hash FROM hash_rows WHERE n = 1), '$2a$', '$2x$') || E'\n'
+    'h11@hosp-a.example,H11,,' || replace((SELECT hash FROM hash_rows WHERE n = 1), '$2a$04$', '$2a$31$') || E'\n'
+    'h12@hosp-a.example,H12,,' || left((SELECT hash FROM hash_rows WHERE n = 1), 40) || E'\n'
+    'h13@hosp-a.example,H13,secret-pw-13,' || (SELECT hash FROM hash_rows WHERE n = 1) || E'\n'
+    'h14@hosp-a.example,H14,,' || (SELECT hash FROM hash_rows WHERE n = 1) || E'\n'), dry_run => true);
+ROLLBACK;
 
 -- A sheet chosen by name; an unknown one is 22023 listing the sheets.
 SELECT row_no, email, name, action FROM clinres.import_users(pg_temp.fx('op_import.xlsx'), sheet => '导入');

@@ -168,3 +168,22 @@ SET clinres.bcrypt_cost = 4;
 SELECT password_hash FROM clinres.users;
 RESET ROLE;
 DROP ROLE clinres_login_app;
+
+-- Imported bcrypt hashes (import_users' password_hash): hashes made by python3-bcrypt
+-- (test/fixtures/bcrypt/make_hashes.py) with each prefix, a non-ASCII and a 72-byte password.
+-- pgcrypto's crypt() reads $2a$ only ($2b$ falls through to another algorithm), so login
+-- compares through clinres._password_matches: the right password is accepted, a wrong one not
+-- (a wrong first character: bcrypt reads the first 72 bytes only).
+CREATE TEMP TABLE bcrypt_fixtures (prefix text, password text, hash text);
+\copy bcrypt_fixtures FROM 'test/fixtures/bcrypt/hashes.csv' (FORMAT csv, HEADER)
+SELECT prefix, crypt(password, hash) = hash AS pgcrypto_alone, clinres._password_matches(password, hash) AS matches,
+       clinres._password_matches('!' || password, hash) AS wrong_matches
+  FROM bcrypt_fixtures ORDER BY prefix, password;
+\pset tuples_only on
+SELECT format('UPDATE clinres.users SET password_hash = %L WHERE id = %L', hash, :carol),
+       format($q$SELECT %L AS prefix, clinres.login('carol@hosp-b.example', %L) IS NULL AS wrong_refused,
+                        clinres.login('carol@hosp-b.example', %L) -> 'user' ->> 'name' AS right_accepted$q$,
+              prefix, '!' || password, password)
+  FROM bcrypt_fixtures ORDER BY prefix, password \gexec
+\pset tuples_only off
+SELECT failed_logins FROM clinres.users WHERE id = :carol;

@@ -76,6 +76,31 @@ SELECT pg_temp.try($$SELECT clinres.create_user('g@x.example', E'G\u0007')$$);
 SELECT pg_temp.try($$SELECT clinres.create_user('g@x.example', 'G', phone => 'call me')$$);
 SELECT pg_temp.try($$SELECT clinres.create_user('g@x.example', 'G', 'short')$$);
 SELECT pg_temp.try($$SELECT clinres.create_user('g@x.example', 'G', repeat('密', 25))$$);
+-- Each of those errors carries the field marker (schema clinres, table field, column the key),
+-- as update_user's do; a denial keeps the denial marker (table row, column user); the 23505 a
+-- concurrent writer causes (clinres._raise_duplicate, raised after the unique index) names its field too.
+CREATE FUNCTION pg_temp.marker(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s text; t text; c text;
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS s = SCHEMA_NAME, t = TABLE_NAME, c = COLUMN_NAME;
+    RETURN format('%s %s.%s.%s', SQLSTATE, s, t, c);
+END $$;
+SELECT q, pg_temp.marker(q) FROM (VALUES
+    ($$SELECT clinres.create_user('not-an-email', 'F')$$),
+    ($$SELECT clinres.create_user('DAVE@hosp-a.example', 'Again')$$),
+    ($$SELECT clinres.create_user('marker@x.example', '  ')$$),
+    ($$SELECT clinres.create_user('marker@x.example', 'G', phone => 'call me')$$),
+    ($$SELECT clinres.create_user('frank@hosp-a.example', 'Frank', phone => '+86 139 1234 5678')$$),
+    ($$SELECT clinres.create_user('marker@x.example', 'G', 'short')$$),
+    ($$SELECT clinres.create_user('marker@x.example', 'F', role_code => 'OWNER')$$),
+    ($$SELECT clinres.create_user('marker@x.example', 'F', modules => ARRAY['chat'])$$),
+    ($$SELECT clinres.create_user('marker@x.example', 'F', tenant_id => '00000000-0000-0000-0000-00000000ffff')$$),
+    ($$SELECT clinres.create_user('marker@x.example', 'F', role_code => 'SUPER_ADMIN')$$),
+    ($$SELECT clinres._raise_duplicate('DAVE@hosp-a.example', NULL)$$),
+    ($$SELECT clinres._raise_duplicate('nobody@x.example', '+86 139 1234 5678')$$)) v(q);
 
 -- list_users: paging, validation, sort whitelist, filters, search.
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.list_users(page => 0)$$);

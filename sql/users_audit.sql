@@ -93,6 +93,15 @@ SELECT row_no, action FROM clinres.import_users(convert_to(E'email,name,phone\nj
 SELECT t.code AS tenant, l.action, l.detail -> 'after' AS after
   FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
  WHERE l.target = '00000000-0000-0000-0000-0000000000f6' ORDER BY l.id, t.code;
+-- A platform role given by an import's update is the account's too: logged in every tenant of
+-- the user (B sees Jack become SUPER_ADMIN), as set_tenant_role logs it; the tenant role stays A's.
+SELECT count(*) AS audit_before FROM clinres.admin_logs \gset
+SELECT row_no, action FROM clinres.import_users(convert_to(E'email,name,role\njack@both.example,Jack Again,SUPER_ADMIN\n', 'UTF8'),
+                                                on_existing => 'update');
+SELECT t.code AS tenant, l.action, l.detail
+  FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
+ WHERE l.id > (SELECT max(id) FROM clinres.admin_logs) - (SELECT count(*) - :audit_before FROM clinres.admin_logs) ORDER BY l.id, t.code;
+UPDATE clinres.users SET platform_role = NULL WHERE id = '00000000-0000-0000-0000-0000000000f6';
 SELECT clinres.set_context(:alice, :B, false);
 SELECT count(*) AS audit_before FROM clinres.admin_logs \gset
 SELECT pg_temp.try($$SELECT clinres.update_user('00000000-0000-0000-0000-0000000000b0', '{"name": "Bobby"}')$$);

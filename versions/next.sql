@@ -47,6 +47,13 @@ REVOKE ALL ON SEQUENCE clinres.session_doorbell FROM PUBLIC;
 
 DROP FUNCTION clinres._sign_session(uuid, uuid);
 DROP FUNCTION clinres._record_login(uuid, text);
+-- Import: bcrypt hashes (password_hash) and the field of each problem (issues 18 and 23). The row
+-- check carries both; the check and the one-row writer take the hashes, the writer and the import's
+-- report return the field (a changed result type: dropped, then written again by @code).
+ALTER TYPE clinres._user_row_check ADD ATTRIBUTE password_hash text, ADD ATTRIBUTE field text;
+DROP FUNCTION clinres._check_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]);
+DROP FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]);
+DROP FUNCTION clinres.import_users(bytea, uuid, text, boolean, text, text);
 
 -- @code
 

@@ -26,6 +26,9 @@ TEST(Headers, EnglishChineseAnyCaseAndDecorations)
     EXPECT_EQ(header_field("手机号（phone）*"), Field::phone);
     EXPECT_EQ(header_field("MODULES"), Field::modules);
     EXPECT_EQ(header_field("密码"), Field::password);
+    EXPECT_EQ(header_field("password_hash"), Field::password_hash);
+    EXPECT_EQ(header_field("密码哈希 (password_hash)"), Field::password_hash);
+    EXPECT_EQ(header_field("password/password_hash"), std::nullopt);
     EXPECT_EQ(header_field("角色"), Field::role);
     EXPECT_EQ(header_field("姓名"), Field::name);
     EXPECT_EQ(header_field("company name"), std::nullopt);

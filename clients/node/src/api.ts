@@ -58,6 +58,8 @@ export interface ImportRow {
     action: "created" | "added" | "updated" | "skipped" | "error";
     user_id: string | null;
     message: string | null;
+    /** An error row's field (email, phone, role, ..., user); an added row's fields not applied. */
+    field: string | null;
 }
 
 /** importUsers: the report, and whether the rows were written (never some of them). */

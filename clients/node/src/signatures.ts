@@ -85,7 +85,7 @@ export const signatures = {
         args: [["data", "bytea"], ["tenant_id", "uuid", "default"], ["format", "text", "default"], ["dry_run", "boolean", "default"],
                ["on_existing", "text", "default"], ["sheet", "text", "default"]],
         returns: { table: [["row_no", "integer"], ["email", "text", "null"], ["name", "text", "null"], ["action", "text"],
-                           ["user_id", "uuid", "null"], ["message", "text", "null"]] },
+                           ["user_id", "uuid", "null"], ["message", "text", "null"], ["field", "text", "null"]] },
     },
     import_template: { fn: "import_template", args: [["format", "text", "default"]], returns: "bytea" },
     export_users: { fn: "export_users", args: [["tenant_id", "uuid", "default"], ["format", "text", "default"]], returns: "bytea" },

@@ -118,7 +118,7 @@ BEGIN
     END IF;
     -- Exactly one bcrypt verification on every path, so that every failure takes as long.
     hash := coalesce(u.password_hash, dummy);
-    ok := clinres._crypt(coalesce(password, ''), hash) OPERATOR(pg_catalog.=) hash
+    ok := clinres._password_matches(coalesce(password, ''), hash)
           AND password IS NOT NULL AND u.password_hash IS NOT NULL;
     IF u.id IS NOT NULL AND NOT ok THEN
         outcome := 'failure';

@@ -31,7 +31,7 @@ AS $$
 BEGIN
     CREATE TEMPORARY TABLE clinres_import_rows (
         ord int PRIMARY KEY, batch int NOT NULL, row_no int NOT NULL,
-        email text, name text, phone text, role text, modules text, password text) ON COMMIT DROP;
+        email text, name text, phone text, role text, modules text, password text, password_hash text) ON COMMIT DROP;
     CREATE INDEX ON pg_temp.clinres_import_rows (batch);
     CREATE TEMPORARY TABLE clinres_import_checks (
         ord int PRIMARY KEY, batch int NOT NULL, row_no int NOT NULL, c clinres._user_row_check) ON COMMIT DROP;
@@ -61,12 +61,13 @@ BEGIN
           FROM (SELECT pg_catalog.min(s.ord) AS first, pg_catalog.array_agg(s.email ORDER BY s.ord) AS e,
                        pg_catalog.array_agg(s.name ORDER BY s.ord) AS n, pg_catalog.array_agg(s.phone ORDER BY s.ord) AS p,
                        pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(s.modules ORDER BY s.ord) AS m,
-                       pg_catalog.array_agg(s.password ORDER BY s.ord) AS pw, pg_catalog.array_agg(s.row_no ORDER BY s.ord) AS row_nos
+                       pg_catalog.array_agg(s.password ORDER BY s.ord) AS pw, pg_catalog.array_agg(s.row_no ORDER BY s.ord) AS row_nos,
+                       pg_catalog.array_agg(s.password_hash ORDER BY s.ord) AS ph
                   FROM pg_temp.clinres_import_rows s WHERE s.batch = b) g
-         CROSS JOIN LATERAL clinres._check_user_rows($1, $2, g.e, g.n, g.p, g.ro, g.m, g.pw, g.row_nos) c;
+         CROSS JOIN LATERAL clinres._check_user_rows($1, $2, g.e, g.n, g.p, g.ro, g.m, g.pw, g.row_nos, g.ph) c;
     END LOOP;
     UPDATE pg_temp.clinres_import_checks k
-       SET c.errcode = '23505',
+       SET c.errcode = '23505', c.field = CASE WHEN d.email_ord <> d.ord THEN 'email' ELSE 'phone' END,
            c.message = CASE WHEN d.email_ord <> d.ord
                             THEN pg_catalog.format('email %s appears again in row %s', d.e, d.email_row)
                             ELSE pg_catalog.format('phone %s appears again in row %s', d.p, d.phone_row) END
@@ -161,7 +162,7 @@ COMMENT ON FUNCTION clinres._import_options(uuid) IS 'the roles the context user
 
 CREATE OR REPLACE FUNCTION clinres.import_users(data bytea, tenant_id uuid DEFAULT NULL, format text DEFAULT NULL,
                                      dry_run boolean DEFAULT false, on_existing text DEFAULT 'error', sheet text DEFAULT NULL)
-    RETURNS TABLE (row_no int, email text, name text, action text, user_id uuid, message text)
+    RETURNS TABLE (row_no int, email text, name text, action text, user_id uuid, message text, field text)
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
     AS 'MODULE_PATHNAME', 'clinres_import_users';
 COMMENT ON FUNCTION clinres.import_users(bytea, uuid, text, boolean, text, text) IS

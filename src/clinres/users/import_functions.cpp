@@ -130,23 +130,34 @@ pg::Statement tenant_sql = {"SELECT clinres._import_tenant($1, $2)", 2, {UUIDOID
 
 // The library serves every version of the SQL (one clinres.so): until ALTER EXTENSION UPDATE has
 // run, an older database lacks the staging import_users uses (0.3.0's clinres._import_stage, beside
-// the decision, clinres._authorize). Its version, and whether the staging is there.
+// the decision, clinres._authorize), or has 0.3.0's, without password hashes and the report's field
+// (0.4.0's clinres._password_hash_problem). Its version, and whether each is there.
 pg::Statement sql_version_sql = {
-    "SELECT e.extversion, pg_catalog.to_regprocedure('clinres._import_stage()') IS NOT NULL"
+    "SELECT e.extversion, pg_catalog.to_regprocedure('clinres._import_stage()') IS NOT NULL,"
+    "       pg_catalog.to_regprocedure('clinres._password_hash_problem(text, boolean)') IS NOT NULL"
     "  FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'clinres'",
     0,
     {}};
 
-// 55000 with a hint to update when the database's clinres SQL is older than the library's.
-void require_current_sql(pg::OwnerSpi &spi)
+// The database's clinres SQL as import_users needs it: 55000 with a hint to update when it is older
+// than 0.3.0's staging; otherwise its version and whether it has 0.4.0's hashes and report field.
+struct ImportSql {
+    std::string version;
+    bool hashes = true;
+};
+
+ImportSql require_current_sql(pg::OwnerSpi &spi)
 {
     pg::Rows rows = spi.run(sql_version_sql, nullptr);
-    if (rows.size() == 1 && !rows.at(0, 1).num)
+    if (rows.size() != 1)
+        return {};
+    if (!rows.at(0, 1).num)
         throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                         "clinres " + rows.at(0, 0).text +
                             " is installed in this database, but import_users needs the SQL of the "
                             "installed library's version",
                         {}, "Run ALTER EXTENSION clinres UPDATE.");
+    return {rows.at(0, 0).text, rows.at(0, 2).num != 0};
 }
 
 // The tenant of the call (argument i, or the context tenant when i < 0 or the argument is NULL)
@@ -200,6 +211,20 @@ void staging(bool create)
 
 pg::Statement staged_sql = {
     "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, "
+    "modules, password, password_hash)"
+    " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw, x.ph"
+    "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+    "pg_catalog.unnest($6),"
+    "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9), "
+    "pg_catalog.unnest($10))"
+    "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, ph, i) RETURNING 1)"
+    " SELECT pg_catalog.count(*) FROM staged",
+    10,
+    {INT4OID, INT4OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+     TEXTARRAYOID, TEXTARRAYOID}};
+// The same for 0.3.0's SQL (no password_hash column), until ALTER EXTENSION UPDATE.
+pg::Statement staged_sql_0_3 = {
+    "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, "
     "modules, password)"
     " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw"
     "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
@@ -213,8 +238,13 @@ pg::Statement staged_sql = {
 pg::Statement check_staged_sql = {"SELECT clinres._import_check($1, $2)", 2, {UUIDOID, TEXTOID}};
 pg::Statement write_staged_sql = {"SELECT clinres._import_write($1)", 1, {UUIDOID}};
 pg::Statement report_sql = {
-    "SELECT k.row_no, (k.c).errcode, (k.c).message, (k.c).action, (k.c).user_id, (k.c).email, (k.c).name"
-    "  FROM pg_temp.clinres_import_checks k ORDER BY k.ord",
+    "SELECT k.row_no, (k.c).errcode, (k.c).message, (k.c).action, (k.c).user_id, (k.c).email, (k.c).name,"
+    " (k.c).field FROM pg_temp.clinres_import_checks k ORDER BY k.ord",
+    0,
+    {}};
+pg::Statement report_sql_0_3 = {
+    "SELECT k.row_no, (k.c).errcode, (k.c).message, (k.c).action, (k.c).user_id, (k.c).email, (k.c).name,"
+    " NULL::text FROM pg_temp.clinres_import_checks k ORDER BY k.ord",
     0,
     {}};
 
@@ -250,15 +280,21 @@ template <typename Value> Datum text_array(const std::vector<im::UserRow> &rows,
 // file held so far.
 class Stager {
 public:
-    explicit Stager(pg::OwnerSpi &spi) : spi_(spi) {}
+    Stager(pg::OwnerSpi &spi, const ImportSql &sql) : spi_(spi), sql_(sql) {}
 
     // Adds a row read; the batch is staged once full.
     void add(im::UserRow &&row)
     {
+        if (!row.password_hash.empty() && !sql_.hashes)
+            throw pg::Error(
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                "clinres " + sql_.version +
+                    " is installed in this database: its import_users does not read password_hash",
+                {}, "Run ALTER EXTENSION clinres UPDATE.");
         if (!row.password.empty())
             ++password_rows_;
-        bytes_ +=
-            row.email.size() + row.name.size() + row.phone.size() + row.role.size() + row.password.size();
+        bytes_ += row.email.size() + row.name.size() + row.phone.size() + row.role.size() +
+                  row.password.size() + row.password_hash.size();
         for (const std::string &m : row.modules)
             bytes_ += sizeof m + m.size(); // as held here
         rows_.push_back(std::move(row));
@@ -284,7 +320,7 @@ public:
                 MemoryContextDelete(cxt);
             }
         } restore{cxt, old};
-        Datum args[9] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
+        Datum args[10] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
         pg::call([&] {
             Datum *nos = static_cast<Datum *>(palloc(sizeof(Datum) * (rows_.size() + 1)));
             for (std::size_t i = 0; i < rows_.size(); ++i)
@@ -304,7 +340,9 @@ public:
             return modules;
         });
         args[8] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password; });
-        spi_.run(staged_sql, args, nullptr, true);
+        args[9] =
+            text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password_hash; });
+        spi_.run(sql_.hashes ? staged_sql : staged_sql_0_3, args, nullptr, true);
         staged_ += rows_.size();
         rows_.clear();
         bytes_ = 0;
@@ -315,6 +353,7 @@ public:
 
 private:
     pg::OwnerSpi &spi_;
+    const ImportSql &sql_;
     std::vector<im::UserRow> rows_;
     std::size_t bytes_ = 0, staged_ = 0, password_rows_ = 0;
     int batches_ = 0;
@@ -331,8 +370,10 @@ void notice_ignored(const im::HeaderMap &header)
     if (header.ignored.size() > 10)
         list += ", ...";
     pg::call([&] {
-        ereport(NOTICE, (errmsg("columns ignored (not email, name, phone, role, modules or password): %s",
-                                list.c_str())));
+        ereport(
+            NOTICE,
+            (errmsg("columns ignored (not email, name, phone, role, modules, password or password_hash): %s",
+                    list.c_str())));
     });
 }
 
@@ -375,17 +416,21 @@ void text_cell(const pg::Cell &cell, Datum &value, bool &null)
         null ? Datum(0) : PointerGetDatum(cstring_to_text_with_len(cell.text.data(), int(cell.text.size())));
 }
 
-// Appends one batch of checked (or written) rows to the report, errors being the rows in error in all.
-void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_t errors, bool dry_run)
+// Appends one batch of checked (or written) rows to the report, errors being the rows in error in all;
+// with_field: the result has 0.4.0's last column, field.
+void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_t errors, bool dry_run,
+                bool with_field)
 {
     for (std::size_t r = 0; r < batch.size(); ++r) {
         std::int64_t row_no = batch.at(r, 0).num;
         bool error = !batch.at(r, 1).null;
         std::string action = error ? "error" : batch.at(r, 3).text;
+        // A row that is fine may carry a note: the fields of an added row that were not applied.
+        const pg::Cell &note = batch.at(r, 2);
         std::string message =
             "row " + std::to_string(row_no) + ": " +
-            (error ? batch.at(r, 2).text
-                   : outcome(action, errors == 0 && !dry_run) +
+            (error ? note.text
+                   : outcome(action, errors == 0 && !dry_run) + (note.null ? "" : "; " + note.text) +
                          (errors ? " (nothing is imported while other rows have errors)" : ""));
         report.put([&](Datum *values, bool *nulls) {
             values[0] = Int32GetDatum(int32(row_no));
@@ -403,6 +448,8 @@ void put_report(pg::MaterializedRows &report, const pg::Rows &batch, std::int64_
             }
             values[5] = PointerGetDatum(cstring_to_text_with_len(message.data(), int(message.size())));
             nulls[5] = false;
+            if (with_field)
+                text_cell(batch.at(r, 7), values[6], nulls[6]);
         });
     }
 }
@@ -430,9 +477,10 @@ Datum import_users(FunctionCallInfo fcinfo)
 
     pg::MaterializedRows report(fcinfo);
     clinres::Uuid tenant_id;
+    ImportSql sql;
     {
         pg::OwnerSpi spi(catalog_owner(), false);
-        require_current_sql(spi);
+        sql = require_current_sql(spi);
         tenant_id = checked_tenant_id(spi, fcinfo, 1, "create");
         spi.finish();
     }
@@ -440,7 +488,7 @@ Datum import_users(FunctionCallInfo fcinfo)
     {
         pg::OwnerSpi spi(catalog_owner(), false);
         Datum tenant = pg::uuid_datum(tenant_id);
-        Stager stager(spi);
+        Stager stager(spi, sql);
         stage_file(stager, data, format, options);
         // Before any row is checked, so before any password is hashed.
         std::size_t max_password_rows = std::size_t(users::import_max_password_rows());
@@ -457,8 +505,8 @@ Datum import_users(FunctionCallInfo fcinfo)
             std::int64_t errors = spi.run(check_staged_sql, args, nullptr, true).at(0, 0).num;
             if (errors == 0 && !dry_run)
                 spi.run(write_staged_sql, &tenant, nullptr, true);
-            spi.each(report_sql, nullptr, nullptr, true, report_batch,
-                     [&](const pg::Rows &batch) { put_report(report, batch, errors, dry_run); });
+            spi.each(sql.hashes ? report_sql : report_sql_0_3, nullptr, nullptr, true, report_batch,
+                     [&](const pg::Rows &batch) { put_report(report, batch, errors, dry_run, sql.hashes); });
             if (errors)
                 pg::call([&] {
                     ereport(NOTICE, (errmsg("nothing imported: %lld of %zu rows have errors",

@@ -11,15 +11,35 @@ constexpr std::uint32_t header_search_rows = 10;
 
 // Accepted header words per field, compared after ASCII lower-casing.
 const std::pair<Field, std::string_view> aliases[] = {
-    {Field::email, "email"},       {Field::email, "e-mail"},    {Field::email, "mail"},
-    {Field::email, "邮箱"},        {Field::email, "电子邮箱"},  {Field::email, "电子邮件"},
-    {Field::email, "邮件"},        {Field::name, "name"},       {Field::name, "姓名"},
-    {Field::name, "名字"},         {Field::phone, "phone"},     {Field::phone, "mobile"},
-    {Field::phone, "tel"},         {Field::phone, "telephone"}, {Field::phone, "手机号"},
-    {Field::phone, "手机"},        {Field::phone, "手机号码"},  {Field::phone, "电话"},
-    {Field::phone, "联系电话"},    {Field::role, "role"},       {Field::role, "角色"},
-    {Field::modules, "modules"},   {Field::modules, "module"},  {Field::modules, "模块"},
-    {Field::password, "password"}, {Field::password, "密码"},   {Field::password, "初始密码"},
+    {Field::email, "email"},
+    {Field::email, "e-mail"},
+    {Field::email, "mail"},
+    {Field::email, "邮箱"},
+    {Field::email, "电子邮箱"},
+    {Field::email, "电子邮件"},
+    {Field::email, "邮件"},
+    {Field::name, "name"},
+    {Field::name, "姓名"},
+    {Field::name, "名字"},
+    {Field::phone, "phone"},
+    {Field::phone, "mobile"},
+    {Field::phone, "tel"},
+    {Field::phone, "telephone"},
+    {Field::phone, "手机号"},
+    {Field::phone, "手机"},
+    {Field::phone, "手机号码"},
+    {Field::phone, "电话"},
+    {Field::phone, "联系电话"},
+    {Field::role, "role"},
+    {Field::role, "角色"},
+    {Field::modules, "modules"},
+    {Field::modules, "module"},
+    {Field::modules, "模块"},
+    {Field::password, "password"},
+    {Field::password, "密码"},
+    {Field::password, "初始密码"},
+    {Field::password_hash, "password_hash"},
+    {Field::password_hash, "密码哈希"},
 };
 
 // Separators between the words of a header cell ("邮箱 (email)", "手机号/phone*").
@@ -106,7 +126,8 @@ std::string clean(std::string_view value)
 
 const char *field_name(Field field)
 {
-    static const char *const names[] = {"email", "name", "phone", "role", "modules", "password"};
+    static const char *const names[] = {"email",   "name",     "phone",        "role",
+                                        "modules", "password", "password_hash"};
     return names[std::size_t(field)];
 }
 
@@ -179,6 +200,8 @@ UserRow map_row(const HeaderMap &header, const Row &row, const Limits &limits)
         user.role = clean(*v);
     if (auto *v = value(Field::password))
         user.password = *v;
+    if (auto *v = value(Field::password_hash))
+        user.password_hash = clean(*v);
     if (auto *v = value(Field::modules)) {
         try {
             user.modules = split_modules(clean(*v), limits.modules_per_cell);
@@ -202,7 +225,7 @@ void stream_users(std::string_view data, std::optional<Format> format, const Rea
         if (have_header) {
             UserRow user = map_row(map, row, options.limits);
             if (!user.email.empty() || !user.name.empty() || !user.phone.empty() || !user.role.empty() ||
-                !user.password.empty() || !user.modules.empty())
+                !user.password.empty() || !user.password_hash.empty() || !user.modules.empty())
                 on_user(std::move(user));
         } else if (auto header = match_header(row)) {
             map = std::move(*header);

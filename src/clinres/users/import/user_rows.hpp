@@ -13,8 +13,8 @@
 
 namespace clinres::import {
 
-enum class Field { email, name, phone, role, modules, password };
-constexpr std::size_t field_count = 6;
+enum class Field { email, name, phone, role, modules, password, password_hash };
+constexpr std::size_t field_count = 7;
 
 // Name of a field as the SQL API spells it ("email", ...).
 const char *field_name(Field field);
@@ -26,10 +26,11 @@ struct HeaderMap {
     std::vector<std::string> ignored;                              // e.g. "D (部门)"
 };
 
-// One data row: trimmed values, empty when not given (password kept exactly as typed).
+// One data row: trimmed values, empty when not given (password kept exactly as typed;
+// password_hash a bcrypt hash the SQL checks for form).
 struct UserRow {
     std::uint32_t row_no = 0;
-    std::string email, name, phone, role, password;
+    std::string email, name, phone, role, password, password_hash;
     std::vector<std::string> modules; // empty: not given
 };
 
