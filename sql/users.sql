@@ -27,6 +27,7 @@ SELECT indexname FROM pg_indexes WHERE schemaname = 'clinres' AND tablename IN (
 
 -- No context user: every management call is 42501.
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.list_users()$$);
+SELECT pg_temp.try($$SELECT clinres.count_users()$$);
 SELECT pg_temp.try($$SELECT clinres.get_user('00000000-0000-0000-0000-0000000000b0')$$);
 SELECT pg_temp.try($$SELECT clinres.create_user('x@y.example', 'X')$$);
 
@@ -92,6 +93,11 @@ SELECT pg_temp.try($$SELECT count(*) FROM clinres.list_users(module_code => 'cha
 SELECT email, total_count FROM clinres.list_users(sort => 'NAME  Asc');
 SELECT email, total_count FROM clinres.list_users(sort => 'email desc', page => 2, page_size => 2);
 SELECT email, total_count FROM clinres.list_users(page => 9);
+-- count_users: list_users' total on any page, also past the end (no rows there to carry it); same rules.
+SELECT clinres.count_users() AS total, clinres.count_users(search => 'hosp-a') AS matching,
+       clinres.count_users(search => 'nobody-matches') AS none,
+       (SELECT count(*) FROM clinres.list_users(page => 9)) AS rows_on_page_9;
+SELECT pg_temp.try($$SELECT clinres.count_users(status => 'gone')$$);
 -- Pages never overlap, even when every sort key ties (the id breaks ties).
 UPDATE clinres.users SET created_at = '2026-01-01' WHERE email <> 'erin@platform.example';
 SELECT count(DISTINCT id) AS distinct_ids, count(*) AS rows_seen
@@ -126,6 +132,8 @@ SELECT email FROM clinres.list_users(role_code => 'super_admin');
 SELECT email FROM clinres.list_users(search => 'hosp-b');
 SELECT email FROM clinres.list_users(module_code => 'aia', sort => 'email asc');
 SELECT email FROM clinres.list_users(status => 'disabled');
+SELECT clinres.count_users() = (SELECT count(*) FROM clinres.users) AS counts_every_user,
+       clinres.count_users(search => 'hosp-b') AS matching_hosp_b;
 SELECT pg_temp.try($$SELECT clinres.get_user('00000000-0000-0000-0000-00000000ffff')$$);
 SELECT pg_temp.show(clinres.get_user(:carol));
 

@@ -200,6 +200,16 @@ $$;
 COMMENT ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text) IS
     'a page of users (a tenant''s members, or every user for a SUPER_ADMIN when tenant_id is NULL) with the exact total_count';
 
+-- The total alone, on any page: a page past the end has no rows to carry total_count.
+CREATE OR REPLACE FUNCTION clinres.count_users(tenant_id uuid DEFAULT NULL, search text DEFAULT NULL, role_code text DEFAULT NULL,
+                                    status text DEFAULT NULL, module_code text DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT coalesce((SELECT l.o_total_count FROM clinres._list_users($1, $2, $3, $4, $5, 1, 1, 'created_at desc') l), 0)
+$$;
+COMMENT ON FUNCTION clinres.count_users(uuid, text, text, text, text) IS
+    'the number of users list_users would list with these filters (its total_count), also when a page is past the end';
+
 CREATE OR REPLACE FUNCTION clinres.get_user(user_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -286,6 +296,7 @@ COMMENT ON FUNCTION clinres.list_admin_logs(uuid, int, int) IS
     'a page of the audit log, newest first, of a tenant (or of every tenant for a SUPER_ADMIN when tenant_id is NULL)';
 
 REVOKE ALL ON FUNCTION clinres._check_page(int, int), clinres._list_users(uuid, text, text, text, text, int, int, text), clinres.list_users(uuid, text, text, text, text, int, int, text),
-    clinres.get_user(uuid), clinres.tenant_options(), clinres.module_options(uuid), clinres._list_admin_logs(uuid, int, int), clinres.list_admin_logs(uuid, int, int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text), clinres.get_user(uuid),
+    clinres.count_users(uuid, text, text, text, text), clinres.get_user(uuid), clinres.tenant_options(), clinres.module_options(uuid), clinres._list_admin_logs(uuid, int, int), clinres.list_admin_logs(uuid, int, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text),
+    clinres.count_users(uuid, text, text, text, text), clinres.get_user(uuid),
     clinres.tenant_options(), clinres.module_options(uuid), clinres.list_admin_logs(uuid, int, int) TO clinres_app;
