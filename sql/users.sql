@@ -104,6 +104,17 @@ SELECT count(DISTINCT id) AS distinct_ids, count(*) AS rows_seen
   FROM generate_series(1, 5) p, clinres.list_users(page => p, page_size => 1);
 SELECT (SELECT array_agg(id) FROM clinres.list_users(page_size => 5)) =
        (SELECT array_agg(id ORDER BY p) FROM generate_series(1, 5) p, clinres.list_users(page => p, page_size => 1)) AS same_order;
+-- The other sorts walk the memberships' copies of name, email and last login (kept equal to the
+-- users' by triggers); page by page the same order as one page, never logged in last.
+UPDATE clinres.users SET last_login_at = '2026-02-01'::timestamptz + ((ascii(lower(email)) * 3) % 7) * interval '1 day'
+ WHERE email NOT LIKE 'bob%';
+SELECT count(*) AS stale_copies FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
+ WHERE ut.user_last_login_at IS DISTINCT FROM u.last_login_at;
+SELECT s.sort, (SELECT array_agg(id ORDER BY p) FROM generate_series(1, 5) p, clinres.list_users(page => p, page_size => 1, sort => s.sort))
+               = (SELECT array_agg(id) FROM clinres.list_users(page_size => 100, sort => s.sort)) AS same_order,
+       (SELECT array_agg(email) FROM clinres.list_users(page_size => 100, sort => s.sort)) AS emails
+  FROM unnest(ARRAY['name asc', 'name desc', 'email asc', 'email desc', 'last_login_at asc', 'last_login_at desc']) s(sort);
+UPDATE clinres.users SET last_login_at = NULL;
 -- Filters: role, status (user or membership), module (by configuration).
 SELECT email FROM clinres.list_users(role_code => 'tenant_admin', sort => 'email asc');
 SELECT email FROM clinres.list_users(module_code => 'dc', sort => 'email asc');
@@ -154,7 +165,9 @@ SELECT phone FROM clinres.users WHERE id = :bob;
 -- The tenant list searches the membership's copy of the search text, kept equal to the user's.
 SELECT email FROM clinres.list_users(search => 'ROBERT 王');
 SELECT count(*) AS stale_copies FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
- WHERE ut.user_search_text IS DISTINCT FROM u.search_text OR ut.user_created_at IS DISTINCT FROM u.created_at;
+ WHERE ut.user_search_text IS DISTINCT FROM u.search_text OR ut.user_created_at IS DISTINCT FROM u.created_at
+    OR ut.user_name IS DISTINCT FROM u.name OR ut.user_email_key IS DISTINCT FROM lower(u.email)
+    OR ut.user_last_login_at IS DISTINCT FROM u.last_login_at;
 
 -- set_user_status: global (tenant NULL) or a membership; effects on has_module are immediate.
 SELECT pg_temp.show(clinres.set_user_status(:bob, 'disabled', :A)) -> 'tenants' -> 0 ->> 'status';

@@ -108,20 +108,18 @@ BEGIN
         IF mod IS NOT NULL THEN
             where_sql := where_sql || ' AND $5 = ANY (clinres._member_modules(ut.user_id, ut.tenant_id))';
         END IF;
-        IF sort_key <> 'created_at' THEN
-            needs_user := true;
-        END IF;
-        -- The members' own rows are read only for a status or platform-role filter or a sort
-        -- other than created_at; the search text is in the paging index (user_tenants_page_idx).
+        -- The members' own rows are read only for a status or platform-role filter: the search
+        -- text is in the paging index (user_tenants_page_idx) and every sort key is copied into
+        -- the memberships with an index of its own (user_tenants_name_idx, ...).
         from_sql := 'FROM clinres.user_tenants ut'
                     || CASE WHEN needs_user THEN ' JOIN clinres.users u ON u.id = ut.user_id' ELSE '' END
                     || ' WHERE ut.tenant_id = $1' || where_sql;
-        key_sql := CASE sort_key WHEN 'created_at' THEN 'ut.user_created_at' WHEN 'name' THEN 'u.name'
-                                 WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
+        key_sql := CASE sort_key WHEN 'created_at' THEN 'ut.user_created_at' WHEN 'name' THEN 'ut.user_name'
+                                 WHEN 'email' THEN 'ut.user_email_key' ELSE 'ut.user_last_login_at' END;
         key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
                    || ', ut.user_id ' || sort_dir;
-        -- Unfiltered: the count is an index-only scan and the page a walk of the paging index.
-        -- Filtered (search, role, status, module, another sort): one pass counts and pages.
+        -- Unfiltered: the count is an index-only scan and the page a walk of the sort's index.
+        -- Filtered (search, role, status, module): one pass counts and pages.
         IF where_sql = '' AND NOT needs_user THEN
             EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant;
             page_sql := 'SELECT ut.user_id, $8::pg_catalog.int8 AS total ';
