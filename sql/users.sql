@@ -27,6 +27,7 @@ SELECT indexname FROM pg_indexes WHERE schemaname = 'clinres' AND tablename IN (
 
 -- No context user: every management call is 42501.
 SELECT pg_temp.try($$SELECT count(*) FROM clinres.list_users()$$);
+SELECT pg_temp.try($$SELECT clinres.count_users()$$);
 SELECT pg_temp.try($$SELECT clinres.get_user('00000000-0000-0000-0000-0000000000b0')$$);
 SELECT pg_temp.try($$SELECT clinres.create_user('x@y.example', 'X')$$);
 
@@ -117,12 +118,28 @@ SELECT pg_temp.try($$SELECT count(*) FROM clinres.list_users(module_code => 'cha
 SELECT email, total_count FROM clinres.list_users(sort => 'NAME  Asc');
 SELECT email, total_count FROM clinres.list_users(sort => 'email desc', page => 2, page_size => 2);
 SELECT email, total_count FROM clinres.list_users(page => 9);
+-- count_users: list_users' total on any page, also past the end (no rows there to carry it); same rules.
+SELECT clinres.count_users() AS total, clinres.count_users(search => 'hosp-a') AS matching,
+       clinres.count_users(search => 'nobody-matches') AS none,
+       (SELECT count(*) FROM clinres.list_users(page => 9)) AS rows_on_page_9;
+SELECT pg_temp.try($$SELECT clinres.count_users(status => 'gone')$$);
 -- Pages never overlap, even when every sort key ties (the id breaks ties).
 UPDATE clinres.users SET created_at = '2026-01-01' WHERE email <> 'erin@platform.example';
 SELECT count(DISTINCT id) AS distinct_ids, count(*) AS rows_seen
   FROM generate_series(1, 5) p, clinres.list_users(page => p, page_size => 1);
 SELECT (SELECT array_agg(id) FROM clinres.list_users(page_size => 5)) =
        (SELECT array_agg(id ORDER BY p) FROM generate_series(1, 5) p, clinres.list_users(page => p, page_size => 1)) AS same_order;
+-- The other sorts walk the memberships' copies of name, email and last login (kept equal to the
+-- users' by triggers); page by page the same order as one page, never logged in last.
+UPDATE clinres.users SET last_login_at = '2026-02-01'::timestamptz + ((ascii(lower(email)) * 3) % 7) * interval '1 day'
+ WHERE email NOT LIKE 'bob%';
+SELECT count(*) AS stale_copies FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
+ WHERE ut.user_last_login_at IS DISTINCT FROM u.last_login_at;
+SELECT s.sort, (SELECT array_agg(id ORDER BY p) FROM generate_series(1, 5) p, clinres.list_users(page => p, page_size => 1, sort => s.sort))
+               = (SELECT array_agg(id) FROM clinres.list_users(page_size => 100, sort => s.sort)) AS same_order,
+       (SELECT array_agg(email) FROM clinres.list_users(page_size => 100, sort => s.sort)) AS emails
+  FROM unnest(ARRAY['name asc', 'name desc', 'email asc', 'email desc', 'last_login_at asc', 'last_login_at desc']) s(sort);
+UPDATE clinres.users SET last_login_at = NULL;
 -- Filters: role, status (user or membership), module (by configuration).
 SELECT email FROM clinres.list_users(role_code => 'tenant_admin', sort => 'email asc');
 SELECT email FROM clinres.list_users(module_code => 'dc', sort => 'email asc');
@@ -151,6 +168,8 @@ SELECT email FROM clinres.list_users(role_code => 'super_admin');
 SELECT email FROM clinres.list_users(search => 'hosp-b');
 SELECT email FROM clinres.list_users(module_code => 'aia', sort => 'email asc');
 SELECT email FROM clinres.list_users(status => 'disabled');
+SELECT clinres.count_users() = (SELECT count(*) FROM clinres.users) AS counts_every_user,
+       clinres.count_users(search => 'hosp-b') AS matching_hosp_b;
 SELECT pg_temp.try($$SELECT clinres.get_user('00000000-0000-0000-0000-00000000ffff')$$);
 SELECT pg_temp.show(clinres.get_user(:carol));
 
@@ -171,7 +190,9 @@ SELECT phone FROM clinres.users WHERE id = :bob;
 -- The tenant list searches the membership's copy of the search text, kept equal to the user's.
 SELECT email FROM clinres.list_users(search => 'ROBERT 王');
 SELECT count(*) AS stale_copies FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
- WHERE ut.user_search_text IS DISTINCT FROM u.search_text OR ut.user_created_at IS DISTINCT FROM u.created_at;
+ WHERE ut.user_search_text IS DISTINCT FROM u.search_text OR ut.user_created_at IS DISTINCT FROM u.created_at
+    OR ut.user_name IS DISTINCT FROM u.name OR ut.user_email_key IS DISTINCT FROM lower(u.email)
+    OR ut.user_last_login_at IS DISTINCT FROM u.last_login_at;
 
 -- set_user_status: global (tenant NULL) or a membership; effects on has_module are immediate.
 SELECT pg_temp.show(clinres.set_user_status(:bob, 'disabled', :A)) -> 'tenants' -> 0 ->> 'status';

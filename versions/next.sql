@@ -54,6 +54,21 @@ ALTER TYPE clinres._user_row_check ADD ATTRIBUTE password_hash text, ADD ATTRIBU
 DROP FUNCTION clinres._check_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]);
 DROP FUNCTION clinres._write_user_rows(uuid, text, text[], text[], text[], text[], text[], text[], int[]);
 DROP FUNCTION clinres.import_users(bytea, uuid, text, boolean, text, text);
+-- list_users' other sorts (issue 24; src/clinres/users/catalog.sql): the sort keys copied into
+-- the memberships (the triggers follow below @code: their functions are new there).
+ALTER TABLE clinres.user_tenants ADD COLUMN user_name text, ADD COLUMN user_email_key text,
+    ADD COLUMN user_last_login_at timestamptz;
+UPDATE clinres.user_tenants ut SET user_name = u.name, user_email_key = pg_catalog.lower(u.email), user_last_login_at = u.last_login_at
+  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ut.user_id;
+ALTER TABLE clinres.user_tenants ALTER COLUMN user_name SET NOT NULL, ALTER COLUMN user_email_key SET NOT NULL;
+CREATE INDEX user_tenants_name_idx ON clinres.user_tenants (tenant_id, user_name, user_id);
+CREATE INDEX user_tenants_email_idx ON clinres.user_tenants (tenant_id, user_email_key, user_id);
+CREATE INDEX user_tenants_last_login_asc_idx ON clinres.user_tenants (tenant_id, user_last_login_at ASC NULLS LAST, user_id);
+CREATE INDEX user_tenants_last_login_desc_idx ON clinres.user_tenants (tenant_id, user_last_login_at DESC NULLS LAST, user_id DESC);
+CREATE INDEX users_name_idx ON clinres.users (name, id);
+CREATE INDEX users_email_sort_idx ON clinres.users (pg_catalog.lower(email), id);
+CREATE INDEX users_last_login_asc_idx ON clinres.users (last_login_at ASC NULLS LAST, id);
+CREATE INDEX users_last_login_desc_idx ON clinres.users (last_login_at DESC NULLS LAST, id DESC);
 
 -- @code
 
@@ -96,3 +111,15 @@ ALTER TABLE clinres.users ENABLE ALWAYS TRIGGER end_sessions, ENABLE ALWAYS TRIG
 ALTER TABLE clinres.user_tenants ENABLE ALWAYS TRIGGER end_sessions, ENABLE ALWAYS TRIGGER end_sessions_update,
     ENABLE ALWAYS TRIGGER end_sessions_truncate;
 
+-- list_users' other sorts: the copy triggers now also follow name, email and last login.
+DROP TRIGGER user_copy ON clinres.user_tenants;
+CREATE TRIGGER user_copy BEFORE INSERT OR UPDATE OF user_id, user_created_at, user_search_text, user_name, user_email_key, user_last_login_at
+    ON clinres.user_tenants
+    FOR EACH ROW EXECUTE FUNCTION clinres._user_tenants_copy();
+DROP TRIGGER user_copy ON clinres.users;
+CREATE TRIGGER user_copy AFTER UPDATE OF created_at, email, name, phone, last_login_at ON clinres.users
+    -- Only last_login_at may be NULL.
+    FOR EACH ROW WHEN (OLD.created_at OPERATOR(pg_catalog.<>) NEW.created_at OR OLD.search_text OPERATOR(pg_catalog.<>) NEW.search_text
+                       OR OLD.name OPERATOR(pg_catalog.<>) NEW.name OR OLD.email OPERATOR(pg_catalog.<>) NEW.email
+                       OR OLD.last_login_at IS DISTINCT FROM NEW.last_login_at)
+    EXECUTE FUNCTION clinres._users_copy_changed();

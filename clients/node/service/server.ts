@@ -21,6 +21,21 @@ function tokenOf(req: FastifyRequest): string {
     return m[1];
 }
 
+/**
+ * The request's context: its bearer token and its X-Change-Reason, percent-encoded UTF-8 (HTTP
+ * headers are Latin-1), which clinres records in every audit row the request writes.
+ */
+function contextOf(req: FastifyRequest) {
+    const raw = req.headers["x-change-reason"];
+    let reason: string | null = null;
+    try {
+        if (typeof raw === "string") reason = decodeURIComponent(raw);
+    } catch {
+        throw Object.assign(new Error("X-Change-Reason is not percent-encoded UTF-8"), { statusCode: 400 });
+    }
+    return { token: tokenOf(req), reason };
+}
+
 /** A query-string integer as a number (a non-number reaches clinres, which answers 400). */
 const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
@@ -49,7 +64,7 @@ export function buildService(pool: pg.Pool) {
 
     // An admin endpoint: the token's context for one transaction; clinres checks the permission.
     const admin = (fn: Admin, status = 200) => async (req: Req, reply: FastifyReply) =>
-        reply.status(status).send(await withContext(pool, { token: tokenOf(req) }, (_client, ctx, api) => fn(api, ctx, req)));
+        reply.status(status).send(await withContext(pool, contextOf(req), (_client, ctx, api) => fn(api, ctx, req)));
 
     app.post<{ Body: { identifier: string; password: string; tenant_code?: string } }>("/api/auth/login", async (req, reply) => {
         const { identifier, password, tenant_code } = req.body ?? {};
@@ -58,15 +73,15 @@ export function buildService(pool: pg.Pool) {
     });
 
     // Module-guarded routes: begin_request checks the module and sets the context; RLS does the rest.
-    app.get("/api/aia/notes", (req) => withRequest(pool, { token: tokenOf(req), module: "aia" }, async (client) =>
+    app.get("/api/aia/notes", (req) => withRequest(pool, { ...contextOf(req), module: "aia" }, async (client) =>
         (await client.query("SELECT id, tenant_id, body FROM aia_schema.notes ORDER BY id")).rows));
-    app.get("/api/pkb/whoami", (req) => withRequest(pool, { token: tokenOf(req), module: "pkb" }, async (_client, ctx) => ctx));
+    app.get("/api/pkb/whoami", (req) => withRequest(pool, { ...contextOf(req), module: "pkb" }, async (_client, ctx) => ctx));
 
     const u = "/api/admin/users";
     app.get(u, admin(async (api, _ctx, { query: q }) => {
-        const rows = await api.listUsers({ tenant_id: q.tenant_id, search: q.search, role_code: q.role, status: q.status,
-                                           module_code: q.module, page: int(q.page), page_size: int(q.page_size), sort: q.sort });
-        return { items: rows.map(({ total_count: _, ...r }) => r), total: rows[0]?.total_count ?? 0 };
+        // total also past the last page (count_users there)
+        return api.listUsersPage({ tenant_id: q.tenant_id, search: q.search, role_code: q.role, status: q.status,
+                                   module_code: q.module, page: int(q.page), page_size: int(q.page_size), sort: q.sort });
     }));
     app.get(`${u}/:id`, admin((api, _ctx, req) => api.getUser(req.params.id!)));
     app.post(u, admin(async (api, _ctx, req) => {
@@ -102,18 +117,18 @@ export function buildService(pool: pg.Pool) {
         const data = await file.toBuffer();
         const opt: ImportOptions = { tenant: q.tenant_id, dryRun: q.dry_run === "true", onExisting: q.on_existing as ImportOptions["onExisting"],
                                      format: q.format as ImportOptions["format"] };
-        const result = await withContext(pool, { token: tokenOf(req) }, (_c, _ctx, api) => api.importUsers(data, opt));
+        const result = await withContext(pool, contextOf(req), (_c, _ctx, api) => api.importUsers(data, opt));
         return reply.status(result.imported || result.dry_run ? 200 : 422).send(result);
     });
     app.get(`${u}/import/template`, async (req, reply) => {
         const format = (req.query as Q).format === "csv" ? "csv" : "xlsx";
-        const data = await withContext(pool, { token: tokenOf(req) }, (_c, _ctx, api) => api.importTemplate(format));
+        const data = await withContext(pool, contextOf(req), (_c, _ctx, api) => api.importTemplate(format));
         return sendFile(reply, "users-template", format, data);
     });
     app.get(`${u}/export`, async (req, reply) => {
         const q = req.query as Q;
         const format = q.format === "csv" ? "csv" : "xlsx";
-        const data = await withContext(pool, { token: tokenOf(req) }, (_c, _ctx, api) => api.exportUsers({ tenant: q.tenant_id, format }));
+        const data = await withContext(pool, contextOf(req), (_c, _ctx, api) => api.exportUsers({ tenant: q.tenant_id, format }));
         return sendFile(reply, "users", format, data);
     });
     return app;

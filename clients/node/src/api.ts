@@ -33,11 +33,25 @@ export interface RequestContext {
  */
 export type SessionContext = Omit<RequestContext, "module" | "tenant_id"> & { tenant_id: string | null };
 
+/**
+ * Why the request changes what it changes (e.g. an `X-Change-Reason` header): set as
+ * clinres.change_reason for its transaction only, recorded in every audit row it writes
+ * (docs/compliance.md). Empty or absent: none (an error with clinres.require_change_reason on).
+ */
+export interface WithReason { reason?: string | null }
+
 /** A guarded request: by ids (trusted backend) or by a signed session token. */
-export type RequestSpec = { user: string; tenant: string; module: string } | { token: string; module: string };
+export type RequestSpec = ({ user: string; tenant: string; module: string } | { token: string; module: string }) & WithReason;
 
 /** A context without a module check: by ids (trusted backend) or by a signed session token. */
-export type ContextSpec = { user: string; tenant: string } | { token: string };
+export type ContextSpec = ({ user: string; tenant: string } | { token: string }) & WithReason;
+
+/** Sets clinres.change_reason for this transaction when a reason is given (one statement, then). */
+async function setReason(exec: Executor, spec: WithReason) {
+    if (spec.reason !== undefined && spec.reason !== null && spec.reason !== "") {
+        await exec.query("SELECT pg_catalog.set_config('clinres.change_reason', $1::pg_catalog.text, true)", [spec.reason]);
+    }
+}
 
 /** clinres.get_user and every mutation's result: the user and the memberships the actor may see. */
 export interface UserDetail {
@@ -84,11 +98,19 @@ export type NavItem = ResultOf<"user_modules">[number];
 export type UserRow = ResultOf<"list_users">[number];
 export type AdminLogRow = ResultOf<"list_admin_logs">[number];
 export type ListUsersArgs = ArgsOf<"list_users">;
+export type CountUsersArgs = ArgsOf<"count_users">;
+
+/** listUsersPage: a page of users (without total_count) and the total, also past the last page. */
+export interface UsersPage {
+    items: Omit<UserRow, "total_count">[];
+    total: number;
+}
 export type CreateUserArgs = ArgsOf<"create_user">;
 
 /** Sets the request's context and checks its module in one call (begin_request, either form). */
 export async function beginRequest(exec: Executor, req: RequestSpec): Promise<RequestContext> {
     needsTransaction(exec, "beginRequest");
+    await setReason(exec, req);
     const ctx = "token" in req
         ? await call(exec, "begin_request_token", { token: req.token, module_code: req.module })
         : await call(exec, "begin_request", { user_id: req.user, tenant_id: req.tenant, module_code: req.module });
@@ -109,6 +131,7 @@ function needsTransaction(exec: Executor, what: string) {
  */
 export async function setContext(exec: Executor, spec: ContextSpec): Promise<SessionContext> {
     needsTransaction(exec, "setting a context");
+    await setReason(exec, spec);
     const [set, params] = "token" in spec
         ? ["clinres.set_session($1::text)", [spec.token]]
         : ["clinres.set_context($1::uuid, $2::uuid, true)", [spec.user, spec.tenant]];
@@ -140,6 +163,20 @@ export function bind(exec: Executor) {
             call(exec, "pool_size", { max_instances: maxInstances, max_connections: maxConnections }),
         // user management (API.md section 5); the actor is the context user
         listUsers: (args: ListUsersArgs = {}) => call(exec, "list_users", args),
+        /** The number of users listUsers would list with these filters (its total_count). */
+        countUsers: async (args: CountUsersArgs = {}) => Number(await call(exec, "count_users", args)),
+        /**
+         * A page and its total: total_count of the first row, or count_users when the page is empty
+         * (past the end, where no row carries the total; one more call then, with the same filters).
+         */
+        listUsersPage: async (args: ListUsersArgs = {}): Promise<UsersPage> => {
+            const rows = await call(exec, "list_users", args);
+            const items = rows.map(({ total_count: _, ...r }) => r);
+            if (rows.length > 0) return { items, total: Number(rows[0].total_count) };
+            if ((args.page ?? 1) === 1) return { items, total: 0 };
+            const { tenant_id, search, role_code, status, module_code } = args;
+            return { items, total: Number(await call(exec, "count_users", { tenant_id, search, role_code, status, module_code })) };
+        },
         getUser: async (user: string) => (await call(exec, "get_user", { user_id: user })) as UserDetail | null,
         /** create_user, then get_user in the same transaction: the user as every other mutation returns it. */
         createUser: async (args: CreateUserArgs) => {

@@ -51,6 +51,12 @@ export const signatures = {
                            ["created_at", "timestamp with time zone"], ["last_login_at", "timestamp with time zone", "null"],
                            ["total_count", "bigint"]] },
     },
+    count_users: {
+        fn: "count_users",
+        args: [["tenant_id", "uuid", "default"], ["search", "text", "default"], ["role_code", "text", "default"],
+               ["status", "text", "default"], ["module_code", "text", "default"]],
+        returns: "bigint",
+    },
     get_user: { fn: "get_user", args: [["user_id", "uuid"]], returns: "jsonb" },
     create_user: {
         fn: "create_user",

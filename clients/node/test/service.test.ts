@@ -13,9 +13,11 @@ import { A, B, appConfig, carol, offline } from "./env.js";
 type Res = { status: number; body: any; headers: Headers };   // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** One HTTP request; the body as JSON when the answer is JSON, else as a Buffer. */
-async function http(base: string, method: string, path: string, opt: { token?: string; json?: unknown; form?: FormData } = {}): Promise<Res> {
+async function http(base: string, method: string, path: string,
+                    opt: { token?: string; json?: unknown; form?: FormData; reason?: string } = {}): Promise<Res> {
     const headers: Record<string, string> = {};
     if (opt.token) headers.authorization = `Bearer ${opt.token}`;
+    if (opt.reason !== undefined) headers["x-change-reason"] = opt.reason;
     if (opt.json !== undefined) headers["content-type"] = "application/json";
     const r = await fetch(base + path, { method, headers, body: opt.form ?? (opt.json === undefined ? undefined : JSON.stringify(opt.json)) });
     const body = r.headers.get("content-type")?.startsWith("application/json") ? await r.json() : Buffer.from(await r.arrayBuffer());
@@ -98,6 +100,40 @@ for (const [via, skip] of paths) {
             const deleted = await call("DELETE", `/api/admin/users/${id}`, t);
             assert.deepEqual([deleted.status, deleted.body.id], [200, id]);
             assert.equal((await call("GET", `/api/admin/users?search=${encodeURIComponent(email)}`, t)).body.total, 0);
+        });
+
+        test("the list's total also past the last page", async () => {
+            const t = { token: tokens.alice };
+            const first = await call("GET", "/api/admin/users?page_size=1", t);
+            assert.ok(first.status === 200 && first.body.total >= 2 && first.body.items.length === 1);
+            const past = await call("GET", `/api/admin/users?page_size=1&page=${first.body.total + 5}`, t);
+            assert.deepEqual([past.status, past.body.items.length, past.body.total], [200, 0, first.body.total]);
+            const searched = await call("GET", `/api/admin/users?search=alice&page=3`, t);
+            assert.deepEqual([searched.body.items.length, searched.body.total], [0, 1]);
+            const none = await call("GET", "/api/admin/users?search=nobody-at-all", t);
+            assert.deepEqual([none.body.items.length, none.body.total], [0, 0]);
+        });
+
+        test("X-Change-Reason: the audit rows of the request carry it (percent-encoded UTF-8)", async () => {
+            const t = { token: tokens.alice };
+            const email = `why-${via.length}-${Date.now()}@hosp-a.example`;
+            const reason = "Ticket 42: 新同事 (onboarding)";
+            const created = await call("POST", "/api/admin/users", { ...t, json: { email, name: "Why" }, reason: encodeURIComponent(reason) });
+            assert.equal(created.status, 201);
+            const id = created.body.id as string;
+            assert.equal((await call("PUT", `/api/admin/users/${id}`, { ...t, json: { name: "Why 2" }, reason: "typo%20fix" })).status, 200);
+            assert.equal((await call("PUT", `/api/admin/users/${id}`, { ...t, json: { name: "Why 3" } })).status, 200);
+            assert.equal((await call("PUT", `/api/admin/users/${id}`, { ...t, json: { name: "Why 4" }, reason: "%E0%A4%A" })).status, 400);
+            const admin = new pg.Client({ database: appConfig().database });
+            await admin.connect();
+            try {
+                const { rows } = await admin.query("SELECT action, change_reason FROM clinres.admin_logs WHERE target = $1 ORDER BY id", [id]);
+                assert.deepEqual(rows.map((r) => [r.action, r.change_reason]),
+                                 [["user.create", reason], ["user.update", "typo fix"], ["user.update", null]]);
+            } finally {
+                await admin.end();
+            }
+            assert.equal((await call("DELETE", `/api/admin/users/${id}?everywhere=true`, t)).status, 200);
         });
 
         test("import (multipart): all rows or none, with the report; template and export", async () => {

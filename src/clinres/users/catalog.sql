@@ -38,6 +38,13 @@ ALTER TABLE clinres.user_tenants ADD COLUMN user_created_at timestamptz, ADD COL
 UPDATE clinres.user_tenants ut SET user_created_at = u.created_at, user_search_text = u.search_text
   FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ut.user_id;
 ALTER TABLE clinres.user_tenants ALTER COLUMN user_created_at SET NOT NULL, ALTER COLUMN user_search_text SET NOT NULL;
+-- And the keys of the list's other sorts (name, email as it sorts, last login), so that a
+-- tenant's page in any order is a walk of one index range too.
+ALTER TABLE clinres.user_tenants ADD COLUMN user_name text, ADD COLUMN user_email_key text,
+    ADD COLUMN user_last_login_at timestamptz;
+UPDATE clinres.user_tenants ut SET user_name = u.name, user_email_key = pg_catalog.lower(u.email), user_last_login_at = u.last_login_at
+  FROM clinres.users u WHERE u.id OPERATOR(pg_catalog.=) ut.user_id;
+ALTER TABLE clinres.user_tenants ALTER COLUMN user_name SET NOT NULL, ALTER COLUMN user_email_key SET NOT NULL;
 
 CREATE OR REPLACE FUNCTION clinres._user_tenants_copy() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
@@ -45,37 +52,58 @@ AS $$
 DECLARE
     u record;
 BEGIN
-    SELECT x.created_at, x.search_text INTO u FROM clinres.users x WHERE x.id = NEW.user_id;
+    SELECT x.created_at, x.search_text, x.name, pg_catalog.lower(x.email) AS email_key, x.last_login_at, x.id IS NOT NULL AS known
+      INTO u FROM clinres.users x WHERE x.id = NEW.user_id;
     -- An unknown user keeps the given values (or placeholders): the foreign key then reports it.
     NEW.user_created_at := coalesce(u.created_at, NEW.user_created_at, pg_catalog.now());
     NEW.user_search_text := coalesce(u.search_text, NEW.user_search_text, '');
+    NEW.user_name := coalesce(u.name, NEW.user_name, '');
+    NEW.user_email_key := coalesce(u.email_key, NEW.user_email_key, '');
+    NEW.user_last_login_at := CASE WHEN u.known THEN u.last_login_at ELSE NEW.user_last_login_at END;
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION clinres._user_tenants_copy() IS
-    'keeps user_tenants.user_created_at and user_search_text equal to the member''s users.created_at and search_text';
-CREATE TRIGGER user_copy BEFORE INSERT OR UPDATE OF user_id, user_created_at, user_search_text ON clinres.user_tenants
+    'keeps user_tenants.user_created_at, user_search_text, user_name, user_email_key and user_last_login_at equal to the member''s users row';
+CREATE TRIGGER user_copy BEFORE INSERT OR UPDATE OF user_id, user_created_at, user_search_text, user_name, user_email_key, user_last_login_at
+    ON clinres.user_tenants
     FOR EACH ROW EXECUTE FUNCTION clinres._user_tenants_copy();
 
 CREATE OR REPLACE FUNCTION clinres._users_copy_changed() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text
+    UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text,
+                                      user_name = NEW.name, user_email_key = pg_catalog.lower(NEW.email),
+                                      user_last_login_at = NEW.last_login_at
      WHERE ut.user_id = NEW.id;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION clinres._users_copy_changed() IS 'copies a user''s changed created_at or search text to its memberships';
-CREATE TRIGGER user_copy AFTER UPDATE OF created_at, email, name, phone ON clinres.users
-    -- Neither column is ever NULL.
-    FOR EACH ROW WHEN (OLD.created_at OPERATOR(pg_catalog.<>) NEW.created_at OR OLD.search_text OPERATOR(pg_catalog.<>) NEW.search_text)
+COMMENT ON FUNCTION clinres._users_copy_changed() IS
+    'copies a user''s changed created_at, search text, name, email or last login to its memberships';
+CREATE TRIGGER user_copy AFTER UPDATE OF created_at, email, name, phone, last_login_at ON clinres.users
+    -- Only last_login_at may be NULL.
+    FOR EACH ROW WHEN (OLD.created_at OPERATOR(pg_catalog.<>) NEW.created_at OR OLD.search_text OPERATOR(pg_catalog.<>) NEW.search_text
+                       OR OLD.name OPERATOR(pg_catalog.<>) NEW.name OR OLD.email OPERATOR(pg_catalog.<>) NEW.email
+                       OR OLD.last_login_at IS DISTINCT FROM NEW.last_login_at)
     EXECUTE FUNCTION clinres._users_copy_changed();
 
 -- Paging: a tenant's members newest first (search text included for index-only filtering), and
 -- all users for a SUPER_ADMIN (id breaks ties).
 CREATE INDEX user_tenants_page_idx ON clinres.user_tenants (tenant_id, user_created_at, user_id) INCLUDE (user_search_text);
 CREATE INDEX users_created_at_idx ON clinres.users (created_at, id);
+-- The list's other sorts: name, email (lower-cased, as list_users sorts it), last login newest
+-- or oldest first, never logged in last either way; id breaks ties. A tenant's pages walk the
+-- memberships' copies, a SUPER_ADMIN's the users'.
+CREATE INDEX user_tenants_name_idx ON clinres.user_tenants (tenant_id, user_name, user_id);
+CREATE INDEX user_tenants_email_idx ON clinres.user_tenants (tenant_id, user_email_key, user_id);
+CREATE INDEX user_tenants_last_login_asc_idx ON clinres.user_tenants (tenant_id, user_last_login_at ASC NULLS LAST, user_id);
+CREATE INDEX user_tenants_last_login_desc_idx ON clinres.user_tenants (tenant_id, user_last_login_at DESC NULLS LAST, user_id DESC);
+CREATE INDEX users_name_idx ON clinres.users (name, id);
+CREATE INDEX users_email_sort_idx ON clinres.users (pg_catalog.lower(email), id);
+CREATE INDEX users_last_login_asc_idx ON clinres.users (last_login_at ASC NULLS LAST, id);
+CREATE INDEX users_last_login_desc_idx ON clinres.users (last_login_at DESC NULLS LAST, id DESC);
 
 -- The audit log is append-only for every role but its owner (the extension's owner).
 CREATE OR REPLACE FUNCTION clinres._admin_logs_append_only() RETURNS trigger

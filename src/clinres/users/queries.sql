@@ -108,20 +108,18 @@ BEGIN
         IF mod IS NOT NULL THEN
             where_sql := where_sql || ' AND $5 = ANY (clinres._member_modules(ut.user_id, ut.tenant_id))';
         END IF;
-        IF sort_key <> 'created_at' THEN
-            needs_user := true;
-        END IF;
-        -- The members' own rows are read only for a status or platform-role filter or a sort
-        -- other than created_at; the search text is in the paging index (user_tenants_page_idx).
+        -- The members' own rows are read only for a status or platform-role filter: the search
+        -- text is in the paging index (user_tenants_page_idx) and every sort key is copied into
+        -- the memberships with an index of its own (user_tenants_name_idx, ...).
         from_sql := 'FROM clinres.user_tenants ut'
                     || CASE WHEN needs_user THEN ' JOIN clinres.users u ON u.id = ut.user_id' ELSE '' END
                     || ' WHERE ut.tenant_id = $1' || where_sql;
-        key_sql := CASE sort_key WHEN 'created_at' THEN 'ut.user_created_at' WHEN 'name' THEN 'u.name'
-                                 WHEN 'email' THEN 'pg_catalog.lower(u.email)' ELSE 'u.last_login_at' END;
+        key_sql := CASE sort_key WHEN 'created_at' THEN 'ut.user_created_at' WHEN 'name' THEN 'ut.user_name'
+                                 WHEN 'email' THEN 'ut.user_email_key' ELSE 'ut.user_last_login_at' END;
         key_sql := key_sql || ' ' || sort_dir || CASE WHEN sort_key = 'last_login_at' THEN ' NULLS LAST' ELSE '' END
                    || ', ut.user_id ' || sort_dir;
-        -- Unfiltered: the count is an index-only scan and the page a walk of the paging index.
-        -- Filtered (search, role, status, module, another sort): one pass counts and pages.
+        -- Unfiltered: the count is an index-only scan and the page a walk of the sort's index.
+        -- Filtered (search, role, status, module): one pass counts and pages.
         IF where_sql = '' AND NOT needs_user THEN
             EXECUTE 'SELECT pg_catalog.count(*) ' || from_sql INTO total USING tenant;
             page_sql := 'SELECT ut.user_id, $8::pg_catalog.int8 AS total ';
@@ -199,6 +197,16 @@ AS $$
 $$;
 COMMENT ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text) IS
     'a page of users (a tenant''s members, or every user for a SUPER_ADMIN when tenant_id is NULL) with the exact total_count';
+
+-- The total alone, on any page: a page past the end has no rows to carry total_count.
+CREATE OR REPLACE FUNCTION clinres.count_users(tenant_id uuid DEFAULT NULL, search text DEFAULT NULL, role_code text DEFAULT NULL,
+                                    status text DEFAULT NULL, module_code text DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT coalesce((SELECT l.o_total_count FROM clinres._list_users($1, $2, $3, $4, $5, 1, 1, 'created_at desc') l), 0)
+$$;
+COMMENT ON FUNCTION clinres.count_users(uuid, text, text, text, text) IS
+    'the number of users list_users would list with these filters (its total_count), also when a page is past the end';
 
 CREATE OR REPLACE FUNCTION clinres.get_user(user_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
@@ -286,6 +294,7 @@ COMMENT ON FUNCTION clinres.list_admin_logs(uuid, int, int) IS
     'a page of the audit log, newest first, of a tenant (or of every tenant for a SUPER_ADMIN when tenant_id is NULL)';
 
 REVOKE ALL ON FUNCTION clinres._check_page(int, int), clinres._list_users(uuid, text, text, text, text, int, int, text), clinres.list_users(uuid, text, text, text, text, int, int, text),
-    clinres.get_user(uuid), clinres.tenant_options(), clinres.module_options(uuid), clinres._list_admin_logs(uuid, int, int), clinres.list_admin_logs(uuid, int, int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text), clinres.get_user(uuid),
+    clinres.count_users(uuid, text, text, text, text), clinres.get_user(uuid), clinres.tenant_options(), clinres.module_options(uuid), clinres._list_admin_logs(uuid, int, int), clinres.list_admin_logs(uuid, int, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.list_users(uuid, text, text, text, text, int, int, text),
+    clinres.count_users(uuid, text, text, text, text), clinres.get_user(uuid),
     clinres.tenant_options(), clinres.module_options(uuid), clinres.list_admin_logs(uuid, int, int) TO clinres_app;
