@@ -10,7 +10,7 @@
 #   4. warm random pairs: per-row cost vs uuid_hash with 15,000 and 100,000 distinct pairs;
 #   5. bytes per cached user.
 # Scans run with one process and jit = off (a new session's first JIT loads LLVM, which
-# would swamp the cold-start figure); the cache holds up to 20,000 entries of each kind.
+# would swamp the cold-start figure); the cache has its default size (clinres.access_cache_memory).
 # Usage: test/bench/cache.sh [figure ...] (PGHOST etc. set; BENCH_SECONDS per pgbench run,
 # default 10); with figure numbers (e.g. `4 5`), only those figures.
 set -euo pipefail
@@ -21,7 +21,7 @@ figures=" ${*:-1 2 3 4 5} "
 wanted() { [[ "$figures" == *" $1 "* ]]; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-q() { psql -X -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -c "SET clinres.access_cache_size = 20000" -c "$1" | tail -1; }
+q() { psql -X -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" -c "SET jit = off" -c "$1" | tail -1; }
 echo "access cache: clinres preloaded (shared change log): $(psql -XAtc "SELECT current_setting('shared_preload_libraries') LIKE '%clinres%'")"
 
 if wanted 1; then
@@ -46,7 +46,6 @@ SQL
 # One more reader that reports its own hits and misses over the run.
 probe() {
     psql -X -At -v ON_ERROR_STOP=1 <<SQL | tail -1
-SET clinres.access_cache_size = 20000;
 CREATE TEMP TABLE s0 AS SELECT * FROM clinres.access_cache_stats();
 DO \$\$
 DECLARE

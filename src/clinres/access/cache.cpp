@@ -41,11 +41,11 @@
 // Cold starts: a statement that has read 8 users one by one reads the rest in bulk (every
 // user in one query if they fill at most half the cache, else each tenant's members).
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
-// Memory is bounded by clinres.access_cache_size entries (of users, and separately
-// of tenants), replaced by CLOCK. A user entry is packed by value into the map
-// (user_entry.hpp: memberships inline, tenants as small ids, roles as ids of the
-// globals); a View copies the user's access out of it, and shares the tenant entry and
-// the globals, so an answer being computed stands even if an invalidation empties the cache.
+// Memory is bounded by clinres.access_cache_memory bytes (tenants at most a quarter,
+// users the rest), counted as entries come and go, replaced by CLOCK. A user entry is packed by value into
+// the map (user_entry.hpp: memberships inline, tenants as small ids, roles as ids of the globals); a View
+// copies the user's access out of it, and shares the tenant entry and the globals, so an answer being
+// computed stands even if an invalidation empties the cache.
 #include "clinres/access/cache.hpp"
 
 #include "clinres/access/catalog_reader.hpp"
@@ -114,7 +114,7 @@ struct Statement {
     uint64_t transaction = kTransactionTag; // a new one per transaction
 } stmt;
 
-int capacity_guc = 10000;
+int memory_kb = 16384; // clinres.access_cache_memory
 
 bool answers_now(uint64_t scope)
 {
@@ -130,13 +130,27 @@ struct CachedTenant {
     uint32_t id;
 };
 
+// What a cached user owns on the heap.
+struct UserHeap {
+    size_t operator()(const UserEntry &u) const { return u.heap_bytes(); }
+};
+
+// What a cached tenant owns on the heap: make_shared's block (counts and vptr, the
+// entry) and its vector's buffer, each with malloc's 16-byte header.
+struct TenantHeap {
+    size_t operator()(const CachedTenant &t) const
+    {
+        return 16 + sizeof(TenantEntry) + 16 + t.entry->subscribed_until.capacity() * sizeof(int64_t) + 16;
+    }
+};
+
 struct Cache {
     uint64_t built_generation = 0;
     uint64_t log_cursor = change_log_available() ? change_log_head() : 0;
     uint64_t globals_scope = 0;
     std::shared_ptr<const Globals> globals;
-    ClockMap<UserEntry> users;
-    ClockMap<CachedTenant> tenants;
+    ClockMap<UserEntry, std::allocator<char>, UserHeap> users;
+    ClockMap<CachedTenant, std::allocator<char>, TenantHeap> tenants;
     TenantIds<> tenant_ids;                    // of cached tenants and the tenants of cached memberships
     size_t tenant_ids_check = kTenantIdsSlack; // how many ids make sync look for unused ones
     uint64_t hits = 0, misses = 0;
@@ -152,6 +166,34 @@ Cache &cache()
 {
     static Cache *c = new Cache(); // lives as long as the backend
     return *c;
+}
+
+// The bytes clinres.access_cache_memory allows; tenants may take a quarter, users the rest.
+uint64_t budget()
+{
+    return static_cast<uint64_t>(memory_kb) * 1024;
+}
+uint64_t tenant_budget()
+{
+    return budget() / 4;
+}
+uint64_t user_budget(const Cache &c)
+{
+    uint64_t others = sizeof(Cache) + c.tenants.bytes() + c.tenant_ids.bytes();
+    return others < budget() ? budget() - others : 0;
+}
+
+// The entries map may hold once value is in: one more if the bytes left allow it, else
+// as many as now (the value replaces a victim); put's caller trims after.
+template <typename Map> size_t room(const Map &map, uint64_t limit, size_t heap)
+{
+    return map.bytes() + Map::kEntryBytes + heap <= limit ? map.size() + 1 : std::max<size_t>(map.size(), 1);
+}
+
+// How many plain users (memberships inline) fit in the users' bytes.
+size_t users_that_fit(const Cache &c)
+{
+    return static_cast<size_t>(user_budget(c) / decltype(c.users)::kEntryBytes);
 }
 
 // Relcache callback: notes what a doorbell (or a full reset) asks to drop.
@@ -249,12 +291,14 @@ void evict_logged(Cache &c)
 // Drops what the doorbells heard since the last sync asked for.
 void sync(Cache &c)
 {
-    size_t capacity = static_cast<size_t>(capacity_guc);
     collect_tenant_ids(c);
-    if (c.built_generation == inval.generation && !c.users.over(capacity) && !c.tenants.over(capacity))
+    if (c.tenants.bytes() > tenant_budget())
+        c.tenants.trim(tenant_budget()); // the setting was lowered
+    if (c.users.bytes() > user_budget(c))
+        c.users.trim(user_budget(c));
+    if (c.built_generation == inval.generation)
         return;
-    bool all = inval.drop_all, users = inval.drop_users || c.users.over(capacity),
-         tenants = inval.drop_tenants || c.tenants.over(capacity), log = inval.read_log;
+    bool all = inval.drop_all, users = inval.drop_users, tenants = inval.drop_tenants, log = inval.read_log;
     inval.drop_all = inval.drop_users = inval.drop_tenants = inval.read_log = false;
     c.built_generation = inval.generation;
     if (all) {
@@ -341,9 +385,12 @@ std::shared_ptr<const TenantEntry> tenant_entry(Cache &c, const Uuid &id,
     ReadPlan plan = read_plan();
     auto value = std::make_shared<const TenantEntry>(read_tenant(sentinel_for_read(), plan.latest, id, *g));
     sync(c);
-    if (c.globals == g) // not if an invalidation replaced the globals meanwhile
-        c.tenants.put(id, entry_scope(c, plan), CachedTenant{value, c.tenant_ids.intern(id)},
-                      static_cast<size_t>(capacity_guc));
+    if (c.globals == g) { // not if an invalidation replaced the globals meanwhile
+        CachedTenant t{value, c.tenant_ids.intern(id)};
+        size_t capacity = room(c.tenants, tenant_budget(), TenantHeap()(t));
+        c.tenants.put(id, entry_scope(c, plan), std::move(t), capacity);
+        c.tenants.trim(tenant_budget());
+    }
     return value;
 }
 
@@ -354,8 +401,10 @@ void put_user(Cache &c, const Uuid &id, const UserFacts &u, const Globals &g, ui
     for (size_t i = 0; i < u.memberships.size(); ++i)
         if (u.memberships[i].active)
             tenant_ids[i] = c.tenant_ids.intern(u.memberships[i].tenant);
-    c.users.put(id, scope, UserEntry(u, tenant_ids, g.modules.size() > 64),
-                static_cast<size_t>(capacity_guc));
+    UserEntry entry(u, tenant_ids, g.modules.size() > 64);
+    size_t capacity = room(c.users, user_budget(c), entry.heap_bytes());
+    c.users.put(id, scope, std::move(entry), capacity);
+    c.users.trim(user_budget(c));
 }
 
 // The access of key's user in key's tenant, from the cached entry or one read from the catalog (and cached).
@@ -399,11 +448,12 @@ std::string lower_ascii(std::string_view s)
 
 void init_cache()
 {
-    DefineCustomIntVariable(
-        "clinres.access_cache_size",
-        "Maximum number of users (and, separately, tenants) whose access data a session caches.",
-        "When full, the least recently used entries are replaced.", &capacity_guc, 10000, 1, 10000000,
-        PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("clinres.access_cache_memory",
+                            "Memory a session's access cache may hold (users and tenants together).",
+                            "When full, entries not used lately are replaced (CLOCK); tenants take at "
+                            "most a quarter. About 100 bytes per user with up to 3 memberships.",
+                            &memory_kb, 16384, 1, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr,
+                            nullptr);
     CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
     RegisterXactCallback(on_transaction, nullptr);
 }
@@ -460,11 +510,11 @@ void maybe_bulk_load(Cache &c, const Key &key, const std::shared_ptr<const Globa
     c.bulk_tenants.push_back(key.tenant);
     ++c.misses;
     ReadPlan plan = read_plan();
-    size_t capacity = static_cast<size_t>(capacity_guc);
-    auto users = everyone ? read_all_users(sentinel_for_read(), plan.latest, *g, capacity / 2)
+    size_t half = users_that_fit(c) / 2;
+    auto users = everyone ? read_all_users(sentinel_for_read(), plan.latest, *g, half)
                           : read_tenant_members(sentinel_for_read(), plan.latest, key.tenant, *g);
     sync(c);
-    if (c.globals != g || users.size() > capacity / 2) // replaced meanwhile, or too many
+    if (c.globals != g || users.size() > half) // replaced meanwhile, or too many
         return;
     if (everyone && !users.empty())
         c.epoch_misses = 0; // every user is cached: no tenant loads unless many misses again
@@ -546,21 +596,14 @@ Stats stats()
 {
     Cache &c = cache();
     sync(c);
-    // A tenant entry: make_shared's block (counts and vptr, the entry) and its vector's
-    // buffer, each with malloc's 16-byte header.
-    auto tenant_bytes = [](const CachedTenant &t) {
-        return 16 + sizeof(TenantEntry) + 16 + t.entry->subscribed_until.capacity() * sizeof(int64_t) + 16;
-    };
-    uint64_t bytes = sizeof(Cache) + c.tenant_ids.bytes();
-    bytes += c.users.bytes([](const UserEntry &u) { return u.heap_bytes(); });
-    bytes += c.tenants.bytes(tenant_bytes);
+    uint64_t bytes = sizeof(Cache) + c.tenant_ids.bytes() + c.users.bytes() + c.tenants.bytes();
     return Stats{c.hits,
                  c.misses,
                  inval.count,
                  c.users.evictions() + c.tenants.evictions(),
                  c.users.size() + c.tenants.size(),
                  bytes,
-                 static_cast<uint64_t>(capacity_guc)};
+                 budget()};
 }
 
 namespace {
