@@ -18,13 +18,18 @@
 // (statement triggers) ring the globals doorbell: everything goes. A row of users,
 // user_tenants, user_modules, tenants or tenant_modules (row triggers; on users and
 // tenants only when id, status or platform_role changed, so logins and profile edits
-// ring nothing) names one user or tenant: when clinres is preloaded, the trigger notes
+// ring nothing) names one user or tenant. When clinres is preloaded, the trigger notes
 // the key, the commit appends it to a shared log (change_log.cpp) after the change is
 // visible and before the doorbell goes out, and a backend that hears the log doorbell
 // evicts just the logged keys (all users and tenants if the log overflowed). Without
-// the log, and for TRUNCATE, the users or tenants doorbell empties that kind only.
-// This backend's own uncommitted keys are evicted at its next command, and both kinds
-// are dropped if its transaction rolls back. Two details make it exact:
+// the log, the trigger rings the key's own doorbell (key_bells.hpp): a relcache
+// invalidation of a pseudo relation id naming the key's bucket, which PostgreSQL
+// delivers like any other (after commit, at the next command locally, replayed on
+// rollback, kept with a prepared transaction); a backend evicts the cached keys of that
+// bucket. Past 128 keys in a transaction, and for TRUNCATE, the users or tenants
+// doorbell empties that kind.
+// This backend's own uncommitted keys are evicted at its next command, and again if its
+// transaction rolls back (with the log: both kinds are dropped). Two details make it exact:
 // - Invalidations are read when a backend starts a transaction or takes a new lock,
 //   and a cache hit takes no lock. So the first call of each statement, and the
 //   first under each new snapshot of the calling SQL (every statement of a PL/pgSQL
@@ -51,13 +56,16 @@
 #include "clinres/access/catalog_reader.hpp"
 #include "clinres/access/change_log.hpp"
 #include "clinres/access/clock_map.hpp"
+#include "clinres/access/key_bells.hpp"
 #include "clinres/access/tenant_ids.hpp"
 #include "clinres/access/user_entry.hpp"
 #include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/parallel.h"
+#include "catalog/pg_class.h"
 }
 
 #include <algorithm>
@@ -73,7 +81,11 @@ struct Invalidation {
     uint64_t count = 0;
     Sentinels sentinels; // in this database, once looked up
     bool drop_all = false, drop_users = false, drop_tenants = false, read_log = false;
+    key_bells::Heard heard_users, heard_tenants; // key doorbells' buckets
 } inval;
+
+// The key doorbells this transaction has rung (without the shared log).
+key_bells::Ringer ringer;
 
 // This transaction's changed keys, published at commit (when the shared log exists).
 std::vector<Change> pending;
@@ -200,7 +212,11 @@ size_t users_that_fit(const Cache &c)
 void on_relcache_invalidation(Datum, Oid relid)
 {
     const Sentinels &s = inval.sentinels;
-    if (relid == InvalidOid || relid == s.globals)
+    key_bells::Kind kind;
+    uint32_t bucket;
+    if (relid != InvalidOid && key_bells::from_relid(relid, kind, bucket))
+        (kind == key_bells::Kind::User ? inval.heard_users : inval.heard_tenants).add(bucket);
+    else if (relid == InvalidOid || relid == s.globals)
         inval.drop_all = true;
     else if (relid == s.users)
         inval.drop_users = true;
@@ -220,6 +236,8 @@ void on_relcache_invalidation(Datum, Oid relid)
 // that had entries read from its own uncommitted rows.
 void on_transaction(XactEvent event, void *)
 {
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+        ringer.end_transaction();
     if (pending.empty() && !pending_overflow)
         return;
     if (event == XACT_EVENT_COMMIT) {
@@ -235,6 +253,13 @@ void on_transaction(XactEvent event, void *)
     }
     pending.clear();
     pending_overflow = false;
+}
+
+// Subtransaction callback: what a rolled-back subtransaction rang is discarded, so it is rung again.
+void on_subtransaction(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
+{
+    if (event == SUBXACT_EVENT_ABORT_SUB)
+        ringer.subtransaction_aborted();
 }
 
 // Drops every user and tenant entry, and the tenant ids they held.
@@ -277,6 +302,19 @@ void evict(Cache &c, const std::vector<Change> &changes)
     }
 }
 
+// Evicts the entries in the buckets the key doorbells named (unless their kind goes whole),
+// and forgets the buckets.
+void evict_heard(Cache &c, bool users, bool tenants)
+{
+    key_bells::Heard &hu = inval.heard_users, &ht = inval.heard_tenants;
+    if (hu.count() != 0 && !users)
+        c.users.erase_if([&](const Uuid &k) { return hu.has(key_bells::bucket_of(k)); });
+    if (ht.count() != 0 && !tenants)
+        c.tenants.erase_if([&](const Uuid &k) { return ht.has(key_bells::bucket_of(k)); });
+    hu.clear();
+    ht.clear();
+}
+
 // Evicts the keys the log holds since the last read, and this transaction's own.
 void evict_logged(Cache &c)
 {
@@ -305,6 +343,7 @@ void sync(Cache &c)
         c.globals.reset();
         users = tenants = true;
     }
+    evict_heard(c, users, tenants);
     if (users && tenants)
         drop_entries(c); // and the tenant ids
     else if (users)
@@ -313,8 +352,6 @@ void sync(Cache &c)
         c.tenants.clear();
     if (log && change_log_available())
         evict_logged(c);
-    else if (log)
-        evict(c, pending);
 }
 
 // The sentinels, looked up afresh for every read so DROP/CREATE EXTENSION is noticed.
@@ -456,6 +493,7 @@ void init_cache()
                             nullptr);
     CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
     RegisterXactCallback(on_transaction, nullptr);
+    RegisterSubXactCallback(on_subtransaction, nullptr);
 }
 
 void begin_call()
@@ -636,6 +674,24 @@ void ring(Oid relid)
     pg::call([&] { CacheInvalidateRelcacheByRelid(relid); });
 }
 
+// Rings a key doorbell, a relation id no relation has: PostgreSQL's relcache invalidation
+// is queued from a pg_class row, of which it reads the id and relisshared only, so the
+// row is made up (PostgreSQL 15-18). Receivers find no relcache entry to drop.
+void ring_key(key_bells::Kind kind, const Uuid &key)
+{
+    constexpr size_t kHeader = MAXALIGN(SizeofHeapTupleHeader);
+    alignas(MAXIMUM_ALIGNOF) static char row[kHeader + sizeof(FormData_pg_class)];
+    auto *header = reinterpret_cast<HeapTupleHeader>(row);
+    header->t_hoff = kHeader;
+    HeapTupleData tuple{};
+    tuple.t_len = sizeof row;
+    tuple.t_data = header;
+    auto *cls = reinterpret_cast<Form_pg_class>(GETSTRUCT(&tuple));
+    cls->oid = key_bells::relid_of(kind, key_bells::bucket_of(key));
+    cls->relisshared = false;
+    pg::call([&] { CacheInvalidateRelcacheByTuple(&tuple); });
+}
+
 } // namespace
 
 void invalidate_kind(Oid fired_on, Kind kind)
@@ -648,7 +704,12 @@ void invalidate_key(Oid fired_on, ChangeKind kind, const Uuid &key)
 {
     Sentinels s = check_trigger_table(fired_on);
     if (!change_log_available()) {
-        ring(kind == ChangeKind::User ? s.users : s.tenants);
+        auto k = kind == ChangeKind::User ? key_bells::Kind::User : key_bells::Kind::Tenant;
+        key_bells::Ring r = ringer.change(k, key_bells::bucket_of(key), GetCurrentCommandId(false));
+        if (r == key_bells::Ring::Key)
+            ring_key(k, key);
+        else if (r == key_bells::Ring::Kind)
+            ring(kind == ChangeKind::User ? s.users : s.tenants);
         return;
     }
     inval.sentinels = s; // what on_transaction rings if this transaction is prepared

@@ -89,6 +89,18 @@ public:
         remove_slot(hole);
     }
 
+    // Removes the entries whose key satisfies erase(key).
+    template <typename F> void erase_if(F erase) noexcept
+    {
+        for (size_t n = size_; n-- > 0;) {
+            uint32_t i = static_cast<uint32_t>(n);
+            if (!erase(slot(i).key))
+                continue;
+            index_.erase(hash32(slot(i).key), i);
+            remove_slot(i); // the last slot, already looked at, moves into i
+        }
+    }
+
     // Evicts entries (CLOCK) until the map holds at most max_bytes, and frees the chunks
     // of slots left unused (and the index, if every entry had to go).
     void trim(uint64_t max_bytes) noexcept
