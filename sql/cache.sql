@@ -49,15 +49,15 @@ SELECT clinres.has_module(:alice, :A, 'dc') AS after_expiry;
 SELECT s.invalidations = s1.invalidations AS no_invalidation, s.misses = s1.misses AS no_miss
   FROM clinres.access_cache_stats() s, s1;
 
--- A full cache replaces entries and keeps answering correctly (2 users, 2 tenants).
-SET clinres.access_cache_size = 2;
+-- A full cache replaces entries and keeps answering correctly (1 kB: about one user, one tenant).
+SET clinres.access_cache_memory = 1;
 SELECT u.name, t.code, string_agg(m.code, ',' ORDER BY m.code) FILTER (WHERE clinres.has_module(u.id, t.id, m.code))
   FROM clinres.users u, clinres.tenants t, (VALUES ('aia'), ('asl')) m(code)
  WHERE t.code IN ('HOSP_A', 'HOSP_B')
  GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT entries <= 4 AS bounded, evictions > 0 AS evicted, capacity FROM clinres.access_cache_stats();
-RESET clinres.access_cache_size;
-SET clinres.access_cache_size = 0;
+RESET clinres.access_cache_memory;
+SET clinres.access_cache_memory = 0;
 \echo :LAST_ERROR_SQLSTATE
 
 -- DROP EXTENSION and CREATE EXTENSION in a live session.

@@ -37,6 +37,11 @@ template <typename T> struct Flaky {
 using Map = ClockMap<int>;
 using FlakyMap = ClockMap<int, Flaky<char>>;
 
+// What a string owns on the heap (ClockMap's HeapBytes).
+struct StringHeap {
+    size_t operator()(const std::string &s) const { return s.capacity() > 15 ? s.capacity() : 0; }
+};
+
 bool always(uint64_t)
 {
     return true;
@@ -244,7 +249,7 @@ TEST(ClockMap, PutGivesTheStrongGuarantee)
 // valgrind if run under them; here by their contents).
 TEST(ClockMap, ValuesOwningMemoryMoveIntact)
 {
-    ClockMap<std::string> map;
+    ClockMap<std::string, std::allocator<char>, StringHeap> map;
     auto text = [](uint64_t n) {
         return std::string(40, static_cast<char>('a' + n % 26)) + std::to_string(n);
     };
@@ -265,11 +270,46 @@ TEST(ClockMap, ValuesOwningMemoryMoveIntact)
             ++present;
         }
     EXPECT_EQ(present, map.size());
-    EXPECT_GE(map.bytes([](const std::string &v) { return v.capacity(); }),
-              map.size() * (sizeof(std::string) + 40));
+    uint64_t heap = 0;
+    map.for_each([&](const std::string &v) { heap += v.capacity(); });
+    EXPECT_GE(map.bytes(), map.size() * sizeof(std::string) + heap)
+        << "the heap kept count of, as entries moved";
     map.clear();
     EXPECT_EQ(map.size(), 0u);
+    EXPECT_LE(map.bytes(), 128u) << "the index back to its first 16 buckets";
     EXPECT_EQ(map.peek(key(*ever.begin()), always), nullptr);
+}
+
+// bytes() follows what values own as they are put, replaced, evicted and erased; trim
+// evicts (CLOCK: entries used since the hand last passed go last) down to a byte bound
+// and gives back the slots' chunks, and everything when nothing fits.
+TEST(ClockMap, TrimsToABoundInBytes)
+{
+    ClockMap<std::string, std::allocator<char>, StringHeap> map;
+    auto heap_now = [&] {
+        uint64_t h = 0;
+        map.for_each([&](const std::string &v) { h += v.capacity(); });
+        return h;
+    };
+    for (uint32_t i = 0; i < 1000; ++i)
+        map.put(key(i), 0, std::string(100 + i % 50, 'x'), 100000);
+    uint64_t fixed = map.bytes() - heap_now();
+    map.put(key(3), 0, std::string(1000, 'y'), 100000); // replaced: its old heap goes
+    map.erase(key(4));
+    EXPECT_EQ(map.bytes() - heap_now(), fixed);
+    uint64_t before = map.bytes();
+    ASSERT_NE(map.peek(key(999), always), nullptr); // used lately: kept by the first sweep
+    map.trim(before / 2);
+    EXPECT_LE(map.bytes(), before / 2);
+    EXPECT_GT(map.size(), 300u);
+    EXPECT_GT(map.evictions(), 0u);
+    uint64_t heap = heap_now();
+    EXPECT_LE(map.bytes() - heap, fixed) << "chunks of slots given back";
+    map.trim(1);
+    EXPECT_EQ(map.size(), 0u);
+    EXPECT_LE(map.bytes(), 128u) << "the index back to its first 16 buckets";
+    map.put(key(1), 0, std::string(200, 'z'), 1);
+    EXPECT_EQ(*map.peek(key(1), always), std::string(200, 'z'));
 }
 
 } // namespace

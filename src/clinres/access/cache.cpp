@@ -18,13 +18,18 @@
 // (statement triggers) ring the globals doorbell: everything goes. A row of users,
 // user_tenants, user_modules, tenants or tenant_modules (row triggers; on users and
 // tenants only when id, status or platform_role changed, so logins and profile edits
-// ring nothing) names one user or tenant: when clinres is preloaded, the trigger notes
+// ring nothing) names one user or tenant. When clinres is preloaded, the trigger notes
 // the key, the commit appends it to a shared log (change_log.cpp) after the change is
 // visible and before the doorbell goes out, and a backend that hears the log doorbell
 // evicts just the logged keys (all users and tenants if the log overflowed). Without
-// the log, and for TRUNCATE, the users or tenants doorbell empties that kind only.
-// This backend's own uncommitted keys are evicted at its next command, and both kinds
-// are dropped if its transaction rolls back. Two details make it exact:
+// the log, the trigger rings the key's own doorbell (key_bells.hpp): a relcache
+// invalidation of a pseudo relation id naming the key's bucket, which PostgreSQL
+// delivers like any other (after commit, at the next command locally, replayed on
+// rollback, kept with a prepared transaction); a backend evicts the cached keys of that
+// bucket. Past 128 keys in a transaction, and for TRUNCATE, the users or tenants
+// doorbell empties that kind.
+// This backend's own uncommitted keys are evicted at its next command, and again if its
+// transaction rolls back (with the log: both kinds are dropped). Two details make it exact:
 // - Invalidations are read when a backend starts a transaction or takes a new lock,
 //   and a cache hit takes no lock. So the first call of each statement, and the
 //   first under each new snapshot of the calling SQL (every statement of a PL/pgSQL
@@ -41,23 +46,26 @@
 // Cold starts: a statement that has read 8 users one by one reads the rest in bulk (every
 // user in one query if they fill at most half the cache, else each tenant's members).
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
-// Memory is bounded by clinres.access_cache_size entries (of users, and separately
-// of tenants), replaced by CLOCK. A user entry is packed by value into the map
-// (user_entry.hpp: memberships inline, tenants as small ids, roles as ids of the
-// globals); a View copies the user's access out of it, and shares the tenant entry and
-// the globals, so an answer being computed stands even if an invalidation empties the cache.
+// Memory is bounded by clinres.access_cache_memory bytes (tenants at most a quarter,
+// users the rest), counted as entries come and go, replaced by CLOCK. A user entry is packed by value into
+// the map (user_entry.hpp: memberships inline, tenants as small ids, roles as ids of the globals); a View
+// copies the user's access out of it, and shares the tenant entry and the globals, so an answer being
+// computed stands even if an invalidation empties the cache.
 #include "clinres/access/cache.hpp"
 
 #include "clinres/access/catalog_reader.hpp"
 #include "clinres/access/change_log.hpp"
 #include "clinres/access/clock_map.hpp"
+#include "clinres/access/key_bells.hpp"
 #include "clinres/access/tenant_ids.hpp"
 #include "clinres/access/user_entry.hpp"
 #include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/parallel.h"
+#include "catalog/pg_class.h"
 }
 
 #include <algorithm>
@@ -73,7 +81,11 @@ struct Invalidation {
     uint64_t count = 0;
     Sentinels sentinels; // in this database, once looked up
     bool drop_all = false, drop_users = false, drop_tenants = false, read_log = false;
+    key_bells::Heard heard_users, heard_tenants; // key doorbells' buckets
 } inval;
+
+// The key doorbells this transaction has rung (without the shared log).
+key_bells::Ringer ringer;
 
 // This transaction's changed keys, published at commit (when the shared log exists).
 std::vector<Change> pending;
@@ -114,7 +126,7 @@ struct Statement {
     uint64_t transaction = kTransactionTag; // a new one per transaction
 } stmt;
 
-int capacity_guc = 10000;
+int memory_kb = 16384; // clinres.access_cache_memory
 
 bool answers_now(uint64_t scope)
 {
@@ -130,13 +142,27 @@ struct CachedTenant {
     uint32_t id;
 };
 
+// What a cached user owns on the heap.
+struct UserHeap {
+    size_t operator()(const UserEntry &u) const { return u.heap_bytes(); }
+};
+
+// What a cached tenant owns on the heap: make_shared's block (counts and vptr, the
+// entry) and its vector's buffer, each with malloc's 16-byte header.
+struct TenantHeap {
+    size_t operator()(const CachedTenant &t) const
+    {
+        return 16 + sizeof(TenantEntry) + 16 + t.entry->subscribed_until.capacity() * sizeof(int64_t) + 16;
+    }
+};
+
 struct Cache {
     uint64_t built_generation = 0;
     uint64_t log_cursor = change_log_available() ? change_log_head() : 0;
     uint64_t globals_scope = 0;
     std::shared_ptr<const Globals> globals;
-    ClockMap<UserEntry> users;
-    ClockMap<CachedTenant> tenants;
+    ClockMap<UserEntry, std::allocator<char>, UserHeap> users;
+    ClockMap<CachedTenant, std::allocator<char>, TenantHeap> tenants;
     TenantIds<> tenant_ids;                    // of cached tenants and the tenants of cached memberships
     size_t tenant_ids_check = kTenantIdsSlack; // how many ids make sync look for unused ones
     uint64_t hits = 0, misses = 0;
@@ -154,11 +180,43 @@ Cache &cache()
     return *c;
 }
 
+// The bytes clinres.access_cache_memory allows; tenants may take a quarter, users the rest.
+uint64_t budget()
+{
+    return static_cast<uint64_t>(memory_kb) * 1024;
+}
+uint64_t tenant_budget()
+{
+    return budget() / 4;
+}
+uint64_t user_budget(const Cache &c)
+{
+    uint64_t others = sizeof(Cache) + c.tenants.bytes() + c.tenant_ids.bytes();
+    return others < budget() ? budget() - others : 0;
+}
+
+// The entries map may hold once value is in: one more if the bytes left allow it, else
+// as many as now (the value replaces a victim); put's caller trims after.
+template <typename Map> size_t room(const Map &map, uint64_t limit, size_t heap)
+{
+    return map.bytes() + Map::kEntryBytes + heap <= limit ? map.size() + 1 : std::max<size_t>(map.size(), 1);
+}
+
+// How many plain users (memberships inline) fit in the users' bytes.
+size_t users_that_fit(const Cache &c)
+{
+    return static_cast<size_t>(user_budget(c) / decltype(c.users)::kEntryBytes);
+}
+
 // Relcache callback: notes what a doorbell (or a full reset) asks to drop.
 void on_relcache_invalidation(Datum, Oid relid)
 {
     const Sentinels &s = inval.sentinels;
-    if (relid == InvalidOid || relid == s.globals)
+    key_bells::Kind kind;
+    uint32_t bucket;
+    if (relid != InvalidOid && key_bells::from_relid(relid, kind, bucket))
+        (kind == key_bells::Kind::User ? inval.heard_users : inval.heard_tenants).add(bucket);
+    else if (relid == InvalidOid || relid == s.globals)
         inval.drop_all = true;
     else if (relid == s.users)
         inval.drop_users = true;
@@ -178,6 +236,8 @@ void on_relcache_invalidation(Datum, Oid relid)
 // that had entries read from its own uncommitted rows.
 void on_transaction(XactEvent event, void *)
 {
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+        ringer.end_transaction();
     if (pending.empty() && !pending_overflow)
         return;
     if (event == XACT_EVENT_COMMIT) {
@@ -193,6 +253,13 @@ void on_transaction(XactEvent event, void *)
     }
     pending.clear();
     pending_overflow = false;
+}
+
+// Subtransaction callback: what a rolled-back subtransaction rang is discarded, so it is rung again.
+void on_subtransaction(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
+{
+    if (event == SUBXACT_EVENT_ABORT_SUB)
+        ringer.subtransaction_aborted();
 }
 
 // Drops every user and tenant entry, and the tenant ids they held.
@@ -235,6 +302,19 @@ void evict(Cache &c, const std::vector<Change> &changes)
     }
 }
 
+// Evicts the entries in the buckets the key doorbells named (unless their kind goes whole),
+// and forgets the buckets.
+void evict_heard(Cache &c, bool users, bool tenants)
+{
+    key_bells::Heard &hu = inval.heard_users, &ht = inval.heard_tenants;
+    if (hu.count() != 0 && !users)
+        c.users.erase_if([&](const Uuid &k) { return hu.has(key_bells::bucket_of(k)); });
+    if (ht.count() != 0 && !tenants)
+        c.tenants.erase_if([&](const Uuid &k) { return ht.has(key_bells::bucket_of(k)); });
+    hu.clear();
+    ht.clear();
+}
+
 // Evicts the keys the log holds since the last read, and this transaction's own.
 void evict_logged(Cache &c)
 {
@@ -249,18 +329,21 @@ void evict_logged(Cache &c)
 // Drops what the doorbells heard since the last sync asked for.
 void sync(Cache &c)
 {
-    size_t capacity = static_cast<size_t>(capacity_guc);
     collect_tenant_ids(c);
-    if (c.built_generation == inval.generation && !c.users.over(capacity) && !c.tenants.over(capacity))
+    if (c.tenants.bytes() > tenant_budget())
+        c.tenants.trim(tenant_budget()); // the setting was lowered
+    if (c.users.bytes() > user_budget(c))
+        c.users.trim(user_budget(c));
+    if (c.built_generation == inval.generation)
         return;
-    bool all = inval.drop_all, users = inval.drop_users || c.users.over(capacity),
-         tenants = inval.drop_tenants || c.tenants.over(capacity), log = inval.read_log;
+    bool all = inval.drop_all, users = inval.drop_users, tenants = inval.drop_tenants, log = inval.read_log;
     inval.drop_all = inval.drop_users = inval.drop_tenants = inval.read_log = false;
     c.built_generation = inval.generation;
     if (all) {
         c.globals.reset();
         users = tenants = true;
     }
+    evict_heard(c, users, tenants);
     if (users && tenants)
         drop_entries(c); // and the tenant ids
     else if (users)
@@ -269,8 +352,6 @@ void sync(Cache &c)
         c.tenants.clear();
     if (log && change_log_available())
         evict_logged(c);
-    else if (log)
-        evict(c, pending);
 }
 
 // The sentinels, looked up afresh for every read so DROP/CREATE EXTENSION is noticed.
@@ -341,9 +422,12 @@ std::shared_ptr<const TenantEntry> tenant_entry(Cache &c, const Uuid &id,
     ReadPlan plan = read_plan();
     auto value = std::make_shared<const TenantEntry>(read_tenant(sentinel_for_read(), plan.latest, id, *g));
     sync(c);
-    if (c.globals == g) // not if an invalidation replaced the globals meanwhile
-        c.tenants.put(id, entry_scope(c, plan), CachedTenant{value, c.tenant_ids.intern(id)},
-                      static_cast<size_t>(capacity_guc));
+    if (c.globals == g) { // not if an invalidation replaced the globals meanwhile
+        CachedTenant t{value, c.tenant_ids.intern(id)};
+        size_t capacity = room(c.tenants, tenant_budget(), TenantHeap()(t));
+        c.tenants.put(id, entry_scope(c, plan), std::move(t), capacity);
+        c.tenants.trim(tenant_budget());
+    }
     return value;
 }
 
@@ -354,8 +438,10 @@ void put_user(Cache &c, const Uuid &id, const UserFacts &u, const Globals &g, ui
     for (size_t i = 0; i < u.memberships.size(); ++i)
         if (u.memberships[i].active)
             tenant_ids[i] = c.tenant_ids.intern(u.memberships[i].tenant);
-    c.users.put(id, scope, UserEntry(u, tenant_ids, g.modules.size() > 64),
-                static_cast<size_t>(capacity_guc));
+    UserEntry entry(u, tenant_ids, g.modules.size() > 64);
+    size_t capacity = room(c.users, user_budget(c), entry.heap_bytes());
+    c.users.put(id, scope, std::move(entry), capacity);
+    c.users.trim(user_budget(c));
 }
 
 // The access of key's user in key's tenant, from the cached entry or one read from the catalog (and cached).
@@ -399,13 +485,15 @@ std::string lower_ascii(std::string_view s)
 
 void init_cache()
 {
-    DefineCustomIntVariable(
-        "clinres.access_cache_size",
-        "Maximum number of users (and, separately, tenants) whose access data a session caches.",
-        "When full, the least recently used entries are replaced.", &capacity_guc, 10000, 1, 10000000,
-        PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("clinres.access_cache_memory",
+                            "Memory a session's access cache may hold (users and tenants together).",
+                            "When full, entries not used lately are replaced (CLOCK); tenants take at "
+                            "most a quarter. About 100 bytes per user with up to 3 memberships.",
+                            &memory_kb, 16384, 1, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr,
+                            nullptr);
     CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
     RegisterXactCallback(on_transaction, nullptr);
+    RegisterSubXactCallback(on_subtransaction, nullptr);
 }
 
 void begin_call()
@@ -460,11 +548,11 @@ void maybe_bulk_load(Cache &c, const Key &key, const std::shared_ptr<const Globa
     c.bulk_tenants.push_back(key.tenant);
     ++c.misses;
     ReadPlan plan = read_plan();
-    size_t capacity = static_cast<size_t>(capacity_guc);
-    auto users = everyone ? read_all_users(sentinel_for_read(), plan.latest, *g, capacity / 2)
+    size_t half = users_that_fit(c) / 2;
+    auto users = everyone ? read_all_users(sentinel_for_read(), plan.latest, *g, half)
                           : read_tenant_members(sentinel_for_read(), plan.latest, key.tenant, *g);
     sync(c);
-    if (c.globals != g || users.size() > capacity / 2) // replaced meanwhile, or too many
+    if (c.globals != g || users.size() > half) // replaced meanwhile, or too many
         return;
     if (everyone && !users.empty())
         c.epoch_misses = 0; // every user is cached: no tenant loads unless many misses again
@@ -546,21 +634,14 @@ Stats stats()
 {
     Cache &c = cache();
     sync(c);
-    // A tenant entry: make_shared's block (counts and vptr, the entry) and its vector's
-    // buffer, each with malloc's 16-byte header.
-    auto tenant_bytes = [](const CachedTenant &t) {
-        return 16 + sizeof(TenantEntry) + 16 + t.entry->subscribed_until.capacity() * sizeof(int64_t) + 16;
-    };
-    uint64_t bytes = sizeof(Cache) + c.tenant_ids.bytes();
-    bytes += c.users.bytes([](const UserEntry &u) { return u.heap_bytes(); });
-    bytes += c.tenants.bytes(tenant_bytes);
+    uint64_t bytes = sizeof(Cache) + c.tenant_ids.bytes() + c.users.bytes() + c.tenants.bytes();
     return Stats{c.hits,
                  c.misses,
                  inval.count,
                  c.users.evictions() + c.tenants.evictions(),
                  c.users.size() + c.tenants.size(),
                  bytes,
-                 static_cast<uint64_t>(capacity_guc)};
+                 budget()};
 }
 
 namespace {
@@ -593,6 +674,24 @@ void ring(Oid relid)
     pg::call([&] { CacheInvalidateRelcacheByRelid(relid); });
 }
 
+// Rings a key doorbell, a relation id no relation has: PostgreSQL's relcache invalidation
+// is queued from a pg_class row, of which it reads the id and relisshared only, so the
+// row is made up (PostgreSQL 15-18). Receivers find no relcache entry to drop.
+void ring_key(key_bells::Kind kind, const Uuid &key)
+{
+    constexpr size_t kHeader = MAXALIGN(SizeofHeapTupleHeader);
+    alignas(MAXIMUM_ALIGNOF) static char row[kHeader + sizeof(FormData_pg_class)];
+    auto *header = reinterpret_cast<HeapTupleHeader>(row);
+    header->t_hoff = kHeader;
+    HeapTupleData tuple{};
+    tuple.t_len = sizeof row;
+    tuple.t_data = header;
+    auto *cls = reinterpret_cast<Form_pg_class>(GETSTRUCT(&tuple));
+    cls->oid = key_bells::relid_of(kind, key_bells::bucket_of(key));
+    cls->relisshared = false;
+    pg::call([&] { CacheInvalidateRelcacheByTuple(&tuple); });
+}
+
 } // namespace
 
 void invalidate_kind(Oid fired_on, Kind kind)
@@ -605,7 +704,12 @@ void invalidate_key(Oid fired_on, ChangeKind kind, const Uuid &key)
 {
     Sentinels s = check_trigger_table(fired_on);
     if (!change_log_available()) {
-        ring(kind == ChangeKind::User ? s.users : s.tenants);
+        auto k = kind == ChangeKind::User ? key_bells::Kind::User : key_bells::Kind::Tenant;
+        key_bells::Ring r = ringer.change(k, key_bells::bucket_of(key), GetCurrentCommandId(false));
+        if (r == key_bells::Ring::Key)
+            ring_key(k, key);
+        else if (r == key_bells::Ring::Kind)
+            ring(kind == ChangeKind::User ? s.users : s.tenants);
         return;
     }
     inval.sentinels = s; // what on_transaction rings if this transaction is prepared

@@ -9,14 +9,21 @@
 
 namespace modaccess {
 
+// What a value owns on the heap besides itself (HeapBytes of ClockMap): nothing.
+struct NoHeapBytes {
+    template <typename V> size_t operator()(const V &) const { return 0; }
+};
+
 // A map from uuid to values, bounded in size, replaced by CLOCK. Entries live by value in
 // slots 0..size-1, allocated in chunks of kChunk (no per-entry allocation, little slack);
 // a UuidIndex finds a key's slot, and one bit per slot is CLOCK's "referenced". A hit
 // reads a bucket and the slot. A pointer from peek is valid until the map next changes:
 // callers copy out what they need. put gives the strong guarantee: everything that
 // allocates happens before the first change (Alloc lets tests make allocations fail).
-// V's move constructor, move assignment and destructor must not throw.
-template <typename V, typename Alloc = std::allocator<char>> class ClockMap {
+// V's move constructor, move assignment and destructor must not throw. bytes() is kept
+// as entries come and go: slots, index and what HeapBytes says each value owns.
+template <typename V, typename Alloc = std::allocator<char>, typename HeapBytes = NoHeapBytes>
+class ClockMap {
 public:
     ClockMap() = default;
     ClockMap(const ClockMap &) = delete;
@@ -43,11 +50,14 @@ public:
         uint32_t hash = hash32(key);
         uint32_t i = index_.find(key, hash, key_at());
         if (i != npos) {
+            heap_ -= HeapBytes()(slot(i).value);
+            heap_ += HeapBytes()(value);
             slot(i).scope = scope;
             slot(i).value = std::move(value);
             mark(i, true);
             return;
         }
+        size_t incoming = HeapBytes()(value);
         if (size_ < capacity) {
             index_.reserve(size_ + 1); // a bigger index with the same contents, or nothing changed
             if (size_ == chunks_.size() * kChunk)
@@ -58,12 +68,14 @@ public:
         } else {
             i = evict();
             Slot &s = slot(i);
+            heap_ -= HeapBytes()(s.value);
             s.key = key;
             s.scope = scope;
             s.value = std::move(value);
         }
         index_.insert(hash, i);
         mark(i, true);
+        heap_ += incoming;
     }
 
     // Removes key's entry if cached (the last slot moves into its place).
@@ -74,6 +86,78 @@ public:
         if (hole == npos)
             return;
         index_.erase(hash, hole);
+        remove_slot(hole);
+    }
+
+    // Removes the entries whose key satisfies erase(key).
+    template <typename F> void erase_if(F erase) noexcept
+    {
+        for (size_t n = size_; n-- > 0;) {
+            uint32_t i = static_cast<uint32_t>(n);
+            if (!erase(slot(i).key))
+                continue;
+            index_.erase(hash32(slot(i).key), i);
+            remove_slot(i); // the last slot, already looked at, moves into i
+        }
+    }
+
+    // Evicts entries (CLOCK) until the map holds at most max_bytes, and frees the chunks
+    // of slots left unused (and the index, if every entry had to go).
+    void trim(uint64_t max_bytes) noexcept
+    {
+        while (size_ > 0 && bytes() > max_bytes) {
+            uint32_t victim = evict();
+            remove_slot(victim);
+            while (chunks_.size() * kChunk >= size_ + kChunk) {
+                ChunkAlloc alloc(chunks_.get_allocator());
+                std::allocator_traits<ChunkAlloc>::deallocate(alloc, chunks_.back(), 1);
+                chunks_.pop_back();
+            }
+        }
+        if (size_ == 0)
+            clear();
+    }
+
+    // Removes every entry and frees the slots and the grown index.
+    void clear() noexcept
+    {
+        for (size_t i = 0; i < size_; ++i)
+            slot(static_cast<uint32_t>(i)).~Slot();
+        ChunkAlloc alloc(chunks_.get_allocator());
+        for (Chunk *c : chunks_)
+            std::allocator_traits<ChunkAlloc>::deallocate(alloc, c, 1);
+        ChunkVector().swap(chunks_);
+        index_.release();
+        size_ = hand_ = 0;
+        heap_ = 0;
+    }
+
+    // Calls f(value) for every entry.
+    template <typename F> void for_each(F f) const
+    {
+        for (size_t i = 0; i < size_; ++i)
+            f(slot(static_cast<uint32_t>(i)).value);
+    }
+
+    size_t size() const { return size_; }
+    bool over(size_t capacity) const { return size_ > capacity; }
+    uint64_t evictions() const { return evictions_; }
+
+    // Bytes held: index, chunks of slots, and what the values own besides.
+    uint64_t bytes() const
+    {
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): chunks_ holds pointers to chunks
+        return index_.bytes() + chunks_.capacity() * sizeof(Chunk *) + chunks_.size() * sizeof(Chunk) + heap_;
+    }
+
+    // About what one more entry adds to bytes() besides its value's heap (its slot, its share of the index).
+    static constexpr size_t kEntryBytes = sizeof(Uuid) + sizeof(uint64_t) + sizeof(V) + 16;
+
+private:
+    // Empties slot hole, whose index entry is gone: the last slot moves into its place.
+    void remove_slot(uint32_t hole) noexcept
+    {
+        heap_ -= HeapBytes()(slot(hole).value);
         uint32_t last = static_cast<uint32_t>(size_ - 1);
         if (hole != last) {
             Slot &h = slot(hole), &l = slot(last);
@@ -89,41 +173,6 @@ public:
             hand_ = 0;
     }
 
-    // Removes every entry and frees the slots.
-    void clear() noexcept
-    {
-        for (size_t i = 0; i < size_; ++i)
-            slot(static_cast<uint32_t>(i)).~Slot();
-        ChunkAlloc alloc(chunks_.get_allocator());
-        for (Chunk *c : chunks_)
-            std::allocator_traits<ChunkAlloc>::deallocate(alloc, c, 1);
-        chunks_.clear();
-        index_.clear();
-        size_ = hand_ = 0;
-    }
-
-    // Calls f(value) for every entry.
-    template <typename F> void for_each(F f) const
-    {
-        for (size_t i = 0; i < size_; ++i)
-            f(slot(static_cast<uint32_t>(i)).value);
-    }
-
-    size_t size() const { return size_; }
-    bool over(size_t capacity) const { return size_ > capacity; }
-    uint64_t evictions() const { return evictions_; }
-
-    // Bytes held: index, chunks of slots, and what value_bytes says each value owns besides.
-    template <typename F> uint64_t bytes(F value_bytes) const
-    {
-        // NOLINTNEXTLINE(bugprone-sizeof-expression): chunks_ holds pointers to chunks
-        uint64_t b = index_.bytes() + chunks_.capacity() * sizeof(Chunk *) + chunks_.size() * sizeof(Chunk);
-        for (size_t i = 0; i < size_; ++i)
-            b += value_bytes(slot(static_cast<uint32_t>(i)).value);
-        return b;
-    }
-
-private:
     static constexpr uint32_t npos = UuidIndex<Alloc>::npos;
     static constexpr size_t kChunk = 128;
     struct Slot {
@@ -193,6 +242,7 @@ private:
     size_t size_ = 0;
     size_t hand_ = 0;
     uint64_t evictions_ = 0;
+    uint64_t heap_ = 0; // what HeapBytes says the values own
 };
 
 } // namespace modaccess

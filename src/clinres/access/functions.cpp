@@ -1,11 +1,11 @@
 // SQL entry points of the module-access engine (docs/reference.md, "Module access").
 #include "clinres/access/cache.hpp"
 #include "clinres/access/context.hpp"
+#include "clinres/access/pair_memo.hpp"
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/srf.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include <new>
 
 namespace {
 
@@ -16,46 +16,28 @@ TimestampTz now()
     return GetCurrentTransactionStartTimestamp();
 }
 
-// One answer remembered by a has_module call site, for one statement and snapshot.
-struct Decision {
-    Key key;
-    uint64_t epoch; // the statement and snapshot it belongs to (0: empty)
-    int64_t until;
+// Allocates a call site's memo buffers in its function's memory context.
+struct CallSiteAlloc {
+    MemoryContext context;
+    void *zeroed(size_t bytes)
+    {
+        void *p = nullptr;
+        pg::call([&] { p = MemoryContextAllocZero(context, bytes); });
+        return p;
+    }
+    void release(void *p) { pfree(p); }
 };
 
-// Memo tables hold at most kMaxDecisions (3 MB) and at least kMinDecisions.
-constexpr uint32_t kMinDecisions = 256;
-constexpr uint32_t kMaxDecisions = 65536;
-// Bits of the sketch that counts the distinct pairs a call site meets (8 kB).
-constexpr uint32_t kSketchBits = 65536;
-// Misses answered by the "last" entry alone before the sketch starts counting.
-constexpr uint64_t kFewMisses = 256;
-// Counted misses at which the sketch is read: each power of two from the first to the last.
-constexpr uint64_t kFirstCount = 4096;
-constexpr uint64_t kLastCount = kMaxDecisions;
-
 // What a has_module call site remembers between rows: the module code it resolved
-// (valid while the globals it came from are current) and, once a scan has asked
-// about many different (user, tenant) pairs that repeat, a table of this statement's
-// answers, so that a repeated pair costs one probe instead of two cache lookups. How
-// many distinct pairs there are is counted first (a sketch of the misses): a table
-// sized for them is made when they repeat and fit, none when they would not (a
-// probe out of L2 that misses, then the two lookups anyway, costs more than it saves).
-// A full table that answers less than 3 rows in 4 is dropped. Both choices last
-// until the next generation.
+// (valid while the globals it came from are current) and this statement's answers
+// (pair_memo.hpp), which last until the next generation.
 struct HasModuleMemo {
     uint64_t generation;
     const modaccess::Globals *globals;
     int module;
     int code_len;
     char code[NAMEDATALEN];
-    uint64_t misses;     // answers not found in the memo, since the last choice
-    uint64_t table_hits; // answers found in the table since it was last judged
-    bool gave_up;        // no table for the rest of this generation
-    uint64_t *sketch;    // kSketchBits bits, one set for each miss's pair hash, or null
-    uint32_t table_size; // 0 while there is no table
-    Decision *table;     // table_size decisions, in fn_mcxt
-    Decision last;       // the last answer, when there is no table
+    modaccess::PairMemo<CallSiteAlloc> answers;
 };
 
 // Whether memo was resolved for this module code.
@@ -71,166 +53,20 @@ bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
     return memo != nullptr && memo->generation == modaccess::generation() && same_code(memo, code);
 }
 
-// A hash of key's pair, for the memo table and the sketch.
-size_t pair_hash(const Key &key)
-{
-    return modaccess::UuidHash()(key.user) ^ (modaccess::UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
-}
-
-// The two places (a 2-way set of the table, or twice the "last" entry) where key's
-// decision may live.
-Decision *decision_set(HasModuleMemo *memo, const Key &key)
-{
-    if (memo->table_size == 0)
-        return &memo->last;
-    size_t h = pair_hash(key);
-    return &memo->table[(h & (memo->table_size / 2 - 1)) * 2];
-}
-
-// This statement's decision for key, or null.
-const Decision *find_decision(HasModuleMemo *memo, const Key &key, uint64_t epoch)
-{
-    Decision *set = decision_set(memo, key);
-    int ways = memo->table_size == 0 ? 1 : 2;
-    for (int w = 0; w < ways; ++w)
-        if (set[w].epoch == epoch && set[w].key == key)
-            return &set[w];
-    return nullptr;
-}
-
-// Remembers key's decision, the newest first in its set.
-void store_decision(HasModuleMemo *memo, const Decision &d)
-{
-    Decision *set = decision_set(memo, d.key);
-    if (memo->table_size != 0)
-        set[1] = set[0];
-    set[0] = d;
-}
-
-// Gives memo an empty table of n decisions (allocated in the call site's context).
-void resize_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, uint32_t n)
-{
-    Decision *table = nullptr;
-    pg::call([&] {
-        table =
-            static_cast<Decision *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Decision) * n));
-    });
-    if (memo->table != nullptr)
-        pfree(memo->table);
-    memo->table = table;
-    memo->table_size = n;
-}
-
-// Drops memo's table and sketch; with give_up, no table until the next generation.
-void drop_table(HasModuleMemo *memo, bool give_up)
-{
-    if (memo->table != nullptr)
-        pfree(memo->table);
-    if (memo->sketch != nullptr)
-        pfree(memo->sketch);
-    memo->table = nullptr;
-    memo->sketch = nullptr;
-    memo->table_size = 0;
-    memo->misses = 0;
-    memo->table_hits = 0;
-    memo->gave_up = give_up;
-}
-
-// Before memo is pointed at (maybe) another code or generation: answers and choices
-// for another module code or an older generation are dropped; a plain miss of the
-// underlying cache keeps them.
-void forget_stale_answers(HasModuleMemo *memo, std::string_view code)
-{
-    if (!same_code(memo, code) || memo->generation != modaccess::generation())
-        drop_table(memo, false);
-}
-
-// The smallest power of two of at least n decisions, within the table bounds.
-uint32_t table_size_for(double n)
-{
-    uint32_t size = kMinDecisions;
-    while (size < kMaxDecisions && size < n)
-        size *= 2;
-    return size;
-}
-
-// Without a table: sets the sketch's bit of key's pair and, at each power of two from
-// kFirstCount to kLastCount counted misses, estimates the distinct pairs (linear counting). More
-// than half a full table holds: no table. Fewer than 3 in 4 of the misses (the pairs
-// repeat), or the last count: a table of four times their number (its 2-way sets then
-// rarely overflow, which under a scan's cyclic order would miss on every visit).
-void count_pairs(FunctionCallInfo fcinfo, HasModuleMemo *memo, const Key &key)
-{
-    if (memo->misses <= kFewMisses)
-        return;
-    if (memo->sketch == nullptr)
-        pg::call([&] {
-            memo->sketch =
-                static_cast<uint64_t *>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, kSketchBits / 8));
-        });
-    size_t h = pair_hash(key);
-    uint32_t bit = static_cast<uint32_t>(h >> 32) & (kSketchBits - 1);
-    memo->sketch[bit / 64] |= uint64_t(1) << (bit % 64);
-    uint64_t counted = memo->misses - kFewMisses;
-    // The last count always chooses (a table or none), so counting never goes past it.
-    if (counted < kFirstCount || (counted & (counted - 1)) != 0)
-        return;
-    uint32_t set = 0;
-    for (uint32_t w = 0; w < kSketchBits / 64; ++w)
-        set += static_cast<uint32_t>(__builtin_popcountll(memo->sketch[w]));
-    double distinct =
-        set == kSketchBits ? 1e18 : -double(kSketchBits) * std::log1p(-double(set) / kSketchBits);
-    if (distinct > kMaxDecisions / 2.0) {
-        drop_table(memo, true);
-    } else if (distinct < 0.75 * double(counted) || counted == kLastCount) {
-        drop_table(memo, false);
-        resize_table(fcinfo, memo, table_size_for(4 * distinct));
-    }
-}
-
-// After a miss of the memo: without a table, counts the pairs to choose one; with one,
-// grows it (x4) when it misses more than it holds; a full table is judged every 4
-// tables' worth of rows and dropped if it answered fewer than 3 rows in 4.
-void adapt_table(FunctionCallInfo fcinfo, HasModuleMemo *memo, const Key &key)
-{
-    if (memo->gave_up)
-        return;
-    ++memo->misses;
-    if (memo->table_size == 0) {
-        count_pairs(fcinfo, memo, key);
-        return;
-    }
-    if (memo->table_size < kMaxDecisions) {
-        if (memo->misses > memo->table_size) {
-            memo->misses = 0;
-            memo->table_hits = 0;
-            resize_table(fcinfo, memo, std::min(memo->table_size * 4, kMaxDecisions));
-        }
-        return;
-    }
-    if (memo->misses + memo->table_hits < 4 * uint64_t(kMaxDecisions))
-        return;
-    if (memo->table_hits < 3 * memo->misses)
-        drop_table(memo, true);
-    memo->misses = 0;
-    memo->table_hits = 0;
-}
-
 // Until when key may use module code; the per-row path of has_module.
 int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view code)
 {
     auto *memo = static_cast<HasModuleMemo *>(fcinfo->flinfo->fn_extra);
     uint64_t epoch = modaccess::epoch();
     if (memo_knows_code(memo, code)) {
-        if (const Decision *d = find_decision(memo, key, epoch)) {
+        if (const modaccess::Decision *d = memo->answers.find(key, epoch)) {
             modaccess::count_hit();
-            memo->table_hits += memo->table_size != 0;
             return d->until;
         }
         int64_t until;
         if (modaccess::cached_until(key, memo->module, memo->globals, until)) {
-            adapt_table(fcinfo, memo, key);
-            store_decision(memo, Decision{key, epoch, until});
+            memo->answers.missed(key);
+            memo->answers.store(modaccess::Decision{key, epoch, until});
             return until;
         }
     }
@@ -240,18 +76,21 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
     if (code.size() < sizeof memo->code) {
         if (memo == nullptr) {
             pg::call([&] {
-                memo = static_cast<HasModuleMemo *>(
-                    MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof *memo));
+                void *p = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof *memo);
+                memo = new (p) HasModuleMemo{
+                    0, nullptr, 0,
+                    0, {},      modaccess::PairMemo<CallSiteAlloc>(CallSiteAlloc{fcinfo->flinfo->fn_mcxt})};
             });
             fcinfo->flinfo->fn_extra = memo;
+        } else if (!same_code(memo, code) || memo->generation != modaccess::generation()) {
+            memo->answers.reset(false); // answers and choices for another code or generation
         }
-        forget_stale_answers(memo, code);
         memo->generation = modaccess::generation();
         memo->globals = v.globals.get();
         memo->module = module;
         memo->code_len = static_cast<int>(code.size());
         std::memcpy(memo->code, code.data(), code.size());
-        store_decision(memo, Decision{key, epoch, until});
+        memo->answers.store(modaccess::Decision{key, epoch, until});
     }
     return until;
 }

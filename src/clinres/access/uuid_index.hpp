@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
 namespace modaccess {
@@ -84,6 +85,23 @@ public:
 
     // Forgets every entry (keeps the table's size).
     void clear() noexcept { std::fill(table_.begin(), table_.end(), Bucket{}); }
+
+    // Forgets every entry and gives back a grown table (keeps it, emptied, if the first
+    // size cannot be allocated).
+    void release() noexcept
+    {
+        if (table_.size() == kInitialTable) {
+            clear();
+            return;
+        }
+        try {
+            BucketVector first(kInitialTable, Bucket{}, table_.get_allocator());
+            table_.swap(first);
+            mask_ = kInitialTable - 1;
+        } catch (const std::bad_alloc &) {
+            clear();
+        }
+    }
 
     size_t buckets() const { return table_.size(); }
     uint64_t bytes() const { return table_.capacity() * sizeof(Bucket); }
