@@ -121,12 +121,13 @@ SELECT clinres.login('bob@hosp-a.example', 'bob-pw') AS own_row_lock;
 ROLLBACK;
 -- Nothing else login does outlives the caller's transaction: only failed_logins, locked_until
 -- and last_login_at of the user who tried, the trail's rows of its attempts and the session of
--- a success are written outside it (and survive it: shown after the rollback).
+-- a success are written outside it (and survive it: shown after the rollback), with the copy of
+-- last_login_at in the user's memberships (list_users sorts by it).
 CREATE FUNCTION pg_temp.login_digest() RETURNS text LANGUAGE sql AS $$
     SELECT md5(string_agg(t, '|' ORDER BY t)) FROM (
         SELECT format('%s', (u.id, u.email, u.name, u.phone, u.password_hash, u.status, u.platform_role,
                              u.created_at, u.updated_at)) FROM clinres.users u
-        UNION ALL SELECT format('%s', m) FROM clinres.user_tenants m
+        UNION ALL SELECT format('%s', to_jsonb(m) - 'user_last_login_at') FROM clinres.user_tenants m
         UNION ALL SELECT format('%s', m) FROM clinres.user_modules m
         UNION ALL SELECT format('%s', t) FROM clinres.tenants t
         UNION ALL SELECT format('%s', t) FROM clinres.tenant_modules t
