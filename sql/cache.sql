@@ -57,8 +57,10 @@ SELECT u.name, t.code, string_agg(m.code, ',' ORDER BY m.code) FILTER (WHERE cli
  GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT entries <= 4 AS bounded, evictions > 0 AS evicted, capacity FROM clinres.access_cache_stats();
 RESET clinres.access_cache_memory;
+-- (the SQLSTATE only: the message's range reads '1 kB .. 2147483647 kB' from PostgreSQL 18 on)
+\set VERBOSITY sqlstate
 SET clinres.access_cache_memory = 0;
-\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 
 -- DROP EXTENSION and CREATE EXTENSION in a live session.
 SELECT clinres.has_module(:alice, :A, 'aia') AS before_drop;
