@@ -258,3 +258,8 @@ UPDATE public.not_sessions SET id = 1;
 INSERT INTO public.not_sessions VALUES (1);
 UPDATE public.not_sessions SET id = 2;
 DROP TABLE public.not_sessions;
+
+-- Leaves the database as the fixture made it, for the files after this one.
+DELETE FROM clinres.users WHERE email = 'dave@hosp-a.example';
+DELETE FROM clinres.role_permissions WHERE role_code = 'EDITOR';
+DELETE FROM clinres.roles WHERE code = 'EDITOR';
