@@ -4,6 +4,7 @@
 \set SHOW_CONTEXT never
 \set VERBOSITY terse
 \i test/fixtures/sample.sql
+DELETE FROM clinres.sessions;  -- those of the files before this one (ended by the fixture)
 UPDATE clinres.users SET password_hash = crypt(split_part(email, '@', 1) || '-pw', gen_salt('bf', 4))
  WHERE id IN (:carol, :erin);
 CREATE FUNCTION pg_temp.login(who text, tenant text DEFAULT NULL) RETURNS TABLE (token text, session uuid)
