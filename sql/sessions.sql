@@ -4,6 +4,7 @@
 \set SHOW_CONTEXT never
 \set VERBOSITY terse
 \i test/fixtures/sample.sql
+DELETE FROM clinres.sessions;  -- those of the files before this one (ended by the fixture)
 UPDATE clinres.users SET password_hash = crypt(split_part(email, '@', 1) || '-pw', gen_salt('bf', 4))
  WHERE id IN (:carol, :erin);
 CREATE FUNCTION pg_temp.login(who text, tenant text DEFAULT NULL) RETURNS TABLE (token text, session uuid)
@@ -258,3 +259,8 @@ UPDATE public.not_sessions SET id = 1;
 INSERT INTO public.not_sessions VALUES (1);
 UPDATE public.not_sessions SET id = 2;
 DROP TABLE public.not_sessions;
+
+-- Leaves the database as the fixture made it, for the files after this one.
+DELETE FROM clinres.users WHERE email = 'dave@hosp-a.example';
+DELETE FROM clinres.role_permissions WHERE role_code = 'EDITOR';
+DELETE FROM clinres.roles WHERE code = 'EDITOR';
