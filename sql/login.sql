@@ -146,6 +146,9 @@ SELECT pg_temp.login_digest() = :'before' AS nothing_else_written;
 SELECT action, tenant_id, target, detail ? 'session_id' AS names_session FROM clinres.admin_logs
  WHERE id > coalesce(:'last_log'::bigint, 0) ORDER BY id;
 SELECT count(*) - :sessions_before AS sessions_kept FROM clinres.sessions;
+-- The success's last_login_at reached Alice's memberships too (list_users sorts by that copy).
+SELECT u.last_login_at IS NOT NULL AS logged_in, count(*) FILTER (WHERE ut.user_last_login_at IS DISTINCT FROM u.last_login_at) AS stale_copies
+  FROM clinres.users u JOIN clinres.user_tenants ut ON ut.user_id = u.id WHERE u.email = 'alice@hosp-a.example' GROUP BY u.last_login_at;
 RESET clinres.login_max_failures;
 RESET clinres.login_lockout;
 SHOW clinres.login_max_failures;

@@ -72,6 +72,8 @@ export function buildService(pool: pg.Pool) {
         return profile ?? reply.status(401).send({ error: "invalid credentials" });
     });
 
+    app.post("/api/auth/logout", async (req) => ({ session_id: await clinres(pool).logout(tokenOf(req)) }));
+
     // Module-guarded routes: begin_request checks the module and sets the context; RLS does the rest.
     app.get("/api/aia/notes", (req) => withRequest(pool, { ...contextOf(req), module: "aia" }, async (client) =>
         (await client.query("SELECT id, tenant_id, body FROM aia_schema.notes ORDER BY id")).rows));
@@ -104,6 +106,10 @@ export function buildService(pool: pg.Pool) {
     // modules null: inherit every module the tenant subscribes
     app.put(`${u}/:id/modules`, admin((api, ctx, req) =>
         api.setUserModules(req.params.id!, (req.body.tenant_id as string | undefined) ?? ctx.tenant_id!, req.body.modules as string[] | null)));
+    // A user's live sessions; revoking one (or, without :sid, all the actor may manage), audited with X-Change-Reason.
+    app.get(`${u}/:id/sessions`, admin((api, _ctx, req) => api.listSessions(req.params.id!)));
+    app.delete(`${u}/:id/sessions/:sid`, admin(async (api, _ctx, req) => ({ revoked: await api.revokeSessions(req.params.id!, req.params.sid!) })));
+    app.delete(`${u}/:id/sessions`, admin(async (api, _ctx, req) => ({ revoked: await api.revokeSessions(req.params.id!) })));
     app.get("/api/admin/options", admin(async (api, _ctx, req) =>
         ({ tenants: await api.tenantOptions(), modules: await api.moduleOptions(req.query.tenant_id ?? null) })));
     app.get("/api/admin/logs", admin((api, _ctx, { query: q }) => api.listAdminLogs({ tenant_id: q.tenant_id, page: int(q.page), page_size: int(q.page_size) })));

@@ -14,7 +14,7 @@ export interface SessionProfile {
 }
 
 /** clinres.login: the profile plus a signed session token for set_session / begin_request(token, module). */
-export type LoginResult = SessionProfile & { token: string; token_expires_at: string };
+export type LoginResult = SessionProfile & { token: string; token_expires_at: string; session_id: string };
 
 /** What begin_request returns: the context it set and what a request handler needs of the user. */
 export interface RequestContext {
@@ -155,6 +155,12 @@ export function bind(exec: Executor) {
         login: async (identifier: string, password: string, tenantCode?: string) =>
             (await call(exec, "login", { identifier, password, tenant_code: tenantCode })) as LoginResult | null,
         setSession: (token: string) => setContext(exec, { token }),
+        /** Ends the token's session (28000 when it does not verify or is over); its session id. */
+        logout: (token: string) => call(exec, "logout", { token }) as Promise<string>,
+        /** The live sessions of a user (null: the context user) that the context user may manage. */
+        listSessions: (user: string | null = null) => call(exec, "list_sessions", { of_user: user }),
+        /** Ends one session of the user, or all it may manage (no session given); how many ended. */
+        revokeSessions: (user: string, session?: string) => call(exec, "revoke_sessions", { user_id: user, session_id: session }),
         setContext: (user: string, tenant: string) => setContext(exec, { user, tenant }),
         currentUserId: () => call(exec, "current_user_id", {}),
         currentTenantId: () => call(exec, "current_tenant_id", {}),

@@ -38,6 +38,14 @@ export const signatures = {
     set_session: { fn: "set_session", args: [["token", "text"]], returns: "uuid" },
     begin_request: { fn: "begin_request", args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["module_code", "text"]], returns: "jsonb" },
     begin_request_token: { fn: "begin_request", args: [["token", "text"], ["module_code", "text"]], returns: "jsonb" },
+    logout: { fn: "logout", args: [["token", "text"]], returns: "uuid" },
+    list_sessions: {
+        fn: "list_sessions",
+        args: [["of_user", "uuid", "default"]],
+        returns: { table: [["session_id", "uuid"], ["user_id", "uuid"], ["tenant_id", "uuid", "null"], ["created_at", "timestamp with time zone"],
+                           ["last_seen_at", "timestamp with time zone"], ["expires_at", "timestamp with time zone"]] },
+    },
+    revoke_sessions: { fn: "revoke_sessions", args: [["user_id", "uuid"], ["session_id", "uuid", "default"]], returns: "integer" },
     // section 4
     pool_size: { fn: "pool_size", args: [["max_instances", "integer"], ["max_connections", "integer", "default"]], returns: "integer" },
     // section 5: user management

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { buildService } from "../service/server.js";
-import { A, B, appConfig, carol, offline } from "./env.js";
+import { A, B, appConfig, bob, carol, offline } from "./env.js";
 
 type Res = { status: number; body: any; headers: Headers };   // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -100,6 +100,29 @@ for (const [via, skip] of paths) {
             const deleted = await call("DELETE", `/api/admin/users/${id}`, t);
             assert.deepEqual([deleted.status, deleted.body.id], [200, id]);
             assert.equal((await call("GET", `/api/admin/users?search=${encodeURIComponent(email)}`, t)).body.total, 0);
+        });
+
+        test("sessions: logout ends the token; an admin lists and revokes one session", async () => {
+            const login = async () => {
+                const r = await call("POST", "/api/auth/login", { json: { identifier: "bob@hosp-a.example", password: "bob-pw", tenant_code: "HOSP_A" } });
+                assert.equal(r.status, 200);
+                return r.body as { token: string; session_id: string };
+            };
+            const first = await login();
+            const out = await call("POST", "/api/auth/logout", { token: first.token });
+            assert.deepEqual([out.status, out.body.session_id], [200, first.session_id]);
+            assert.equal((await call("GET", "/api/pkb/whoami", { token: first.token })).status, 401);
+            assert.equal((await call("POST", "/api/auth/logout", { token: first.token })).status, 401);
+            const second = await login();
+            const listed = await call("GET", `/api/admin/users/${bob}/sessions`, { token: tokens.alice });
+            assert.equal(listed.status, 200);
+            assert.ok(listed.body.some((s: { session_id: string }) => s.session_id === second.session_id));
+            assert.ok(!listed.body.some((s: { session_id: string }) => s.session_id === first.session_id));
+            const revoked = await call("DELETE", `/api/admin/users/${bob}/sessions/${second.session_id}`, { token: tokens.alice, reason: "lost%20phone" });
+            assert.deepEqual([revoked.status, revoked.body.revoked], [200, 1]);
+            assert.equal((await call("GET", "/api/pkb/whoami", { token: second.token })).status, 401);
+            assert.equal((await call("GET", "/api/pkb/whoami", { token: tokens.bob })).status, 200);   // bob's other session lives
+            assert.equal((await call("GET", `/api/admin/users/${carol}/sessions`, { token: tokens.alice })).status, 403);
         });
 
         test("the list's total also past the last page", async () => {

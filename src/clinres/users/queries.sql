@@ -8,11 +8,11 @@ AS $$
 BEGIN
     IF page IS NULL OR page < 1 THEN
         RAISE EXCEPTION 'invalid page "%"', coalesce(page::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Pages are numbered from 1.';
+            HINT = 'Pages are numbered from 1.', SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'page';
     END IF;
     IF page_size IS NULL OR page_size < 1 OR page_size > 100 THEN
         RAISE EXCEPTION 'invalid page_size "%"', coalesce(page_size::text, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'page_size is from 1 to 100.';
+            HINT = 'page_size is from 1 to 100.', SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'page_size';
     END IF;
 END
 $$;
@@ -52,11 +52,12 @@ BEGIN
        OR sort_key <> ALL (ARRAY['created_at', 'name', 'email', 'last_login_at'])
        OR sort_dir <> ALL (ARRAY['asc', 'desc']) THEN
         RAISE EXCEPTION 'invalid sort "%"', coalesce(sort, 'NULL') USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Sort by created_at, name, email or last_login_at, then asc or desc.';
+            HINT = 'Sort by created_at, name, email or last_login_at, then asc or desc.',
+            SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'sort';
     END IF;
     IF _list_users.status IS NOT NULL AND _list_users.status <> ALL (ARRAY['active', 'disabled']) THEN
         RAISE EXCEPTION 'invalid status "%"', _list_users.status USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'status is active or disabled.';
+            HINT = 'status is active or disabled.', SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'status';
     END IF;
     IF _list_users.role_code IS NOT NULL THEN
         role := (clinres._role(_list_users.role_code)).code;
@@ -68,7 +69,7 @@ BEGIN
         s := NULL;
     ELSIF pg_catalog.length(s) > 100 THEN
         RAISE EXCEPTION 'search is % characters long; at most 100 are allowed', pg_catalog.length(s)
-            USING ERRCODE = 'invalid_parameter_value';
+            USING ERRCODE = 'invalid_parameter_value', SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'search';
     ELSIF s ~ '^[0-9+() -]+$' AND s ~ '[0-9]' THEN
         s := pg_catalog.regexp_replace(s, '[^0-9+]', '', 'g');   -- phone numbers are searched by their digits
     END IF;
