@@ -4,7 +4,7 @@ SELECT extname, extversion, n.nspname AS schema, extrelocatable
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'clinres';
 SELECT c.relname, c.relkind FROM pg_class c
  WHERE c.relnamespace = 'clinres'::regnamespace AND c.relkind = 'r' ORDER BY 1;
-SELECT code, name, status FROM clinres.tenants;
+SELECT code, name, status FROM clinres.tenants ORDER BY code;
 SELECT code, name, schema_name, sort_order, route, is_active FROM clinres.modules ORDER BY sort_order;
 SELECT t.code, count(*) AS modules, bool_and(tm.is_enabled) AS all_enabled, count(tm.expires_at) AS expiring
   FROM clinres.tenant_modules tm JOIN clinres.tenants t ON t.id = tm.tenant_id GROUP BY t.code;
