@@ -181,15 +181,6 @@ bool session_is_superuser()
     return superuser_arg(GetSessionUserId());
 }
 
-bool signed_session_required()
-{
-    return require_signed;
-}
-bool session_context_allowed()
-{
-    return allow_session;
-}
-
 void check_may_set_context(bool is_local)
 {
     if (session_is_superuser())
