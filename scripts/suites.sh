@@ -69,13 +69,14 @@ cmake_build() {
 
 # Longest first (as measured), so that the last to start is not the last to end.
 suite node one "test/client/node.sh" scripts/cluster.sh bash test/client/node.sh
+# The CMake build compiles everything again (from scratch on a fresh clone): early.
+suite cmake one "CMake build (-Werror), staged install and ctest (the unit tests)" cmake_build
 # The fuzzers need no server; their binaries are kept in build/fuzz between runs.
 suite fuzz one "fuzzing the import readers (libFuzzer, 60 s in all)" env FUZZ_DIR="$PWD/build/fuzz" bash test/fuzz/run.sh 60
 suite regress regress "regression suite (make installcheck, but differential)" regress
 # These two start clusters of their own (clinres preloaded); they need only pg_config in PATH.
 bindir=$("${PG_CONFIG:-pg_config}" --bindir)
 suite access_targeted one "test/client/access_targeted.sh" env PATH="$bindir:$PATH" bash test/client/access_targeted.sh
-suite cmake one "CMake build (-Werror), staged install and ctest (the unit tests)" cmake_build
 suite hijack one "test/client/hijack.sh" scripts/cluster.sh bash test/client/hijack.sh
 suite upgrade one "test/client/upgrade.sh" scripts/cluster.sh bash test/client/upgrade.sh
 suite docs one "test/docs/run.sh (every SQL example of README.md and docs/)" scripts/cluster.sh bash test/docs/run.sh
