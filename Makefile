@@ -48,6 +48,17 @@ install: remove-installed-scripts
 remove-installed-scripts:
 	rm -f '$(DESTDIR)$(datadir)/extension/$(EXTENSION)'--*.sql
 
+# make install only if it would change what is installed (scripts/demo.sh, which the suites run
+# beside others): a reinstall of the same files would remove and rewrite scripts and the library
+# that the servers of the other suites may be reading at that moment.
+.PHONY: install-if-changed
+install-if-changed: all
+	@ext='$(DESTDIR)$(datadir)/extension'; same=true; \
+	cmp -s $(shlib) '$(DESTDIR)$(pkglibdir)/$(shlib)' || same=false; \
+	for f in $(EXTENSION).control $(DATA) $(DATA_built); do cmp -s $$f "$$ext/$$(basename $$f)" || same=false; done; \
+	[ "$$(ls "$$ext" | grep -c '^$(EXTENSION)--.*\.sql$$')" -eq "$$(ls $(DATA) $(DATA_built) | grep -c '\.sql$$')" ] || same=false; \
+	$$same || $(MAKE) -s install
+
 $(UPGRADE_built): versions/next.sql $(SQL_PARTS) clinres.control config/sql-parts.txt scripts/sql-code.py scripts/build-upgrade.sh
 	scripts/build-upgrade.sh $@ $(SQL_PARTS)
 

@@ -28,18 +28,23 @@ trap cleanup EXIT
 "${as[@]}" "$bindir/initdb" -D "$work/data" -U postgres --pwfile="$work/pw" --auth-local=trust \
     --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
     || { cat "$work/initdb.log"; exit 1; }
-# A free port: the first from a random start that nothing listens on.
-port=$((20000 + RANDOM % 20000))
-while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 {
-    echo "port = $port"
     echo "listen_addresses = 'localhost'"
     echo "unix_socket_directories = '$work'"
     echo "fsync = off"
     for o in "${opts[@]}"; do echo "$o"; done
 } >>"$work/data/postgresql.conf"
-"${as[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null \
-    || { cat "$work/server.log"; exit 1; }
+# A free port: the first from a random start that nothing listens on. Clusters started at the
+# same moment (scripts/suites.sh) may pick the same one: then the start fails and another is tried.
+for try in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    if "${as[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -o "-p $port" -w start >/dev/null; then
+        break
+    fi
+    [ "$try" -lt 5 ] && grep -q "could not bind\|could not create any TCP/IP sockets" "$work/server.log" \
+        || { cat "$work/server.log"; exit 1; }
+done
 rc=0
 PGHOST=localhost PGPORT=$port PGUSER=postgres PGPASSWORD=$password PGDATABASE=postgres PG_CONFIG=$pgc \
     PATH="$bindir:$PATH" "$@" || rc=$?

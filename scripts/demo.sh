@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-make -s && make -s install
+make -s && make -s install-if-changed
 exec scripts/cluster.sh bash -c '
 set -e
 # Shows a statement as psql would (a prompt on each line), then what it answers.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The release check: for each PostgreSQL installation given by its pg_config, builds clinres,
-# installs it there and runs every suite (scripts/suites.sh on a throw-away cluster of that
+# installs it there and runs every suite (scripts/suites.sh, on throw-away clusters of that
 # installation, scripts/cluster.sh); then, given a 15 and a 17, test/matrix/pg_upgrade.sh from
 # 15 to 17. Prints "PG NN: N passed, M failed" per installation and a total line; exits non-zero
 # if anything failed.
@@ -41,7 +41,7 @@ build() {
     cd "$src" || exit 1
     export PG_CONFIG=$2
     scripts/deps.sh && make -s -j2 && make -s install || { echo "build or install failed"; exit 1; }
-    [ -z "${3:-}" ] || scripts/cluster.sh scripts/suites.sh
+    [ -z "${3:-}" ] || scripts/suites.sh
 }
 
 # Every installation named: the arguments, then --upgrade-from when it is not one of them.

@@ -2,6 +2,7 @@
 #include "clinres/access/cache.hpp"
 #include "clinres/access/change_log.hpp"
 #include "clinres/access/context.hpp"
+#include "clinres/citus/citus.hpp"
 #include "clinres/connections/monitor.hpp"
 #include "clinres/pg/postgres.hpp"
 #include "clinres/session/login.hpp"
@@ -15,13 +16,14 @@ PG_MODULE_MAGIC;
 
 void _PG_init(void);
 
-// Defines clinres's GUCs, registers its cache callbacks and, when preloaded, the access
-// change log and the monitor.
+// Defines clinres's GUCs, registers its cache callbacks and Citus's hooks into the access
+// engine and, when preloaded, the access change log and the monitor.
 void _PG_init(void)
 {
     modaccess::init_context();
     modaccess::init_cache();
     modaccess::init_change_log();
+    citus::init();
     session::init_login();
     session::init_signer();
     session::init_registry();

@@ -41,3 +41,15 @@ INI
     for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
     fail "pgbouncer did not start: $(cat "$dir/pgbouncer.log" 2>/dev/null)"
 }
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND (every 0.1 s) until it succeeds; fails the test
+# with WHAT after SECONDS. For a condition that the server makes true in its own time.
+wait_for() {
+    local seconds=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < seconds * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    fail "$what (waited ${seconds}s)"
+}

@@ -39,20 +39,22 @@ got=$(q "SELECT reserved_connections || ' ' || (available + connections) || ' ' 
 [ "$got" = "$reserved $((100 - reserved)) $((100 - reserved))" ] \
     || fail "PostgreSQL $major: reserved, usable and pool_size(1) are '$got', expected $reserved and $((100 - reserved))"
 echo "  PostgreSQL $major: $reserved reserved slots, $((100 - reserved)) usable"
-sleep 2
-[ "$(q "SELECT count(*) FROM clinres.connection_usage_history WHERE monitor = 'running'")" -ge 1 ] \
-    || fail "no samples after 2 s"
+# at_least N SQL: the number SQL answers is at least N.
+at_least() { [ "$(q "$2")" -ge "$1" ]; }
+wait_for 10 "no sample" at_least 1 "SELECT count(*) FROM clinres.connection_usage_history WHERE monitor = 'running'"
 # Five sessions: 5 or 6 of 97 (95 from 16) usable connections, above the 4% warning level, for 4 s.
 for i in 1 2 3 4 5; do psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "SELECT pg_sleep(4)" >/dev/null & done
-sleep 3
-[ "$(q "SELECT count(*) FROM clinres.connection_usage_history WHERE alert_level = 'warning'")" -ge 2 ] \
-    || fail "the history shows fewer than two samples at warning"
+wait_for 6 "the history shows fewer than two samples at warning" \
+    at_least 2 "SELECT count(*) FROM clinres.connection_usage_history WHERE alert_level = 'warning'"
 wait
-sleep 2
+# Back to ok, with at least 5 samples taken: the history then holds 5 (clinres.monitor_history).
+back_to_ok() {
+    [ "$(q "SELECT alert_level FROM clinres.connection_usage_history ORDER BY sampled_at DESC LIMIT 1")" = ok ] \
+        && grep -q "connection usage is back to ok" "$dir/log" && at_least 5 "SELECT count(*) FROM clinres.connection_usage_history"
+}
+wait_for 10 "the last sample is not back to ok" back_to_ok
 samples=$(q "SELECT count(*) FROM clinres.connection_usage_history")
 [ "$samples" -eq 5 ] || fail "history holds $samples samples, expected 5 (clinres.monitor_history)"
-[ "$(q "SELECT alert_level FROM clinres.connection_usage_history ORDER BY sampled_at DESC LIMIT 1")" = ok ] \
-    || fail "the last sample is not back to ok"
 warnings=$(grep -c "WARNING:  connection usage is warning" "$dir/log" || true)
 backs=$(grep -c "connection usage is back to ok" "$dir/log" || true)
 [ "$warnings" -eq 1 ] || fail "expected one WARNING for the warning level, the log has $warnings"
@@ -68,7 +70,11 @@ grep -q "invalid value for parameter" "$dir/log" && fail "a valid pair of thresh
 # An inconsistent pair (critical back to 95): the monitor warns once, the view raises 22023.
 printf 'clinres.connection_critical_pct = 95\n' >>"$dir/data/postgresql.conf"
 as_postgres "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
-sleep 3
+# The warning, then two more samples taken with the pair still inconsistent (it is logged once).
+wait_for 10 "no WARNING for the inconsistent thresholds" \
+    grep -q "WARNING:  clinres.connection_warning_pct exceeds clinres.connection_critical_pct" "$dir/log"
+seen=$(q "SELECT max(sampled_at) FROM clinres.connection_usage_history")
+wait_for 10 "no samples after the WARNING" at_least 2 "SELECT count(*) FROM clinres.connection_usage_history WHERE sampled_at > '$seen'"
 pairs=$(grep -c "WARNING:  clinres.connection_warning_pct exceeds clinres.connection_critical_pct" "$dir/log" || true)
 [ "$pairs" -eq 1 ] || fail "expected one WARNING for the inconsistent thresholds, the log has $pairs"
 err=$(psql -X -At -h "$dir" -p "$port" -U postgres -d postgres -v VERBOSITY=verbose \

@@ -5,7 +5,8 @@
 # pgbouncer (transaction mode) in front of it, runs the package's tests with npm test (which builds
 # first: Prisma client generated offline, tsc; then signatures vs pg_proc, error mapping, pg/Prisma
 # types, isolation with a second copy of pg, the reference HTTP service directly and through
-# pgbouncer), then the platform flow once directly and with 20 concurrent clients through pgbouncer.
+# pgbouncer), the snippets of docs/node.md (test/docs/node_snippets.py), then the platform flow once
+# directly and with 20 concurrent clients through pgbouncer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -67,7 +68,10 @@ start_pgbouncer "$dir" "$port" "$db" "$app" "$app_pw"
 { grep -E '^# (SKIP|tests|pass|fail|skipped)' "$dir/unit.log" || true; } | sed 's/^/  /'
 grep -Eq '^# skipped 0$' "$dir/unit.log" || { grep -E 'SKIP|# skip' "$dir/unit.log"; fail "npm test skipped tests"; }
 
-# 4. The platform flow, directly (one client), then through pgbouncer (20 clients).
+# 4. The TypeScript snippets of docs/node.md, compiled against the package and run on this database.
+python3 test/docs/node_snippets.py docs/node.md "$pkg" | sed 's/^/  /' || fail "the snippets of docs/node.md"
+
+# 5. The platform flow, directly (one client), then through pgbouncer (20 clients).
 node "$pkg/dist/test/flow.js" --clients 1 --rounds 1 || fail "platform flow, directly"
 CLINRES_APP_PORT=$port node "$pkg/dist/test/flow.js" --clients 20 --seconds "$seconds" --via pgbouncer \
     || { tail -20 "$dir/pgbouncer.log"; fail "platform flow through pgbouncer"; }

@@ -3,8 +3,9 @@
 
 Usage (inside a cluster: PGHOST, PGPORT, PGUSER...): doctest.py [--all-settings FILE] FILE...
 
-Each file runs in a database of its own made for it (CREATE EXTENSION clinres CASCADE and the
-sample, test/fixtures/sample.sql), in one psql session, block after block in the file's order,
+Each file runs in a database of its own made for it (a copy of a template database made once
+with CREATE EXTENSION clinres CASCADE and the sample, test/fixtures/sample.sql, whose psql
+variables are set in the session), in one psql session, block after block in the file's order,
 statement by statement, as a reader following the text in psql would: autocommit, unless the
 example itself says BEGIN. A statement passes when it succeeds and, where the example shows
 output right after it (before the next blank line), psql prints that output:
@@ -40,6 +41,8 @@ TRAILING_COMMENT = re.compile(r"\s+--.*$")
 SEPARATOR = re.compile(r"^-+(\+-+)*$")  # the line under a result table's header
 PSQL_PREFIX = re.compile(r"^psql:[^:]*:\d+: ")
 MARK = "@@doctest"
+TEMPLATE = "clinres_doctest_template"  # clinres and the sample, made once per run
+SAMPLE = "test/fixtures/sample.sql"
 COMPLETE_SETTINGS = set()  # the files whose settings table must list every clinres.* setting
 
 
@@ -292,6 +295,24 @@ def check_settings(path, complete):
     return problems, len(documented)
 
 
+def make_template():
+    """Creates the database each file's is copied from: clinres and the sample."""
+    admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+    admin(f"CREATE DATABASE {TEMPLATE}")
+    run = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", TEMPLATE,
+                          "-c", "SET client_min_messages = warning", "-c", "CREATE EXTENSION clinres CASCADE",
+                          "-f", SAMPLE], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"doctest: the template database: {run.stderr.strip()}")
+
+
+def sample_variables():
+    """The psql variables that the sample sets (its \\set lines), as one statement."""
+    with open(SAMPLE, encoding="utf-8") as f:
+        sets = [line.rstrip("\n") for line in f if line.startswith("\\set ")]
+    return "\n".join(["SELECT 1 \\g /dev/null"] + sets)  # a query first: it sets :SQLSTATE
+
+
 def run_file(path, number):
     """Runs one markdown file's examples; returns (problems, summary)."""
     problems, ran, compared, fragments = [], 0, 0, 0
@@ -315,11 +336,12 @@ def run_file(path, number):
             continue
         database = f"clinres_doctest_{number}_{n}"
         admin(f"DROP DATABASE IF EXISTS {database}")
-        admin(f"CREATE DATABASE {database}")
+        # A file's database is a copy of the template (clinres and the sample), with the
+        # sample's psql variables (:alice, :A, ...) set in its session.
+        admin(f"CREATE DATABASE {database}" + (f" TEMPLATE {TEMPLATE}" if kind != "empty" else ""))
         try:
             if kind != "empty":
-                items = [Statement(path, 0, "CREATE EXTENSION clinres CASCADE;"),
-                         Statement(path, 0, "\\i test/fixtures/sample.sql")] + items
+                items = [Statement(path, 0, sample_variables())] + items
             outs, errs = run_session(database, items)
             for st, (out, state), err in zip(items, outs, errs):
                 problems += check(st, out, state, err)
@@ -346,12 +368,16 @@ def main():
     if files[:1] == ["--all-settings"]:
         COMPLETE_SETTINGS.add(files[1])
         files = files[2:]
-    for number, path in enumerate(files):
-        problems, summary = run_file(path, number)
-        print(summary + (": ok" if not problems else f": {len(problems)} FAILED"))
-        for p in problems:
-            print("  " + p.replace("\n", "\n  "))
-        failures += len(problems)
+    make_template()
+    try:
+        for number, path in enumerate(files):
+            problems, summary = run_file(path, number)
+            print(summary + (": ok" if not problems else f": {len(problems)} FAILED"))
+            for p in problems:
+                print("  " + p.replace("\n", "\n  "))
+            failures += len(problems)
+    finally:
+        admin(f"DROP DATABASE IF EXISTS {TEMPLATE}")
     sys.exit(1 if failures else 0)
 
 

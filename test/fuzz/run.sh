@@ -10,11 +10,16 @@ cd "$work"
 
 readers=$(ls "$root"/src/clinres/users/import/*.cpp | grep -v -e _writer.cpp -e users_template.cpp)
 flags=(-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$root/src" -I"$root/test/fuzz")
+# Each target is rebuilt only when a source or header it may use is newer (FUZZ_DIR kept between runs).
 for target in xlsx_fuzz csv_fuzz sheet_xml_fuzz; do
+    if [ -x "$target" ] && [ -z "$(find "$root/test/fuzz" "$root/src/clinres/users/import" -newer "$target" \( -name '*.[ch]pp' -o -name run.sh \) | head -1)" ]; then
+        continue
+    fi
     clang++ "${flags[@]}" "$root/test/fuzz/$target.cpp" $readers -o "$target" -lminizip -lexpat -lz
 done
 
 # Seed corpora: the committed LibreOffice files and the files the unit tests generate.
+rm -rf gen corpus artifacts   # only the binaries are kept from an earlier run
 mkdir -p gen corpus/xlsx corpus/csv corpus/sheet_xml artifacts
 gcc -Wall "$root/test/unit/make_xlsxwriter.c" -o gen/make_xlsxwriter -lxlsxwriter
 gen/make_xlsxwriter gen

@@ -4,11 +4,13 @@
 // reference tables whose rows live in shards, so they are read through SQL.)
 #include "clinres/access/catalog_reader.hpp"
 
-#include "clinres/citus/citus.hpp"
+#include "clinres/access/catalog_hooks.hpp"
 #include "clinres/pg/guard.hpp"
 #include "clinres/pg/spi.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <map>
 #include <tuple>
 
 namespace modaccess {
@@ -85,12 +87,49 @@ pg::Statement user_count_sql = {"SELECT pg_catalog.count(*) FROM clinres.users u
 
 const std::string kActive = "active";
 
-// Runs one catalog statement as the catalog's owner.
+// A statement of this file on the relations a scale-out layer named (CatalogReadPlan), and
+// the relations it was written for.
+struct PlacedStatement {
+    std::map<std::string, std::string> relations;
+    std::string sql;
+    pg::Statement stmt;
+};
+std::map<const pg::Statement *, PlacedStatement> placed;
+
+// stmt as it reads the relations a scale-out layer names in place of the catalog tables
+// (kept per statement, with its own plan).
+pg::Statement &placed_statement(pg::Statement &stmt, const std::map<std::string, std::string> &relations)
+{
+    auto it = placed.find(&stmt);
+    if (it != placed.end() && it->second.relations == relations)
+        return it->second.stmt;
+    PlacedStatement &p = placed[&stmt];
+    p.relations = relations;
+    p.sql = on_relations(stmt.sql, relations);
+    p.stmt = stmt;
+    p.stmt.plan = nullptr;
+    p.stmt.sql = p.sql.c_str();
+    return p.stmt;
+}
+
+// Runs one catalog statement as the catalog's owner, as a registered scale-out layer plans
+// the read (catalog_hooks.hpp).
 pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datum *args)
 {
-    citus::CatalogRead citus_read(stmt); // on a Citus node: fail closed, allow the nested read
+    CatalogReadPlan plan;
+    if (catalog_hooks().before_read)
+        plan = catalog_hooks().before_read();
+    struct Finish {
+        const CatalogReadPlan &plan;
+        ~Finish()
+        {
+            if (plan.finish && std::uncaught_exceptions() == 0)
+                plan.finish(plan.token);
+        }
+    } finish{plan};
+    pg::Statement &run = plan.relations.empty() ? stmt : placed_statement(stmt, plan.relations);
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
-    pg::Rows rows = spi.run(stmt, args);
+    pg::Rows rows = spi.run(run, args);
     spi.finish();
     return rows;
 }

@@ -7,8 +7,7 @@
 // signed sessions are required or session-level contexts are not allowed.
 #include "clinres/access/context.hpp"
 
-#include "clinres/citus/citus.hpp"
-
+#include "clinres/access/catalog_hooks.hpp"
 #include "clinres/pg/compat.hpp"
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/guard.hpp"
@@ -181,15 +180,6 @@ bool session_is_superuser()
     return superuser_arg(GetSessionUserId());
 }
 
-bool signed_session_required()
-{
-    return require_signed;
-}
-bool session_context_allowed()
-{
-    return allow_session;
-}
-
 void check_may_set_context(bool is_local)
 {
     if (session_is_superuser())
@@ -220,8 +210,8 @@ void set_context(const Uuid *user, const Uuid *tenant, bool is_local, bool signe
         set_config_option("clinres.user_id", u.c_str(), PGC_USERSET, PGC_S_SESSION, action, true, 0, false);
         set_config_option("clinres.tenant_id", t.c_str(), PGC_USERSET, PGC_S_SESSION, action, true, 0, false);
     });
-    if (is_local)
-        citus::propagate_context(); // Citus: the same SET LOCALs on the workers (docs/scale-out.md)
+    if (is_local && catalog_hooks().context_set)
+        catalog_hooks().context_set(); // e.g. Citus: the same SET LOCALs on the workers (docs/scale-out.md)
 }
 
 } // namespace modaccess

@@ -22,10 +22,6 @@ bool parse_uuid(const char *s, Uuid &out);
 // Whether the session's user (not a SECURITY DEFINER's) is a superuser.
 bool session_is_superuser();
 
-// clinres.require_signed_session and clinres.allow_session_context.
-bool signed_session_required();
-bool session_context_allowed();
-
 // Raises 42501 unless this session may set the context with set_context or the
 // unsigned begin_request (is_local false: for the whole session).
 void check_may_set_context(bool is_local);

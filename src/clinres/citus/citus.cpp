@@ -1,6 +1,7 @@
 // Citus support; see citus.hpp and docs/scale-out.md.
 #include "clinres/citus/citus.hpp"
 
+#include "clinres/access/catalog_hooks.hpp"
 #include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
 #include "clinres/pg/spi.hpp"
@@ -10,8 +11,8 @@ extern "C" {
 #include "commands/extension.h"
 }
 
-#include <exception>
 #include <map>
+#include <string>
 
 namespace citus {
 
@@ -49,9 +50,6 @@ pg::Statement shards_sql = {"SELECT c.relname::pg_catalog.text, s.shardid FROM p
 LocalTransactionId checked_lxid = InvalidLocalTransactionId;
 bool checked_has_citus = false;
 bool checked_distributed = false;
-
-// Statements rewritten to read placements, by statement (a parallel worker's only).
-std::map<const pg::Statement *, std::string> placement_sql;
 
 // Whether the citus extension is installed in this database.
 bool has_citus_extension()
@@ -101,31 +99,22 @@ bool check_node()
     return true;
 }
 
-// Whether ch may continue an unquoted SQL identifier.
-bool identifier_char(char ch)
+// Each catalog table (its name in schema clinres) mapped to this node's placement of it
+// (clinres.<name>_<shard id>), which is a plain table to Citus; read once per backend (a
+// parallel worker's only).
+const std::map<std::string, std::string> &placements()
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
-}
-
-// stmt's text with every catalog table (clinres.<name>) replaced by this node's
-// placement of it (clinres.<name>_<shard id>), which is a plain table to Citus.
-std::string on_placements(const pg::Statement &stmt)
-{
+    static std::map<std::string, std::string> relations;
+    if (!relations.empty())
+        return relations;
     pg::OwnerSpi spi(GetUserId(), false);
     pg::Rows rows = spi.run(shards_sql, nullptr);
     spi.finish();
-    std::string sql = stmt.sql;
-    for (size_t r = 0; r < rows.size(); ++r) {
-        std::string table = "clinres." + rows.at(r, 0).text;
-        std::string shard = table + "_" + std::to_string(rows.at(r, 1).num);
-        for (size_t at = sql.find(table); at != std::string::npos; at = sql.find(table, at + 1)) {
-            size_t end = at + table.size();
-            if (end < sql.size() && identifier_char(sql[end]))
-                continue; // a longer name
-            sql.replace(at, table.size(), shard);
-        }
-    }
-    return sql;
+    std::map<std::string, std::string> read;
+    for (size_t r = 0; r < rows.size(); ++r)
+        read[rows.at(r, 0).text] = "clinres." + rows.at(r, 0).text + "_" + std::to_string(rows.at(r, 1).num);
+    relations = std::move(read);
+    return relations;
 }
 
 // Whether s can be spliced into a SET statement as is: a uuid's text or empty.
@@ -137,48 +126,49 @@ bool plain_value(const std::string &s)
     return true;
 }
 
-} // namespace
-
+// Whether the Citus library is loaded in this backend.
 bool loaded()
 {
     return GetConfigOption(kNested, true, false) != nullptr;
 }
 
-CatalogRead::CatalogRead(pg::Statement &stmt)
+// Closes the GUC nest level that before_read opened for one read.
+void close_nested(int level)
 {
+    AtEOXact_GUC(true, level);
+}
+
+// The catalog read hook (citus.hpp).
+modaccess::CatalogReadPlan before_read()
+{
+    modaccess::CatalogReadPlan plan;
     if (!loaded())
-        return;
+        return plan;
     if (pg::local_xid() != checked_lxid) {
         checked_has_citus = has_citus_extension();
         checked_distributed = checked_has_citus && check_node();
         checked_lxid = pg::local_xid();
     }
     if (!checked_has_citus)
-        return;
+        return plan;
     if (checked_distributed && IsParallelWorker()) {
         // A query Citus plans fails in a parallel worker (it cannot take part in a
         // distributed transaction): read the placements, which are local tables.
-        if (placement_sql.find(&stmt) == placement_sql.end())
-            placement_sql[&stmt] = on_placements(stmt);
-        stmt.sql = placement_sql[&stmt].c_str();
-        return;
+        plan.relations = placements();
+        return plan;
     }
     // The read may run inside a query on a shard, where Citus refuses a query on a
     // reference table unless nested execution is allowed: allowed for this read only.
     pg::call([&] {
         int level = NewGUCNestLevel();
-        nest_level_ = level;
+        plan.token = level;
+        plan.finish = close_nested;
         set_config_option(kNested, "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     });
+    return plan;
 }
 
-CatalogRead::~CatalogRead()
-{
-    // On an error the transaction's abort unwinds the GUC nest level.
-    if (nest_level_ > 0 && std::uncaught_exceptions() == 0)
-        AtEOXact_GUC(true, nest_level_);
-}
-
+// The context hook (citus.hpp).
 void propagate_context()
 {
     if (!loaded() || !has_citus_extension())
@@ -204,6 +194,16 @@ void propagate_context()
         // Closes the level: propagate_set_commands is restored, the SET LOCALs stay.
         AtEOXact_GUC(true, level);
     });
+}
+
+} // namespace
+
+void init()
+{
+    modaccess::CatalogHooks hooks;
+    hooks.before_read = before_read;
+    hooks.context_set = propagate_context;
+    modaccess::register_catalog_hooks(hooks);
 }
 
 } // namespace citus
