@@ -47,7 +47,8 @@ INI
 printf '"clinres_bouncer" "bouncer-pw"\n"postgres" "%s"\n' "${PGPASSWORD:-}" >"$dir/users.txt"  # pg_virtualenv's TCP needs it
 [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
 as_postgres pgbouncer -d -q "$dir/pgbouncer.ini"
-for i in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+wait_for 5 "pgbouncer did not start on port $port" \
+    bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null
 
 # Each transaction must start without a context, set its own, and see its own
 # (a failed check divides by zero, which aborts the pgbench client).
