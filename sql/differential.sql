@@ -1,7 +1,8 @@
 -- Differential test: the C++ access functions against the plain-SQL oracle
 -- (test/oracle.sql) on a randomized catalog, across many random mutations made
 -- by this session (seen uncommitted) and by another session (through dblink).
--- Every round compares all (user, tenant, module) triples, twice.
+-- Every round compares all (user, tenant, module) triples, twice, and explain_access's answer
+-- and reason for each with has_module's and the oracle's.
 \set SHOW_CONTEXT never
 \i test/oracle.sql
 SET client_min_messages = warning;  -- quiet whether or not another test made it
@@ -74,8 +75,12 @@ CREATE FUNCTION public.diff_counts(OUT triples bigint, OUT allowed bigint, OUT m
                                    AND (clinres.landing_module(u.id, t.id) IS DISTINCT FROM clinres_oracle.landing_module(u.id, t.id)
                                         OR EXISTS (SELECT 1 FROM clinres.permissions p
                                                     WHERE clinres.has_permission(u.id, t.id, p.code)
-                                                          IS DISTINCT FROM clinres_oracle.has_permission(u.id, t.id, p.code)))))
-      FROM clinres.users u, clinres.tenants t, clinres.modules m
+                                                          IS DISTINCT FROM clinres_oracle.has_permission(u.id, t.id, p.code))))
+                               -- explain_access: has_module's answer, and the oracle's reason for it.
+                               OR e.allowed IS DISTINCT FROM clinres.has_module(u.id, t.id, m.code)
+                               OR e.reason IS DISTINCT FROM clinres_oracle.access_reason(u.id, t.id, m.code))
+      FROM clinres.users u, clinres.tenants t, clinres.modules m,
+           LATERAL clinres._explain_access(u.id, t.id, m.code) e
 $$;
 CREATE FUNCTION public.diff_compare(p_round int, p_phase text) RETURNS void LANGUAGE sql AS $$
     INSERT INTO public.diff_log SELECT p_round, p_phase, c.* FROM public.diff_counts() c
@@ -125,6 +130,9 @@ SELECT phase, sum(mismatches) AS mismatches FROM public.diff_log GROUP BY phase 
 -- The answers really changed along the way (the test is not comparing constants).
 SELECT count(DISTINCT allowed) > 5 AS answers_changed, min(allowed) > 0 AS some_allowed,
        bool_and(allowed < triples) AS some_denied FROM public.diff_log;
+-- The reasons explain_access gave along the way were many (the comparison is not of one constant).
+SELECT count(DISTINCT e.reason) >= 8 AS many_reasons
+  FROM clinres.users u, clinres.tenants t, clinres.modules m, LATERAL clinres._explain_access(u.id, t.id, m.code) e;
 -- Modules, tenants and aia subscriptions the mutations turned off are on again, so that some
 -- pairs below are allowed whatever the random mutations did.
 UPDATE clinres.modules SET is_active = true;

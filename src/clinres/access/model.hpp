@@ -103,12 +103,46 @@ struct Access {
     RoleId platform_role = kNoRole;
     RoleId role = kNoRole; // the membership's role, if member
     ModuleSet enabled;     // the modules the membership may use (every one if it configured none)
+    // Facts that change only the reason of an answer, never the answer (the cache leaves them false):
+    bool disabled_member = false; // holds a membership in the tenant that is not active
+    bool configured = false;      // the membership has module rows of its own
+};
+
+// Why a user may or may not use a module, in the order the facts are checked (docs/reference.md).
+enum class Reason : uint8_t {
+    UserDisabled,
+    TenantDisabled,
+    ModuleInactive,
+    SuperAdmin,
+    NotMember,
+    MembershipDisabled,
+    NotSubscribed,
+    SubscriptionExpired,
+    NotGranted,
+    Inherited,
+    Granted,
+};
+
+// The SQL spelling of a reason ("user_disabled", ...).
+const char *reason_name(Reason r);
+
+// The rules applied to one module: the first fact that decides the answer at the instant
+// asked about, and the instants [from, until) at which the user may use the module while the
+// catalog stays as it is (from > until: at none).
+struct Ruling {
+    Reason reason;
+    int64_t from, until;
+    bool allowed(int64_t now) const { return from <= now && now < until; }
 };
 
 // The access of a user (as the catalog has it) in a tenant.
 Access access_in(const UserFacts &u, const Uuid &tenant);
 
-// Until when the user may use module m in the tenant (docs/reference.md, "Module access"); kDenied if not.
+// The module-access rules (docs/reference.md, "Module access") for module m at instant now:
+// the one statement of them, which has_module, user_modules and explain_access all ask.
+Ruling rule(const Globals &g, const Access &a, const TenantEntry &t, int m, int64_t now);
+
+// Until when the user may use module m in the tenant (the end of rule's window); kDenied if not.
 int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m);
 
 } // namespace modaccess
