@@ -51,5 +51,52 @@ SELECT clinres.explain_access(:alice, :A, 'asl');
 SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 SELECT clinres.explain_access(:carol, :B, 'aia');
 SELECT clinres.explain_access(:carol, :A, 'aia');
+
+-- Validities: grants and memberships that start and end. Alice grants Bob asl from tomorrow
+-- (his other modules stay), rvw is not subscribed (22023), from must be before until (22023).
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.grant_module(:bob, :A, 'ASL', now() + interval '1 day') IS NOT NULL AS granted,
+       ARRAY(SELECT code FROM clinres.user_modules(:bob, :A)) AS bob_nav;
+SELECT clinres.explain_access(:bob, :A, 'asl') - 'until' AS asl_tomorrow,
+       (clinres.explain_access(:bob, :A, 'asl') ->> 'until')::timestamptz
+           = (SELECT valid_from FROM clinres.user_modules WHERE user_id = :bob AND module_code = 'asl') AS until_is_the_start;
+SELECT clinres.grant_module(:bob, :A, 'rvw');
+SET timezone = 'UTC';
+SELECT clinres.grant_module(:bob, :A, 'asl', '2030-01-02', '2030-01-01');
+RESET timezone;
+-- A grant that ends in half a second: allowed now, denied once the instant has passed, with no
+-- write in between (the session's cache stays warm and is not invalidated).
+SELECT clinres.grant_module(:bob, :A, 'asl', NULL, clock_timestamp() + interval '0.5 s') IS NOT NULL AS granted;
+SELECT clinres.has_module(:bob, :A, 'asl') AS before_the_end,
+       ARRAY(SELECT code FROM clinres.user_modules(:bob, :A)) AS bob_nav;
+SELECT invalidations AS inv FROM clinres.access_cache_stats() \gset
+SELECT pg_sleep(0.6);
+SELECT clinres.has_module(:bob, :A, 'asl') AS after_the_end, clinres.explain_access(:bob, :A, 'asl') AS why,
+       ARRAY(SELECT code FROM clinres.user_modules(:bob, :A)) AS bob_nav,
+       (SELECT invalidations FROM clinres.access_cache_stats()) = :inv AS no_invalidation;
+-- Revoked is another fact, and another action of the trail, than expired.
+SELECT clinres.grant_module(:bob, :A, 'asl') IS NOT NULL AS granted;
+SELECT clinres.revoke_module(:bob, :A, 'asl') IS NOT NULL AS revoked;
+SELECT clinres.explain_access(:bob, :A, 'asl') ->> 'reason' AS after_revoke;
+SELECT action, detail -> 'before' ->> 'enabled' AS before, detail -> 'after' ->> 'enabled' AS after,
+       detail -> 'after' ->> 'valid_until' IS NOT NULL AS ends
+  FROM clinres.admin_logs WHERE target = :bob::text AND action LIKE 'tenant.module.%' ORDER BY id;
+-- A membership that starts tomorrow (Erin adds Carol to A): no module until then, and no login
+-- into that tenant (into B, yes).
+UPDATE clinres.users SET password_hash = crypt('carol-pw', gen_salt('bf', 4)) WHERE id = :carol;
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.assign_tenant(:carol, :A, 'USER', NULL, now() + interval '1 day') ->> 'id' AS carol;
+SELECT clinres.explain_access(:carol, :A, 'aia') - 'until' AS carol_in_a, clinres.has_module(:carol, :A, 'aia') AS has_aia;
+SELECT clinres.login('carol@hosp-b.example', 'carol-pw', 'HOSP_A') IS NULL AS no_login_to_a,
+       clinres.login('carol@hosp-b.example', 'carol-pw', 'HOSP_B') IS NOT NULL AS login_to_b;
+SELECT action, (detail -> 'after' ->> 'valid_from')::timestamptz > now() AS starts_later, detail -> 'after' -> 'valid_until' AS ends
+  FROM clinres.admin_logs WHERE target = :carol::text AND action = 'tenant.validity';
+-- One that ended: membership_expired, and its tenant role holds no permission any more.
+UPDATE clinres.user_tenants SET valid_from = now() - interval '2 days', valid_until = now() - interval '1 day',
+                                role_code = 'TENANT_ADMIN'
+ WHERE user_id = :carol AND tenant_id = :A;
+SELECT clinres.explain_access(:carol, :A, 'aia') ->> 'reason' AS carol_in_a,
+       clinres.has_permission(:carol, :A, 'user:view') AS expired_admin_may_view;
+DELETE FROM clinres.user_tenants WHERE user_id = :carol AND tenant_id = :A;
 SELECT clinres.set_context(NULL, NULL, false);
 DELETE FROM clinres.users WHERE id = :dave;

@@ -13,7 +13,9 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
            AND m.code = lower(p_module) AND m.is_active
            AND (u.platform_role = 'SUPER_ADMIN'
                 OR (EXISTS (SELECT 1 FROM clinres.user_tenants ut
-                             WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active')
+                             WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active'
+                               AND (ut.valid_from IS NULL OR ut.valid_from <= now())
+                               AND (ut.valid_until IS NULL OR ut.valid_until > now()))
                     AND EXISTS (SELECT 1 FROM clinres.tenant_modules tm
                                  WHERE tm.tenant_id = t.id AND tm.module_code = m.code AND tm.is_enabled
                                    AND (tm.expires_at IS NULL OR tm.expires_at > now()))
@@ -21,7 +23,9 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
                                       WHERE um.user_id = u.id AND um.tenant_id = t.id)
                          OR EXISTS (SELECT 1 FROM clinres.user_modules um
                                      WHERE um.user_id = u.id AND um.tenant_id = t.id
-                                       AND um.module_code = m.code AND um.is_enabled)))))
+                                       AND um.module_code = m.code AND um.is_enabled
+                                       AND (um.valid_from IS NULL OR um.valid_from <= now())
+                                       AND (um.valid_until IS NULL OR um.valid_until > now()))))))
 $$;
 
 CREATE OR REPLACE FUNCTION clinres_oracle.has_permission(p_user uuid, p_tenant uuid, p_permission text)
@@ -37,6 +41,8 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
                 OR (t.status = 'active'
                     AND EXISTS (SELECT 1 FROM clinres.user_tenants ut JOIN clinres.role_permissions rp ON rp.role_code = ut.role_code
                                  WHERE ut.user_id = u.id AND ut.tenant_id = t.id AND ut.status = 'active'
+                                   AND (ut.valid_from IS NULL OR ut.valid_from <= now())
+                                   AND (ut.valid_until IS NULL OR ut.valid_until > now())
                                    AND rp.permission_code = lower(p_permission)))))
 $$;
 
@@ -59,15 +65,25 @@ RETURNS text LANGUAGE sql STABLE AS $$
         WHEN NOT EXISTS (SELECT 1 FROM clinres.user_tenants ut WHERE ut.user_id = p_user AND ut.tenant_id = p_tenant) THEN 'not_member'
         WHEN NOT EXISTS (SELECT 1 FROM clinres.user_tenants ut
                           WHERE ut.user_id = p_user AND ut.tenant_id = p_tenant AND ut.status = 'active') THEN 'membership_disabled'
+        WHEN EXISTS (SELECT 1 FROM clinres.user_tenants ut
+                      WHERE ut.user_id = p_user AND ut.tenant_id = p_tenant AND ut.valid_from > now()) THEN 'membership_not_yet_valid'
+        WHEN EXISTS (SELECT 1 FROM clinres.user_tenants ut
+                      WHERE ut.user_id = p_user AND ut.tenant_id = p_tenant AND ut.valid_until <= now()) THEN 'membership_expired'
         WHEN NOT EXISTS (SELECT 1 FROM clinres.tenant_modules tm
                           WHERE tm.tenant_id = p_tenant AND tm.module_code = lower(p_module) AND tm.is_enabled) THEN 'not_subscribed'
         WHEN NOT EXISTS (SELECT 1 FROM clinres.tenant_modules tm
                           WHERE tm.tenant_id = p_tenant AND tm.module_code = lower(p_module) AND tm.is_enabled
                             AND (tm.expires_at IS NULL OR tm.expires_at > now())) THEN 'subscription_expired'
         WHEN NOT EXISTS (SELECT 1 FROM clinres.user_modules um WHERE um.user_id = p_user AND um.tenant_id = p_tenant) THEN 'inherited'
+        WHEN NOT EXISTS (SELECT 1 FROM clinres.user_modules um
+                          WHERE um.user_id = p_user AND um.tenant_id = p_tenant AND um.module_code = lower(p_module) AND um.is_enabled)
+            THEN 'not_granted'
         WHEN EXISTS (SELECT 1 FROM clinres.user_modules um
-                      WHERE um.user_id = p_user AND um.tenant_id = p_tenant AND um.module_code = lower(p_module) AND um.is_enabled)
-            THEN 'granted'
-        ELSE 'not_granted'
+                      WHERE um.user_id = p_user AND um.tenant_id = p_tenant AND um.module_code = lower(p_module) AND um.is_enabled
+                        AND um.valid_from > now()) THEN 'grant_not_yet_valid'
+        WHEN EXISTS (SELECT 1 FROM clinres.user_modules um
+                      WHERE um.user_id = p_user AND um.tenant_id = p_tenant AND um.module_code = lower(p_module) AND um.is_enabled
+                        AND um.valid_until <= now()) THEN 'grant_expired'
+        ELSE 'granted'
     END
 $$;

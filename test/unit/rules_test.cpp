@@ -80,8 +80,50 @@ const Case kCases[] = {
          w.t.active = false;
      },
      0, kDenied, Reason::TenantDisabled},
-    {"subscription lapsed before the instant", [](World &w) { w.t.subscribed_until[0] = 400; }, 0, 400,
+    {"subscription lapsed before the instant", [](World &w) { w.t.subscribed_until[0] = 400; }, 0, kDenied,
      Reason::SubscriptionExpired},
+    {"membership not yet valid", [](World &w) { w.u.memberships[0].valid.from = 600; }, 0, kDenied,
+     Reason::MembershipNotYetValid},
+    {"membership valid since", [](World &w) { w.u.memberships[0].valid.from = 500; }, 0, kForever,
+     Reason::Inherited},
+    {"membership expired", [](World &w) { w.u.memberships[0].valid.until = 500; }, 0, kDenied,
+     Reason::MembershipExpired},
+    {"membership ends before the subscription", [](World &w) { w.u.memberships[0].valid.until = 800; }, 1,
+     800, Reason::Inherited},
+    {"expired membership decides before the subscription",
+     [](World &w) {
+         w.u.memberships[0].valid.until = 400;
+         w.t.subscribed_until[0] = kDenied;
+     },
+     0, kDenied, Reason::MembershipExpired},
+    {"grant not yet valid",
+     [](World &w) {
+         w.u.memberships[0].configured = true;
+         w.u.memberships[0].enabled.add(0);
+         w.u.memberships[0].grants.push_back(Validity{0, 600, kForever});
+     },
+     0, kDenied, Reason::GrantNotYetValid},
+    {"grant expired",
+     [](World &w) {
+         w.u.memberships[0].configured = true;
+         w.u.memberships[0].enabled.add(0);
+         w.u.memberships[0].grants.push_back(Validity{0, kDenied, 400});
+     },
+     0, kDenied, Reason::GrantExpired},
+    {"grant ends before the subscription",
+     [](World &w) {
+         w.u.memberships[0].configured = true;
+         w.u.memberships[0].enabled.add(1);
+         w.u.memberships[0].grants.push_back(Validity{1, 100, 900});
+     },
+     1, 900, Reason::Granted},
+    {"another module's grant window changes nothing",
+     [](World &w) {
+         w.u.memberships[0].configured = true;
+         w.u.memberships[0].enabled.add(0);
+         w.u.memberships[0].grants.push_back(Validity{1, 600, 900});
+     },
+     0, kForever, Reason::Granted},
     {"lapsed subscription decides before the grants",
      [](World &w) {
          w.t.subscribed_until[0] = 400;
@@ -103,13 +145,15 @@ TEST(Rules, ModuleUntilTable)
         World w;
         c.change(w);
         Access a = access_in(w.u, w.tenant);
-        EXPECT_EQ(module_until(w.g, a, w.t, c.module), c.expect) << c.name;
+        EXPECT_EQ(module_until(w.g, a, w.t, c.module, 500), c.expect) << c.name;
         Ruling r = rule(w.g, a, w.t, c.module, 500);
         EXPECT_EQ(reason_name(r.reason), std::string(reason_name(c.reason))) << c.name;
         bool allowed =
             c.reason == Reason::Inherited || c.reason == Reason::Granted || c.reason == Reason::SuperAdmin;
         EXPECT_EQ(r.allowed(500), allowed) << c.name << ": the reason and the answer agree";
         EXPECT_EQ(r.allowed(500), 500 < c.expect) << c.name << ": has_module's answer";
+        EXPECT_EQ(rule(w.g, a, w.t, c.module, 0).from, r.from) << c.name << ": the window is the instant's";
+        EXPECT_EQ(rule(w.g, a, w.t, c.module, 0).until, r.until) << c.name;
     }
 }
 

@@ -22,10 +22,17 @@ struct View {
     std::shared_ptr<const Globals> globals;
     std::shared_ptr<const TenantEntry> tenant;
     Access access;
-    int64_t until(int module) const { return module_until(*globals, access, *tenant, module); }
+    // Asked at the transaction's start (now()), like every answer of has_module.
+    int64_t until(int module) const
+    {
+        return module_until(*globals, access, *tenant, module, GetCurrentTransactionStartTimestamp());
+    }
+    // A membership outside its validity holds no tenant role.
     Standing standing() const
     {
-        return Standing{access, TenantFacts{tenant->exists, tenant->active, tenant->code}};
+        Standing s{access, TenantFacts{tenant->exists, tenant->active, tenant->code}};
+        s.access.member = member_at(access, GetCurrentTransactionStartTimestamp());
+        return s;
     }
     bool permission(int p) const { return holds(*globals, standing(), p); }
 };

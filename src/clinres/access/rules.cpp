@@ -1,6 +1,8 @@
 // The module-access rules of docs/reference.md, "Module access", applied to cached catalog entries.
 #include "clinres/access/model.hpp"
 
+#include <algorithm>
+
 namespace modaccess {
 
 Access access_in(const UserFacts &u, const Uuid &tenant)
@@ -20,6 +22,8 @@ Access access_in(const UserFacts &u, const Uuid &tenant)
         a.role = m.role;
         a.configured = m.configured;
         a.enabled = m.configured ? m.enabled : ModuleSet::all();
+        a.valid = m.valid;
+        a.grants = m.grants;
     }
     return a;
 }
@@ -39,10 +43,18 @@ const char *reason_name(Reason r)
         return "not_member";
     case Reason::MembershipDisabled:
         return "membership_disabled";
+    case Reason::MembershipNotYetValid:
+        return "membership_not_yet_valid";
+    case Reason::MembershipExpired:
+        return "membership_expired";
     case Reason::NotSubscribed:
         return "not_subscribed";
     case Reason::SubscriptionExpired:
         return "subscription_expired";
+    case Reason::GrantNotYetValid:
+        return "grant_not_yet_valid";
+    case Reason::GrantExpired:
+        return "grant_expired";
     case Reason::NotGranted:
         return "not_granted";
     case Reason::Inherited:
@@ -67,23 +79,38 @@ Ruling rule(const Globals &g, const Access &a, const TenantEntry &t, int m, int6
         return Ruling{Reason::SuperAdmin, kDenied, kForever};
     if (!a.member)
         return never(a.disabled_member ? Reason::MembershipDisabled : Reason::NotMember);
+    // Instants are stored, not evaluated (a subscription's expires_at, a membership's or a grant's
+    // validity): the window is their intersection, and the instant asked about falls inside it or
+    // not, so that nothing needs a write when an instant passes. The first bound that excludes
+    // now is the reason.
+    Ruling r{a.configured ? Reason::Granted : Reason::Inherited, kDenied, kForever};
+    bool decided = false;
+    auto bound = [&](const Validity &v, Reason early, Reason late) {
+        r.from = std::max(r.from, v.from);
+        r.until = std::min(r.until, v.until);
+        if (!decided && (now < v.from || !(now < v.until))) {
+            r.reason = now < v.from ? early : late;
+            decided = true;
+        }
+    };
+    auto lack = [&](Reason why) { return never(decided ? r.reason : why); };
+    bound(a.valid, Reason::MembershipNotYetValid, Reason::MembershipExpired);
     if (t.subscribed_until[m] == kDenied)
-        return never(Reason::NotSubscribed);
-    // expires_at is stored, not evaluated: the window ends there and the instant asked about
-    // falls inside it or not, so that a subscription that lapses needs no write.
-    Ruling r{a.configured ? Reason::Granted : Reason::Inherited, kDenied, t.subscribed_until[m]};
-    bool decided = !(now < r.until);
-    if (decided)
-        r.reason = Reason::SubscriptionExpired;
+        return lack(Reason::NotSubscribed);
+    bound(Validity{m, kDenied, t.subscribed_until[m]}, Reason::SubscriptionExpired,
+          Reason::SubscriptionExpired);
     if (!a.enabled.has(m))
-        r = never(decided ? r.reason : Reason::NotGranted);
+        return lack(Reason::NotGranted);
+    for (const Validity &v : a.grants)
+        if (v.module == m)
+            bound(v, Reason::GrantNotYetValid, Reason::GrantExpired);
     return r;
 }
 
-int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m)
+int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m, int64_t now)
 {
-    Ruling r = rule(g, a, t, m, kDenied);
-    return r.from < r.until ? r.until : kDenied;
+    Ruling r = rule(g, a, t, m, now);
+    return r.allowed(now) ? r.until : kDenied;
 }
 
 } // namespace modaccess

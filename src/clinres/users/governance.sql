@@ -1,6 +1,7 @@
 
 -- Access governance (docs/reference.md, "Access governance"; docs/access-desk.md).
 
+
 CREATE OR REPLACE FUNCTION clinres._explain_access(user_id uuid, tenant_id uuid, module_code text,
                                                    OUT allowed boolean, OUT reason text, OUT until timestamptz)
     LANGUAGE c STRICT STABLE AS 'MODULE_PATHNAME', 'clinres_explain_access';
@@ -25,5 +26,92 @@ $$;
 COMMENT ON FUNCTION clinres.explain_access(uuid, uuid, text) IS
     'has_module''s answer with the first fact that decides it and until when it holds; for oneself, or with user:view in the tenant';
 
-REVOKE ALL ON FUNCTION clinres._explain_access(uuid, uuid, text), clinres.explain_access(uuid, uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinres.explain_access(uuid, uuid, text) TO clinres_app;
+-- A member's grant of one module as the trail records it: enabled, valid_from, valid_until (NULL: no row).
+CREATE OR REPLACE FUNCTION clinres._grant_json(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object('module', um.module_code, 'enabled', um.is_enabled,
+                                         'valid_from', um.valid_from, 'valid_until', um.valid_until)
+      FROM clinres.user_modules um WHERE um.tenant_id = $2 AND um.user_id = $1 AND um.module_code = $3
+$$;
+
+-- Before a single grant changes a member that inherits every subscribed module: its inheritance
+-- written out as enabled rows, so that the member keeps every other module it has now.
+CREATE OR REPLACE FUNCTION clinres._configure_inherited(user_id uuid, tenant_id uuid) RETURNS void
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+    SELECT $2, $1, tm.module_code, true FROM clinres.tenant_modules tm
+     WHERE tm.tenant_id = $2 AND tm.is_enabled AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
+       AND NOT EXISTS (SELECT FROM clinres.user_modules um WHERE um.tenant_id = $2 AND um.user_id = $1)
+     ORDER BY tm.module_code
+$$;
+
+CREATE OR REPLACE FUNCTION clinres.grant_module(user_id uuid, tenant_id uuid, module_code text,
+                                                valid_from timestamptz DEFAULT NULL, valid_until timestamptz DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._lock_actor(clinres._actor());
+    u clinres.users := clinres._visible_user(actor, user_id);
+    code text := clinres._tenant_code(tenant_id);
+    m text;
+    old jsonb;
+    new jsonb;
+BEGIN
+    PERFORM clinres._authorize(actor, 'modules', tenant_id, u.id);
+    m := (clinres._tenant_modules(tenant_id, ARRAY[module_code]))[1];
+    PERFORM clinres._check_validity(valid_from, valid_until);
+    old := clinres._grant_json(u.id, tenant_id, m);
+    PERFORM clinres._configure_inherited(u.id, tenant_id);
+    INSERT INTO clinres.user_modules AS um (tenant_id, user_id, module_code, is_enabled, valid_from, valid_until)
+    VALUES (tenant_id, u.id, m, true, valid_from, valid_until)
+    ON CONFLICT ON CONSTRAINT user_modules_pkey DO UPDATE
+       SET is_enabled = true, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, updated_at = pg_catalog.now()
+     WHERE (um.is_enabled, um.valid_from, um.valid_until) IS DISTINCT FROM (true, EXCLUDED.valid_from, EXCLUDED.valid_until);
+    new := clinres._grant_json(u.id, tenant_id, m);
+    IF old IS DISTINCT FROM new THEN
+        PERFORM clinres._log(actor, tenant_id, 'tenant.module.grant', u.id,
+                             pg_catalog.jsonb_build_object('module', m, 'before', old, 'after', new));
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz) IS
+    'grants the member one module, from valid_from until valid_until (NULL: always); a member that inherited keeps its other modules';
+
+CREATE OR REPLACE FUNCTION clinres.revoke_module(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._lock_actor(clinres._actor());
+    u clinres.users := clinres._visible_user(actor, user_id);
+    code text := clinres._tenant_code(tenant_id);
+    m text := clinres._module_code(module_code);
+    old jsonb;
+    new jsonb;
+BEGIN
+    PERFORM clinres._authorize(actor, 'modules', tenant_id, u.id);
+    old := clinres._grant_json(u.id, tenant_id, m);
+    PERFORM clinres._configure_inherited(u.id, tenant_id);
+    UPDATE clinres.user_modules um SET is_enabled = false, valid_from = NULL, valid_until = NULL, updated_at = pg_catalog.now()
+     WHERE um.tenant_id = revoke_module.tenant_id AND um.user_id = u.id AND um.module_code = m AND um.is_enabled;
+    new := clinres._grant_json(u.id, tenant_id, m);
+    IF old IS DISTINCT FROM new THEN
+        PERFORM clinres._log(actor, tenant_id, 'tenant.module.revoke', u.id,
+                             pg_catalog.jsonb_build_object('module', m, 'before', old, 'after', new));
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.revoke_module(uuid, uuid, text) IS
+    'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write)';
+
+REVOKE ALL ON FUNCTION clinres._explain_access(uuid, uuid, text), clinres.explain_access(uuid, uuid, text),
+    clinres._grant_json(uuid, uuid, text), clinres._configure_inherited(uuid, uuid),
+    clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.explain_access(uuid, uuid, text),
+    clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) TO clinres_app;
