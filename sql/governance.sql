@@ -98,5 +98,28 @@ UPDATE clinres.user_tenants SET valid_from = now() - interval '2 days', valid_un
 SELECT clinres.explain_access(:carol, :A, 'aia') ->> 'reason' AS carol_in_a,
        clinres.has_permission(:carol, :A, 'user:view') AS expired_admin_may_view;
 DELETE FROM clinres.user_tenants WHERE user_id = :carol AND tenant_id = :A;
+
+-- The access review of A: one row per member and module it may use now, the source, the validity
+-- and who granted it (from the trail: Bob's dc grant ends tomorrow; Erin is a SUPER_ADMIN member).
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.grant_module(:bob, :A, 'dc', NULL, now() + interval '1 day') IS NOT NULL AS granted;
+INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code) VALUES (:A, :erin, 'TENANT_ADMIN');
+SELECT email, module_code, source, membership_status, valid_from IS NOT NULL AS starts, valid_until > now() AS ends,
+       (SELECT u.email FROM clinres.users u WHERE u.id = granted_by) AS granted_by, granted_at IS NOT NULL AS granted_at
+  FROM clinres.access_review();
+-- The same rows as has_module gives, for every member and module.
+SELECT count(*) AS rows, count(*) = (SELECT count(*) FROM clinres.user_tenants ut, clinres.modules m
+                                      WHERE ut.tenant_id = :A AND clinres.has_module(ut.user_id, :A, m.code)) AS as_has_module
+  FROM clinres.access_review(:A);
+SELECT split_part(convert_from(clinres.export_access_review(:A, 'csv'), 'UTF8'), E'\n', 1) AS csv_header,
+       array_length(string_to_array(rtrim(convert_from(clinres.export_access_review(:A, 'csv'), 'UTF8'), E'\n'), E'\n'), 1) AS csv_lines,
+       substr(clinres.export_access_review(:A), 1, 2) = 'PK' AS xlsx;
+SELECT clinres.export_access_review(:A, 'pdf');
+-- Bob (USER) may not review A; nor Alice B.
+SELECT clinres.set_context(:bob, :A, false) IS NOT NULL AS ctx;
+SELECT count(*) FROM clinres.access_review();
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
+SELECT count(*) FROM clinres.access_review(:B);
+DELETE FROM clinres.user_tenants WHERE user_id = :erin AND tenant_id = :A;
 SELECT clinres.set_context(NULL, NULL, false);
 DELETE FROM clinres.users WHERE id = :dave;

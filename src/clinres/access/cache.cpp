@@ -628,6 +628,11 @@ std::vector<Uuid> read_former_tenants_now(const Uuid &user)
     return read_former_tenants(sentinel_for_read(), read_plan().latest, user);
 }
 
+std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members_now(const Uuid &tenant, const Globals &g)
+{
+    return read_tenant_members(sentinel_for_read(), read_plan().latest, tenant, g);
+}
+
 std::vector<Uuid> candidate_tenants(const Uuid &user)
 {
     return read_candidate_tenants(sentinel_for_read(), read_plan().latest, user);

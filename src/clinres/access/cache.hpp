@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace modaccess {
@@ -58,6 +59,8 @@ bool cached_until(const Key &key, int module, const Globals *g, int64_t &until);
 // tenants that removed it; read afresh, never cached (the decision's target).
 UserFacts read_user_now(const Uuid &user, const Globals &g);
 std::vector<Uuid> read_former_tenants_now(const Uuid &user);
+// Every member of a tenant (whatever the status) with all its memberships, read afresh (access_review).
+std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members_now(const Uuid &tenant, const Globals &g);
 
 // Modules, permissions and role grants as the catalog has them now.
 std::shared_ptr<const Globals> globals();

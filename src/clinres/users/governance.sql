@@ -110,8 +110,62 @@ $$;
 COMMENT ON FUNCTION clinres.revoke_module(uuid, uuid, text) IS
     'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write)';
 
+CREATE OR REPLACE FUNCTION clinres._access_review(tenant_id uuid)
+    RETURNS TABLE (user_id uuid, module_code text, source text, valid_from timestamptz, valid_until timestamptz)
+    LANGUAGE c STRICT STABLE AS 'MODULE_PATHNAME', 'clinres_access_review';
+COMMENT ON FUNCTION clinres._access_review(uuid) IS
+    'each member of the tenant and module it may use now, with has_module''s reason and window, unchecked (access_review checks who asks)';
+
+-- Who has what in a tenant, complete: one row per member and module it may use now, the source
+-- (explain_access's reason), the validity, and who granted it when (the latest trail row that gave
+-- it: a single grant or a module configuration naming it, else the membership's creation).
+CREATE OR REPLACE FUNCTION clinres.access_review(tenant_id uuid DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, email text, name text, role_code text, membership_status text, module_code text,
+                   source text, valid_from timestamptz, valid_until timestamptz, granted_by uuid, granted_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce(access_review.tenant_id, clinres.current_tenant_id());
+BEGIN
+    PERFORM clinres._tenant_code(tenant);
+    PERFORM clinres._authorize(actor, 'list', tenant, NULL);
+    RETURN QUERY
+    WITH a AS MATERIALIZED (SELECT * FROM clinres._access_review(tenant)),
+    g AS (SELECT DISTINCT ON (l.target, x.m) l.target, x.m, l.actor_id, l.created_at
+            FROM clinres.admin_logs l
+           CROSS JOIN LATERAL (SELECT l.detail ->> 'module' WHERE l.action = 'tenant.module.grant'
+                               UNION ALL
+                               SELECT e FROM pg_catalog.jsonb_array_elements_text(
+                                   CASE WHEN l.action = 'tenant.modules' AND pg_catalog.jsonb_typeof(l.detail -> 'after' -> 'modules') = 'array'
+                                        THEN l.detail -> 'after' -> 'modules' ELSE '[]' END) e
+                               UNION ALL
+                               SELECT NULL WHERE l.action IN ('user.create', 'tenant.assign', 'tenant.modules')) x(m)
+           WHERE l.tenant_id = tenant AND l.action IN ('tenant.module.grant', 'tenant.modules', 'user.create', 'tenant.assign')
+           ORDER BY l.target, x.m, l.id DESC)
+    SELECT a.user_id, u.email, u.name, ut.role_code, ut.status, a.module_code, a.source, a.valid_from, a.valid_until,
+           CASE a.source WHEN 'granted' THEN coalesce(gm.actor_id, g0.actor_id) WHEN 'inherited' THEN g0.actor_id END,
+           CASE a.source WHEN 'granted' THEN coalesce(gm.created_at, g0.created_at) WHEN 'inherited' THEN g0.created_at END
+      FROM a
+      JOIN clinres.users u ON u.id = a.user_id
+      JOIN clinres.user_tenants ut ON ut.tenant_id = tenant AND ut.user_id = a.user_id
+      JOIN clinres.modules mo ON mo.code = a.module_code
+      LEFT JOIN g gm ON gm.target = a.user_id::text AND gm.m = a.module_code
+      LEFT JOIN g g0 ON g0.target = a.user_id::text AND g0.m IS NULL
+     ORDER BY u.email, mo.sort_order, mo.code;
+END
+$$;
+COMMENT ON FUNCTION clinres.access_review(uuid) IS
+    'every member of the tenant (NULL: the context tenant) and module it may use now: source, validity, who granted it when; needs user:view';
+
+CREATE OR REPLACE FUNCTION clinres.export_access_review(tenant_id uuid DEFAULT NULL, format text DEFAULT 'xlsx') RETURNS bytea
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+    AS 'MODULE_PATHNAME', 'clinres_export_access_review';
+COMMENT ON FUNCTION clinres.export_access_review(uuid, text) IS 'access_review as an .xlsx or CSV file (timestamps in UTC); needs user:view';
+
 REVOKE ALL ON FUNCTION clinres._explain_access(uuid, uuid, text), clinres.explain_access(uuid, uuid, text),
+    clinres._access_review(uuid), clinres.access_review(uuid), clinres.export_access_review(uuid, text),
     clinres._grant_json(uuid, uuid, text), clinres._configure_inherited(uuid, uuid),
     clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinres.explain_access(uuid, uuid, text),
+GRANT EXECUTE ON FUNCTION clinres.explain_access(uuid, uuid, text), clinres.access_review(uuid), clinres.export_access_review(uuid, text),
     clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) TO clinres_app;
