@@ -142,17 +142,20 @@ BEGIN
                                UNION ALL
                                SELECT NULL WHERE l.action IN ('user.create', 'tenant.assign', 'tenant.modules')) x(m)
            WHERE l.tenant_id = tenant AND l.action IN ('tenant.module.grant', 'tenant.modules', 'user.create', 'tenant.assign')
-           ORDER BY l.target, x.m, l.id DESC)
-    SELECT a.user_id, u.email, u.name, ut.role_code, ut.status, a.module_code, a.source, a.valid_from, a.valid_until,
+           ORDER BY l.target, x.m, l.id DESC),
+    -- The members' own fields, once per member (not once per module).
+    m AS MATERIALIZED (SELECT ut.user_id, u.email, u.name, ut.role_code, ut.status
+                         FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
+                        WHERE ut.tenant_id = tenant)
+    SELECT a.user_id, m.email, m.name, m.role_code, m.status, a.module_code, a.source, a.valid_from, a.valid_until,
            CASE a.source WHEN 'granted' THEN coalesce(gm.actor_id, g0.actor_id) WHEN 'inherited' THEN g0.actor_id END,
            CASE a.source WHEN 'granted' THEN coalesce(gm.created_at, g0.created_at) WHEN 'inherited' THEN g0.created_at END
       FROM a
-      JOIN clinres.users u ON u.id = a.user_id
-      JOIN clinres.user_tenants ut ON ut.tenant_id = tenant AND ut.user_id = a.user_id
+      JOIN m ON m.user_id = a.user_id
       JOIN clinres.modules mo ON mo.code = a.module_code
       LEFT JOIN g gm ON gm.target = a.user_id::text AND gm.m = a.module_code
       LEFT JOIN g g0 ON g0.target = a.user_id::text AND g0.m IS NULL
-     ORDER BY u.email, mo.sort_order, mo.code;
+     ORDER BY m.email, mo.sort_order, mo.code;
 END
 $$;
 COMMENT ON FUNCTION clinres.access_review(uuid) IS
