@@ -64,13 +64,14 @@ SELECT clinres.grant_module(:bob, :A, 'rvw');
 SET timezone = 'UTC';
 SELECT clinres.grant_module(:bob, :A, 'asl', '2030-01-02', '2030-01-01');
 RESET timezone;
--- A grant that ends in half a second: allowed now, denied once the instant has passed, with no
+-- A grant that ends in three seconds: allowed now, denied once the instant has passed, with no
 -- write in between (the session's cache stays warm and is not invalidated).
-SELECT clinres.grant_module(:bob, :A, 'asl', NULL, clock_timestamp() + interval '0.5 s') IS NOT NULL AS granted;
+SELECT clinres.grant_module(:bob, :A, 'asl', NULL, clock_timestamp() + interval '3 s') IS NOT NULL AS granted;
 SELECT clinres.has_module(:bob, :A, 'asl') AS before_the_end,
        ARRAY(SELECT code FROM clinres.user_modules(:bob, :A)) AS bob_nav;
 SELECT invalidations AS inv FROM clinres.access_cache_stats() \gset
-SELECT pg_sleep(0.6);
+SELECT pg_sleep(extract(epoch FROM (SELECT valid_until FROM clinres.user_modules WHERE user_id = :bob AND module_code = 'asl')
+                                    - clock_timestamp()) + 0.05);
 SELECT clinres.has_module(:bob, :A, 'asl') AS after_the_end, clinres.explain_access(:bob, :A, 'asl') AS why,
        ARRAY(SELECT code FROM clinres.user_modules(:bob, :A)) AS bob_nav,
        (SELECT invalidations FROM clinres.access_cache_stats()) = :inv AS no_invalidation;
@@ -123,3 +124,5 @@ SELECT count(*) FROM clinres.access_review(:B);
 DELETE FROM clinres.user_tenants WHERE user_id = :erin AND tenant_id = :A;
 SELECT clinres.set_context(NULL, NULL, false);
 DELETE FROM clinres.users WHERE id = :dave;
+-- Leaves the trail as the files after this one expect it (they count its rows).
+TRUNCATE clinres.admin_logs, clinres.admin_log_chains;
