@@ -1,7 +1,8 @@
 -- Differential test: the C++ access functions against the plain-SQL oracle
 -- (test/oracle.sql) on a randomized catalog, across many random mutations made
 -- by this session (seen uncommitted) and by another session (through dblink).
--- Every round compares all (user, tenant, module) triples, twice.
+-- Every round compares all (user, tenant, module) triples, twice, and explain_access's answer
+-- and reason for each with has_module's and the oracle's.
 \set SHOW_CONTEXT never
 \i test/oracle.sql
 SET client_min_messages = warning;  -- quiet whether or not another test made it
@@ -39,6 +40,12 @@ BEGIN
             VALUES (t, u, CASE WHEN random() < 0.3 THEN 'TENANT_ADMIN' ELSE 'USER' END)
             ON CONFLICT (tenant_id, user_id) DO UPDATE
                SET status = CASE user_tenants.status WHEN 'active' THEN 'disabled' ELSE 'active' END;
+        ELSIF r < 0.32 THEN
+            -- A validity (0.4.0) that started or starts, ends or ended, or none.
+            UPDATE clinres.user_tenants SET valid_from = v.f, valid_until = coalesce(v.f, now() - interval '5 days') + v.d
+              FROM (SELECT CASE WHEN random() < 0.7 THEN now() + (random() - 0.6) * interval '10 days' END AS f,
+                           CASE WHEN random() < 0.7 THEN random() * interval '10 days' + interval '1 s' END AS d) v
+             WHERE tenant_id = t AND user_id = u;
         ELSIF r < 0.35 THEN
             DELETE FROM clinres.user_tenants WHERE tenant_id = t AND user_id = u;
         ELSIF r < 0.55 THEN
@@ -50,8 +57,10 @@ BEGIN
         ELSIF r < 0.60 THEN
             DELETE FROM clinres.tenant_modules WHERE tenant_id = t AND module_code = m;
         ELSIF r < 0.85 THEN
-            INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-            VALUES (t, u, m, random() < 0.6)
+            INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled, valid_from, valid_until)
+            SELECT t, u, m, random() < 0.6, v.f, coalesce(v.f, now() - interval '5 days') + v.d
+              FROM (SELECT CASE WHEN random() < 0.2 THEN now() + (random() - 0.6) * interval '10 days' END AS f,
+                           CASE WHEN random() < 0.2 THEN random() * interval '10 days' + interval '1 s' END AS d) v
             ON CONFLICT (tenant_id, user_id, module_code) DO UPDATE SET is_enabled = NOT user_modules.is_enabled;
         ELSIF r < 0.95 THEN
             DELETE FROM clinres.user_modules WHERE tenant_id = t AND user_id = u;
@@ -74,8 +83,12 @@ CREATE FUNCTION public.diff_counts(OUT triples bigint, OUT allowed bigint, OUT m
                                    AND (clinres.landing_module(u.id, t.id) IS DISTINCT FROM clinres_oracle.landing_module(u.id, t.id)
                                         OR EXISTS (SELECT 1 FROM clinres.permissions p
                                                     WHERE clinres.has_permission(u.id, t.id, p.code)
-                                                          IS DISTINCT FROM clinres_oracle.has_permission(u.id, t.id, p.code)))))
-      FROM clinres.users u, clinres.tenants t, clinres.modules m
+                                                          IS DISTINCT FROM clinres_oracle.has_permission(u.id, t.id, p.code))))
+                               -- explain_access: has_module's answer, and the oracle's reason for it.
+                               OR e.allowed IS DISTINCT FROM clinres.has_module(u.id, t.id, m.code)
+                               OR e.reason IS DISTINCT FROM clinres_oracle.access_reason(u.id, t.id, m.code))
+      FROM clinres.users u, clinres.tenants t, clinres.modules m,
+           LATERAL clinres._explain_access(u.id, t.id, m.code) e
 $$;
 CREATE FUNCTION public.diff_compare(p_round int, p_phase text) RETURNS void LANGUAGE sql AS $$
     INSERT INTO public.diff_log SELECT p_round, p_phase, c.* FROM public.diff_counts() c
@@ -125,6 +138,10 @@ SELECT phase, sum(mismatches) AS mismatches FROM public.diff_log GROUP BY phase 
 -- The answers really changed along the way (the test is not comparing constants).
 SELECT count(DISTINCT allowed) > 5 AS answers_changed, min(allowed) > 0 AS some_allowed,
        bool_and(allowed < triples) AS some_denied FROM public.diff_log;
+-- The reasons explain_access gave along the way were many (the comparison is not of one constant).
+SELECT count(DISTINCT e.reason) >= 10 AS many_reasons,
+       count(*) FILTER (WHERE e.reason LIKE '%valid' OR e.reason LIKE '%expired') > 0 AS validities_decided
+  FROM clinres.users u, clinres.tenants t, clinres.modules m, LATERAL clinres._explain_access(u.id, t.id, m.code) e;
 -- Modules, tenants and aia subscriptions the mutations turned off are on again, so that some
 -- pairs below are allowed whatever the random mutations did.
 UPDATE clinres.modules SET is_active = true;
@@ -133,7 +150,7 @@ INSERT INTO clinres.tenant_modules (tenant_id, module_code) SELECT id, 'aia' FRO
 ON CONFLICT (tenant_id, module_code) DO UPDATE SET is_enabled = true, expires_at = NULL;
 DELETE FROM clinres.user_modules;
 UPDATE clinres.users SET status = 'active';
-UPDATE clinres.user_tenants SET status = 'active';
+UPDATE clinres.user_tenants SET status = 'active', valid_from = NULL, valid_until = NULL;
 -- One call site asked about thousands of different pairs, in scrambled order: its
 -- memo grows into a table of answers (see functions.cpp), which must agree too.
 CREATE TEMP TABLE many_pairs AS

@@ -182,10 +182,36 @@ TEST(Decision, SessionsNeedEditAndTheCeilingInTheSessionsTenant)
     EXPECT_TRUE(decide(editor, Verb::Sessions, nullptr, &nobody, kNoRole).refused);
 }
 
+TEST(Decision, ExplainOneselfOrAMemberWithView)
+{
+    World w;
+    Facts user = w.facts(10, {{1, kUser}});
+    Target me = target(10, {{1, kUser}});
+    EXPECT_FALSE(decide(user, Verb::Explain, &kB, &me, kNoRole).refused) << "oneself, in any tenant";
+    Target other = target(20, {{1, kUser}});
+    EXPECT_EQ(decide(user, Verb::Explain, &kA, &other, kNoRole).kind, "permission");
+    Facts admin = w.facts(11, {{1, kAdmin}});
+    EXPECT_FALSE(decide(admin, Verb::Explain, &kA, &other, kNoRole).refused);
+    other.memberships[0].active = false;
+    EXPECT_FALSE(decide(admin, Verb::Explain, &kA, &other, kNoRole).refused) << "a disabled member";
+    Target of_b = target(21, {{2, kUser}});
+    EXPECT_TRUE(decide(admin, Verb::Explain, &kA, &of_b, kNoRole).refused)
+        << "a user of another tenant is not revealed";
+    of_b.former_tenants.push_back(kA);
+    EXPECT_FALSE(decide(admin, Verb::Explain, &kA, &of_b, kNoRole).refused) << "a former member";
+    EXPECT_TRUE(decide(admin, Verb::Explain, &kB, &other, kNoRole).refused) << "no user:view in B";
+    Facts super = w.facts(12, {}, kSuper);
+    Target nobody = target(22, {});
+    EXPECT_FALSE(decide(super, Verb::Explain, &kB, &nobody, kNoRole).refused);
+    Facts disabled_admin = w.facts(13, {{1, kAdmin}}, kNoRole, false);
+    EXPECT_TRUE(decide(disabled_admin, Verb::Explain, &kA, &other, kNoRole).refused);
+}
+
 TEST(Decision, VerbNames)
 {
     EXPECT_EQ(verb_named("sessions"), Verb::Sessions);
     EXPECT_EQ(verb_named("disable_member"), Verb::DisableMember);
+    EXPECT_EQ(verb_named("explain"), Verb::Explain);
     EXPECT_FALSE(verb_named("Delete").has_value());
 }
 

@@ -101,11 +101,11 @@ TEST(UserEntry, InlineUntilTheHeapIsNeeded)
     UserFacts u;
     u.active = true;
     for (uint64_t t = 0; t < UserEntry::kInline; ++t)
-        u.memberships.push_back(MemberFacts{tenant(t), 1, true, false, {}});
-    u.memberships.push_back(MemberFacts{tenant(50), 1, false, false, {}}); // inactive: left out
+        u.memberships.push_back(MemberFacts{tenant(t), 1, true, false, {}, {}, {}});
+    u.memberships.push_back(MemberFacts{tenant(50), 1, false, false, {}, {}, {}}); // inactive: left out
     EXPECT_EQ(pack(u, ids, false).heap_bytes(), 0u);
     EXPECT_GT(pack(u, ids, true).heap_bytes(), 0u);
-    u.memberships.push_back(MemberFacts{tenant(60), 1, true, false, {}});
+    u.memberships.push_back(MemberFacts{tenant(60), 1, true, false, {}, {}, {}});
     UserEntry e = pack(u, ids, false);
     EXPECT_GT(e.heap_bytes(), 0u);
     EXPECT_TRUE(e.access_in(ids.find(tenant(60))).member);

@@ -78,7 +78,8 @@ export const signatures = {
     delete_user: { fn: "delete_user", args: [["user_id", "uuid"], ["tenant_id", "uuid", "default"], ["everywhere", "boolean", "default"]], returns: "uuid" },
     assign_tenant: {
         fn: "assign_tenant",
-        args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["role_code", "text", "default"], ["modules", "text[]", "default"]],
+        args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["role_code", "text", "default"], ["modules", "text[]", "default"],
+               ["valid_from", "timestamp with time zone", "default"], ["valid_until", "timestamp with time zone", "default"]],
         returns: "jsonb",
     },
     set_tenant_role: { fn: "set_tenant_role", args: [["user_id", "uuid"], ["tenant_id", "uuid"], ["role_code", "text"]], returns: "jsonb" },

@@ -40,7 +40,7 @@ Denial evaluate(FunctionCallInfo fcinfo)
         t.exists = u.exists;
         t.platform_role = u.platform_role;
         t.memberships = std::move(u.memberships);
-        if (*verb == modaccess::Verb::Add)
+        if (*verb == modaccess::Verb::Add || *verb == modaccess::Verb::Explain)
             t.former_tenants = modaccess::read_former_tenants_now(t.id);
     }
     modaccess::RoleId role = modaccess::kNoRole;

@@ -451,7 +451,10 @@ Access user_access(Cache &c, const Key &key, const std::shared_ptr<const Globals
     if (c.globals == g) {
         if (const UserEntry *hit = c.users.peek(key.user, answers_now)) {
             ++c.hits;
-            return hit->access_in(c.tenant_ids.find(key.tenant));
+            if (!hit->timed())
+                return hit->access_in(c.tenant_ids.find(key.tenant));
+            // A user with validities: the entry says only that; they are read afresh (rules.cpp).
+            return access_in(read_user(sentinel_for_read(), read_plan().latest, key.user, *g), key.tenant);
         }
     }
     ++c.misses;
@@ -587,10 +590,10 @@ bool cached_until(const Key &key, int module, const Globals *g, int64_t &until)
         return false;
     const CachedTenant *t = c.tenants.peek(key.tenant, answers_now);
     const UserEntry *u = t ? c.users.peek(key.user, answers_now) : nullptr;
-    if (u == nullptr)
+    if (u == nullptr || u->timed())
         return false;
     c.hits += 2;
-    until = module_until(*g, u->access_in(t->id), *t->entry, module);
+    until = module_until(*g, u->access_in(t->id), *t->entry, module, GetCurrentTransactionStartTimestamp());
     return true;
 }
 
@@ -623,6 +626,11 @@ UserFacts read_user_now(const Uuid &user, const Globals &g)
 std::vector<Uuid> read_former_tenants_now(const Uuid &user)
 {
     return read_former_tenants(sentinel_for_read(), read_plan().latest, user);
+}
+
+std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members_now(const Uuid &tenant, const Globals &g)
+{
+    return read_tenant_members(sentinel_for_read(), read_plan().latest, tenant, g);
 }
 
 std::vector<Uuid> candidate_tenants(const Uuid &user)

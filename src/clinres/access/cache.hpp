@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace modaccess {
@@ -22,10 +23,17 @@ struct View {
     std::shared_ptr<const Globals> globals;
     std::shared_ptr<const TenantEntry> tenant;
     Access access;
-    int64_t until(int module) const { return module_until(*globals, access, *tenant, module); }
+    // Asked at the transaction's start (now()), like every answer of has_module.
+    int64_t until(int module) const
+    {
+        return module_until(*globals, access, *tenant, module, GetCurrentTransactionStartTimestamp());
+    }
+    // A membership outside its validity holds no tenant role.
     Standing standing() const
     {
-        return Standing{access, TenantFacts{tenant->exists, tenant->active, tenant->code}};
+        Standing s{access, TenantFacts{tenant->exists, tenant->active, tenant->code}};
+        s.access.member = member_at(access, GetCurrentTransactionStartTimestamp());
+        return s;
     }
     bool permission(int p) const { return holds(*globals, standing(), p); }
 };
@@ -51,6 +59,8 @@ bool cached_until(const Key &key, int module, const Globals *g, int64_t &until);
 // tenants that removed it; read afresh, never cached (the decision's target).
 UserFacts read_user_now(const Uuid &user, const Globals &g);
 std::vector<Uuid> read_former_tenants_now(const Uuid &user);
+// Every member of a tenant (whatever the status) with all its memberships, read afresh (access_review).
+std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members_now(const Uuid &tenant, const Globals &g);
 
 // Modules, permissions and role grants as the catalog has them now.
 std::shared_ptr<const Globals> globals();

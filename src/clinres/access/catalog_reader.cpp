@@ -83,6 +83,28 @@ pg::Statement former_sql = {"SELECT fm.tenant_id FROM clinres.former_members fm"
                             1,
                             {UUIDOID}};
 
+// Validities (0.4.0): (user, tenant, module code or NULL for the membership, from, until) of the
+// memberships and enabled grants that have one, read only where the catalog has the columns.
+#define CLINRES_VALIDITIES(USERS)                                                                            \
+    "SELECT ut.user_id, ut.tenant_id, NULL::pg_catalog.text, ut.valid_from, ut.valid_until"                  \
+    "  FROM clinres.user_tenants ut WHERE (ut.valid_from IS NOT NULL OR ut.valid_until IS NOT NULL)"         \
+    "   AND " USERS("ut") " UNION ALL SELECT um.user_id, um.tenant_id, um.module_code, um.valid_from, "      \
+                          "um.valid_until FROM clinres.user_modules um WHERE um.is_enabled"                  \
+                          "   AND (um.valid_from IS NOT NULL OR um.valid_until IS NOT NULL) AND " USERS(     \
+                              "um")
+#define CLINRES_ONE_USER(t) t ".user_id OPERATOR(pg_catalog.=) $1"
+#define CLINRES_MEMBERS(t)                                                                                   \
+    t ".user_id IN (SELECT m.user_id FROM clinres.user_tenants m WHERE m.tenant_id OPERATOR(pg_catalog.=) "  \
+      "$1)"
+#define CLINRES_EVERY_USER(t) "true"
+pg::Statement user_validities_sql = {CLINRES_VALIDITIES(CLINRES_ONE_USER), 1, {UUIDOID}};
+pg::Statement members_validities_sql = {CLINRES_VALIDITIES(CLINRES_MEMBERS), 1, {UUIDOID}};
+pg::Statement all_validities_sql = {CLINRES_VALIDITIES(CLINRES_EVERY_USER), 0, {}};
+#undef CLINRES_VALIDITIES
+#undef CLINRES_ONE_USER
+#undef CLINRES_MEMBERS
+#undef CLINRES_EVERY_USER
+
 pg::Statement user_count_sql = {"SELECT pg_catalog.count(*) FROM clinres.users u", 0, {}};
 
 const std::string kActive = "active";
@@ -130,6 +152,35 @@ pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datu
     pg::Statement &run = plan.relations.empty() ? stmt : placed_statement(stmt, plan.relations);
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     pg::Rows rows = spi.run(run, args);
+    spi.finish();
+    return rows;
+}
+
+// Whether the catalog has validities (user_modules.valid_until, from 0.4.0 on: a library serves
+// older catalogs until ALTER EXTENSION UPDATE).
+bool has_validities()
+{
+    bool found = false;
+    pg::call([&] {
+        Oid nsp = get_namespace_oid("clinres", true);
+        Oid rel = OidIsValid(nsp) ? get_relname_relid("user_modules", nsp) : InvalidOid;
+        found = OidIsValid(rel) && get_attnum(rel, "valid_until") != InvalidAttrNumber;
+    });
+    return found;
+}
+
+// Rows of a user statement and of its validities statement, in one read as the catalog's owner.
+std::pair<pg::Rows, pg::Rows> run_with_validities(Oid sentinel, bool latest, pg::Statement &stmt,
+                                                  pg::Statement &validities, const Datum *args)
+{
+    bool timed = has_validities();
+    citus::CatalogRead citus_read(stmt);
+    citus::CatalogRead citus_read_validities(validities);
+    pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
+    std::pair<pg::Rows, pg::Rows> rows;
+    rows.first = spi.run(stmt, args);
+    if (timed)
+        rows.second = spi.run(validities, args);
     spi.finish();
     return rows;
 }
@@ -271,10 +322,46 @@ std::unordered_map<Uuid, UserFacts, UuidHash> parse_users(const pg::Rows &rows, 
 
 } // namespace
 
+namespace {
+
+// Adds the validities (rows of CLINRES_VALIDITIES) to the users' memberships; marks them timed.
+void add_validities(std::unordered_map<Uuid, UserFacts, UuidHash> &users, const pg::Rows &rows,
+                    const Globals &g)
+{
+    for (size_t r = 0; r < rows.size(); ++r) {
+        auto user = users.find(uuid_of(rows.at(r, 0)));
+        if (user == users.end())
+            continue;
+        Uuid tenant = uuid_of(rows.at(r, 1));
+        auto &memberships = user->second.memberships;
+        auto member = std::lower_bound(memberships.begin(), memberships.end(), tenant,
+                                       [](const MemberFacts &m, const Uuid &t) { return m.tenant < t; });
+        if (member == memberships.end() || !(member->tenant == tenant))
+            continue;
+        Validity v;
+        v.from = rows.at(r, 3).null ? kDenied : rows.at(r, 3).num;
+        v.until = rows.at(r, 4).null ? kForever : rows.at(r, 4).num;
+        if (rows.at(r, 2).null) {
+            member->valid = v;
+        } else {
+            auto module = g.module_index.find(rows.at(r, 2).text);
+            if (module == g.module_index.end())
+                continue;
+            v.module = module->second;
+            member->grants.push_back(v);
+        }
+        user->second.timed = true;
+    }
+}
+
+} // namespace
+
 UserFacts read_user(Oid sentinel, bool latest, const Uuid &user, const Globals &g)
 {
     Datum args[1] = {uuid_datum(user)};
-    auto users = parse_users(run_as_owner(sentinel, latest, user_sql, args), g);
+    auto rows = run_with_validities(sentinel, latest, user_sql, user_validities_sql, args);
+    auto users = parse_users(rows.first, g);
+    add_validities(users, rows.second, g);
     auto it = users.find(user);
     return it == users.end() ? UserFacts{} : std::move(it->second);
 }
@@ -285,8 +372,11 @@ std::unordered_map<Uuid, UserFacts, UuidHash> read_all_users(Oid sentinel, bool 
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     pg::Rows count = spi.run(user_count_sql, nullptr);
     std::unordered_map<Uuid, UserFacts, UuidHash> users;
-    if (static_cast<size_t>(count.at(0, 0).num) <= at_most)
+    if (static_cast<size_t>(count.at(0, 0).num) <= at_most) {
         users = parse_users(spi.run(all_users_sql, nullptr), g);
+        if (has_validities())
+            add_validities(users, spi.run(all_validities_sql, nullptr), g);
+    }
     spi.finish();
     return users;
 }
@@ -295,7 +385,10 @@ std::unordered_map<Uuid, UserFacts, UuidHash> read_tenant_members(Oid sentinel, 
                                                                   const Uuid &tenant, const Globals &g)
 {
     Datum args[1] = {uuid_datum(tenant)};
-    return parse_users(run_as_owner(sentinel, latest, members_sql, args), g);
+    auto rows = run_with_validities(sentinel, latest, members_sql, members_validities_sql, args);
+    auto users = parse_users(rows.first, g);
+    add_validities(users, rows.second, g);
+    return users;
 }
 
 TenantEntry read_tenant(Oid sentinel, bool latest, const Uuid &tenant, const Globals &g)

@@ -9,10 +9,11 @@ namespace modaccess {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Verb>, 20> kVerbs = {{
+constexpr std::array<std::pair<std::string_view, Verb>, 21> kVerbs = {{
     {"context", Verb::Context},
     {"view", Verb::View},
     {"profile", Verb::Profile},
+    {"explain", Verb::Explain},
     {"list", Verb::List},
     {"audit", Verb::Audit},
     {"export", Verb::Export},
@@ -400,6 +401,24 @@ Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *targe
                       "permission denied to read the profile of user " + uuid_text(u.id),
                       "Only the context user, or a context user holding user:view in the tenant, may read a "
                       "profile.");
+    }
+    case Verb::Explain: {
+        // Oneself; or user:view from a platform role; or user:view in the tenant about one of
+        // its members or former members (so that the reasons reveal nothing about other users).
+        if (u.id == f.actor)
+            return {};
+        int view = g.permission_index.at("user:view");
+        bool platform = any.access.user_active && g.role_permissions.size() > any.access.platform_role &&
+                        g.role_permissions[any.access.platform_role][view];
+        bool belongs = tenant != nullptr && (membership(u, *tenant) != nullptr ||
+                                             std::find(u.former_tenants.begin(), u.former_tenants.end(),
+                                                       *tenant) != u.former_tenants.end());
+        if (platform || (belongs && holds(g, any, view)))
+            return {};
+        return refuse(
+            "permission", "user:view", "permission denied to explain the access of user " + uuid_text(u.id),
+            "Only the user, or a context user holding user:view in the tenant, may ask about a user "
+            "of the tenant.");
     }
     case Verb::Add: {
         if (!holds(g, any, g.permission_index.at("user:create")))

@@ -18,6 +18,7 @@ enum class Verb {
     Context,       // hold the session context in the tenant
     View,          // read the user (get_user and every result that shows it)
     Profile,       // read the user's session_profile in the tenant
+    Explain,       // read why the user may or may not use a module in the tenant (explain_access)
     List,          // list the tenant's users (tenant absent: every user)
     Audit,         // read the tenant's audit rows (tenant absent: every row)
     Export,        // export the tenant's users
@@ -54,7 +55,7 @@ struct Standing {
 };
 
 // A target user with every membership, whatever its status, and the tenants that removed
-// it (whose administrators may add it back).
+// it (whose administrators may add it back, or explain why it no longer has access).
 struct Target {
     Uuid id;
     bool exists = false;

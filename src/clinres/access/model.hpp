@@ -77,13 +77,22 @@ struct ModuleSet {
     }
 };
 
+// The instants [from, until) at which a membership or a module grant is valid (valid_from and
+// valid_until; kDenied and kForever for none), and for a grant its module.
+struct Validity {
+    int module = -1; // -1: the membership's own
+    int64_t from = kDenied, until = kForever;
+};
+
 // A user's membership in one tenant as the catalog has it.
 struct MemberFacts {
     Uuid tenant;
     RoleId role = kNoRole; // kNoRole: a role the globals do not know (yet)
     bool active = false;
-    bool configured = false; // has any user_modules row in the tenant
-    ModuleSet enabled;       // modules whose row says is_enabled
+    bool configured = false;      // has any user_modules row in the tenant
+    ModuleSet enabled;            // modules whose row says is_enabled
+    Validity valid;               // the membership's validity
+    std::vector<Validity> grants; // the enabled grants that have a validity of their own
 };
 
 // A user as the catalog has it: status, platform role and every membership.
@@ -91,6 +100,7 @@ struct UserFacts {
     bool exists = false;
     bool active = false;
     bool super_admin = false; // platform_role is SUPER_ADMIN
+    bool timed = false;       // a membership or grant has a validity (then the cache keeps only this flag)
     RoleId platform_role = kNoRole;
     std::vector<MemberFacts> memberships;
 };
@@ -103,12 +113,61 @@ struct Access {
     RoleId platform_role = kNoRole;
     RoleId role = kNoRole; // the membership's role, if member
     ModuleSet enabled;     // the modules the membership may use (every one if it configured none)
+    // Facts that change only the reason of an answer, never the answer (the cache leaves them false):
+    bool disabled_member = false; // holds a membership in the tenant that is not active
+    bool configured = false;      // the membership has module rows of its own
+    // Validities, of a timed user only (UserFacts::timed): the membership's, and its grants'.
+    Validity valid;
+    std::vector<Validity> grants;
+};
+
+// Whether the membership of a is valid at instant now (a member is outside its validity as
+// if it were not one: no module and no tenant role).
+inline bool member_at(const Access &a, int64_t now)
+{
+    return a.member && a.valid.from <= now && now < a.valid.until;
+}
+
+// Why a user may or may not use a module, in the order the facts are checked (docs/reference.md).
+enum class Reason : uint8_t {
+    UserDisabled,
+    TenantDisabled,
+    ModuleInactive,
+    SuperAdmin,
+    NotMember,
+    MembershipDisabled,
+    MembershipNotYetValid,
+    MembershipExpired,
+    NotSubscribed,
+    SubscriptionExpired,
+    GrantNotYetValid,
+    GrantExpired,
+    NotGranted,
+    Inherited,
+    Granted,
+};
+
+// The SQL spelling of a reason ("user_disabled", ...).
+const char *reason_name(Reason r);
+
+// The rules applied to one module: the first fact that decides the answer at the instant
+// asked about, and the instants [from, until) at which the user may use the module while the
+// catalog stays as it is (from > until: at none).
+struct Ruling {
+    Reason reason;
+    int64_t from, until;
+    bool allowed(int64_t now) const { return from <= now && now < until; }
 };
 
 // The access of a user (as the catalog has it) in a tenant.
 Access access_in(const UserFacts &u, const Uuid &tenant);
 
-// Until when the user may use module m in the tenant (docs/reference.md, "Module access"); kDenied if not.
-int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m);
+// The module-access rules (docs/reference.md, "Module access") for module m at instant now:
+// the one statement of them, which has_module, user_modules and explain_access all ask.
+Ruling rule(const Globals &g, const Access &a, const TenantEntry &t, int m, int64_t now);
+
+// Until when the user may use module m in the tenant, asked at instant now (the end of rule's
+// window if now is inside it); kDenied if not.
+int64_t module_until(const Globals &g, const Access &a, const TenantEntry &t, int m, int64_t now);
 
 } // namespace modaccess

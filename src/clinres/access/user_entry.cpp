@@ -7,7 +7,8 @@ namespace modaccess {
 
 UserEntry::UserEntry(const UserFacts &u, const std::vector<uint32_t> &tenant_ids, bool wide)
     : platform_role_(u.platform_role),
-      flags_(static_cast<uint8_t>((u.active ? kActive : 0) | (u.super_admin ? kSuperAdmin : 0)))
+      flags_(static_cast<uint8_t>((u.active ? kActive : 0) | (u.super_admin ? kSuperAdmin : 0) |
+                                  (u.timed ? kTimed : 0)))
 {
     for (const MemberFacts &m : u.memberships)
         count_ += m.active;

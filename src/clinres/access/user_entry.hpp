@@ -33,6 +33,9 @@ public:
             f(flags_ & kOnHeap ? wide_[i].tenant : narrow_[i].tenant);
     }
 
+    // Whether the user has validities (UserFacts::timed): its answers are not taken from here.
+    bool timed() const { return flags_ & kTimed; }
+
     // Heap bytes it owns besides itself.
     size_t heap_bytes() const;
 
@@ -47,7 +50,7 @@ private:
         RoleId role;
         ModuleSet enabled;
     };
-    enum : uint8_t { kActive = 1, kSuperAdmin = 2, kOnHeap = 4 };
+    enum : uint8_t { kActive = 1, kSuperAdmin = 2, kOnHeap = 4, kTimed = 8 };
 
     // Fills a with the user's own facts.
     void user_facts(Access &a) const;

@@ -45,6 +45,22 @@ inline Datum text_datum(const std::string &s)
     return d;
 }
 
+// A palloc'd bytea of the bytes (a file written for the caller); 54000 if too large.
+inline Datum bytea_datum(const std::string &bytes)
+{
+    Datum d = 0;
+    call([&] {
+        if (bytes.size() > MaxAllocSize - VARHDRSZ)
+            ereport(ERROR,
+                    (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the file is too large for a bytea")));
+        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
+        SET_VARSIZE(b, VARHDRSZ + bytes.size());
+        std::memcpy(VARDATA(b), bytes.data(), bytes.size());
+        d = PointerGetDatum(b);
+    });
+    return d;
+}
+
 // The canonical text form of a uuid, for messages.
 inline std::string to_string(const clinres::Uuid &u)
 {

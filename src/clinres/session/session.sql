@@ -126,16 +126,14 @@ BEGIN
         IF tenant_code IS NOT NULL THEN
             SELECT t.id INTO tenant FROM clinres.tenants t
              WHERE t.code OPERATOR(pg_catalog.=) tenant_code AND t.status OPERATOR(pg_catalog.=) 'active'
-               AND (u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN'
-                    OR EXISTS (SELECT FROM clinres.user_tenants m
-                                WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.tenant_id OPERATOR(pg_catalog.=) t.id
-                                  AND m.status OPERATOR(pg_catalog.=) 'active'));
+               -- the decision's: SUPER_ADMIN, or a membership active and valid now
+               AND clinres._allowed(u.id, 'context', t.id, NULL);
         ELSE
             -- The landing tenant: an active membership with a module to open first, oldest first.
             SELECT t.id INTO tenant FROM clinres.user_tenants m
               JOIN clinres.tenants t ON t.id OPERATOR(pg_catalog.=) m.tenant_id
              WHERE m.user_id OPERATOR(pg_catalog.=) u.id AND m.status OPERATOR(pg_catalog.=) 'active'
-               AND t.status OPERATOR(pg_catalog.=) 'active'
+               AND t.status OPERATOR(pg_catalog.=) 'active' AND clinres._allowed(u.id, 'context', t.id, NULL)
              ORDER BY clinres.landing_module(u.id, t.id) IS NULL, m.joined_at, t.code
              LIMIT 1;
             IF tenant IS NULL AND u.platform_role OPERATOR(pg_catalog.=) 'SUPER_ADMIN' THEN

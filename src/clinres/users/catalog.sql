@@ -172,3 +172,25 @@ COMMENT ON FUNCTION clinres._forget_former_member() IS 'a member who joins a ten
 CREATE TRIGGER forget_former_member AFTER INSERT ON clinres.user_tenants REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION clinres._forget_former_member();
 REVOKE ALL ON FUNCTION clinres._forget_former_member() FROM PUBLIC;
+
+-- Validities (0.4.0): a membership or a module grant may start and end at given instants. NULL:
+-- since always, for ever. Stored, not evaluated: has_module compares them with now() (rules.cpp).
+ALTER TABLE clinres.user_tenants ADD COLUMN valid_from timestamptz, ADD COLUMN valid_until timestamptz,
+    ADD CONSTRAINT user_tenants_validity_check CHECK (valid_from OPERATOR(pg_catalog.<) valid_until);
+ALTER TABLE clinres.user_modules ADD COLUMN valid_from timestamptz, ADD COLUMN valid_until timestamptz,
+    ADD CONSTRAINT user_modules_validity_check CHECK (valid_from OPERATOR(pg_catalog.<) valid_until);
+COMMENT ON COLUMN clinres.user_tenants.valid_from IS 'the membership holds from this instant on (NULL: since always)';
+COMMENT ON COLUMN clinres.user_tenants.valid_until IS 'the membership holds until this instant, excluded (NULL: for ever)';
+COMMENT ON COLUMN clinres.user_modules.valid_from IS 'the grant holds from this instant on (NULL: since always)';
+COMMENT ON COLUMN clinres.user_modules.valid_until IS 'the grant holds until this instant, excluded (NULL: for ever)';
+-- The few rows with a validity, found without a scan by the access cache (catalog_reader.cpp).
+CREATE INDEX user_tenants_validity_idx ON clinres.user_tenants (user_id)
+    WHERE valid_from IS NOT NULL OR valid_until IS NOT NULL;
+CREATE INDEX user_modules_validity_idx ON clinres.user_modules (user_id)
+    WHERE valid_from IS NOT NULL OR valid_until IS NOT NULL;
+-- A membership's validity decides access: changing it drops the user from every access cache
+-- (user_modules rings on every update already).
+CREATE TRIGGER access_cache_invalidate_validity AFTER UPDATE OF valid_from, valid_until ON clinres.user_tenants
+    FOR EACH ROW WHEN (OLD.valid_from IS DISTINCT FROM NEW.valid_from OR OLD.valid_until IS DISTINCT FROM NEW.valid_until)
+    EXECUTE FUNCTION clinres.access_cache_invalidate('user', 'user_id');
+ALTER TABLE clinres.user_tenants ENABLE ALWAYS TRIGGER access_cache_invalidate_validity;

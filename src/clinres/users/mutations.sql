@@ -192,7 +192,8 @@ $$;
 COMMENT ON FUNCTION clinres.delete_user(uuid, uuid, boolean) IS
     'removes the user from the tenant (with its module rows), or with everywhere => true deletes the account';
 
-CREATE OR REPLACE FUNCTION clinres.assign_tenant(user_id uuid, tenant_id uuid, role_code text DEFAULT 'USER', modules text[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION clinres.assign_tenant(user_id uuid, tenant_id uuid, role_code text DEFAULT 'USER', modules text[] DEFAULT NULL,
+                                                 valid_from timestamptz DEFAULT NULL, valid_until timestamptz DEFAULT NULL)
     RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -203,12 +204,21 @@ DECLARE
     -- A user the actor may see, or one this tenant removed (it may add its former member back).
     u clinres.users := clinres._visible_user(actor, user_id, 'add', tenant_id);
 BEGIN
+    PERFORM clinres._check_validity(valid_from, valid_until);
     PERFORM clinres._create_or_add_user(u.email, NULL, NULL, coalesce(role_code, 'USER'), modules, tenant_id, 'add', NULL);
+    IF valid_from IS NOT NULL OR valid_until IS NOT NULL THEN
+        UPDATE clinres.user_tenants ut SET valid_from = assign_tenant.valid_from, valid_until = assign_tenant.valid_until
+         WHERE ut.tenant_id = assign_tenant.tenant_id AND ut.user_id = u.id;
+        PERFORM clinres._log(actor, tenant_id, 'tenant.validity', u.id,
+                             pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('valid_from', NULL, 'valid_until', NULL),
+                                                           'after', pg_catalog.jsonb_build_object('valid_from', valid_from,
+                                                                                                  'valid_until', valid_until)));
+    END IF;
     RETURN clinres._user_json(actor, u.id);
 END
 $$;
-COMMENT ON FUNCTION clinres.assign_tenant(uuid, uuid, text, text[]) IS
-    'adds the user (one the actor may see, or a former member of the tenant) to a tenant with a role and modules (NULL: inherit)';
+COMMENT ON FUNCTION clinres.assign_tenant(uuid, uuid, text, text[], timestamptz, timestamptz) IS
+    'adds the user (one the actor may see, or a former member of the tenant) to a tenant with a role, modules (NULL: inherit) and the membership''s validity (NULL: always)';
 
 CREATE OR REPLACE FUNCTION clinres.set_tenant_role(user_id uuid, tenant_id uuid, role_code text) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
@@ -324,10 +334,10 @@ COMMENT ON FUNCTION clinres.set_user_modules(uuid, uuid, text[]) IS
 
 REVOKE ALL ON FUNCTION clinres.create_user(text, text, text, uuid, text, text[], text), clinres.update_user(uuid, jsonb),
     clinres.set_user_status(uuid, text, uuid), clinres.reset_password(uuid, text), clinres.delete_user(uuid, uuid, boolean),
-    clinres.assign_tenant(uuid, uuid, text, text[]), clinres.set_tenant_role(uuid, uuid, text),
+    clinres.assign_tenant(uuid, uuid, text, text[], timestamptz, timestamptz), clinres.set_tenant_role(uuid, uuid, text),
     clinres._remove_member(uuid, clinres.users, uuid, text), clinres.remove_tenant(uuid, uuid),
     clinres.set_user_modules(uuid, uuid, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.create_user(text, text, text, uuid, text, text[], text), clinres.update_user(uuid, jsonb),
     clinres.set_user_status(uuid, text, uuid), clinres.reset_password(uuid, text), clinres.delete_user(uuid, uuid, boolean),
-    clinres.assign_tenant(uuid, uuid, text, text[]), clinres.set_tenant_role(uuid, uuid, text), clinres.remove_tenant(uuid, uuid),
+    clinres.assign_tenant(uuid, uuid, text, text[], timestamptz, timestamptz), clinres.set_tenant_role(uuid, uuid, text), clinres.remove_tenant(uuid, uuid),
     clinres.set_user_modules(uuid, uuid, text[]) TO clinres_app;

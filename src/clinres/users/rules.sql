@@ -84,6 +84,20 @@ $$;
 COMMENT ON FUNCTION clinres._visible_user(uuid, uuid, text, uuid) IS
     'the user row when the decision lets the actor see it (verb view, or add to the tenant); P0002 (SUPER_ADMIN) or 42501 otherwise';
 
+-- A validity given to assign_tenant, grant_module or an import: NULL ends are open; 22023 unless from < until.
+CREATE OR REPLACE FUNCTION clinres._check_validity(valid_from timestamptz, valid_until timestamptz) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+BEGIN
+    IF valid_from >= valid_until THEN
+        RAISE EXCEPTION 'valid_from % is not before valid_until %', valid_from, valid_until
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A validity holds from valid_from (included) until valid_until (excluded).';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION clinres._check_validity(timestamptz, timestamptz) IS 'true, or 22023 when valid_from is not before valid_until';
+
 CREATE OR REPLACE FUNCTION clinres._role(role_code text) RETURNS clinres.roles
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -142,7 +156,8 @@ COMMENT ON FUNCTION clinres._tenant_modules(uuid, text[]) IS
     'canonical module codes of the given codes or names; 22023 for an unknown module or one the tenant does not subscribe';
 
 -- The modules a member may use by its configuration (inherit, or its enabled rows) among the
--- tenant's current subscriptions, in navigation order. User and membership status are not applied.
+-- tenant's current subscriptions, in navigation order, at now() (the membership's and the grants'
+-- validities applied). User and membership status are not applied.
 CREATE OR REPLACE FUNCTION clinres._member_modules(user_id uuid, tenant_id uuid) RETURNS text[]
     LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -150,11 +165,16 @@ AS $$
       FROM clinres.tenant_modules tm JOIN clinres.modules m ON m.code = tm.module_code
      WHERE tm.tenant_id = $2 AND tm.is_enabled AND m.is_active
        AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
+       AND NOT EXISTS (SELECT FROM clinres.user_tenants ut
+                        WHERE ut.tenant_id = $2 AND ut.user_id = $1
+                          AND (ut.valid_from > pg_catalog.now() OR ut.valid_until <= pg_catalog.now()))
        AND (NOT EXISTS (SELECT FROM clinres.user_modules um
                          WHERE um.tenant_id = $2 AND um.user_id = $1)
             OR EXISTS (SELECT FROM clinres.user_modules um
                         WHERE um.tenant_id = $2 AND um.user_id = $1
-                          AND um.module_code = m.code AND um.is_enabled))
+                          AND um.module_code = m.code AND um.is_enabled
+                          AND (um.valid_from IS NULL OR um.valid_from <= pg_catalog.now())
+                          AND (um.valid_until IS NULL OR um.valid_until > pg_catalog.now())))
 $$;
 COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modules the member''s own configuration allows, in navigation order';
 
@@ -320,6 +340,6 @@ COMMENT ON FUNCTION clinres._bcrypt_cost() IS 'the bcrypt cost for new passwords
 REVOKE ALL ON FUNCTION clinres._authorize(uuid, text, uuid, uuid, text), clinres._denial(uuid, text, uuid, uuid, text),
     clinres._allowed(uuid, text, uuid, uuid, text), clinres._actor(), clinres._lock_actor(uuid), clinres._tenant_code(uuid),
     clinres._visible_user(uuid, uuid, text, uuid), clinres._role(text), clinres._tenant_modules(uuid, text[]),
-    clinres._member_modules(uuid, uuid), clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid),
+    clinres._member_modules(uuid, uuid), clinres._check_validity(timestamptz, timestamptz), clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid),
     clinres._log(uuid, uuid, text, uuid, jsonb), clinres._log_account(uuid, uuid, text, jsonb), clinres._user_json(uuid, uuid),
     clinres._field_problem(text, text), clinres._bcrypt_cost(), clinres._keep_module_configs() FROM PUBLIC;

@@ -1,0 +1,174 @@
+
+-- Access governance (docs/reference.md, "Access governance"; docs/access-desk.md).
+
+
+CREATE OR REPLACE FUNCTION clinres._explain_access(user_id uuid, tenant_id uuid, module_code text,
+                                                   OUT allowed boolean, OUT reason text, OUT until timestamptz)
+    LANGUAGE c STRICT STABLE AS 'MODULE_PATHNAME', 'clinres_explain_access';
+COMMENT ON FUNCTION clinres._explain_access(uuid, uuid, text) IS
+    'has_module''s rule with the first fact that decides it, unchecked (explain_access checks who asks)';
+
+-- SECURITY DEFINER, like every reader of the catalog; answers only for the context user itself, an
+-- actor holding user:view in the tenant (about its members and former members), or on the platform.
+CREATE OR REPLACE FUNCTION clinres.explain_access(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE plpgsql STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres._actor();
+    e record;
+BEGIN
+    PERFORM clinres._module_code(explain_access.module_code);
+    PERFORM clinres._authorize(actor, 'explain', explain_access.tenant_id, explain_access.user_id);
+    e := clinres._explain_access(explain_access.user_id, explain_access.tenant_id, explain_access.module_code);
+    RETURN pg_catalog.jsonb_build_object('allowed', e.allowed, 'reason', e.reason, 'until', e.until);
+END
+$$;
+COMMENT ON FUNCTION clinres.explain_access(uuid, uuid, text) IS
+    'has_module''s answer with the first fact that decides it and until when it holds; for oneself, or with user:view in the tenant';
+
+-- A member's grant of one module as the trail records it: enabled, valid_from, valid_until (NULL: no row).
+CREATE OR REPLACE FUNCTION clinres._grant_json(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object('module', um.module_code, 'enabled', um.is_enabled,
+                                         'valid_from', um.valid_from, 'valid_until', um.valid_until)
+      FROM clinres.user_modules um WHERE um.tenant_id = $2 AND um.user_id = $1 AND um.module_code = $3
+$$;
+
+-- Before a single grant changes a member that inherits every subscribed module: its inheritance
+-- written out as enabled rows, so that the member keeps every other module it has now.
+CREATE OR REPLACE FUNCTION clinres._configure_inherited(user_id uuid, tenant_id uuid) RETURNS void
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+    SELECT $2, $1, tm.module_code, true FROM clinres.tenant_modules tm
+     WHERE tm.tenant_id = $2 AND tm.is_enabled AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
+       AND NOT EXISTS (SELECT FROM clinres.user_modules um WHERE um.tenant_id = $2 AND um.user_id = $1)
+     ORDER BY tm.module_code
+$$;
+
+CREATE OR REPLACE FUNCTION clinres.grant_module(user_id uuid, tenant_id uuid, module_code text,
+                                                valid_from timestamptz DEFAULT NULL, valid_until timestamptz DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._lock_actor(clinres._actor());
+    u clinres.users := clinres._visible_user(actor, user_id);
+    code text := clinres._tenant_code(tenant_id);
+    m text;
+    old jsonb;
+    new jsonb;
+BEGIN
+    PERFORM clinres._authorize(actor, 'modules', tenant_id, u.id);
+    m := (clinres._tenant_modules(tenant_id, ARRAY[module_code]))[1];
+    PERFORM clinres._check_validity(valid_from, valid_until);
+    old := clinres._grant_json(u.id, tenant_id, m);
+    PERFORM clinres._configure_inherited(u.id, tenant_id);
+    INSERT INTO clinres.user_modules AS um (tenant_id, user_id, module_code, is_enabled, valid_from, valid_until)
+    VALUES (tenant_id, u.id, m, true, valid_from, valid_until)
+    ON CONFLICT ON CONSTRAINT user_modules_pkey DO UPDATE
+       SET is_enabled = true, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, updated_at = pg_catalog.now()
+     WHERE (um.is_enabled, um.valid_from, um.valid_until) IS DISTINCT FROM (true, EXCLUDED.valid_from, EXCLUDED.valid_until);
+    new := clinres._grant_json(u.id, tenant_id, m);
+    IF old IS DISTINCT FROM new THEN
+        PERFORM clinres._log(actor, tenant_id, 'tenant.module.grant', u.id,
+                             pg_catalog.jsonb_build_object('module', m, 'before', old, 'after', new));
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz) IS
+    'grants the member one module, from valid_from until valid_until (NULL: always); a member that inherited keeps its other modules';
+
+CREATE OR REPLACE FUNCTION clinres.revoke_module(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._lock_actor(clinres._actor());
+    u clinres.users := clinres._visible_user(actor, user_id);
+    code text := clinres._tenant_code(tenant_id);
+    m text := clinres._module_code(module_code);
+    old jsonb;
+    new jsonb;
+BEGIN
+    PERFORM clinres._authorize(actor, 'modules', tenant_id, u.id);
+    old := clinres._grant_json(u.id, tenant_id, m);
+    PERFORM clinres._configure_inherited(u.id, tenant_id);
+    UPDATE clinres.user_modules um SET is_enabled = false, valid_from = NULL, valid_until = NULL, updated_at = pg_catalog.now()
+     WHERE um.tenant_id = revoke_module.tenant_id AND um.user_id = u.id AND um.module_code = m AND um.is_enabled;
+    new := clinres._grant_json(u.id, tenant_id, m);
+    IF old IS DISTINCT FROM new THEN
+        PERFORM clinres._log(actor, tenant_id, 'tenant.module.revoke', u.id,
+                             pg_catalog.jsonb_build_object('module', m, 'before', old, 'after', new));
+    END IF;
+    RETURN clinres._user_json(actor, u.id);
+END
+$$;
+COMMENT ON FUNCTION clinres.revoke_module(uuid, uuid, text) IS
+    'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write)';
+
+CREATE OR REPLACE FUNCTION clinres._access_review(tenant_id uuid)
+    RETURNS TABLE (user_id uuid, module_code text, source text, valid_from timestamptz, valid_until timestamptz)
+    LANGUAGE c STRICT STABLE AS 'MODULE_PATHNAME', 'clinres_access_review';
+COMMENT ON FUNCTION clinres._access_review(uuid) IS
+    'each member of the tenant and module it may use now, with has_module''s reason and window, unchecked (access_review checks who asks)';
+
+-- Who has what in a tenant, complete: one row per member and module it may use now, the source
+-- (explain_access's reason), the validity, and who granted it when (the latest trail row that gave
+-- it: a single grant or a module configuration naming it, else the membership's creation).
+CREATE OR REPLACE FUNCTION clinres.access_review(tenant_id uuid DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, email text, name text, role_code text, membership_status text, module_code text,
+                   source text, valid_from timestamptz, valid_until timestamptz, granted_by uuid, granted_at timestamptz)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    actor uuid := clinres._actor();
+    tenant uuid := coalesce(access_review.tenant_id, clinres.current_tenant_id());
+BEGIN
+    PERFORM clinres._tenant_code(tenant);
+    PERFORM clinres._authorize(actor, 'list', tenant, NULL);
+    RETURN QUERY
+    WITH a AS MATERIALIZED (SELECT * FROM clinres._access_review(tenant)),
+    g AS (SELECT DISTINCT ON (l.target, x.m) l.target, x.m, l.actor_id, l.created_at
+            FROM clinres.admin_logs l
+           CROSS JOIN LATERAL (SELECT l.detail ->> 'module' WHERE l.action = 'tenant.module.grant'
+                               UNION ALL
+                               SELECT e FROM pg_catalog.jsonb_array_elements_text(
+                                   CASE WHEN l.action = 'tenant.modules' AND pg_catalog.jsonb_typeof(l.detail -> 'after' -> 'modules') = 'array'
+                                        THEN l.detail -> 'after' -> 'modules' ELSE '[]' END) e
+                               UNION ALL
+                               SELECT NULL WHERE l.action IN ('user.create', 'tenant.assign', 'tenant.modules')) x(m)
+           WHERE l.tenant_id = tenant AND l.action IN ('tenant.module.grant', 'tenant.modules', 'user.create', 'tenant.assign')
+           ORDER BY l.target, x.m, l.id DESC),
+    -- The members' own fields, once per member (not once per module).
+    m AS MATERIALIZED (SELECT ut.user_id, u.email, u.name, ut.role_code, ut.status
+                         FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
+                        WHERE ut.tenant_id = tenant)
+    SELECT a.user_id, m.email, m.name, m.role_code, m.status, a.module_code, a.source, a.valid_from, a.valid_until,
+           CASE a.source WHEN 'granted' THEN coalesce(gm.actor_id, g0.actor_id) WHEN 'inherited' THEN g0.actor_id END,
+           CASE a.source WHEN 'granted' THEN coalesce(gm.created_at, g0.created_at) WHEN 'inherited' THEN g0.created_at END
+      FROM a
+      JOIN m ON m.user_id = a.user_id
+      JOIN clinres.modules mo ON mo.code = a.module_code
+      LEFT JOIN g gm ON gm.target = a.user_id::text AND gm.m = a.module_code
+      LEFT JOIN g g0 ON g0.target = a.user_id::text AND g0.m IS NULL
+     ORDER BY m.email, mo.sort_order, mo.code;
+END
+$$;
+COMMENT ON FUNCTION clinres.access_review(uuid) IS
+    'every member of the tenant (NULL: the context tenant) and module it may use now: source, validity, who granted it when; needs user:view';
+
+CREATE OR REPLACE FUNCTION clinres.export_access_review(tenant_id uuid DEFAULT NULL, format text DEFAULT 'xlsx') RETURNS bytea
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+    AS 'MODULE_PATHNAME', 'clinres_export_access_review';
+COMMENT ON FUNCTION clinres.export_access_review(uuid, text) IS 'access_review as an .xlsx or CSV file (timestamps in UTC); needs user:view';
+
+REVOKE ALL ON FUNCTION clinres._explain_access(uuid, uuid, text), clinres.explain_access(uuid, uuid, text),
+    clinres._access_review(uuid), clinres.access_review(uuid), clinres.export_access_review(uuid, text),
+    clinres._grant_json(uuid, uuid, text), clinres._configure_inherited(uuid, uuid),
+    clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.explain_access(uuid, uuid, text), clinres.access_review(uuid), clinres.export_access_review(uuid, text),
+    clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) TO clinres_app;
