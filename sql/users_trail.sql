@@ -39,17 +39,59 @@ SELECT clinres.set_user_status(:'tr2', 'disabled') IS NOT NULL;
 -- Each row links to the row before it in its chain; the reason is recorded, trimmed.
 SELECT t.code AS tenant, l.action, l.change_reason,
        l.prev_hash = coalesce(lag(l.row_hash) OVER w, '\x0000000000000000000000000000000000000000000000000000000000000000') AS linked,
-       l.row_hash = sha256(convert_to(clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action,
-                                      l.target, l.detail, l.change_reason, l.prev_hash), 'UTF8')) AS hashed
+       l.row_hash = sha256(convert_to(clinres._admin_log_canonical_of(l), 'UTF8')) AS hashed, l.hash_version,
+       length(l.salt) AS salt_bytes
   FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
 WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id) ORDER BY l.tenant_id NULLS FIRST, l.id;
--- The canonical form, as an inspector recomputes it (the first row of tenant A's chain).
+-- The canonical forms, as an inspector recomputes them (the first row of tenant A's chain): form 1
+-- (rows written by 0.3.0) hashes the detail's text; form 2 (every row since) the detail with each
+-- personal value (email, name, phone, identifier, at any depth) replaced by the SHA-256 of the
+-- row's salt and the value.
 SELECT regexp_replace(clinres._admin_log_canonical(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
                       'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash), '^\[\d+, ', '[ID, ') AS canonical
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
+SELECT regexp_replace(clinres._admin_log_canonical_v2(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x", "email": "x@y.example"}', '\x00', l.change_reason, l.prev_hash),
+                      '^\[2, \d+, ', '[2, ID, ') AS canonical_v2
+  FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
+SELECT clinres._admin_log_digested('{"email": "x@y.example", "after": {"name": "N", "phone": null, "roles": ["a"]}, "n": [{"identifier": 7}]}', '\x00');
+SELECT encode(sha256('\x00'::bytea || convert_to('x@y.example', 'UTF8')), 'hex') AS digest_of_email_by_hand;
 
 SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
 SELECT rows, ok FROM clinres.verify_admin_logs(:A);
+-- verify_admin_logs rebuilds the canonical forms in C++, apart from the trigger's SQL: both agree
+-- on awkward text (quotes, backslash, control characters, non-ASCII), NULLs and timestamps, in
+-- form 2 (the trigger) and form 1 (rows as 0.3.0 chained them), in a chain of their own.
+INSERT INTO clinres.tenants (id, code, name) VALUES ('c0000000-0000-0000-0000-00000000000c', 'HOSP_C', 'C');
+INSERT INTO clinres.admin_logs (created_at, actor_id, tenant_id, action, target, detail, change_reason)
+VALUES ('2026-03-04 05:06:07+00', NULL, 'c0000000-0000-0000-0000-00000000000c', E'q"b\\n\nt\tc\x01é✓', NULL,
+        '{"name": "Zoë \"Z\"", "k": [1.50, true, null, "\u0007"]}', E'why\r'),
+       ('2026-03-04 05:06:07.120001+00', :erin, 'c0000000-0000-0000-0000-00000000000c', 'a', '', '{}', NULL),
+       ('infinity', :erin, 'c0000000-0000-0000-0000-00000000000c', 'a', 't', '"scalar"', '');
+-- Form 1 rows, as 0.3.0 wrote them (hashes given: the trigger keeps them), after those.
+DO $$
+DECLARE r clinres.admin_logs; prev bytea;
+BEGIN
+    SELECT row_hash INTO prev FROM clinres.admin_logs WHERE tenant_id = 'c0000000-0000-0000-0000-00000000000c' ORDER BY id DESC LIMIT 1;
+    FOR i IN 1..2 LOOP
+        r := NULL;
+        r.id := nextval('clinres.admin_logs_id_seq'); r.created_at := '2026-05-06 07:08:09.5+02'; r.tenant_id := 'c0000000-0000-0000-0000-00000000000c';
+        r.action := E'old "1"\\' || i; r.target := NULL; r.detail := '{"email": "old@x.example", "t": "\t"}'; r.hash_version := 1;
+        r.prev_hash := prev;
+        r.row_hash := sha256(convert_to(clinres._admin_log_canonical_of(r), 'UTF8'));
+        INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT r.*;
+        prev := r.row_hash;
+    END LOOP;
+    UPDATE clinres.admin_log_chains SET head_id = currval('clinres.admin_logs_id_seq'), head_hash = prev
+     WHERE chain = 'c0000000-0000-0000-0000-00000000000c';
+END $$;
+SELECT hash_version, count(*) FROM clinres.admin_logs WHERE tenant_id = 'c0000000-0000-0000-0000-00000000000c' GROUP BY 1 ORDER BY 1;
+SELECT rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs('c0000000-0000-0000-0000-00000000000c');
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+DELETE FROM clinres.admin_logs WHERE tenant_id = 'c0000000-0000-0000-0000-00000000000c';
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+DELETE FROM clinres.admin_log_chains WHERE chain = 'c0000000-0000-0000-0000-00000000000c';
+DELETE FROM clinres.tenants WHERE id = 'c0000000-0000-0000-0000-00000000000c';
 -- The heads are the last row of each chain and its hash in hex.
 SELECT h.tenant_id IS NULL AS platform, h.last_id = (SELECT max(id) FROM clinres.admin_logs l WHERE l.tenant_id IS NOT DISTINCT FROM h.tenant_id) AS last,
        h.head_hash = encode((SELECT row_hash FROM clinres.admin_logs WHERE id = h.last_id), 'hex') AS hash,
@@ -139,8 +181,7 @@ ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
 UPDATE clinres.admin_logs SET detail = detail || '{"name": "Mallory"}' WHERE id = :a2;
 SELECT first_bad_id = :a2 AS first_bad_is_changed, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 -- Changed and its hash recomputed: the next row no longer follows it.
-UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_canonical(l.id, l.created_at, l.actor_id,
-       l.tenant_id, l.action, l.target, l.detail, l.change_reason, l.prev_hash), 'UTF8')) WHERE id = :a2;
+UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_canonical_of(l), 'UTF8')) WHERE id = :a2;
 SELECT first_bad_id = :a3 AS first_bad_is_next, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 UPDATE clinres.admin_logs l SET detail = s.detail, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
 SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
@@ -187,11 +228,11 @@ SELECT head_hash AS anchored, last_id AS anchored_id FROM clinres.admin_log_head
 ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
 UPDATE clinres.admin_logs SET detail = '{"rewritten": true}' WHERE id = :a1;
 DO $$
-DECLARE r record; prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000'; h bytea;
+DECLARE r clinres.admin_logs; prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000'; h bytea;
 BEGIN
     FOR r IN SELECT * FROM clinres.admin_logs WHERE tenant_id = 'a0000000-0000-0000-0000-00000000000a' ORDER BY id LOOP
-        h := sha256(convert_to(clinres._admin_log_canonical(r.id, r.created_at, r.actor_id, r.tenant_id, r.action, r.target,
-                                                            r.detail, r.change_reason, prev), 'UTF8'));
+        r.prev_hash := prev;
+        h := sha256(convert_to(clinres._admin_log_canonical_of(r), 'UTF8'));
         UPDATE clinres.admin_logs SET prev_hash = prev, row_hash = h WHERE id = r.id;
         prev := h;
     END LOOP;

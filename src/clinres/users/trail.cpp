@@ -77,7 +77,7 @@ Oid catalog_owner()
 
 pg::Statement export_sql = {
     "SELECT id, created_at, actor_id, actor_email, tenant_id, tenant_code, action, target, detail,"
-    " change_reason, prev_hash, row_hash, canonical FROM clinres._export_admin_logs($1)",
+    " change_reason, prev_hash, row_hash, hash_version, canonical FROM clinres._export_admin_logs($1)",
     1,
     {UUIDOID}};
 
@@ -95,7 +95,8 @@ Datum export_logs(FunctionCallInfo fcinfo)
     pg::OwnerSpi spi(catalog_owner(), false);
     im::SheetData sheet{"admin_logs",
                         {"id", "created_at (UTC)", "actor_id", "actor_email", "tenant_id", "tenant_code",
-                         "action", "target", "detail", "change_reason", "prev_hash", "row_hash", "canonical"},
+                         "action", "target", "detail", "change_reason", "prev_hash", "row_hash",
+                         "hash_version", "canonical"},
                         {}};
     spi.each(export_sql, &tenant, PG_ARGISNULL(0) ? "n" : " ", false, 1000, [&](const pg::Rows &rows) {
         for (std::size_t r = 0; r < rows.size(); ++r) {
