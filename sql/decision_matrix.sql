@@ -65,7 +65,8 @@ INSERT INTO verbs VALUES
      'SELECT (SELECT string_agg(CASE WHEN r.action = ''error'' THEN ''refused'' ELSE r.action END, '','') FROM clinres.import_users(convert_to(format(E''email,name,role\n%%s,%%s,EDITOR\n'', %2$L, %3$L), ''UTF8''), NULL, ''csv'', false, ''update'') r)'),
     -- Sessions: another user's need user:edit and the ceiling in a tenant of it (any, when none is named).
     (14, 'list_sessions', 'sessions', true, NULL, 'SELECT count(*) FROM clinres.list_sessions(%1$L)'),
-    (15, 'revoke_sessions', 'sessions', true, NULL, 'SELECT clinres.revoke_sessions(%1$L)');
+    (15, 'revoke_sessions', 'sessions', true, NULL, 'SELECT clinres.revoke_sessions(%1$L)'),
+    (16, 'erase_user', 'erase', true, NULL, 'SELECT clinres.erase_user(%1$L)');
 
 -- One cell: runs the call as the actor and rolls it back; 'ok', the import's verdict, or the SQLSTATE.
 CREATE FUNCTION pg_temp.attempt(actor uuid, q text) RETURNS text LANGUAGE plpgsql AS $$

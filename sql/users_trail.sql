@@ -253,3 +253,70 @@ SELECT clinres.set_context(:alice, :A, false);
 SELECT clinres.set_user_modules(:'tr1', :A, NULL) IS NOT NULL;
 COMMIT;
 SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();
+
+-- Erasure (erase_user, SUPER_ADMIN only): the user's personal data leaves the catalog (a
+-- pseudonym) and the trail's rows about it ({"erased": digest}), and every chain still verifies.
+SELECT clinres.set_context(:erin, NULL, false);
+SELECT clinres.create_user('er1@hosp-a.example', 'Erasable One', 'secret-er-1', :A, 'USER') AS er1 \gset
+SELECT clinres.update_user(:'er1', '{"name": "Erasable Uno", "phone": "+41 44 000 00 01"}') IS NOT NULL;
+SELECT clinres.assign_tenant(:'er1', :B, 'USER') IS NOT NULL;
+-- A row about er1 as 0.3.0 wrote it (form 1), at the head of the platform chain.
+DO $$
+DECLARE r clinres.admin_logs; c clinres.admin_log_chains;
+BEGIN
+    SELECT * INTO c FROM clinres.admin_log_chains WHERE chain = '00000000-0000-0000-0000-000000000000';
+    r.id := nextval('clinres.admin_logs_id_seq'); r.created_at := now(); r.action := 'user.update';
+    r.target := (SELECT id::text FROM clinres.users WHERE email = 'er1@hosp-a.example');
+    r.detail := '{"before": {"email": "er1@hosp-a.example", "name": "Erasable One"}, "after": {"status": "active"}}';
+    r.hash_version := 1; r.prev_hash := c.head_hash;
+    r.row_hash := sha256(convert_to(clinres._admin_log_canonical_of(r), 'UTF8'));
+    INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT r.*;
+    UPDATE clinres.admin_log_chains SET head_id = r.id, head_hash = r.row_hash WHERE chain = c.chain;
+END $$;
+SELECT hash_version, count(*) AS rows_about_er1,
+       count(*) FILTER (WHERE detail::text ~ 'er1@hosp-a|Erasable|\+41 44') AS with_personal_data
+  FROM clinres.admin_logs WHERE target = :'er1' GROUP BY 1 ORDER BY 1;
+SELECT bool_and(ok) AS all_ok_before FROM clinres.verify_admin_logs();
+-- Who may: a SUPER_ADMIN only, and not on themselves.
+SELECT clinres.set_context(:alice, :A, false);
+SELECT pg_temp.try($$SELECT clinres.erase_user('$$ || :'er1' || $$')$$);
+SELECT clinres.set_context(:erin, NULL, false);
+SELECT pg_temp.try($$SELECT clinres.erase_user('00000000-0000-0000-0000-0000000000e0')$$);
+SELECT pg_temp.try($$SELECT clinres.erase_user('00000000-0000-0000-0000-00000000dead')$$);
+SELECT pg_temp.try($$SELECT clinres.erase_user(NULL)$$);
+BEGIN;
+SET LOCAL clinres.change_reason = 'GDPR request 17';
+SELECT clinres.erase_user(:'er1') = :'er1' AS erased;
+COMMIT;
+SELECT replace(email, replace(:'er1', '-', ''), 'ID') AS email, replace(name, replace(:'er1', '-', ''), 'ID') AS name,
+       phone, password_hash, status
+  FROM clinres.users WHERE id = :'er1';
+SELECT hash_version, count(*) AS rows_about_er1,
+       count(*) FILTER (WHERE detail::text ~ 'er1@hosp-a|Erasable|\+41 44') AS with_personal_data,
+       count(*) FILTER (WHERE salt IS NOT NULL) AS with_salt, count(*) FILTER (WHERE detail_sha256 IS NOT NULL) AS with_kept_digest
+  FROM clinres.admin_logs WHERE target = :'er1' AND action <> 'user.erase' GROUP BY 1 ORDER BY 1;
+-- What an erased row keeps: every other field, and the digests in place of the values.
+SELECT regexp_replace(detail::text, '[0-9a-f]{64}', 'DIGEST', 'g') AS detail
+  FROM clinres.admin_logs WHERE target = :'er1' AND action = 'user.update' ORDER BY id;
+SELECT action, tenant_id IS NULL AS platform, detail, change_reason FROM clinres.admin_logs WHERE action = 'user.erase';
+SELECT tenant_id IS NULL AS platform, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
+-- Erasing again finds nothing left to erase; a deleted user's rows are erased too.
+SELECT clinres.erase_user(:'er1') IS NOT NULL;
+SELECT detail FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
+SELECT clinres.create_user('er2@hosp-a.example', 'Erasable Two', NULL, :A, 'USER') AS er2 \gset
+SELECT clinres.delete_user(:'er2', everywhere => true) IS NOT NULL;
+SELECT count(*) FILTER (WHERE detail::text ~ 'er2@hosp-a|Erasable Two') AS rows_with_personal_data FROM clinres.admin_logs WHERE target = :'er2';
+SELECT clinres.erase_user(:'er2') IS NOT NULL;
+SELECT detail FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
+SELECT count(*) FILTER (WHERE detail::text ~ 'er2@hosp-a|Erasable Two') AS rows_with_personal_data FROM clinres.admin_logs WHERE target = :'er2';
+SELECT bool_and(ok) AS all_ok_after_erasure FROM clinres.verify_admin_logs();
+-- An erased value changed by the owner is found like any other change.
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+SELECT min(id) AS er1_first FROM clinres.admin_logs WHERE target = :'er1' AND hash_version = 2 \gset
+SELECT detail AS er1_first_detail FROM clinres.admin_logs WHERE id = :er1_first \gset
+UPDATE clinres.admin_logs SET detail = jsonb_set(detail, '{email}', '{"erased": "0000000000000000000000000000000000000000000000000000000000000000"}')
+ WHERE id = :er1_first;
+SELECT first_bad_id = :er1_first AS first_bad_is_forged_erasure, ok FROM clinres.verify_admin_logs(:A);
+UPDATE clinres.admin_logs SET detail = :'er1_first_detail' WHERE id = :er1_first;
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();

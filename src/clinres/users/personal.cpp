@@ -1,7 +1,8 @@
 // The personal fields of an audit row's detail (docs/compliance.md, "Erasure"): the values of the
 // keys email, name, phone and identifier, at any depth. The chain (canonical form 2) covers their
-// digests, SHA-256 of the row's salt and the value's jsonb text, never the values; erase_user
-// replaces each value by {"erased": "<its digest>"}, so that the row still hashes the same.
+// digests, SHA-256 of the row's salt and the value (a string's text, else its jsonb text), never
+// the values; erase_user replaces each value by {"erased": "<its digest>"}, so that the row still
+// hashes the same.
 #include "clinres/core/sha256.hpp"
 
 #include "clinres/pg/guard.hpp"
@@ -97,12 +98,20 @@ JsonbValue *push_replaced(JsonbParseState **state, JsonbContainer *c, const byte
                 s.val.string.len = static_cast<int>(strlen(s.val.string.val));
                 res = pushJsonbValue(state, WJB_VALUE, &s);
             } else {
+                // Without a salt (a row of form 1, which hashes its detail's kept digest instead)
+                // the marker keeps no digest: an unsalted one would let anyone test a guess.
                 JsonbValue k, s;
-                k.type = s.type = jbvString;
+                k.type = jbvString;
                 k.val.string.val = const_cast<char *>("erased");
                 k.val.string.len = 6;
-                s.val.string.val = const_cast<char *>(hex);
-                s.val.string.len = 2 * kDigestLen;
+                if (VARSIZE_ANY_EXHDR(salt) == 0 && !erased_digest(v)) {
+                    s.type = jbvBool;
+                    s.val.boolean = true;
+                } else {
+                    s.type = jbvString;
+                    s.val.string.val = const_cast<char *>(hex);
+                    s.val.string.len = 2 * kDigestLen;
+                }
                 pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
                 pushJsonbValue(state, WJB_KEY, &k);
                 pushJsonbValue(state, WJB_VALUE, &s);

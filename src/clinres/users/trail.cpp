@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "mb/pg_wchar.h"
+#include "postmaster/bgworker.h"
 }
 
 #include <string>
@@ -31,14 +32,23 @@ std::string current_reason()
     return b == std::string::npos ? std::string() : r.substr(b, e - b + 1);
 }
 
+// Whether this process is clinres's autonomous worker (pg/autonomous.cpp), which records what
+// must survive the caller's rollback (login outcomes, logouts, revocations): no change of the
+// caller's to justify, so clinres.require_change_reason does not apply to its rows.
+bool in_autonomous_worker()
+{
+    return MyBgworkerEntry != nullptr &&
+           strcmp(MyBgworkerEntry->bgw_function_name, "clinres_autonomous_main") == 0;
+}
+
 // clinres._change_reason() -> text: the reason the current change records (NULL when none is set);
-// 22023 when none is set and clinres.require_change_reason is on.
+// 22023 when none is set and clinres.require_change_reason is on (not in the autonomous worker).
 Datum reason(FunctionCallInfo fcinfo)
 {
     std::string r = current_reason();
     if (!r.empty())
         return pg::text_datum(r);
-    if (require_change_reason)
+    if (require_change_reason && !in_autonomous_worker())
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "a change needs a reason: clinres.change_reason is not set",
                         "clinres.require_change_reason is on, so nothing was written.",

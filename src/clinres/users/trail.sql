@@ -260,6 +260,51 @@ CREATE OR REPLACE FUNCTION clinres.export_admin_logs(tenant_id uuid DEFAULT NULL
 COMMENT ON FUNCTION clinres.export_admin_logs(uuid, text) IS
     'the audit trail of a tenant (every chain for a SUPER_ADMIN when NULL) as CSV or .xlsx, with each row''s hashes and canonical text';
 
+-- Right to erasure (API.md section 7; GDPR Art. 17): the user's email, name, phone and password
+-- hash replaced in the catalog by a pseudonym (the account is kept, disabled: the trail names its
+-- id), and every personal value of the trail's rows about the user (target = the user) by
+-- {"erased": its digest}, which hashes as the value did (form 2; a form-1 row keeps its detail's
+-- digest in detail_sha256), so that verify_admin_logs stays ok. Works for a deleted user too.
+CREATE OR REPLACE FUNCTION clinres.erase_user(user_id uuid) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._lock_actor(clinres._actor());
+    pseudonym text := 'erased-' || pg_catalog.replace(user_id::text, '-', '');
+    account boolean;
+    erased bigint;
+BEGIN
+    IF user_id IS NULL THEN
+        RAISE EXCEPTION 'user_id must not be NULL' USING ERRCODE = 'invalid_parameter_value',
+            SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'user_id';
+    END IF;
+    PERFORM clinres._authorize(actor, 'erase', NULL, user_id);
+    UPDATE clinres.users u
+       SET email = pseudonym || '@erased.invalid', name = pseudonym, phone = NULL, password_hash = NULL,
+           status = 'disabled', updated_at = pg_catalog.now()
+     WHERE u.id = user_id;
+    account := FOUND;
+    UPDATE clinres.admin_logs l
+       SET detail = clinres._admin_log_erased(l.detail, CASE WHEN l.hash_version = 2 THEN coalesce(l.salt, '\x') ELSE '\x' END),
+           salt = NULL,
+           detail_sha256 = CASE WHEN l.hash_version = 1
+                                THEN coalesce(l.detail_sha256, pg_catalog.sha256(pg_catalog.convert_to(l.detail::text, 'UTF8'))) END
+     WHERE l.target = user_id::text
+       AND clinres._admin_log_erased(l.detail, CASE WHEN l.hash_version = 2 THEN coalesce(l.salt, '\x') ELSE '\x' END) <> l.detail;
+    GET DIAGNOSTICS erased = ROW_COUNT;
+    IF NOT account AND NOT EXISTS (SELECT FROM clinres.admin_logs l WHERE l.target = user_id::text) THEN
+        RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = 'no_data_found',
+            DETAIL = 'No account and no audit row names this id.';
+    END IF;
+    PERFORM clinres._log(actor, NULL, 'user.erase', user_id,
+                         pg_catalog.jsonb_build_object('account', account, 'audit_rows', erased));
+    RETURN user_id;
+END
+$$;
+COMMENT ON FUNCTION clinres.erase_user(uuid) IS
+    'erases the user''s personal data from the catalog (a pseudonym) and from the trail''s rows about it, which still verify; SUPER_ADMIN only';
+
 REVOKE ALL ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea),
     clinres._admin_log_digested(jsonb, bytea), clinres._admin_log_erased(jsonb, bytea), clinres._admin_log_salt(),
     clinres._admin_log_canonical_v2(bigint, timestamptz, uuid, uuid, text, text, jsonb, bytea, text, bytea),
@@ -267,7 +312,8 @@ REVOKE ALL ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, u
     clinres._change_reason(), clinres._admin_log_head_id(uuid), clinres._admin_log_head_hash(uuid),
     clinres._admin_log_set_head(uuid, bigint, bytea), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
     clinres._export_admin_logs(uuid), clinres.export_admin_logs(uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text) TO clinres_app;
+REVOKE ALL ON FUNCTION clinres.erase_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text), clinres.erase_user(uuid) TO clinres_app;
 
 CREATE TRIGGER chain BEFORE INSERT ON clinres.admin_logs FOR EACH ROW EXECUTE FUNCTION clinres._admin_log_chain();
 ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain;
