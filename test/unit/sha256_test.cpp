@@ -7,7 +7,15 @@
 
 using clinres::sha256_hex;
 
-TEST(Sha256, NistVectors)
+// Both paths: the CPU's SHA extensions (where present) and the portable compression.
+class Sha256Paths : public ::testing::TestWithParam<bool> {
+protected:
+    void SetUp() override { clinres::sha256_force_portable(GetParam()); }
+    void TearDown() override { clinres::sha256_force_portable(false); }
+};
+INSTANTIATE_TEST_SUITE_P(Both, Sha256Paths, ::testing::Values(false, true));
+
+TEST_P(Sha256Paths, NistVectors)
 {
     EXPECT_EQ(sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -19,7 +27,7 @@ TEST(Sha256, NistVectors)
               "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-TEST(Sha256, AnySplitGivesTheSameDigest)
+TEST_P(Sha256Paths, AnySplitGivesTheSameDigest)
 {
     std::string s;
     for (int i = 0; i < 200; ++i)

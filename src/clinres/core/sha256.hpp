@@ -1,5 +1,6 @@
 // SHA-256 (FIPS 180-4) in pure C++, for the audit trail's digests: the OpenSSL path PostgreSQL's
-// pg_cryptohash takes costs microseconds per call to set up, more than hashing a row.
+// pg_cryptohash takes costs microseconds per call to set up, more than hashing a row. Uses the
+// x86 SHA extensions when the CPU has them.
 #pragma once
 
 #include <array>
@@ -26,6 +27,9 @@ private:
     std::size_t buffered_ = 0;
     uint64_t total_ = 0;
 };
+
+// Tests only: computes without the CPU's SHA extensions (on) or with them where present (off).
+void sha256_force_portable(bool on);
 
 // The lower-case hex SHA-256 of a then b.
 std::string sha256_hex(const void *a, std::size_t alen, const void *b = nullptr, std::size_t blen = 0);
