@@ -147,6 +147,15 @@ SELECT clinres.set_user_modules(:'tr1', :A, ARRAY['asl']) IS NOT NULL;
 COMMIT;
 SELECT action, change_reason FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
 RESET clinres.require_change_reason;
+-- Rows of the autonomous worker (login outcomes, surviving the caller's rollback) need no reason,
+-- even where one is required in every session (the worker reads the database's settings).
+SELECT current_database() AS db \gset
+ALTER DATABASE :"db" SET clinres.require_change_reason = on;
+SELECT count(*) AS failed_before FROM clinres.admin_logs WHERE action = 'login_failed' \gset
+SELECT pg_temp.try($$SELECT clinres.login('tr1@hosp-a.example', 'not the password') IS NULL$$) AS login_answers;
+SELECT count(*) - :failed_before AS login_failed_rows, bool_and(change_reason IS NULL) AS without_reason
+  FROM clinres.admin_logs WHERE action = 'login_failed';
+ALTER DATABASE :"db" RESET clinres.require_change_reason;
 -- Only a superuser sets the requirement.
 CREATE ROLE clinres_regress_trail;
 SET ROLE clinres_regress_trail;
