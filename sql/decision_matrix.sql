@@ -66,7 +66,8 @@ INSERT INTO verbs VALUES
     -- Sessions: another user's need user:edit and the ceiling in a tenant of it (any, when none is named).
     (14, 'list_sessions', 'sessions', true, NULL, 'SELECT count(*) FROM clinres.list_sessions(%1$L)'),
     (15, 'revoke_sessions', 'sessions', true, NULL, 'SELECT clinres.revoke_sessions(%1$L)'),
-    (16, 'explain_access', 'explain', false, NULL, 'SELECT clinres.explain_access(%1$L, ''a0000000-0000-0000-0000-00000000000a'', ''aia'')');
+    (16, 'explain_access', 'explain', false, NULL, 'SELECT clinres.explain_access(%1$L, ''a0000000-0000-0000-0000-00000000000a'', ''aia'')'),
+    (17, 'erase_user', 'erase', true, NULL, 'SELECT clinres.erase_user(%1$L)');
 
 -- One cell: runs the call as the actor and rolls it back; 'ok', the import's verdict, or the SQLSTATE.
 CREATE FUNCTION pg_temp.attempt(actor uuid, q text) RETURNS text LANGUAGE plpgsql AS $$

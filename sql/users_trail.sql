@@ -39,17 +39,59 @@ SELECT clinres.set_user_status(:'tr2', 'disabled') IS NOT NULL;
 -- Each row links to the row before it in its chain; the reason is recorded, trimmed.
 SELECT t.code AS tenant, l.action, l.change_reason,
        l.prev_hash = coalesce(lag(l.row_hash) OVER w, '\x0000000000000000000000000000000000000000000000000000000000000000') AS linked,
-       l.row_hash = sha256(convert_to(clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action,
-                                      l.target, l.detail, l.change_reason, l.prev_hash), 'UTF8')) AS hashed
+       l.row_hash = sha256(convert_to(clinres._admin_log_canonical_of(l), 'UTF8')) AS hashed, l.hash_version,
+       length(l.salt) AS salt_bytes
   FROM clinres.admin_logs l LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
 WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id) ORDER BY l.tenant_id NULLS FIRST, l.id;
--- The canonical form, as an inspector recomputes it (the first row of tenant A's chain).
+-- The canonical forms, as an inspector recomputes them (the first row of tenant A's chain): form 1
+-- (rows written by 0.3.0) hashes the detail's text; form 2 (every row since) the detail with each
+-- personal value (email, name, phone, identifier, at any depth) replaced by the SHA-256 of the
+-- row's salt and the value.
 SELECT regexp_replace(clinres._admin_log_canonical(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
                       'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash), '^\[\d+, ', '[ID, ') AS canonical
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
+SELECT regexp_replace(clinres._admin_log_canonical_v2(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x", "email": "x@y.example"}', '\x00', l.change_reason, l.prev_hash),
+                      '^\[2, \d+, ', '[2, ID, ') AS canonical_v2
+  FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
+SELECT clinres._admin_log_digested('{"email": "x@y.example", "after": {"name": "N", "phone": null, "roles": ["a"]}, "n": [{"identifier": 7}]}', '\x00');
+SELECT encode(sha256('\x00'::bytea || convert_to('x@y.example', 'UTF8')), 'hex') AS digest_of_email_by_hand;
 
 SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
 SELECT rows, ok FROM clinres.verify_admin_logs(:A);
+-- verify_admin_logs rebuilds the canonical forms in C++, apart from the trigger's SQL: both agree
+-- on awkward text (quotes, backslash, control characters, non-ASCII), NULLs and timestamps, in
+-- form 2 (the trigger) and form 1 (rows as 0.3.0 chained them), in a chain of their own.
+INSERT INTO clinres.tenants (id, code, name) VALUES ('c0000000-0000-0000-0000-00000000000c', 'HOSP_C', 'C');
+INSERT INTO clinres.admin_logs (created_at, actor_id, tenant_id, action, target, detail, change_reason)
+VALUES ('2026-03-04 05:06:07+00', NULL, 'c0000000-0000-0000-0000-00000000000c', E'q"b\\n\nt\tc\x01é✓', NULL,
+        '{"name": "Zoë \"Z\"", "k": [1.50, true, null, "\u0007"]}', E'why\r'),
+       ('2026-03-04 05:06:07.120001+00', :erin, 'c0000000-0000-0000-0000-00000000000c', 'a', '', '{}', NULL),
+       ('infinity', :erin, 'c0000000-0000-0000-0000-00000000000c', 'a', 't', '"scalar"', '');
+-- Form 1 rows, as 0.3.0 wrote them (hashes given: the trigger keeps them), after those.
+DO $$
+DECLARE r clinres.admin_logs; prev bytea;
+BEGIN
+    SELECT row_hash INTO prev FROM clinres.admin_logs WHERE tenant_id = 'c0000000-0000-0000-0000-00000000000c' ORDER BY id DESC LIMIT 1;
+    FOR i IN 1..2 LOOP
+        r := NULL;
+        r.id := nextval('clinres.admin_logs_id_seq'); r.created_at := '2026-05-06 07:08:09.5+02'; r.tenant_id := 'c0000000-0000-0000-0000-00000000000c';
+        r.action := E'old "1"\\' || i; r.target := NULL; r.detail := '{"email": "old@x.example", "t": "\t"}'; r.hash_version := 1;
+        r.prev_hash := prev;
+        r.row_hash := sha256(convert_to(clinres._admin_log_canonical_of(r), 'UTF8'));
+        INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT r.*;
+        prev := r.row_hash;
+    END LOOP;
+    UPDATE clinres.admin_log_chains SET head_id = currval('clinres.admin_logs_id_seq'), head_hash = prev
+     WHERE chain = 'c0000000-0000-0000-0000-00000000000c';
+END $$;
+SELECT hash_version, count(*) FROM clinres.admin_logs WHERE tenant_id = 'c0000000-0000-0000-0000-00000000000c' GROUP BY 1 ORDER BY 1;
+SELECT rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs('c0000000-0000-0000-0000-00000000000c');
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+DELETE FROM clinres.admin_logs WHERE tenant_id = 'c0000000-0000-0000-0000-00000000000c';
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
+DELETE FROM clinres.admin_log_chains WHERE chain = 'c0000000-0000-0000-0000-00000000000c';
+DELETE FROM clinres.tenants WHERE id = 'c0000000-0000-0000-0000-00000000000c';
 -- The heads are the last row of each chain and its hash in hex.
 SELECT h.tenant_id IS NULL AS platform, h.last_id = (SELECT max(id) FROM clinres.admin_logs l WHERE l.tenant_id IS NOT DISTINCT FROM h.tenant_id) AS last,
        h.head_hash = encode((SELECT row_hash FROM clinres.admin_logs WHERE id = h.last_id), 'hex') AS hash,
@@ -105,6 +147,15 @@ SELECT clinres.set_user_modules(:'tr1', :A, ARRAY['asl']) IS NOT NULL;
 COMMIT;
 SELECT action, change_reason FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
 RESET clinres.require_change_reason;
+-- Rows of the autonomous worker (login outcomes, surviving the caller's rollback) need no reason,
+-- even where one is required in every session (the worker reads the database's settings).
+SELECT current_database() AS db \gset
+ALTER DATABASE :"db" SET clinres.require_change_reason = on;
+SELECT count(*) AS failed_before FROM clinres.admin_logs WHERE action = 'login_failed' \gset
+SELECT pg_temp.try($$SELECT clinres.login('tr1@hosp-a.example', 'not the password') IS NULL$$) AS login_answers;
+SELECT count(*) - :failed_before AS login_failed_rows, bool_and(change_reason IS NULL) AS without_reason
+  FROM clinres.admin_logs WHERE action = 'login_failed';
+ALTER DATABASE :"db" RESET clinres.require_change_reason;
 -- Only a superuser sets the requirement.
 CREATE ROLE clinres_regress_trail;
 SET ROLE clinres_regress_trail;
@@ -139,8 +190,7 @@ ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
 UPDATE clinres.admin_logs SET detail = detail || '{"name": "Mallory"}' WHERE id = :a2;
 SELECT first_bad_id = :a2 AS first_bad_is_changed, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 -- Changed and its hash recomputed: the next row no longer follows it.
-UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_canonical(l.id, l.created_at, l.actor_id,
-       l.tenant_id, l.action, l.target, l.detail, l.change_reason, l.prev_hash), 'UTF8')) WHERE id = :a2;
+UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_canonical_of(l), 'UTF8')) WHERE id = :a2;
 SELECT first_bad_id = :a3 AS first_bad_is_next, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 UPDATE clinres.admin_logs l SET detail = s.detail, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
 SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
@@ -187,11 +237,11 @@ SELECT head_hash AS anchored, last_id AS anchored_id FROM clinres.admin_log_head
 ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
 UPDATE clinres.admin_logs SET detail = '{"rewritten": true}' WHERE id = :a1;
 DO $$
-DECLARE r record; prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000'; h bytea;
+DECLARE r clinres.admin_logs; prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000'; h bytea;
 BEGIN
     FOR r IN SELECT * FROM clinres.admin_logs WHERE tenant_id = 'a0000000-0000-0000-0000-00000000000a' ORDER BY id LOOP
-        h := sha256(convert_to(clinres._admin_log_canonical(r.id, r.created_at, r.actor_id, r.tenant_id, r.action, r.target,
-                                                            r.detail, r.change_reason, prev), 'UTF8'));
+        r.prev_hash := prev;
+        h := sha256(convert_to(clinres._admin_log_canonical_of(r), 'UTF8'));
         UPDATE clinres.admin_logs SET prev_hash = prev, row_hash = h WHERE id = r.id;
         prev := h;
     END LOOP;
@@ -211,4 +261,71 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT clinres.set_context(:alice, :A, false);
 SELECT clinres.set_user_modules(:'tr1', :A, NULL) IS NOT NULL;
 COMMIT;
+SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();
+
+-- Erasure (erase_user, SUPER_ADMIN only): the user's personal data leaves the catalog (a
+-- pseudonym) and the trail's rows about it ({"erased": digest}), and every chain still verifies.
+SELECT clinres.set_context(:erin, NULL, false);
+SELECT clinres.create_user('er1@hosp-a.example', 'Erasable One', 'secret-er-1', :A, 'USER') AS er1 \gset
+SELECT clinres.update_user(:'er1', '{"name": "Erasable Uno", "phone": "+41 44 000 00 01"}') IS NOT NULL;
+SELECT clinres.assign_tenant(:'er1', :B, 'USER') IS NOT NULL;
+-- A row about er1 as 0.3.0 wrote it (form 1), at the head of the platform chain.
+DO $$
+DECLARE r clinres.admin_logs; c clinres.admin_log_chains;
+BEGIN
+    SELECT * INTO c FROM clinres.admin_log_chains WHERE chain = '00000000-0000-0000-0000-000000000000';
+    r.id := nextval('clinres.admin_logs_id_seq'); r.created_at := now(); r.action := 'user.update';
+    r.target := (SELECT id::text FROM clinres.users WHERE email = 'er1@hosp-a.example');
+    r.detail := '{"before": {"email": "er1@hosp-a.example", "name": "Erasable One"}, "after": {"status": "active"}}';
+    r.hash_version := 1; r.prev_hash := c.head_hash;
+    r.row_hash := sha256(convert_to(clinres._admin_log_canonical_of(r), 'UTF8'));
+    INSERT INTO clinres.admin_logs OVERRIDING SYSTEM VALUE SELECT r.*;
+    UPDATE clinres.admin_log_chains SET head_id = r.id, head_hash = r.row_hash WHERE chain = c.chain;
+END $$;
+SELECT hash_version, count(*) AS rows_about_er1,
+       count(*) FILTER (WHERE detail::text ~ 'er1@hosp-a|Erasable|\+41 44') AS with_personal_data
+  FROM clinres.admin_logs WHERE target = :'er1' GROUP BY 1 ORDER BY 1;
+SELECT bool_and(ok) AS all_ok_before FROM clinres.verify_admin_logs();
+-- Who may: a SUPER_ADMIN only, and not on themselves.
+SELECT clinres.set_context(:alice, :A, false);
+SELECT pg_temp.try($$SELECT clinres.erase_user('$$ || :'er1' || $$')$$);
+SELECT clinres.set_context(:erin, NULL, false);
+SELECT pg_temp.try($$SELECT clinres.erase_user('00000000-0000-0000-0000-0000000000e0')$$);
+SELECT pg_temp.try($$SELECT clinres.erase_user('00000000-0000-0000-0000-00000000dead')$$);
+SELECT pg_temp.try($$SELECT clinres.erase_user(NULL)$$);
+BEGIN;
+SET LOCAL clinres.change_reason = 'GDPR request 17';
+SELECT clinres.erase_user(:'er1') = :'er1' AS erased;
+COMMIT;
+SELECT replace(email, replace(:'er1', '-', ''), 'ID') AS email, replace(name, replace(:'er1', '-', ''), 'ID') AS name,
+       phone, password_hash, status
+  FROM clinres.users WHERE id = :'er1';
+SELECT hash_version, count(*) AS rows_about_er1,
+       count(*) FILTER (WHERE detail::text ~ 'er1@hosp-a|Erasable|\+41 44') AS with_personal_data,
+       count(*) FILTER (WHERE salt IS NOT NULL) AS with_salt, count(*) FILTER (WHERE detail_sha256 IS NOT NULL) AS with_kept_digest
+  FROM clinres.admin_logs WHERE target = :'er1' AND action <> 'user.erase' GROUP BY 1 ORDER BY 1;
+-- What an erased row keeps: every other field, and the digests in place of the values.
+SELECT regexp_replace(detail::text, '[0-9a-f]{64}', 'DIGEST', 'g') AS detail
+  FROM clinres.admin_logs WHERE target = :'er1' AND action = 'user.update' ORDER BY id;
+SELECT action, tenant_id IS NULL AS platform, detail, change_reason FROM clinres.admin_logs WHERE action = 'user.erase';
+SELECT tenant_id IS NULL AS platform, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
+-- Erasing again finds nothing left to erase; a deleted user's rows are erased too.
+SELECT clinres.erase_user(:'er1') IS NOT NULL;
+SELECT detail FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
+SELECT clinres.create_user('er2@hosp-a.example', 'Erasable Two', NULL, :A, 'USER') AS er2 \gset
+SELECT clinres.delete_user(:'er2', everywhere => true) IS NOT NULL;
+SELECT count(*) FILTER (WHERE detail::text ~ 'er2@hosp-a|Erasable Two') AS rows_with_personal_data FROM clinres.admin_logs WHERE target = :'er2';
+SELECT clinres.erase_user(:'er2') IS NOT NULL;
+SELECT detail FROM clinres.admin_logs ORDER BY id DESC LIMIT 1;
+SELECT count(*) FILTER (WHERE detail::text ~ 'er2@hosp-a|Erasable Two') AS rows_with_personal_data FROM clinres.admin_logs WHERE target = :'er2';
+SELECT bool_and(ok) AS all_ok_after_erasure FROM clinres.verify_admin_logs();
+-- An erased value changed by the owner is found like any other change.
+ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only;
+SELECT min(id) AS er1_first FROM clinres.admin_logs WHERE target = :'er1' AND hash_version = 2 \gset
+SELECT detail AS er1_first_detail FROM clinres.admin_logs WHERE id = :er1_first \gset
+UPDATE clinres.admin_logs SET detail = jsonb_set(detail, '{email}', '{"erased": "0000000000000000000000000000000000000000000000000000000000000000"}')
+ WHERE id = :er1_first;
+SELECT first_bad_id = :er1_first AS first_bad_is_forged_erasure, ok FROM clinres.verify_admin_logs(:A);
+UPDATE clinres.admin_logs SET detail = :'er1_first_detail' WHERE id = :er1_first;
+ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER append_only;
 SELECT bool_and(ok) AS all_ok FROM clinres.verify_admin_logs();

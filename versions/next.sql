@@ -95,8 +95,6 @@ ALTER TABLE clinres.user_tenants ENABLE ALWAYS TRIGGER access_cache_invalidate_v
 -- assign_tenant takes the membership's validity (two more arguments, defaulted).
 DROP FUNCTION clinres.assign_tenant(uuid, uuid, text, text[]);
 
--- @code
-
 -- The audit trail (trail.sql): each chain's head (id, row_hash of its last row) is kept in its
 -- admin_log_chains row, so that the chain trigger reads it in O(1) instead of searching admin_logs.
 ALTER TABLE clinres.admin_log_chains ADD COLUMN head_id bigint, ADD COLUMN head_hash bytea;
@@ -107,6 +105,20 @@ UPDATE clinres.admin_log_chains c SET head_id = l.id, head_hash = l.row_hash
   FROM (SELECT DISTINCT ON (tenant_id) coalesce(tenant_id, '00000000-0000-0000-0000-000000000000') AS chain, id, row_hash
           FROM clinres.admin_logs ORDER BY tenant_id, id DESC) l
  WHERE c.chain = l.chain;
+
+-- The audit trail (trail.sql): the canonical form is versioned; rows of 0.3.0 keep form 1, new rows
+-- are form 2 (personal fields hashed as salted digests, so that erase_user can replace them).
+ALTER TABLE clinres.admin_logs
+    ADD COLUMN hash_version smallint NOT NULL DEFAULT 1 CHECK (hash_version OPERATOR(pg_catalog.=) ANY (ARRAY[1, 2])),
+    ADD COLUMN salt bytea,
+    ADD COLUMN detail_sha256 bytea;
+COMMENT ON COLUMN clinres.admin_logs.row_hash IS 'SHA-256 of the canonical form of this row (clinres._admin_log_canonical_of)';
+COMMENT ON COLUMN clinres.admin_logs.hash_version IS 'the version of the canonical form row_hash hashes: 1 (0.3.0), 2 (personal fields as digests)';
+COMMENT ON COLUMN clinres.admin_logs.salt IS 'form 2: 16 random bytes hashed before each personal value; NULL once erase_user erased the row';
+COMMENT ON COLUMN clinres.admin_logs.detail_sha256 IS 'form 1, erased rows only: SHA-256 of the detail erase_user replaced (what the form hashes instead)';
+DROP FUNCTION clinres._export_admin_logs(uuid); -- its result gained hash_version
+
+-- @code
 
 -- Sessions (issue 22): the triggers that ring the doorbell and end sessions.
 CREATE TRIGGER doorbell AFTER UPDATE ON clinres.sessions FOR EACH ROW

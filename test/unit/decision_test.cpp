@@ -216,3 +216,23 @@ TEST(Decision, VerbNames)
 }
 
 } // namespace
+
+TEST(Decision, OnlyASuperAdminErasesAndNeverThemselves)
+{
+    World w;
+    Facts super = w.facts(11, {}, kSuper);
+    Facts admin = w.facts(10, {{1, kAdmin}});
+    Facts disabled_super = w.facts(12, {}, kSuper, false);
+    Target member = target(20, {{1, kUser}});
+    Target deleted = target(21, {});
+    deleted.exists = false;
+    Target self = target(11, {}, kSuper);
+    EXPECT_FALSE(decide(super, Verb::Erase, nullptr, &member, kNoRole).refused);
+    EXPECT_FALSE(decide(super, Verb::Erase, nullptr, &deleted, kNoRole).refused)
+        << "a deleted user's trail rows";
+    EXPECT_EQ(decide(super, Verb::Erase, nullptr, &self, kNoRole).kind, "self");
+    EXPECT_EQ(decide(admin, Verb::Erase, nullptr, &member, kNoRole).what, "erase")
+        << "a tenant admin may not";
+    EXPECT_TRUE(decide(disabled_super, Verb::Erase, nullptr, &member, kNoRole).refused);
+    EXPECT_EQ(verb_named("erase"), Verb::Erase);
+}

@@ -134,21 +134,30 @@ pg::Statement &placed_statement(pg::Statement &stmt, const std::map<std::string,
     return p.stmt;
 }
 
+// One catalog read as the registered scale-out layer plans it (catalog_hooks.hpp): planned when
+// made, finished when it ends without an error (an error's abort unwinds the layer's state).
+struct PlannedRead {
+    CatalogReadPlan plan;
+    PlannedRead()
+    {
+        if (catalog_hooks().before_read)
+            plan = catalog_hooks().before_read();
+    }
+    ~PlannedRead()
+    {
+        if (plan.finish && std::uncaught_exceptions() == 0)
+            plan.finish(plan.token);
+    }
+    PlannedRead(const PlannedRead &) = delete;
+    PlannedRead &operator=(const PlannedRead &) = delete;
+};
+
 // Runs one catalog statement as the catalog's owner, as a registered scale-out layer plans
 // the read (catalog_hooks.hpp).
 pg::Rows run_as_owner(Oid sentinel, bool latest, pg::Statement &stmt, const Datum *args)
 {
-    CatalogReadPlan plan;
-    if (catalog_hooks().before_read)
-        plan = catalog_hooks().before_read();
-    struct Finish {
-        const CatalogReadPlan &plan;
-        ~Finish()
-        {
-            if (plan.finish && std::uncaught_exceptions() == 0)
-                plan.finish(plan.token);
-        }
-    } finish{plan};
+    PlannedRead read;
+    const CatalogReadPlan &plan = read.plan;
     pg::Statement &run = plan.relations.empty() ? stmt : placed_statement(stmt, plan.relations);
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     pg::Rows rows = spi.run(run, args);
@@ -174,13 +183,15 @@ std::pair<pg::Rows, pg::Rows> run_with_validities(Oid sentinel, bool latest, pg:
                                                   pg::Statement &validities, const Datum *args)
 {
     bool timed = has_validities();
-    citus::CatalogRead citus_read(stmt);
-    citus::CatalogRead citus_read_validities(validities);
+    PlannedRead read;
+    const CatalogReadPlan &plan = read.plan;
+    bool on_placements = !plan.relations.empty();
     pg::OwnerSpi spi(pg::relation_owner(sentinel), latest);
     std::pair<pg::Rows, pg::Rows> rows;
-    rows.first = spi.run(stmt, args);
+    rows.first = spi.run(on_placements ? placed_statement(stmt, plan.relations) : stmt, args);
     if (timed)
-        rows.second = spi.run(validities, args);
+        rows.second =
+            spi.run(on_placements ? placed_statement(validities, plan.relations) : validities, args);
     spi.finish();
     return rows;
 }

@@ -9,7 +9,7 @@ namespace modaccess {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Verb>, 21> kVerbs = {{
+constexpr std::array<std::pair<std::string_view, Verb>, 22> kVerbs = {{
     {"context", Verb::Context},
     {"view", Verb::View},
     {"profile", Verb::Profile},
@@ -31,6 +31,7 @@ constexpr std::array<std::pair<std::string_view, Verb>, 21> kVerbs = {{
     {"disable", Verb::Disable},
     {"delete", Verb::Delete},
     {"sessions", Verb::Sessions},
+    {"erase", Verb::Erase},
 }};
 
 // The permission a verb needs in each tenant concerned.
@@ -374,6 +375,15 @@ Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *targe
                                   "tenants");
         if (!holds(g, any, g.permission_index.at("user:view")))
             return missing_permission("user:view", any.tenant);
+        return {};
+    case Verb::Erase:
+        // Right to erasure (API.md section 7): a SUPER_ADMIN's, of anyone but themselves, even
+        // of a deleted user, whose personal data the trail still holds.
+        if (!super)
+            return refuse("permission", "erase",
+                          "permission denied: only a SUPER_ADMIN may erase a user's personal data");
+        if (target != nullptr && target->id == f.actor)
+            return refuse("self", "erase", "permission denied: nobody may erase themselves");
         return {};
     case Verb::Grant:
         return check_grant(g, any, role, super);

@@ -36,6 +36,7 @@ enum class Verb {
     Disable,       // set the account disabled
     Delete,        // delete the account
     Sessions,      // list or end the user's sessions in the tenant (tenant absent: in any tenant of the user)
+    Erase,         // erase the user's personal data from the catalog and the trail (the user may be deleted)
 };
 
 // The verb named by its SQL spelling ("create", "disable_member", ...), if any.
@@ -96,6 +97,8 @@ bool within_ceiling(const Globals &g, const Standing &s, RoleId r);
 // account-wide and platform-wide verbs; target is null for Context, List, Audit, Export,
 // Grant and Create (for Sessions, tenant null asks whether any tenant of the target allows it); role is the
 // role to grant (Grant, Create, Add, Role), else kNoRole.
+// Grant and Create (for Erase it may name a deleted user); role is the role to grant (Grant, Create, Add,
+// Role), else kNoRole.
 Denial decide(const Facts &f, Verb verb, const Uuid *tenant, const Target *target, RoleId role);
 
 } // namespace modaccess

@@ -146,13 +146,23 @@ void write_heads(Oid owner, Datum chains, Datum ids, Datum hashes)
     PushActiveSnapshot(GetTransactionSnapshot());
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    Oid types[3] = {UUIDARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
-    Datum args[3] = {chains, ids, hashes};
-    int rc = SPI_execute_with_args("UPDATE clinres.admin_log_chains c SET head_id = h.id, head_hash = h.hash"
-                                   "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-                                   "pg_catalog.unnest($3)) h(chain, id, hash)"
+    // Prepared once per backend (the plan cache replans it after DDL).
+    static SPIPlanPtr plan = nullptr;
+    if (plan == nullptr) {
+        Oid types[3] = {UUIDARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
+        SPIPlanPtr p = SPI_prepare("UPDATE clinres.admin_log_chains c SET head_id = h.id, head_hash = h.hash"
+                                   "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+                                   " pg_catalog.unnest($3)) h(chain, id, hash)"
                                    " WHERE c.chain OPERATOR(pg_catalog.=) h.chain",
-                                   3, types, args, nullptr, false, 0);
+                                   3, types);
+        if (p == nullptr)
+            elog(ERROR, "preparing the audit chains' head update failed: %s",
+                 SPI_result_code_string(SPI_result));
+        SPI_keepplan(p);
+        plan = p;
+    }
+    Datum args[3] = {chains, ids, hashes};
+    int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
     if (rc != SPI_OK_UPDATE)
         elog(ERROR, "writing the audit chains' heads failed: %s", SPI_result_code_string(rc));
     SPI_finish();

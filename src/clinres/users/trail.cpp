@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "mb/pg_wchar.h"
+#include "postmaster/bgworker.h"
 }
 
 #include <string>
@@ -31,14 +32,23 @@ std::string current_reason()
     return b == std::string::npos ? std::string() : r.substr(b, e - b + 1);
 }
 
+// Whether this process is clinres's autonomous worker (pg/autonomous.cpp), which records what
+// must survive the caller's rollback (login outcomes, logouts, revocations): no change of the
+// caller's to justify, so clinres.require_change_reason does not apply to its rows.
+bool in_autonomous_worker()
+{
+    return MyBgworkerEntry != nullptr &&
+           strcmp(MyBgworkerEntry->bgw_function_name, "clinres_autonomous_main") == 0;
+}
+
 // clinres._change_reason() -> text: the reason the current change records (NULL when none is set);
-// 22023 when none is set and clinres.require_change_reason is on.
+// 22023 when none is set and clinres.require_change_reason is on (not in the autonomous worker).
 Datum reason(FunctionCallInfo fcinfo)
 {
     std::string r = current_reason();
     if (!r.empty())
         return pg::text_datum(r);
-    if (require_change_reason)
+    if (require_change_reason && !in_autonomous_worker())
         throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
                         "a change needs a reason: clinres.change_reason is not set",
                         "clinres.require_change_reason is on, so nothing was written.",
@@ -77,7 +87,7 @@ Oid catalog_owner()
 
 pg::Statement export_sql = {
     "SELECT id, created_at, actor_id, actor_email, tenant_id, tenant_code, action, target, detail,"
-    " change_reason, prev_hash, row_hash, canonical FROM clinres._export_admin_logs($1)",
+    " change_reason, prev_hash, row_hash, hash_version, canonical FROM clinres._export_admin_logs($1)",
     1,
     {UUIDOID}};
 
@@ -95,7 +105,8 @@ Datum export_logs(FunctionCallInfo fcinfo)
     pg::OwnerSpi spi(catalog_owner(), false);
     im::SheetData sheet{"admin_logs",
                         {"id", "created_at (UTC)", "actor_id", "actor_email", "tenant_id", "tenant_code",
-                         "action", "target", "detail", "change_reason", "prev_hash", "row_hash", "canonical"},
+                         "action", "target", "detail", "change_reason", "prev_hash", "row_hash",
+                         "hash_version", "canonical"},
                         {}};
     spi.each(export_sql, &tenant, PG_ARGISNULL(0) ? "n" : " ", false, 1000, [&](const pg::Rows &rows) {
         for (std::size_t r = 0; r < rows.size(); ++r) {

@@ -7,7 +7,17 @@ ALTER TABLE clinres.admin_logs
     ADD COLUMN prev_hash bytea,
     ADD COLUMN row_hash bytea;
 COMMENT ON COLUMN clinres.admin_logs.prev_hash IS 'row_hash of the previous row of the chain (32 zero bytes for its first row)';
-COMMENT ON COLUMN clinres.admin_logs.row_hash IS 'SHA-256 of clinres._admin_log_canonical of this row';
+COMMENT ON COLUMN clinres.admin_logs.row_hash IS 'SHA-256 of the canonical form of this row (clinres._admin_log_canonical_of)';
+-- The canonical form of a row is versioned: 1 (rows written by 0.3.0) hashes the whole detail;
+-- 2 (every row since 0.4.0) hashes the digests of its personal fields, each SHA-256 of the row's
+-- salt and the value (clinres._admin_log_digested), so that erase_user can replace them.
+ALTER TABLE clinres.admin_logs
+    ADD COLUMN hash_version smallint NOT NULL DEFAULT 1 CHECK (hash_version OPERATOR(pg_catalog.=) ANY (ARRAY[1, 2])),
+    ADD COLUMN salt bytea,
+    ADD COLUMN detail_sha256 bytea;
+COMMENT ON COLUMN clinres.admin_logs.hash_version IS 'the version of the canonical form row_hash hashes: 1 (0.3.0), 2 (personal fields as digests)';
+COMMENT ON COLUMN clinres.admin_logs.salt IS 'form 2: 16 random bytes hashed before each personal value; NULL once erase_user erased the row';
+COMMENT ON COLUMN clinres.admin_logs.detail_sha256 IS 'form 1, erased rows only: SHA-256 of the detail erase_user replaced (what the form hashes instead)';
 
 -- One row per chain (tenant id, or the nil uuid for the platform-wide chain): a writer claims it
 -- (row lock until its transaction ends) and reads the chain's head from it, so that writers of one
@@ -25,7 +35,7 @@ COMMENT ON COLUMN clinres.admin_log_chains.head_id IS 'id of the chain''s last r
 COMMENT ON COLUMN clinres.admin_log_chains.head_hash IS 'row_hash of the chain''s last row (NULL before its first)';
 SELECT pg_catalog.pg_extension_config_dump('clinres.admin_log_chains', '');
 
--- The canonical form of a row, what row_hash is the SHA-256 of (UTF-8): a JSON array (jsonb's text
+-- Form 1 (rows written by 0.3.0), what their row_hash is the SHA-256 of (UTF-8): a JSON array (jsonb's text
 -- form) of id, created_at in UTC (ISO 8601, no zone), actor_id, tenant_id, action, target, the
 -- SHA-256 of detail's jsonb text in hex, change_reason and prev_hash in hex; NULL is null.
 -- Written with qualified names and no SET clause so that the planner inlines it.
@@ -38,7 +48,53 @@ AS $$
                $8, pg_catalog.encode($9, 'hex'))::pg_catalog.text
 $$;
 COMMENT ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea) IS
-    'the canonical text of an admin_logs row, whose SHA-256 is its row_hash';
+    'the canonical text (form 1, rows of 0.3.0) of an admin_logs row, whose SHA-256 is its row_hash';
+
+CREATE OR REPLACE FUNCTION clinres._admin_log_digested(detail jsonb, salt bytea) RETURNS jsonb
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_admin_log_digested';
+COMMENT ON FUNCTION clinres._admin_log_digested(jsonb, bytea) IS
+    'detail with each personal value (keys email, name, phone, identifier) replaced by "sha256:" and the hex SHA-256 of salt and the value (an erased value by the digest it kept)';
+CREATE OR REPLACE FUNCTION clinres._admin_log_erased(detail jsonb, salt bytea) RETURNS jsonb
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_admin_log_erased';
+COMMENT ON FUNCTION clinres._admin_log_erased(jsonb, bytea) IS
+    'detail with each personal value replaced by {"erased": its digest}: what erase_user leaves, which hashes as the values did';
+CREATE OR REPLACE FUNCTION clinres._admin_log_salt() RETURNS bytea
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_admin_log_salt';
+COMMENT ON FUNCTION clinres._admin_log_salt() IS '16 random bytes: the salt of a new audit row''s personal digests';
+
+-- Form 2, what row_hash is the SHA-256 of (UTF-8) for every row since 0.4.0: a JSON array (jsonb's
+-- text form) of 2, id, created_at in UTC, actor_id, tenant_id, action, target, the SHA-256 in hex
+-- of the text of clinres._admin_log_digested(detail, salt), change_reason and prev_hash in hex.
+CREATE OR REPLACE FUNCTION clinres._admin_log_canonical_v2(id bigint, created_at timestamptz, actor_id uuid, tenant_id uuid,
+                                                          action text, target text, detail jsonb, salt bytea,
+                                                          change_reason text, prev_hash bytea)
+    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.jsonb_build_array(2, $1, pg_catalog.timezone('UTC', $2), $3, $4, $5, $6,
+               pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+                   clinres._admin_log_digested($7, coalesce($8, '\x'::pg_catalog.bytea))::pg_catalog.text, 'UTF8')), 'hex'),
+               $9, pg_catalog.encode($10, 'hex'))::pg_catalog.text
+$$;
+COMMENT ON FUNCTION clinres._admin_log_canonical_v2(bigint, timestamptz, uuid, uuid, text, text, jsonb, bytea, text, bytea) IS
+    'the canonical text (form 2) of an admin_logs row, whose SHA-256 is its row_hash';
+
+-- The canonical text of a row in its own form (an erased row of form 1 hashes its kept detail_sha256).
+CREATE OR REPLACE FUNCTION clinres._admin_log_canonical_of(l clinres.admin_logs) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN l.hash_version OPERATOR(pg_catalog.=) 2
+                THEN clinres._admin_log_canonical_v2(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target,
+                                                     l.detail, l.salt, l.change_reason, l.prev_hash)
+                WHEN l.detail_sha256 IS NULL
+                THEN clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target,
+                                                  l.detail, l.change_reason, l.prev_hash)
+                ELSE pg_catalog.jsonb_build_array(l.id, pg_catalog.timezone('UTC', l.created_at), l.actor_id, l.tenant_id,
+                                                  l.action, l.target, pg_catalog.encode(l.detail_sha256, 'hex'),
+                                                  l.change_reason, pg_catalog.encode(l.prev_hash, 'hex'))::pg_catalog.text
+           END
+$$;
+COMMENT ON FUNCTION clinres._admin_log_canonical_of(clinres.admin_logs) IS
+    'the canonical text of an admin_logs row in the form its hash_version names';
 
 CREATE OR REPLACE FUNCTION clinres._change_reason() RETURNS text
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_change_reason';
@@ -86,9 +142,12 @@ BEGIN
         NEW.id := pg_catalog.nextval('clinres.admin_logs_id_seq');
     END IF;
     NEW.prev_hash := coalesce(head_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
-    NEW.row_hash := pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical(
-        NEW.id, NEW.created_at, NEW.actor_id, NEW.tenant_id, NEW.action, NEW.target, NEW.detail, NEW.change_reason,
-        NEW.prev_hash), 'UTF8'));
+    NEW.hash_version := 2;
+    NEW.salt := clinres._admin_log_salt();
+    NEW.detail_sha256 := NULL;
+    NEW.row_hash := pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical_v2(
+        NEW.id, NEW.created_at, NEW.actor_id, NEW.tenant_id, NEW.action, NEW.target, NEW.detail, NEW.salt,
+        NEW.change_reason, NEW.prev_hash), 'UTF8'));
     kept := clinres._admin_log_set_head(chain, NEW.id, NEW.row_hash);
     RETURN NEW;
 END
@@ -96,66 +155,43 @@ $$;
 COMMENT ON FUNCTION clinres._admin_log_chain() IS
     'before an admin_logs row is inserted: records the change reason and links the row into its tenant''s hash chain';
 
--- Every chain (tenant_id NULL) or one tenant's: each row's hash recomputed and its link to the
--- row before it in the chain checked; the first row that fails, and why.
+CREATE OR REPLACE FUNCTION clinres._admin_log_walk(tenant_id uuid)
+    RETURNS TABLE (tenant_id uuid, rows bigint, last_id bigint, last_hash text, first_bad_id bigint, problem text)
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'clinres_admin_log_walk';
+COMMENT ON FUNCTION clinres._admin_log_walk(uuid) IS
+    'each chain (one tenant''s when given) in one ordered pass: rows, its last row and hash, the first row whose hash or link fails, and why';
+
+-- Every chain (tenant_id NULL) or one tenant's: each row's hash recomputed (in its form) and its
+-- link to the row before it in the chain checked (_admin_log_walk); the chain's last row checked
+-- against the head its admin_log_chains row recorded; the first row that fails, and why.
 CREATE OR REPLACE FUNCTION clinres.verify_admin_logs(tenant_id uuid DEFAULT NULL)
     RETURNS TABLE (tenant_id uuid, rows bigint, ok boolean, first_bad_id bigint, detail text)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    WITH r AS (
-        SELECT l.id, l.tenant_id, l.prev_hash, l.row_hash,
-               pg_catalog.lag(l.row_hash) OVER w AS before_hash, pg_catalog.lag(l.id) OVER w AS before_id,
-               pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical(
-                   l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target, l.detail, l.change_reason,
-                   l.prev_hash), 'UTF8')) AS computed
-          FROM clinres.admin_logs l
-         WHERE $1 IS NULL OR l.tenant_id = $1
-        WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id)
-    ), checked AS (
-        SELECT r.id, r.tenant_id,
-               CASE WHEN r.row_hash IS NULL OR r.computed <> r.row_hash
-                    THEN pg_catalog.format('row %s does not match its row_hash: it was changed after it was written', r.id)
-                    WHEN r.before_id IS NULL
-                         AND r.prev_hash IS DISTINCT FROM '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-                    THEN pg_catalog.format('row %s does not start the chain: the rows before it were deleted', r.id)
-                    WHEN r.before_id IS NOT NULL AND r.prev_hash IS DISTINCT FROM r.before_hash
-                    THEN pg_catalog.format('row %s does not follow row %s: a row between them was deleted, or row %s was changed, or rows were reordered',
-                                           r.id, r.before_id, r.before_id)
-               END AS problem
-          FROM r
-    )
-    , chains AS (
-        SELECT c.tenant_id, pg_catalog.count(*) AS rows, pg_catalog.max(c.id) AS last_id,
-               pg_catalog.min(c.id) FILTER (WHERE c.problem IS NOT NULL) AS first_bad_id,
-               (pg_catalog.array_agg(c.problem ORDER BY c.id) FILTER (WHERE c.problem IS NOT NULL))[1] AS problem
-          FROM checked c GROUP BY c.tenant_id
-    )
     -- Each chain's last row must be the head its chain's row recorded: a deleted tail is found so.
     SELECT g.tenant_id, g.rows, g.problem IS NULL AND hc.problem IS NULL,
            coalesce(g.first_bad_id, hc.bad_id), coalesce(g.problem, hc.problem)
-      FROM chains g
+      FROM clinres._admin_log_walk($1) g
       LEFT JOIN clinres.admin_log_chains h ON h.chain = coalesce(g.tenant_id, '00000000-0000-0000-0000-000000000000')
      CROSS JOIN LATERAL (
         SELECT CASE WHEN h.chain IS NULL OR h.head_id IS NULL
-                    THEN pg_catalog.format('the chain''s head is not recorded: its row in admin_log_chains was deleted or changed')
+                    THEN 'the chain''s head is not recorded: its row in admin_log_chains was deleted or changed'
                     WHEN h.head_id > g.last_id
                     THEN pg_catalog.format('the chain ends at row %s, but its head is row %s: the rows after row %s were deleted',
                                            g.last_id, h.head_id, g.last_id)
                     WHEN h.head_id < g.last_id
                     THEN pg_catalog.format('row %s is after the chain''s head, row %s: it was added without the chain''s trigger',
-                                           (SELECT pg_catalog.min(l.id) FROM clinres.admin_logs l
-                                             WHERE l.tenant_id IS NOT DISTINCT FROM g.tenant_id AND l.id > h.head_id), h.head_id)
-                    WHEN h.head_hash IS DISTINCT FROM (SELECT l.row_hash FROM clinres.admin_logs l WHERE l.id = g.last_id)
+                                           a.after_head, h.head_id)
+                    WHEN pg_catalog.encode(h.head_hash, 'hex') IS DISTINCT FROM g.last_hash
                     THEN pg_catalog.format('row %s is the chain''s head, but its row_hash is not the head''s hash', g.last_id)
                END AS problem,
                CASE WHEN h.chain IS NULL OR h.head_id IS NULL THEN g.last_id
                     WHEN h.head_id > g.last_id THEN h.head_id
-                    WHEN h.head_id < g.last_id
-                    THEN (SELECT pg_catalog.min(l.id) FROM clinres.admin_logs l
-                           WHERE l.tenant_id IS NOT DISTINCT FROM g.tenant_id AND l.id > h.head_id)
-                    WHEN h.head_hash IS DISTINCT FROM (SELECT l.row_hash FROM clinres.admin_logs l WHERE l.id = g.last_id)
-                    THEN g.last_id
-               END AS bad_id) hc
+                    WHEN h.head_id < g.last_id THEN a.after_head
+                    WHEN pg_catalog.encode(h.head_hash, 'hex') IS DISTINCT FROM g.last_hash THEN g.last_id
+               END AS bad_id
+          FROM (SELECT (SELECT pg_catalog.min(l.id) FROM clinres.admin_logs l
+                         WHERE l.tenant_id IS NOT DISTINCT FROM g.tenant_id AND l.id > h.head_id) AS after_head) a) hc
     UNION ALL
     -- A chain that was written to and has no row left.
     SELECT nullif(h.chain, '00000000-0000-0000-0000-000000000000'), 0, false, NULL, 'the chain has no rows left: they were deleted'
@@ -189,7 +225,7 @@ COMMENT ON FUNCTION clinres.admin_log_head(uuid) IS
 CREATE OR REPLACE FUNCTION clinres._export_admin_logs(for_tenant uuid)
     RETURNS TABLE (id text, created_at text, actor_id text, actor_email text, tenant_id text, tenant_code text,
                    action text, target text, detail text, change_reason text, prev_hash text, row_hash text,
-                   canonical text)
+                   hash_version text, canonical text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 #variable_conflict use_variable
@@ -207,9 +243,8 @@ BEGIN
     RETURN QUERY
         SELECT l.id::text, pg_catalog.to_char(pg_catalog.timezone('UTC', l.created_at), 'YYYY-MM-DD"T"HH24:MI:SS.US'),
                l.actor_id::text, a.email, l.tenant_id::text, t.code, l.action, l.target, l.detail::text, l.change_reason,
-               pg_catalog.encode(l.prev_hash, 'hex'), pg_catalog.encode(l.row_hash, 'hex'),
-               clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target, l.detail,
-                                            l.change_reason, l.prev_hash)
+               pg_catalog.encode(l.prev_hash, 'hex'), pg_catalog.encode(l.row_hash, 'hex'), l.hash_version::text,
+               clinres._admin_log_canonical_of(l)
           FROM clinres.admin_logs l
           LEFT JOIN clinres.users a ON a.id = l.actor_id
           LEFT JOIN clinres.tenants t ON t.id = l.tenant_id
@@ -225,11 +260,60 @@ CREATE OR REPLACE FUNCTION clinres.export_admin_logs(tenant_id uuid DEFAULT NULL
 COMMENT ON FUNCTION clinres.export_admin_logs(uuid, text) IS
     'the audit trail of a tenant (every chain for a SUPER_ADMIN when NULL) as CSV or .xlsx, with each row''s hashes and canonical text';
 
+-- Right to erasure (API.md section 7; GDPR Art. 17): the user's email, name, phone and password
+-- hash replaced in the catalog by a pseudonym (the account is kept, disabled: the trail names its
+-- id), and every personal value of the trail's rows about the user (target = the user) by
+-- {"erased": its digest}, which hashes as the value did (form 2; a form-1 row keeps its detail's
+-- digest in detail_sha256), so that verify_admin_logs stays ok. Works for a deleted user too.
+CREATE OR REPLACE FUNCTION clinres.erase_user(user_id uuid) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    actor uuid := clinres._lock_actor(clinres._actor());
+    pseudonym text := 'erased-' || pg_catalog.replace(user_id::text, '-', '');
+    account boolean;
+    erased bigint;
+BEGIN
+    IF user_id IS NULL THEN
+        RAISE EXCEPTION 'user_id must not be NULL' USING ERRCODE = 'invalid_parameter_value',
+            SCHEMA = 'clinres', TABLE = 'field', COLUMN = 'user_id';
+    END IF;
+    PERFORM clinres._authorize(actor, 'erase', NULL, user_id);
+    UPDATE clinres.users u
+       SET email = pseudonym || '@erased.invalid', name = pseudonym, phone = NULL, password_hash = NULL,
+           status = 'disabled', updated_at = pg_catalog.now()
+     WHERE u.id = user_id;
+    account := FOUND;
+    UPDATE clinres.admin_logs l
+       SET detail = clinres._admin_log_erased(l.detail, CASE WHEN l.hash_version = 2 THEN coalesce(l.salt, '\x') ELSE '\x' END),
+           salt = NULL,
+           detail_sha256 = CASE WHEN l.hash_version = 1
+                                THEN coalesce(l.detail_sha256, pg_catalog.sha256(pg_catalog.convert_to(l.detail::text, 'UTF8'))) END
+     WHERE l.target = user_id::text
+       AND clinres._admin_log_erased(l.detail, CASE WHEN l.hash_version = 2 THEN coalesce(l.salt, '\x') ELSE '\x' END) <> l.detail;
+    GET DIAGNOSTICS erased = ROW_COUNT;
+    IF NOT account AND NOT EXISTS (SELECT FROM clinres.admin_logs l WHERE l.target = user_id::text) THEN
+        RAISE EXCEPTION 'user "%" does not exist', user_id USING ERRCODE = 'no_data_found',
+            DETAIL = 'No account and no audit row names this id.';
+    END IF;
+    PERFORM clinres._log(actor, NULL, 'user.erase', user_id,
+                         pg_catalog.jsonb_build_object('account', account, 'audit_rows', erased));
+    RETURN user_id;
+END
+$$;
+COMMENT ON FUNCTION clinres.erase_user(uuid) IS
+    'erases the user''s personal data from the catalog (a pseudonym) and from the trail''s rows about it, which still verify; SUPER_ADMIN only';
+
 REVOKE ALL ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea),
+    clinres._admin_log_digested(jsonb, bytea), clinres._admin_log_erased(jsonb, bytea), clinres._admin_log_salt(),
+    clinres._admin_log_canonical_v2(bigint, timestamptz, uuid, uuid, text, text, jsonb, bytea, text, bytea),
+    clinres._admin_log_canonical_of(clinres.admin_logs), clinres._admin_log_walk(uuid),
     clinres._change_reason(), clinres._admin_log_head_id(uuid), clinres._admin_log_head_hash(uuid),
     clinres._admin_log_set_head(uuid, bigint, bytea), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
     clinres._export_admin_logs(uuid), clinres.export_admin_logs(uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text) TO clinres_app;
+REVOKE ALL ON FUNCTION clinres.erase_user(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text), clinres.erase_user(uuid) TO clinres_app;
 
 CREATE TRIGGER chain BEFORE INSERT ON clinres.admin_logs FOR EACH ROW EXECUTE FUNCTION clinres._admin_log_chain();
 ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain;
