@@ -24,7 +24,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
 # One set of flags for both builds (CMake reads the same file).
 PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CXXFLAGS = -fPIC $(shell cat config/cxxflags.txt) $(if $(WERROR),-Werror)
-SHLIB_LINK  = -lstdc++ -lminizip -lexpat -lxlsxwriter -lz
+SHLIB_LINK  = -lstdc++ -lminizip -lexpat -lxlsxwriter -lz -lcrypto
 
 # PGXS would emit LLVM bitcode with clang++ for every C++ file, which fails where
 # clang++ is missing; clinres is not meant for JIT inlining. `override` beats the

@@ -15,7 +15,7 @@ if [ -n "${PG_CONFIG:-}" ] && [[ "$("$PG_CONFIG" --bindir)" != /usr/lib/postgres
 fi
 need=()
 for pkg in "${postgres_pkgs[@]}" postgresql-common make g++ cmake pgbouncer \
-           libgtest-dev libminizip-dev libexpat1-dev libxlsxwriter-dev zlib1g-dev python3-openpyxl python3-bcrypt clang libclang-rt-14-dev unzip; do
+           libgtest-dev libminizip-dev libexpat1-dev libxlsxwriter-dev zlib1g-dev libssl-dev python3-openpyxl python3-bcrypt clang libclang-rt-14-dev unzip; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -31,10 +31,9 @@ bool personal_key(const JsonbValue &k)
 // SHA-256 of salt then data, in lower-case hex (65 bytes with the NUL). No C++ object outlives it.
 void digest_hex(const bytea *salt, const char *data, size_t len, char *hex)
 {
-    clinres::Sha256 h;
-    h.update(VARDATA_ANY(salt), VARSIZE_ANY_EXHDR(salt));
-    h.update(data, len);
-    std::array<uint8_t, 32> out = h.finish();
+    std::array<uint8_t, 32> out;
+    if (!clinres::sha256(VARDATA_ANY(salt), VARSIZE_ANY_EXHDR(salt), data, len, out))
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory computing a SHA-256 digest")));
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < kDigestLen; ++i) {
         hex[2 * i] = digits[out[i] >> 4];
