@@ -7,6 +7,7 @@
 # - 100,000 rows: import_users from .xlsx against COPY + the same set-based INSERTs;
 # - memory: peak RSS (VmHWM) growth of a fresh backend around a dry run and an import (rolled
 #   back) of 10,000 and 100,000 rows, and around the hostile shapes of make_hostile_files.py;
+# - password hashes: 10,000 rows with a password_hash each against the same rows without;
 # - passwords: 200 rows with a password each, at the default bcrypt cost.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +25,9 @@ db=clinres_bench_import
 psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION clinres CASCADE" -f test/fixtures/sample.sql >/dev/null
 
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v dir="$work" <<'SQL'
+# A real $2b$ hash (python3-bcrypt, test/fixtures/bcrypt/hashes.csv) for the password_hash rows.
+hash=$(awk -F, '$1 == "2b" {print $3; exit}' test/fixtures/bcrypt/hashes.csv)
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v dir="$work" -v hash="$hash" <<'SQL'
 \o /dev/null
 SELECT clinres.set_context('00000000-0000-0000-0000-0000000000a1', 'a0000000-0000-0000-0000-00000000000a', false);
 SET jit = off;
@@ -96,6 +99,20 @@ WITH runs AS (
         ('COPY + set-based INSERTs (no checks)', format($q$SELECT pg_temp.copy_and_insert(%L)$q$, current_setting('bench.dir') || '/users_100000.csv'))
     ) v(what, q))
 SELECT what, ms, round(ms / (SELECT ms FROM runs WHERE what LIKE 'COPY + set%'), 2) AS vs_copy_insert FROM runs;
+\echo '10,000 rows with a password_hash each (bcrypt hashes stored as given) against the same rows without (ms, each rolled back):'
+SELECT set_config('bench.hash', :'hash', false) IS NOT NULL AS hash_set \gset
+CREATE FUNCTION pg_temp.hash_csv(with_hash boolean) RETURNS bytea LANGUAGE sql AS $$
+    SELECT convert_to(CASE WHEN with_hash THEN E'email,name,password_hash\n' ELSE E'email,name\n' END ||
+                      string_agg(format('hash%s@bench.example,Hash %s', i, i) ||
+                                 CASE WHEN with_hash THEN ',' || current_setting('bench.hash') ELSE '' END, E'\n'), 'UTF8')
+      FROM generate_series(1, 10000) i
+$$;
+WITH runs AS (
+    SELECT what, pg_temp.timed(q) AS ms FROM (VALUES
+        ('import_users(CSV), no password', $q$SELECT count(*) FROM clinres.import_users(pg_temp.hash_csv(false))$q$),
+        ('import_users(CSV), password_hash', $q$SELECT count(*) FROM clinres.import_users(pg_temp.hash_csv(true))$q$)
+    ) v(what, q))
+SELECT what, ms, round(ms / (SELECT ms FROM runs WHERE what LIKE '%no password'), 2) AS vs_no_password FROM runs;
 \echo '200 rows with a password each:'
 SELECT current_setting('clinres.bcrypt_cost') AS bcrypt_cost,
        pg_temp.timed(format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_200_pw.xlsx')) AS ms_200_rows,

@@ -186,8 +186,13 @@ COMMENT ON FUNCTION clinres._member_modules(uuid, uuid) IS 'the subscribed modul
 CREATE OR REPLACE FUNCTION clinres._write_modules(tenant_id uuid, user_ids uuid[], configs text[]) RETURNS void
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    DELETE FROM clinres.user_modules um USING pg_catalog.unnest($2) x(id)
-     WHERE um.tenant_id = $1 AND um.user_id = x.id;
+    -- Driven by the ids through the primary key whatever the estimates: a join on unnest($2) was
+    -- planned as a scan of every module row of the tenant per id when the statistics were stale
+    -- (an import's later batches: quadratic).
+    DELETE FROM clinres.user_modules um
+     WHERE um.ctid = ANY (ARRAY(SELECT m.ctid FROM pg_catalog.unnest($2) x(id)
+                                  CROSS JOIN LATERAL (SELECT k.ctid FROM clinres.user_modules k
+                                                       WHERE k.tenant_id = $1 AND k.user_id = x.id OFFSET 0) m));
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
     SELECT $1, x.id, s.c, pg_catalog.cardinality(x.codes) > 0
       FROM (SELECT u.id, pg_catalog.string_to_array(u.cfg, E'\x1f') FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) u(id, cfg)
