@@ -29,54 +29,6 @@ CREATE OR REPLACE FUNCTION clinres._module_code(module_code text) RETURNS text
     LANGUAGE c STRICT STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_module_code';
 COMMENT ON FUNCTION clinres._module_code(text) IS 'the canonical spelling of a module code; 22023 if unknown';
 
--- SECURITY DEFINER (it reads the catalog for a caller with no table privileges), so it
--- answers only for the context user, or an actor holding user:view in the tenant (for a
--- member of it) or on the platform.
-CREATE OR REPLACE FUNCTION clinres.session_profile(user_id uuid, tenant_id uuid) RETURNS jsonb
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-DECLARE
-    actor uuid := clinres.current_user_id();
-BEGIN
-    IF actor IS NULL OR NOT clinres._allowed(actor, 'profile', session_profile.tenant_id, session_profile.user_id) THEN
-        RAISE EXCEPTION 'permission denied to read the profile of user %', session_profile.user_id
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'Only the context user, or a context user holding user:view in the tenant, may read a profile.',
-                  HINT = 'Call clinres.set_context(user_id, tenant_id) first.';
-    END IF;
-    RETURN (
-    SELECT pg_catalog.jsonb_build_object(
-        'user', pg_catalog.jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone,
-                                              'status', u.status, 'platform_role', u.platform_role),
-        'tenant', pg_catalog.jsonb_build_object('id', t.id, 'code', t.code, 'name', t.name, 'status', t.status),
-        'role', CASE WHEN ut.status = 'active' THEN ut.role_code END,
-        'permissions', coalesce((SELECT pg_catalog.jsonb_agg(p.code ORDER BY p.code) FROM clinres.permissions p
-                                  WHERE clinres.has_permission(u.id, t.id, p.code)), '[]'),
-        'modules', coalesce((SELECT pg_catalog.jsonb_agg(m.code ORDER BY m.sort_order, m.code)
-                               FROM clinres.user_modules(u.id, t.id) m), '[]'),
-        'landing', clinres.landing_module(u.id, t.id))
-      FROM clinres.users u
-     CROSS JOIN clinres.tenants t
-      LEFT JOIN clinres.user_tenants ut ON ut.user_id = u.id AND ut.tenant_id = t.id
-     WHERE u.id = session_profile.user_id AND t.id = session_profile.tenant_id);
-END
-$$;
-COMMENT ON FUNCTION clinres.session_profile(uuid, uuid) IS
-    'what a login endpoint returns: user (no password hash), tenant, role, permissions, modules, landing; NULL for an unknown user or tenant; only for the context user or an actor with user:view (42501)';
-
--- Session context. No SET clause naming clinres.user_id/tenant_id: it would confine the SET LOCAL to the call.
-CREATE OR REPLACE FUNCTION clinres.set_context(user_id uuid, tenant_id uuid, is_local boolean DEFAULT true) RETURNS uuid
-    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_set_context';
-COMMENT ON FUNCTION clinres.set_context(uuid, uuid, boolean) IS
-    'sets the context user and tenant for this transaction (is_local, the default: safe under transaction pooling) or session; returns the user id';
-
--- PARALLEL RESTRICTED: whether the context is believed (a session-level or unsigned value
--- may not be) is decided in the leader, which knows how it was set; a parallel worker only
--- sees the values. Module policies still scan in parallel: their initPlans run in the leader.
-CREATE OR REPLACE FUNCTION clinres.current_user_id() RETURNS uuid
-    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'clinres_current_user_id';
-CREATE OR REPLACE FUNCTION clinres.current_tenant_id() RETURNS uuid
-    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'clinres_current_tenant_id';
 
 CREATE OR REPLACE FUNCTION clinres.tenants_with_module(module_code text) RETURNS SETOF uuid
     LANGUAGE c STRICT STABLE PARALLEL RESTRICTED ROWS 10 AS 'MODULE_PATHNAME', 'clinres_tenants_with_module';
@@ -255,13 +207,11 @@ ALTER EVENT TRIGGER clinres_access_cache_keep_always ENABLE ALWAYS;
 -- that set up RLS need EXECUTE on enable_module_rls and its helpers, granted explicitly.
 REVOKE ALL ON FUNCTION clinres.has_module(uuid, uuid, text), clinres.user_modules(uuid, uuid),
     clinres.require_module(uuid, uuid, text), clinres.has_permission(uuid, uuid, text),
-    clinres.landing_module(uuid, uuid), clinres._module_code(text), clinres.session_profile(uuid, uuid),
-    clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(), clinres.current_tenant_id(),
+    clinres.landing_module(uuid, uuid), clinres._module_code(text),
     clinres.tenants_with_module(text), clinres._module_policy_name(text),
     clinres.enable_module_rls(regclass, text, name), clinres.access_cache_stats(),
     clinres.access_cache_invalidate() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.has_module(uuid, uuid, text), clinres.user_modules(uuid, uuid),
     clinres.require_module(uuid, uuid, text), clinres.has_permission(uuid, uuid, text),
-    clinres.landing_module(uuid, uuid), clinres.session_profile(uuid, uuid),
-    clinres.set_context(uuid, uuid, boolean), clinres.current_user_id(), clinres.current_tenant_id(),
+    clinres.landing_module(uuid, uuid),
     clinres.tenants_with_module(text), clinres.access_cache_stats() TO clinres_app;

@@ -5,7 +5,7 @@
 // the value can be trusted (set by a superuser session, the server's configuration
 // or a verified session token), which decides what the context readers return while
 // signed sessions are required or session-level contexts are not allowed.
-#include "clinres/access/context.hpp"
+#include "clinres/session/context.hpp"
 
 #include "clinres/access/catalog_hooks.hpp"
 #include "clinres/pg/compat.hpp"
