@@ -195,6 +195,13 @@ sql "$coord" "DELETE FROM clinres.user_tenants WHERE user_id = '$alice' AND tena
 sql "$coord" "UPDATE clinres.users SET name = 'Bob Renamed' WHERE id = '$bob'" || fail "rename Bob"
 check "a renamed user's memberships follow on every node (user_copy on users)" "OK" \
     "$(on_placements clinres.user_tenants "SELECT string_agg(DISTINCT user_name, ',') FROM %s WHERE user_id = '$bob'" "Bob Renamed")"
+sql "$coord" "INSERT INTO clinres.modules (code, name, schema_name, route) VALUES ('zz', 'Z', 'zz_schema', '/zz')" \
+    && sql "$coord" "INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled) VALUES ('$A', '$erin', 'zz', true)" \
+    && sql "$coord" "DELETE FROM clinres.modules WHERE code = 'zz'" || fail "module zz"
+check "a module deleted leaves its members a disabled row for every other module on every node (keep_module_configs)" "OK" \
+    "$(on_placements clinres.user_modules "SELECT count(*) FILTER (WHERE NOT is_enabled) FROM %s WHERE user_id = '$erin' AND tenant_id = '$A'" \
+        "$(sql "$coord" "SELECT count(*) FROM clinres.modules")")"
+sql "$coord" "DELETE FROM clinres.user_modules WHERE user_id = '$erin' AND tenant_id = '$A'" || fail "Erin's configuration"
 
 # --- row-level security on distributed tables -----------------------------------------------------
 sql "$coord" "
