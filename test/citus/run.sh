@@ -135,6 +135,12 @@ sql "$coord" "CREATE TABLE public.early (tenant_id uuid NOT NULL, body text); SE
 check "before distribute: enable_module_rls writes the initPlan form" "t" \
     "$(sql "$coord" "SELECT pg_get_expr(polqual, polrelid) ~ 'SELECT' FROM pg_policy WHERE polrelid = 'public.early'::regclass")"
 
+# A live session of Carol in B: distribute() must not end it (truncating the shells fires their
+# TRUNCATE triggers; the rows are in the placements by then).
+S=5e550000-0000-0000-0000-00000000000c
+sql "$coord" "INSERT INTO clinres.sessions (tenant_id, id, user_id, expires_at) VALUES ('$B', '$S', '$carol', now() + interval '1 day')" \
+    || fail "session before distribute"
+
 # --- distribute -----------------------------------------------------------------------------------
 tables=$(sql "$coord" "SELECT count(*) FROM clinres._catalog_tables_in_fk_order()")
 out=$(sql "$coord" "SELECT step, object, action FROM clinres.distribute()") || fail "distribute: $out"
@@ -168,6 +174,34 @@ answers="SELECT string_agg(clinres.has_module(u, t, m)::text, ',' ORDER BY n)
 for p in "$coord" "$w1" "$w2"; do
     check "has_module on node $p answers from the reference tables" "true,true,false,false,true" "$(sql "$p" "$answers")"
 done
+
+# --- clinres's triggers fire on every node's placement and change that node's copy ------------------
+# ("OK" when every placement (3 nodes) answers the expected value)
+on_placements() { sql "$coord" "SELECT CASE WHEN count(*) FILTER (WHERE success AND result = '$3') = 3 THEN 'OK' ELSE string_agg(nodeport || ':' || result, ' ') END
+                                  FROM run_command_on_placements('$1', \$\$$2\$\$)"; }
+check "distribute left Carol's live session live on every node" "OK" \
+    "$(on_placements clinres.sessions "SELECT coalesce(end_reason, 'live') FROM %s WHERE id = '$S'" live)"
+sql "$coord" "UPDATE clinres.user_tenants SET status = 'disabled' WHERE user_id = '$carol' AND tenant_id = '$B'" || fail "disable Carol"
+check "a membership disabled ends its sessions on every node (end_sessions triggers)" "OK" \
+    "$(on_placements clinres.sessions "SELECT end_reason FROM %s WHERE id = '$S'" membership_ended)"
+sql "$coord" "UPDATE clinres.user_tenants SET status = 'active' WHERE user_id = '$carol' AND tenant_id = '$B'" || fail "enable Carol"
+sql "$coord" "INSERT INTO clinres.former_members (tenant_id, user_id) VALUES ('$B', '$alice')" \
+    && sql "$coord" "INSERT INTO clinres.user_tenants (tenant_id, user_id) VALUES ('$B', '$alice')" || fail "Alice joins B"
+check "a former member who joins again is forgotten on every node (forget_former_member)" "OK" \
+    "$(on_placements clinres.former_members "SELECT count(*) FROM %s WHERE user_id = '$alice'" 0)"
+check "a new membership copies the user's name on every node (user_copy)" "OK" \
+    "$(on_placements clinres.user_tenants "SELECT user_name = (SELECT name FROM clinres.users_$(sql "$coord" "SELECT shardid FROM pg_dist_shard WHERE logicalrelid = 'clinres.users'::regclass") WHERE id = '$alice') FROM %s WHERE user_id = '$alice' AND tenant_id = '$B'" t)"
+sql "$coord" "DELETE FROM clinres.user_tenants WHERE user_id = '$alice' AND tenant_id = '$B'" || fail "Alice leaves B"
+sql "$coord" "UPDATE clinres.users SET name = 'Bob Renamed' WHERE id = '$bob'" || fail "rename Bob"
+check "a renamed user's memberships follow on every node (user_copy on users)" "OK" \
+    "$(on_placements clinres.user_tenants "SELECT string_agg(DISTINCT user_name, ',') FROM %s WHERE user_id = '$bob'" "Bob Renamed")"
+sql "$coord" "INSERT INTO clinres.modules (code, name, schema_name, route) VALUES ('zz', 'Z', 'zz_schema', '/zz')" \
+    && sql "$coord" "INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled) VALUES ('$A', '$erin', 'zz', true)" \
+    && sql "$coord" "DELETE FROM clinres.modules WHERE code = 'zz'" || fail "module zz"
+check "a module deleted leaves its members a disabled row for every other module on every node (keep_module_configs)" "OK" \
+    "$(on_placements clinres.user_modules "SELECT count(*) FILTER (WHERE NOT is_enabled) FROM %s WHERE user_id = '$erin' AND tenant_id = '$A'" \
+        "$(sql "$coord" "SELECT count(*) FROM clinres.modules")")"
+sql "$coord" "DELETE FROM clinres.user_modules WHERE user_id = '$erin' AND tenant_id = '$A'" || fail "Erin's configuration"
 
 # --- row-level security on distributed tables -----------------------------------------------------
 sql "$coord" "

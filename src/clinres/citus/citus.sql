@@ -30,6 +30,59 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION clinres._catalog_tables_in_fk_order() FROM PUBLIC;
 
+-- Triggers on Citus placements. Citus applies a write to a reference table on every node's
+-- placement (clinres.user_tenants_102059) and fires the placement's copy of each trigger
+-- there; the shell on the coordinator holds no rows (only its TRUNCATE triggers fire, for
+-- truncate_local_data_after_distributing_table or a TRUNCATE of the table). A clinres
+-- trigger that reads or writes another catalog table must then use this node's placement of
+-- it: a query on the reference table from inside a query on a placement is refused by Citus
+-- (or would write every node from every node), and each node changing its own copy the same
+-- way keeps the copies equal.
+
+-- This node's placement of the reference table target (the table a trigger fired on a
+-- placement must use instead of target).
+CREATE OR REPLACE FUNCTION clinres._local_placement(target regclass) RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    shard bigint;
+    placement text;
+BEGIN
+    -- (dynamic: pg_dist_shard exists only where Citus is installed)
+    EXECUTE 'SELECT s.shardid FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid = $1' INTO shard USING target;
+    SELECT pg_catalog.format('%I.%I', n.nspname, c.relname OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) shard)
+      INTO placement FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = target;
+    IF shard IS NULL OR pg_catalog.to_regclass(placement) IS NULL THEN
+        RAISE EXCEPTION 'this Citus node has no placement of %', target
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Run clinres.distribute() on the coordinator.';
+    END IF;
+    RETURN placement;
+END
+$$;
+COMMENT ON FUNCTION clinres._local_placement(regclass) IS
+    'on a Citus node: the name of this node''s placement of the reference table (what a trigger fired on a placement reads and writes)';
+
+-- Whether rel is a Citus table (the coordinator's shell of a reference table): its
+-- statement triggers do nothing, the placements' triggers do the work on every node.
+CREATE OR REPLACE FUNCTION clinres._is_citus_table(rel regclass) RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found boolean;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)' INTO found USING rel;
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION clinres._is_citus_table(regclass) IS
+    'whether the table is distributed by Citus (a shell on the coordinator, whose rows are in its placements)';
+REVOKE ALL ON FUNCTION clinres._local_placement(regclass), clinres._is_citus_table(regclass) FROM PUBLIC;
+
 -- Raises 55000 unless this database is a Citus coordinator's; true otherwise.
 CREATE OR REPLACE FUNCTION clinres._require_citus_coordinator(caller text) RETURNS boolean
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp

@@ -319,14 +319,23 @@ DECLARE
     who uuid;
     tenant uuid;
     reason text;
+    -- users or user_tenants, also when fired on a Citus placement (users_102019)
+    on_users boolean := TG_TABLE_NAME = 'users' OR TG_TABLE_NAME ~ '^users_[0-9]+$';
+    -- this node's sessions when fired on a Citus placement (citus/citus.sql)
+    placement text := CASE WHEN TG_TABLE_NAME NOT IN ('users', 'user_tenants') THEN clinres._local_placement('clinres.sessions') END;
 BEGIN
     IF TG_LEVEL = 'STATEMENT' THEN -- TRUNCATE
-        UPDATE clinres.sessions s SET ended_at = pg_catalog.now(),
-               end_reason = CASE TG_TABLE_NAME WHEN 'users' THEN 'user_deleted' ELSE 'membership_ended' END
-         WHERE s.ended_at IS NULL;
+        IF placement IS NOT NULL THEN
+            EXECUTE pg_catalog.format('UPDATE %s s SET ended_at = pg_catalog.now(), end_reason = $1 WHERE s.ended_at IS NULL', placement)
+              USING CASE WHEN on_users THEN 'user_deleted' ELSE 'membership_ended' END;
+        ELSIF NOT clinres._is_citus_table(TG_RELID) THEN -- (a Citus shell's rows are in its placements)
+            UPDATE clinres.sessions s SET ended_at = pg_catalog.now(),
+                   end_reason = CASE WHEN on_users THEN 'user_deleted' ELSE 'membership_ended' END
+             WHERE s.ended_at IS NULL;
+        END IF;
         RETURN NULL;
     END IF;
-    IF TG_TABLE_NAME = 'users' THEN
+    IF on_users THEN
         who := OLD.id;
         IF TG_OP = 'DELETE' THEN
             reason := 'user_deleted';
@@ -344,8 +353,14 @@ BEGIN
         tenant := OLD.tenant_id;
         reason := 'membership_ended';
     END IF;
-    UPDATE clinres.sessions s SET ended_at = pg_catalog.now(), end_reason = reason
-     WHERE s.user_id = who AND (tenant IS NULL OR s.tenant_id = tenant) AND s.ended_at IS NULL;
+    IF placement IS NULL THEN
+        UPDATE clinres.sessions s SET ended_at = pg_catalog.now(), end_reason = reason
+         WHERE s.user_id = who AND (tenant IS NULL OR s.tenant_id = tenant) AND s.ended_at IS NULL;
+    ELSE
+        EXECUTE pg_catalog.format('UPDATE %s s SET ended_at = pg_catalog.now(), end_reason = $1'
+                                  ' WHERE s.user_id = $2 AND ($3 IS NULL OR s.tenant_id = $3) AND s.ended_at IS NULL', placement)
+          USING reason, who, tenant;
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -52,8 +52,14 @@ AS $$
 DECLARE
     u record;
 BEGIN
-    SELECT x.created_at, x.search_text, x.name, pg_catalog.lower(x.email) AS email_key, x.last_login_at, x.id IS NOT NULL AS known
-      INTO u FROM clinres.users x WHERE x.id = NEW.user_id;
+    IF TG_TABLE_NAME = 'user_tenants' THEN
+        SELECT x.created_at, x.search_text, x.name, pg_catalog.lower(x.email) AS email_key, x.last_login_at, x.id IS NOT NULL AS known
+          INTO u FROM clinres.users x WHERE x.id = NEW.user_id;
+    ELSE -- fired on a Citus placement: this node's copy of users (citus/citus.sql)
+        EXECUTE pg_catalog.format('SELECT x.created_at, x.search_text, x.name, pg_catalog.lower(x.email) AS email_key, x.last_login_at,'
+                                  ' x.id IS NOT NULL AS known FROM %s x WHERE x.id = $1', clinres._local_placement('clinres.users'))
+           INTO u USING NEW.user_id;
+    END IF;
     -- An unknown user keeps the given values (or placeholders): the foreign key then reports it.
     NEW.user_created_at := coalesce(u.created_at, NEW.user_created_at, pg_catalog.now());
     NEW.user_search_text := coalesce(u.search_text, NEW.user_search_text, '');
@@ -73,10 +79,18 @@ CREATE OR REPLACE FUNCTION clinres._users_copy_changed() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text,
-                                      user_name = NEW.name, user_email_key = pg_catalog.lower(NEW.email),
-                                      user_last_login_at = NEW.last_login_at
-     WHERE ut.user_id = NEW.id;
+    IF TG_TABLE_NAME = 'users' THEN
+        UPDATE clinres.user_tenants ut SET user_created_at = NEW.created_at, user_search_text = NEW.search_text,
+                                          user_name = NEW.name, user_email_key = pg_catalog.lower(NEW.email),
+                                          user_last_login_at = NEW.last_login_at
+         WHERE ut.user_id = NEW.id;
+    ELSE -- fired on a Citus placement: this node's copy of user_tenants (citus/citus.sql)
+        EXECUTE pg_catalog.format('UPDATE %s ut SET user_created_at = $1.created_at, user_search_text = $1.search_text,'
+                                  ' user_name = $1.name, user_email_key = pg_catalog.lower($1.email),'
+                                  ' user_last_login_at = $1.last_login_at WHERE ut.user_id = $1.id',
+                                  clinres._local_placement('clinres.user_tenants'))
+           USING NEW;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -164,7 +178,12 @@ CREATE OR REPLACE FUNCTION clinres._forget_former_member() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    DELETE FROM clinres.former_members fm USING added a WHERE fm.tenant_id = a.tenant_id AND fm.user_id = a.user_id;
+    IF TG_TABLE_NAME = 'user_tenants' THEN
+        DELETE FROM clinres.former_members fm USING added a WHERE fm.tenant_id = a.tenant_id AND fm.user_id = a.user_id;
+    ELSE -- fired on a Citus placement: this node's copy of former_members (citus/citus.sql)
+        EXECUTE pg_catalog.format('DELETE FROM %s fm USING added a WHERE fm.tenant_id = a.tenant_id AND fm.user_id = a.user_id',
+                                  clinres._local_placement('clinres.former_members'));
+    END IF;
     RETURN NULL;
 END
 $$;

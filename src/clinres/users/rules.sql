@@ -213,13 +213,22 @@ CREATE OR REPLACE FUNCTION clinres._keep_module_configs() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
-    INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-    SELECT c.tenant_id, c.user_id, m.code, false
-      FROM (SELECT DISTINCT um.tenant_id, um.user_id FROM clinres.user_modules um
-             WHERE um.module_code = OLD.code) c
-     CROSS JOIN clinres.modules m
-     WHERE m.code <> OLD.code
-    ON CONFLICT DO NOTHING;
+    IF TG_TABLE_NAME = 'modules' THEN
+        INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+        SELECT c.tenant_id, c.user_id, m.code, false
+          FROM (SELECT DISTINCT um.tenant_id, um.user_id FROM clinres.user_modules um
+                 WHERE um.module_code = OLD.code) c
+         CROSS JOIN clinres.modules m
+         WHERE m.code <> OLD.code
+        ON CONFLICT DO NOTHING;
+    ELSE -- fired on a Citus placement: this node's copies (citus/citus.sql)
+        EXECUTE pg_catalog.format('INSERT INTO %1$s (tenant_id, user_id, module_code, is_enabled)'
+                                  ' SELECT c.tenant_id, c.user_id, m.code, false'
+                                  ' FROM (SELECT DISTINCT um.tenant_id, um.user_id FROM %1$s um WHERE um.module_code = $1) c'
+                                  ' CROSS JOIN %2$s m WHERE m.code <> $1 ON CONFLICT DO NOTHING',
+                                  clinres._local_placement('clinres.user_modules'), clinres._local_placement('clinres.modules'))
+          USING OLD.code;
+    END IF;
     RETURN OLD;
 END
 $$;
