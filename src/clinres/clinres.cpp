@@ -1,10 +1,10 @@
 // Library entry: module magic and _PG_init, which sets up each feature once per backend.
 #include "clinres/access/cache.hpp"
 #include "clinres/access/change_log.hpp"
-#include "clinres/session/context.hpp"
 #include "clinres/citus/citus.hpp"
 #include "clinres/connections/monitor.hpp"
 #include "clinres/pg/postgres.hpp"
+#include "clinres/session/context.hpp"
 #include "clinres/session/login.hpp"
 #include "clinres/session/registry.hpp"
 #include "clinres/session/signer.hpp"

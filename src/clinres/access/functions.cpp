@@ -1,9 +1,9 @@
 // SQL entry points of the module-access engine (docs/reference.md, "Module access").
 #include "clinres/access/cache.hpp"
-#include "clinres/session/context.hpp"
 #include "clinres/access/pair_memo.hpp"
 #include "clinres/pg/datum.hpp"
 #include "clinres/pg/srf.hpp"
+#include "clinres/session/context.hpp"
 
 #include <new>
 

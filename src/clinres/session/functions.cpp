@@ -1,8 +1,8 @@
 // SQL entry points of sessions (docs/sessions.md): set_context, set_session,
 // begin_request in both forms, and the token signer behind login.
 #include "clinres/access/cache.hpp"
-#include "clinres/session/context.hpp"
 #include "clinres/pg/datum.hpp"
+#include "clinres/session/context.hpp"
 #include "clinres/session/signer.hpp"
 
 #include <string>
