@@ -118,6 +118,10 @@ COMMENT ON COLUMN clinres.admin_logs.salt IS 'form 2: 16 random bytes hashed bef
 COMMENT ON COLUMN clinres.admin_logs.detail_sha256 IS 'form 1, erased rows only: SHA-256 of the detail erase_user replaced (what the form hashes instead)';
 DROP FUNCTION clinres._export_admin_logs(uuid); -- its result gained hash_version
 
+-- Import and export carry the membership's validity (issue 23): the export's rows get valid_from and
+-- valid_until (a changed result type: dropped, then written again by @code).
+DROP FUNCTION clinres._export_rows(uuid);
+
 -- @code
 
 -- Sessions (issue 22): the triggers that ring the doorbell and end sessions.

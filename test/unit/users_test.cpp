@@ -29,6 +29,10 @@ TEST(Headers, EnglishChineseAnyCaseAndDecorations)
     EXPECT_EQ(header_field("password_hash"), Field::password_hash);
     EXPECT_EQ(header_field("密码哈希 (password_hash)"), Field::password_hash);
     EXPECT_EQ(header_field("password/password_hash"), std::nullopt);
+    EXPECT_EQ(header_field("valid_from/生效时间"), Field::valid_from);
+    EXPECT_EQ(header_field("失效时间"), Field::valid_until);
+    EXPECT_EQ(header_field("VALID_UNTIL"), Field::valid_until);
+    EXPECT_EQ(header_field("valid_from/valid_until"), std::nullopt);
     EXPECT_EQ(header_field("角色"), Field::role);
     EXPECT_EQ(header_field("姓名"), Field::name);
     EXPECT_EQ(header_field("company name"), std::nullopt);
@@ -115,6 +119,17 @@ TEST(Users, TrimsValuesButNotPasswordsAndDropsFormulaGuard)
     EXPECT_EQ(file.rows[0].name, "=Bob");
     EXPECT_EQ(file.rows[0].password, " pw ");
     EXPECT_EQ(file.rows[0].phone, "+86 1");
+}
+
+TEST(Users, ValidityCellsTrimmedAndARowWithOnlyAValidityKept)
+{
+    UserFile file =
+        read_users("邮箱,生效时间,失效时间,姓名\n a@x.cn , 2026-01-01 00:00+08 ,,A\n,,2027-01-01,\n",
+                   Format::csv, ReadOptions{});
+    ASSERT_EQ(file.rows.size(), 2u);
+    EXPECT_EQ(file.rows[0].valid_from, "2026-01-01 00:00+08");
+    EXPECT_EQ(file.rows[0].valid_until, "");
+    EXPECT_EQ(file.rows[1].valid_until, "2027-01-01"); // the SQL reports its missing email
 }
 
 TEST(Users, NoHeader)

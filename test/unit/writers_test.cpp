@@ -78,8 +78,9 @@ TEST(Writers, TemplateCsv)
 {
     std::string bytes = users_template(Format::csv, {}, {});
     EXPECT_EQ(bytes, "\xEF\xBB\xBF"
-                     "email/邮箱,name/姓名,phone/手机号,role/角色,modules/模块,password/密码\r\n"
-                     "zhang.san@example.com,张三,13800000001,USER,,\r\n");
+                     "email/邮箱,name/姓名,phone/手机号,role/角色,modules/模块,password/密码,"
+                     "valid_from/生效时间,valid_until/失效时间\r\n"
+                     "zhang.san@example.com,张三,13800000001,USER,,,,\r\n");
 }
 
 TEST(Writers, TempFilesRemovedEvenOnError)

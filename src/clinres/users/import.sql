@@ -31,7 +31,8 @@ AS $$
 BEGIN
     CREATE TEMPORARY TABLE clinres_import_rows (
         ord int PRIMARY KEY, batch int NOT NULL, row_no int NOT NULL,
-        email text, name text, phone text, role text, modules text, password text, password_hash text) ON COMMIT DROP;
+        email text, name text, phone text, role text, modules text, password text, password_hash text,
+        valid_from text, valid_until text) ON COMMIT DROP;
     CREATE INDEX ON pg_temp.clinres_import_rows (batch);
     CREATE TEMPORARY TABLE clinres_import_checks (
         ord int PRIMARY KEY, batch int NOT NULL, row_no int NOT NULL, c clinres._user_row_check) ON COMMIT DROP;
@@ -39,6 +40,38 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clinres._import_stage() IS 'creates the temporary tables of one import_users call (rows as read, their checks)';
+
+-- The problem of an import row's membership validity, as errcode, message and field, or NULL:
+-- each cell (NULL: open) must read as a timestamptz, and the pair must pass clinres._check_validity.
+CREATE OR REPLACE FUNCTION clinres._import_validity_problem(valid_from text, valid_until text) RETURNS text[]
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    f timestamptz;
+    u timestamptz;
+    msg text;
+BEGIN
+    BEGIN
+        f := $1::timestamptz;
+    EXCEPTION WHEN data_exception THEN
+        RETURN ARRAY['22023', pg_catalog.format('invalid valid_from "%s"', pg_catalog.left($1, 64)), 'valid_from'];
+    END;
+    BEGIN
+        u := $2::timestamptz;
+    EXCEPTION WHEN data_exception THEN
+        RETURN ARRAY['22023', pg_catalog.format('invalid valid_until "%s"', pg_catalog.left($2, 64)), 'valid_until'];
+    END;
+    BEGIN
+        PERFORM clinres._check_validity(f, u);
+    EXCEPTION WHEN invalid_parameter_value THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+        RETURN ARRAY['22023', msg, 'valid_until'];
+    END;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION clinres._import_validity_problem(text, text) IS
+    'errcode, message and field of an import row''s malformed or empty validity (valid_from, valid_until), or NULL';
 
 -- Checks the staged rows batch by batch with clinres._check_user_rows into the checks table, then
 -- marks the rows whose email (any case) or phone an earlier row of the whole file has, as the row
@@ -84,6 +117,13 @@ BEGIN
                   FROM pg_temp.clinres_import_rows s) f
              WHERE f.email_ord <> f.ord OR f.phone_ord <> f.ord) d
      WHERE k.ord = d.ord;
+    -- The membership's validity of the rows without another problem (docs/import.md).
+    UPDATE pg_temp.clinres_import_checks k
+       SET c.errcode = v.problem[1], c.message = v.problem[2], c.field = v.problem[3]
+      FROM (SELECT s.ord, clinres._import_validity_problem(s.valid_from, s.valid_until) AS problem
+              FROM pg_temp.clinres_import_rows s
+             WHERE s.valid_from IS NOT NULL OR s.valid_until IS NOT NULL) v
+     WHERE k.ord = v.ord AND v.problem IS NOT NULL AND (k.c).errcode IS NULL;
     SELECT pg_catalog.count(*) INTO problems FROM pg_temp.clinres_import_checks k WHERE (k.c).errcode IS NOT NULL;
     RETURN problems;
 END
@@ -101,6 +141,7 @@ DECLARE
     batches int;
     ids uuid[];
     written bigint := 0;
+    r record;
 BEGIN
     SELECT pg_catalog.max(k.batch) INTO batches FROM pg_temp.clinres_import_checks k;
     FOR b IN 1..coalesce(batches, 0) LOOP
@@ -109,6 +150,31 @@ BEGIN
         UPDATE pg_temp.clinres_import_checks k SET c.user_id = ids[(k.c).ord]
          WHERE k.batch = b AND (k.c).action = 'created';
         written := written + pg_catalog.cardinality(ids);
+    END LOOP;
+    -- The membership's validity, where a written row gives one (both ends: an empty cell is open),
+    -- logged as assign_tenant logs it.
+    FOR r IN
+        WITH given AS (
+            SELECT (k.c).user_id AS user_id, s.valid_from::timestamptz AS valid_from, s.valid_until::timestamptz AS valid_until
+              FROM pg_temp.clinres_import_checks k JOIN pg_temp.clinres_import_rows s ON s.ord = k.ord
+             WHERE (k.c).action = ANY (ARRAY['created', 'added', 'updated'])
+               AND (s.valid_from IS NOT NULL OR s.valid_until IS NOT NULL)
+        ), was AS (
+            SELECT g.*, ut.valid_from AS was_from, ut.valid_until AS was_until
+              FROM given g JOIN clinres.user_tenants ut ON ut.tenant_id = $1 AND ut.user_id = g.user_id
+             WHERE ut.valid_from IS DISTINCT FROM g.valid_from OR ut.valid_until IS DISTINCT FROM g.valid_until
+        ), changed AS (
+            UPDATE clinres.user_tenants ut SET valid_from = w.valid_from, valid_until = w.valid_until
+              FROM was w WHERE ut.tenant_id = $1 AND ut.user_id = w.user_id
+            RETURNING w.*
+        )
+        SELECT * FROM changed ORDER BY user_id
+    LOOP
+        PERFORM clinres._log(clinres._actor(), $1, 'tenant.validity', r.user_id,
+                             pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('valid_from', r.was_from,
+                                                                                                   'valid_until', r.was_until),
+                                                           'after', pg_catalog.jsonb_build_object('valid_from', r.valid_from,
+                                                                                                  'valid_until', r.valid_until)));
     END LOOP;
     RETURN written;
 END
@@ -119,7 +185,7 @@ COMMENT ON FUNCTION clinres._import_write(uuid) IS 'writes the checked rows of a
 -- oldest first, read page by page through the same function.
 CREATE OR REPLACE FUNCTION clinres._export_rows(tenant_id uuid)
     RETURNS TABLE (email text, name text, phone text, role_code text, modules text, status text,
-                   membership_status text, created_at text, last_login_at text)
+                   membership_status text, created_at text, last_login_at text, valid_from text, valid_until text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
@@ -129,12 +195,20 @@ DECLARE
 BEGIN
     LOOP
         got := 0;
-        FOR email, name, phone, role_code, modules, status, membership_status, created_at, last_login_at, total IN
+        FOR email, name, phone, role_code, modules, status, membership_status, created_at, last_login_at,
+            valid_from, valid_until, total IN
             SELECT l.o_email, l.o_name, l.o_phone, l.o_role_code, pg_catalog.array_to_string(l.o_modules, ','),
                    l.o_status, l.o_membership_status,
                    pg_catalog.to_char(l.o_created_at, 'YYYY-MM-DD HH24:MI:SS'),
-                   pg_catalog.to_char(l.o_last_login_at, 'YYYY-MM-DD HH24:MI:SS'), l.o_total_count
+                   pg_catalog.to_char(l.o_last_login_at, 'YYYY-MM-DD HH24:MI:SS'),
+                   -- With the offset (and the microseconds when there are any): import reads them back exactly.
+                   pg_catalog.to_char(ut.valid_from, CASE WHEN pg_catalog.date_part('microseconds', ut.valid_from)::bigint % 1000000 = 0
+                                                          THEN 'YYYY-MM-DD HH24:MI:SSOF' ELSE 'YYYY-MM-DD HH24:MI:SS.USOF' END),
+                   pg_catalog.to_char(ut.valid_until, CASE WHEN pg_catalog.date_part('microseconds', ut.valid_until)::bigint % 1000000 = 0
+                                                           THEN 'YYYY-MM-DD HH24:MI:SSOF' ELSE 'YYYY-MM-DD HH24:MI:SS.USOF' END),
+                   l.o_total_count
               FROM clinres._list_users($1, NULL, NULL, NULL, NULL, page, 100, 'created_at asc') l
+              LEFT JOIN clinres.user_tenants ut ON ut.tenant_id = $1 AND ut.user_id = l.o_id
         LOOP
             got := got + 1;
             RETURN NEXT;
@@ -181,7 +255,7 @@ COMMENT ON FUNCTION clinres.export_users(uuid, text) IS
     'the tenant''s members as list_users shows them, as an .xlsx or CSV file that import_users reads';
 
 REVOKE ALL ON FUNCTION clinres._import_tenant(uuid, text), clinres._import_stage(),
-    clinres._import_check(uuid, text), clinres._import_write(uuid),
+    clinres._import_validity_problem(text, text), clinres._import_check(uuid, text), clinres._import_write(uuid),
     clinres._export_rows(uuid), clinres._import_options(uuid),
     clinres.import_users(bytea, uuid, text, boolean, text, text), clinres.import_template(text),
     clinres.export_users(uuid, text) FROM PUBLIC;

@@ -211,17 +211,17 @@ void staging(bool create)
 
 pg::Statement staged_sql = {
     "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, "
-    "modules, password, password_hash)"
-    " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw, x.ph"
+    "modules, password, password_hash, valid_from, valid_until)"
+    " SELECT $1 OPERATOR(pg_catalog.+) x.i::int, $2, x.r, x.e, x.n, x.p, x.ro, x.m, x.pw, x.ph, x.vf, x.vu"
     "   FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
     "pg_catalog.unnest($6),"
     "                   pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9), "
-    "pg_catalog.unnest($10))"
-    "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, ph, i) RETURNING 1)"
+    "pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
+    "        WITH ORDINALITY AS x(r, e, n, p, ro, m, pw, ph, vf, vu, i) RETURNING 1)"
     " SELECT pg_catalog.count(*) FROM staged",
-    10,
+    12,
     {INT4OID, INT4OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-     TEXTARRAYOID, TEXTARRAYOID}};
+     TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}};
 // The same for 0.3.0's SQL (no password_hash column), until ALTER EXTENSION UPDATE.
 pg::Statement staged_sql_0_3 = {
     "WITH staged AS (INSERT INTO pg_temp.clinres_import_rows (ord, batch, row_no, email, name, phone, role, "
@@ -291,10 +291,17 @@ public:
                 "clinres " + sql_.version +
                     " is installed in this database: its import_users does not read password_hash",
                 {}, "Run ALTER EXTENSION clinres UPDATE.");
+        if ((!row.valid_from.empty() || !row.valid_until.empty()) && !sql_.hashes)
+            throw pg::Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                            "clinres " + sql_.version +
+                                " is installed in this database: its import_users does not read valid_from "
+                                "or valid_until",
+                            {}, "Run ALTER EXTENSION clinres UPDATE.");
         if (!row.password.empty())
             ++password_rows_;
         bytes_ += row.email.size() + row.name.size() + row.phone.size() + row.role.size() +
-                  row.password.size() + row.password_hash.size();
+                  row.password.size() + row.password_hash.size() + row.valid_from.size() +
+                  row.valid_until.size();
         for (const std::string &m : row.modules)
             bytes_ += sizeof m + m.size(); // as held here
         rows_.push_back(std::move(row));
@@ -320,7 +327,7 @@ public:
                 MemoryContextDelete(cxt);
             }
         } restore{cxt, old};
-        Datum args[10] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
+        Datum args[12] = {Int32GetDatum(int32(staged_)), Int32GetDatum(int32(++batches_))};
         pg::call([&] {
             Datum *nos = static_cast<Datum *>(palloc(sizeof(Datum) * (rows_.size() + 1)));
             for (std::size_t i = 0; i < rows_.size(); ++i)
@@ -342,6 +349,10 @@ public:
         args[8] = text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password; });
         args[9] =
             text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.password_hash; });
+        args[10] =
+            text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.valid_from; });
+        args[11] =
+            text_array(rows_, [](const im::UserRow &r) -> const std::string & { return r.valid_until; });
         spi_.run(sql_.hashes ? staged_sql : staged_sql_0_3, args, nullptr, true);
         staged_ += rows_.size();
         rows_.clear();
@@ -372,8 +383,10 @@ void notice_ignored(const im::HeaderMap &header)
     pg::call([&] {
         ereport(
             NOTICE,
-            (errmsg("columns ignored (not email, name, phone, role, modules, password or password_hash): %s",
-                    list.c_str())));
+            (errmsg(
+                "columns ignored (not email, name, phone, role, modules, password, valid_from, valid_until "
+                "or password_hash): %s",
+                list.c_str())));
     });
 }
 
@@ -538,9 +551,18 @@ Datum import_template(FunctionCallInfo fcinfo)
 
 pg::Statement export_sql = {
     "SELECT email, name, phone, role_code, modules, status, membership_status, created_at,"
-    " last_login_at FROM clinres._export_rows($1)",
+    " last_login_at, valid_from, valid_until FROM clinres._export_rows($1)",
     1,
     {UUIDOID}};
+// The same from SQL older than 0.4.0 (its rows have no validity: the columns stay empty).
+pg::Statement export_sql_0_3 = {
+    "SELECT email, name, phone, role_code, modules, status, membership_status, created_at,"
+    " last_login_at, NULL::text, NULL::text FROM clinres._export_rows($1)",
+    1,
+    {UUIDOID}};
+// Whether the database's SQL is 0.4.0's, whose export rows carry the membership's validity.
+pg::Statement export_validity_sql = {
+    "SELECT pg_catalog.to_regprocedure('clinres._import_validity_problem(text, text)') IS NOT NULL", 0, {}};
 
 // export_users(tenant_id, format) -> bytea
 Datum export_users(FunctionCallInfo fcinfo)
@@ -549,7 +571,8 @@ Datum export_users(FunctionCallInfo fcinfo)
     im::Format format = output_format(fcinfo, 1);
     pg::OwnerSpi spi(catalog_owner(), false);
     Datum tenant = checked_tenant(spi, fcinfo, 0, "export");
-    pg::Rows rows = spi.run(export_sql, &tenant);
+    bool validity = spi.run(export_validity_sql, nullptr).at(0, 0).num != 0;
+    pg::Rows rows = spi.run(validity ? export_sql : export_sql_0_3, &tenant);
     spi.finish();
     im::SheetData sheet{"users 用户", im::user_headers(), {}};
     for (const char *h :
@@ -558,8 +581,8 @@ Datum export_users(FunctionCallInfo fcinfo)
     sheet.rows.reserve(rows.size());
     for (std::size_t r = 0; r < rows.size(); ++r) {
         auto cell = [&](int c) { return rows.at(r, c).null ? std::string() : rows.at(r, c).text; };
-        sheet.rows.push_back(
-            {cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(5), cell(6), cell(7), cell(8)});
+        sheet.rows.push_back({cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(9), cell(10), cell(5),
+                              cell(6), cell(7), cell(8)});
     }
     return bytea_datum(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet));
 }

@@ -40,6 +40,10 @@ const std::pair<Field, std::string_view> aliases[] = {
     {Field::password, "初始密码"},
     {Field::password_hash, "password_hash"},
     {Field::password_hash, "密码哈希"},
+    {Field::valid_from, "valid_from"},
+    {Field::valid_from, "生效时间"},
+    {Field::valid_until, "valid_until"},
+    {Field::valid_until, "失效时间"},
 };
 
 // Separators between the words of a header cell ("邮箱 (email)", "手机号/phone*").
@@ -126,8 +130,8 @@ std::string clean(std::string_view value)
 
 const char *field_name(Field field)
 {
-    static const char *const names[] = {"email",   "name",     "phone",        "role",
-                                        "modules", "password", "password_hash"};
+    static const char *const names[] = {"email",    "name",       "phone",       "role",         "modules",
+                                        "password", "valid_from", "valid_until", "password_hash"};
     return names[std::size_t(field)];
 }
 
@@ -202,6 +206,10 @@ UserRow map_row(const HeaderMap &header, const Row &row, const Limits &limits)
         user.password = *v;
     if (auto *v = value(Field::password_hash))
         user.password_hash = clean(*v);
+    if (auto *v = value(Field::valid_from))
+        user.valid_from = clean(*v);
+    if (auto *v = value(Field::valid_until))
+        user.valid_until = clean(*v);
     if (auto *v = value(Field::modules)) {
         try {
             user.modules = split_modules(clean(*v), limits.modules_per_cell);
@@ -225,7 +233,8 @@ void stream_users(std::string_view data, std::optional<Format> format, const Rea
         if (have_header) {
             UserRow user = map_row(map, row, options.limits);
             if (!user.email.empty() || !user.name.empty() || !user.phone.empty() || !user.role.empty() ||
-                !user.password.empty() || !user.password_hash.empty() || !user.modules.empty())
+                !user.password.empty() || !user.password_hash.empty() || !user.valid_from.empty() ||
+                !user.valid_until.empty() || !user.modules.empty())
                 on_user(std::move(user));
         } else if (auto header = match_header(row)) {
             map = std::move(*header);

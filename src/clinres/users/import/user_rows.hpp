@@ -13,8 +13,9 @@
 
 namespace clinres::import {
 
-enum class Field { email, name, phone, role, modules, password, password_hash };
-constexpr std::size_t field_count = 7;
+// The template's and the export's columns first, in their order (user_headers), then password_hash.
+enum class Field { email, name, phone, role, modules, password, valid_from, valid_until, password_hash };
+constexpr std::size_t field_count = 9;
 
 // Name of a field as the SQL API spells it ("email", ...).
 const char *field_name(Field field);
@@ -27,10 +28,11 @@ struct HeaderMap {
 };
 
 // One data row: trimmed values, empty when not given (password kept exactly as typed;
-// password_hash a bcrypt hash the SQL checks for form).
+// password_hash a bcrypt hash the SQL checks for form; valid_from/valid_until the membership's
+// validity as typed, parsed by the SQL as timestamptz).
 struct UserRow {
     std::uint32_t row_no = 0;
-    std::string email, name, phone, role, password, password_hash;
+    std::string email, name, phone, role, password, password_hash, valid_from, valid_until;
     std::vector<std::string> modules; // empty: not given
 };
 

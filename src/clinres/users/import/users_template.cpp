@@ -4,8 +4,9 @@ namespace clinres::import {
 
 const std::vector<std::string> &user_headers()
 {
-    static const std::vector<std::string> headers{"email/邮箱", "name/姓名",    "phone/手机号",
-                                                  "role/角色",  "modules/模块", "password/密码"};
+    static const std::vector<std::string> headers{
+        "email/邮箱",   "name/姓名",     "phone/手机号",        "role/角色",
+        "modules/模块", "password/密码", "valid_from/生效时间", "valid_until/失效时间"};
     return headers;
 }
 
@@ -18,7 +19,7 @@ std::string users_template(Format format, const std::vector<CodeName> &roles,
     SheetData users{"users 用户",
                     user_headers(),
                     {{"zhang.san@example.com", "张三", "13800000001",
-                      roles.empty() ? "USER" : roles.front().code, example_modules, ""}}};
+                      roles.empty() ? "USER" : roles.front().code, example_modules, "", "", ""}}};
     if (format == Format::csv)
         return write_csv(users);
     SheetData options{"options 可选值", {"kind/类别", "code/代码", "name/名称"}, {}};
