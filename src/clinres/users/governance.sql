@@ -111,10 +111,11 @@ COMMENT ON FUNCTION clinres.revoke_module(uuid, uuid, text) IS
     'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write)';
 
 CREATE OR REPLACE FUNCTION clinres._access_review(tenant_id uuid)
-    RETURNS TABLE (user_id uuid, module_code text, source text, valid_from timestamptz, valid_until timestamptz)
+    RETURNS TABLE (user_id uuid, module_code text, source text, valid_from timestamptz, valid_until timestamptz,
+                   granted_by uuid, granted_at timestamptz)
     LANGUAGE c STRICT STABLE AS 'MODULE_PATHNAME', 'clinres_access_review';
 COMMENT ON FUNCTION clinres._access_review(uuid) IS
-    'each member of the tenant and module it may use now, with has_module''s reason and window, unchecked (access_review checks who asks)';
+    'each member of the tenant and module it may use now, with has_module''s reason and window and who gave it when (one pass over the trail), unchecked (access_review checks who asks)';
 
 -- Who has what in a tenant, complete: one row per member and module it may use now, the source
 -- (explain_access's reason), the validity, and who granted it when (the latest trail row that gave
@@ -132,29 +133,15 @@ BEGIN
     PERFORM clinres._authorize(actor, 'list', tenant, NULL);
     RETURN QUERY
     WITH a AS MATERIALIZED (SELECT * FROM clinres._access_review(tenant)),
-    g AS (SELECT DISTINCT ON (l.target, x.m) l.target, x.m, l.actor_id, l.created_at
-            FROM clinres.admin_logs l
-           CROSS JOIN LATERAL (SELECT l.detail ->> 'module' WHERE l.action = 'tenant.module.grant'
-                               UNION ALL
-                               SELECT e FROM pg_catalog.jsonb_array_elements_text(
-                                   CASE WHEN l.action = 'tenant.modules' AND pg_catalog.jsonb_typeof(l.detail -> 'after' -> 'modules') = 'array'
-                                        THEN l.detail -> 'after' -> 'modules' ELSE '[]' END) e
-                               UNION ALL
-                               SELECT NULL WHERE l.action IN ('user.create', 'tenant.assign', 'tenant.modules')) x(m)
-           WHERE l.tenant_id = tenant AND l.action IN ('tenant.module.grant', 'tenant.modules', 'user.create', 'tenant.assign')
-           ORDER BY l.target, x.m, l.id DESC),
     -- The members' own fields, once per member (not once per module).
     m AS MATERIALIZED (SELECT ut.user_id, u.email, u.name, ut.role_code, ut.status
                          FROM clinres.user_tenants ut JOIN clinres.users u ON u.id = ut.user_id
                         WHERE ut.tenant_id = tenant)
     SELECT a.user_id, m.email, m.name, m.role_code, m.status, a.module_code, a.source, a.valid_from, a.valid_until,
-           CASE a.source WHEN 'granted' THEN coalesce(gm.actor_id, g0.actor_id) WHEN 'inherited' THEN g0.actor_id END,
-           CASE a.source WHEN 'granted' THEN coalesce(gm.created_at, g0.created_at) WHEN 'inherited' THEN g0.created_at END
+           a.granted_by, a.granted_at
       FROM a
       JOIN m ON m.user_id = a.user_id
       JOIN clinres.modules mo ON mo.code = a.module_code
-      LEFT JOIN g gm ON gm.target = a.user_id::text AND gm.m = a.module_code
-      LEFT JOIN g g0 ON g0.target = a.user_id::text AND g0.m IS NULL
      ORDER BY m.email, mo.sort_order, mo.code;
 END
 $$;
