@@ -9,6 +9,7 @@
 #include "clinres/users/import/user_rows.hpp"
 #include "clinres/users/import/writers.hpp"
 #include "clinres/users/import_settings.hpp"
+#include "clinres/users/sheet_export.hpp"
 
 extern "C" {
 #include "mb/pg_wchar.h"
@@ -96,34 +97,6 @@ std::string_view bytea_arg(FunctionCallInfo fcinfo, int i)
     bytea *b = nullptr;
     pg::call([&] { b = PG_GETARG_BYTEA_PP(i); });
     return std::string_view(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
-}
-
-// A palloc'd bytea of the bytes.
-Datum bytea_datum(const std::string &bytes)
-{
-    Datum d = 0;
-    pg::call([&] {
-        if (bytes.size() > MaxAllocSize - VARHDRSZ)
-            ereport(ERROR,
-                    (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the file is too large for a bytea")));
-        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
-        SET_VARSIZE(b, VARHDRSZ + bytes.size());
-        memcpy(VARDATA(b), bytes.data(), bytes.size());
-        d = PointerGetDatum(b);
-    });
-    return d;
-}
-
-// The owner of clinres's catalog, as whom the SPI queries run (the functions are SECURITY DEFINER).
-Oid catalog_owner()
-{
-    Oid rel = InvalidOid;
-    pg::call([&] {
-        rel = get_relname_relid("users", get_namespace_oid("clinres", false));
-        if (!OidIsValid(rel))
-            elog(ERROR, "clinres.users does not exist");
-    });
-    return pg::relation_owner(rel);
 }
 
 pg::Statement tenant_sql = {"SELECT clinres._import_tenant($1, $2)", 2, {UUIDOID, TEXTOID}};
@@ -492,14 +465,14 @@ Datum import_users(FunctionCallInfo fcinfo)
     clinres::Uuid tenant_id;
     ImportSql sql;
     {
-        pg::OwnerSpi spi(catalog_owner(), false);
+        pg::OwnerSpi spi(users::catalog_owner(), false);
         sql = require_current_sql(spi);
         tenant_id = checked_tenant_id(spi, fcinfo, 1, "create");
         spi.finish();
     }
     staging(true);
     {
-        pg::OwnerSpi spi(catalog_owner(), false);
+        pg::OwnerSpi spi(users::catalog_owner(), false);
         Datum tenant = pg::uuid_datum(tenant_id);
         Stager stager(spi, sql);
         stage_file(stager, data, format, options);
@@ -540,13 +513,13 @@ Datum import_template(FunctionCallInfo fcinfo)
     require_utf8_database();
     im::Format format = output_format(fcinfo, 0);
     std::vector<im::CodeName> roles, modules;
-    pg::OwnerSpi spi(catalog_owner(), false);
+    pg::OwnerSpi spi(users::catalog_owner(), false);
     Datum tenant = checked_tenant(spi, fcinfo, -1, "create");
     pg::Rows rows = spi.run(options_sql, &tenant);
     spi.finish();
     for (std::size_t r = 0; r < rows.size(); ++r)
         (rows.at(r, 0).text == "role" ? roles : modules).push_back({rows.at(r, 1).text, rows.at(r, 2).text});
-    return bytea_datum(im::users_template(format, roles, modules));
+    return pg::bytea_datum(im::users_template(format, roles, modules));
 }
 
 pg::Statement export_sql = {
@@ -569,7 +542,7 @@ Datum export_users(FunctionCallInfo fcinfo)
 {
     require_utf8_database();
     im::Format format = output_format(fcinfo, 1);
-    pg::OwnerSpi spi(catalog_owner(), false);
+    pg::OwnerSpi spi(users::catalog_owner(), false);
     Datum tenant = checked_tenant(spi, fcinfo, 0, "export");
     bool validity = spi.run(export_validity_sql, nullptr).at(0, 0).num != 0;
     pg::Rows rows = spi.run(validity ? export_sql : export_sql_0_3, &tenant);
@@ -584,7 +557,7 @@ Datum export_users(FunctionCallInfo fcinfo)
         sheet.rows.push_back({cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(9), cell(10), cell(5),
                               cell(6), cell(7), cell(8)});
     }
-    return bytea_datum(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet));
+    return pg::bytea_datum(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet));
 }
 
 } // namespace

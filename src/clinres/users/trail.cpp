@@ -5,11 +5,9 @@
 #include "clinres/users/chain_head.hpp"
 
 #include "clinres/pg/datum.hpp"
-#include "clinres/pg/spi.hpp"
-#include "clinres/users/import/writers.hpp"
+#include "clinres/users/sheet_export.hpp"
 
 extern "C" {
-#include "mb/pg_wchar.h"
 #include "postmaster/bgworker.h"
 }
 
@@ -18,8 +16,6 @@ extern "C" {
 namespace users {
 
 namespace {
-
-namespace im = clinres::import;
 
 char *change_reason = nullptr;
 bool require_change_reason = false;
@@ -57,34 +53,6 @@ Datum reason(FunctionCallInfo fcinfo)
     return Datum(0);
 }
 
-// A palloc'd bytea of the bytes.
-Datum bytea_datum(const std::string &bytes)
-{
-    Datum d = 0;
-    pg::call([&] {
-        if (bytes.size() > MaxAllocSize - VARHDRSZ)
-            ereport(ERROR,
-                    (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the export is too large for a bytea")));
-        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
-        SET_VARSIZE(b, VARHDRSZ + bytes.size());
-        memcpy(VARDATA(b), bytes.data(), bytes.size());
-        d = PointerGetDatum(b);
-    });
-    return d;
-}
-
-// The owner of clinres's catalog, as whom the export's query runs (the function is SECURITY DEFINER).
-Oid catalog_owner()
-{
-    Oid rel = InvalidOid;
-    pg::call([&] {
-        rel = get_relname_relid("admin_logs", get_namespace_oid("clinres", false));
-        if (!OidIsValid(rel))
-            elog(ERROR, "clinres.admin_logs does not exist");
-    });
-    return pg::relation_owner(rel);
-}
-
 pg::Statement export_sql = {
     "SELECT id, created_at, actor_id, actor_email, tenant_id, tenant_code, action, target, detail,"
     " change_reason, prev_hash, row_hash, hash_version, canonical FROM clinres._export_admin_logs($1)",
@@ -94,30 +62,13 @@ pg::Statement export_sql = {
 // export_admin_logs(tenant_id, format) -> bytea: the trail of the chains the caller may audit, with hashes.
 Datum export_logs(FunctionCallInfo fcinfo)
 {
-    if (GetDatabaseEncoding() != PG_UTF8)
-        throw pg::Error(ERRCODE_FEATURE_NOT_SUPPORTED, "export_admin_logs needs a UTF8 database",
-                        "The database encoding is " + std::string(GetDatabaseEncodingName()) + ".");
-    std::string format = PG_ARGISNULL(1) ? "NULL" : std::string(pg::text_arg(fcinfo, 1));
-    if (format != "csv" && format != "xlsx")
-        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "invalid format \"" + format.substr(0, 40) + "\"",
-                        {}, "format is csv or xlsx.");
-    Datum tenant = PG_ARGISNULL(0) ? Datum(0) : PG_GETARG_DATUM(0);
-    pg::OwnerSpi spi(catalog_owner(), false);
-    im::SheetData sheet{"admin_logs",
-                        {"id", "created_at (UTC)", "actor_id", "actor_email", "tenant_id", "tenant_code",
-                         "action", "target", "detail", "change_reason", "prev_hash", "row_hash",
-                         "hash_version", "canonical"},
-                        {}};
-    spi.each(export_sql, &tenant, PG_ARGISNULL(0) ? "n" : " ", false, 1000, [&](const pg::Rows &rows) {
-        for (std::size_t r = 0; r < rows.size(); ++r) {
-            std::vector<std::string> row;
-            for (int c = 0; c < rows.ncols; ++c)
-                row.push_back(rows.at(r, c).null ? std::string() : rows.at(r, c).text);
-            sheet.rows.push_back(std::move(row));
-        }
-    });
-    spi.finish();
-    return bytea_datum(format == "xlsx" ? im::write_xlsx({sheet}) : im::write_csv(sheet));
+    return export_sheet(
+        fcinfo, "export_admin_logs", export_sql,
+        {"admin_logs",
+         {"id", "created_at (UTC)", "actor_id", "actor_email", "tenant_id", "tenant_code", "action", "target",
+          "detail", "change_reason", "prev_hash", "row_hash", "hash_version", "canonical"},
+         {}},
+        1000);
 }
 
 } // namespace
