@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the users import (docs/benchmarks.md, "Import"), in the cluster PGHOST/PGPORT
 # point to (e.g. pg_virtualenv -v 15 bash test/bench/import.sh). Not part of the tests.
+# `test/bench/import.sh memory` runs the memory part only.
 # - 10,000 rows without passwords: import_users from .xlsx and from CSV, against loading the same
 #   CSV with COPY into a staging table plus the same writes (the writer create_user uses, per row;
 #   and, as a floor, plain set-based INSERTs of the same rows), each rolled back;
@@ -11,6 +12,7 @@
 # - passwords: 200 rows with a password each, at the default bcrypt cost.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+parts=${1:-all}
 work=$(mktemp -d /tmp/clinres-bench-import.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 gcc -O2 -Wall -o "$work/make_import_files" test/bench/make_import_files.c -lxlsxwriter
@@ -25,6 +27,7 @@ db=clinres_bench_import
 psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION clinres CASCADE" -f test/fixtures/sample.sql >/dev/null
 
+if [ "$parts" != memory ]; then
 # A real $2b$ hash (python3-bcrypt, test/fixtures/bcrypt/hashes.csv) for the password_hash rows.
 hash=$(awk -F, '$1 == "2b" {print $3; exit}' test/fixtures/bcrypt/hashes.csv)
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v dir="$work" -v hash="$hash" <<'SQL'
@@ -118,6 +121,7 @@ SELECT current_setting('clinres.bcrypt_cost') AS bcrypt_cost,
        pg_temp.timed(format($q$SELECT count(*) FROM clinres.import_users(pg_read_binary_file(%L))$q$, current_setting('bench.dir') || '/users_200_pw.xlsx')) AS ms_200_rows,
        pg_temp.timed($q$SELECT crypt('bench-password-1', gen_salt('bf', current_setting('clinres.bcrypt_cost')::int))$q$) AS ms_one_bcrypt;
 SQL
+fi
 
 # Peak RSS growth of a fresh backend around one import_users call (the whole file is read and every
 # row checked; and written, then rolled back, unless dry): VmHWM after minus VmHWM before, in kB,

@@ -1,7 +1,9 @@
 #include "clinres/users/import/xlsx_parts.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "clinres/users/import/cell_text.hpp"
 
@@ -132,10 +134,7 @@ struct SharedStringsHandler : XmlHandler {
         } else if (name == "si") {
             std::string decoded = decode_xstring(current);
             budget.take(decoded.size() + sizeof(std::uint32_t));
-            table.text += decoded;
-            if (table.text.size() > UINT32_MAX)
-                throw LimitExceeded(Limit::uncompressed_bytes, UINT32_MAX);
-            table.offsets.push_back(std::uint32_t(table.text.size()));
+            table.add(decoded);
         }
     }
     void text(std::string_view data) override
@@ -208,6 +207,36 @@ Workbook read_workbook(ZipArchive &zip, const Limits &limits)
             book.styles = path;
     }
     return book;
+}
+
+void SharedStrings::add(std::string_view s)
+{
+    std::size_t pos = offsets_.back();
+    if (s.size() > UINT32_MAX - pos)
+        throw LimitExceeded(Limit::uncompressed_bytes, UINT32_MAX);
+    while (!s.empty()) {
+        std::size_t at = pos % kBlock;
+        if (at == 0 && pos / kBlock == blocks_.size())
+            blocks_.emplace_back(new char[kBlock]);
+        std::size_t n = std::min(s.size(), kBlock - at);
+        std::memcpy(blocks_[pos / kBlock].get() + at, s.data(), n);
+        s.remove_prefix(n);
+        pos += n;
+    }
+    offsets_.push_back(std::uint32_t(pos));
+}
+
+std::string SharedStrings::at(std::size_t i) const
+{
+    std::size_t pos = offsets_[i], end = offsets_[i + 1];
+    std::string out;
+    out.reserve(end - pos);
+    while (pos < end) {
+        std::size_t at = pos % kBlock, n = std::min(end - pos, kBlock - at);
+        out.append(blocks_[pos / kBlock].get() + at, n);
+        pos += n;
+    }
+    return out;
 }
 
 SharedStrings read_shared_strings(ZipArchive &zip, const std::string &path, const Limits &limits,

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,15 +37,21 @@ struct Workbook {
 // Reads the workbook part and its relationships.
 Workbook read_workbook(ZipArchive &zip, const Limits &limits);
 
-// Shared strings stored back to back: string i is text[offsets[i], offsets[i+1]).
-struct SharedStrings {
-    std::string text;
-    std::vector<std::uint32_t> offsets{0};
-    std::string_view at(std::size_t i) const
-    {
-        return std::string_view(text).substr(offsets[i], offsets[i + 1] - offsets[i]);
-    }
-    std::size_t size() const { return offsets.size() - 1; } // number of strings
+// Shared strings stored back to back in blocks that never move nor grow, so that the table holds
+// its text once (a string grown by doubling holds up to three times its text while it copies):
+// string i is the bytes [offsets[i], offsets[i+1]) of the blocks' concatenation.
+class SharedStrings {
+public:
+    // Appends one string; LimitExceeded past 4 GiB of text (the offsets are 32 bits).
+    void add(std::string_view s);
+    // String i (i < size()).
+    std::string at(std::size_t i) const;
+    std::size_t size() const { return offsets_.size() - 1; } // number of strings
+
+private:
+    static constexpr std::size_t kBlock = std::size_t(1) << 20;
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    std::deque<std::uint32_t> offsets_{0};
 };
 
 // Reads the shared string table (rich text runs concatenated, phonetic runs left out); each

@@ -128,7 +128,7 @@ struct SheetHandler : XmlHandler {
             if (value.empty() || *end || i >= strings.size())
                 throw ImportError("the .xlsx file is corrupt: " + where() +
                                   " refers to a missing shared string");
-            return std::string(strings.at(i));
+            return strings.at(i);
         }
         if (type == "inlineStr" || type == "str" || type == "e")
             return decode_xstring(value);
