@@ -19,7 +19,9 @@ CLINRES_HEADERS = $(shell find src/clinres -name '*.hpp')
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=pg_trgm --load-extension=clinres
 ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=pgcrypto --load-extension=pg_trgm --load-extension=clinres
+# Where the isolation specs' results go; a suite that runs specs beside the others names its own.
+ISOLATION_OUTPUTDIR ?= test/isolation/output_iso
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(ISOLATION_OUTPUTDIR) --load-extension=pgcrypto --load-extension=pg_trgm --load-extension=clinres
 
 # One set of flags for both builds (CMake reads the same file).
 PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)

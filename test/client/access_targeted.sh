@@ -34,11 +34,12 @@ as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
 export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 
 specs=$(cd test/isolation/specs && ls access-*.spec | sed 's/\.spec$//' | tr '\n' ' ')
-# Results in a directory of this run's own: the regression and isolation suites may run at once.
-rm -rf "$dir/proofs" && mkdir -p "$dir/proofs"
+# Results (regression and isolation) in directories of this run's own: the regression and
+# isolation suites run at once, and would otherwise write the same result files.
+rm -rf "$dir/proofs" "$dir/proofs_iso" && mkdir -p "$dir/proofs" "$dir/proofs_iso"
 if ! make -s installcheck REGRESS=differential ISOLATION="$specs" EXTRA_REGRESS_OPTS="--outputdir=$dir/proofs" \
-    >"$dir/proofs.log" 2>&1; then
-    cat "$dir/proofs.log" "$dir/proofs/regression.diffs" 2>/dev/null || true
+    ISOLATION_OUTPUTDIR="$dir/proofs_iso" >"$dir/proofs.log" 2>&1; then
+    cat "$dir/proofs.log" "$dir/proofs/regression.diffs" "$dir/proofs_iso/regression.diffs" 2>/dev/null || true
     fail "the freshness proofs failed ($name)"
 fi
 
