@@ -73,6 +73,56 @@ $$;
 COMMENT ON FUNCTION clinres._import_validity_problem(text, text) IS
     'errcode, message and field of an import row''s malformed or empty validity (valid_from, valid_until), or NULL';
 
+-- The pieces of a staged modules cell (U+001F between them), in order: the module as given and,
+-- for a piece `module@from~until`, its validity as written (docs/import.md); NULL without one.
+CREATE OR REPLACE FUNCTION clinres._import_module_pieces(modules text)
+    RETURNS TABLE (i bigint, given text, validity text)
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT p.i, pg_catalog.btrim(pg_catalog.split_part(p.piece, '@', 1)),
+           CASE WHEN pg_catalog.strpos(p.piece, '@') > 0 THEN pg_catalog.substr(p.piece, pg_catalog.strpos(p.piece, '@') + 1) END
+      FROM pg_catalog.unnest(pg_catalog.string_to_array($1, E'\x1f')) WITH ORDINALITY p(piece, i)
+$$;
+COMMENT ON FUNCTION clinres._import_module_pieces(text) IS
+    'the pieces of a staged modules cell: the module as given and the validity written after its @ (or NULL)';
+
+-- A staged modules cell without the validities of its pieces: what the row check reads.
+CREATE OR REPLACE FUNCTION clinres._import_module_codes(modules text) RETURNS text
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT CASE WHEN pg_catalog.strpos($1, '@') = 0 THEN $1
+                ELSE (SELECT pg_catalog.string_agg(p.given, E'\x1f' ORDER BY p.i) FROM clinres._import_module_pieces($1) p) END
+$$;
+COMMENT ON FUNCTION clinres._import_module_codes(text) IS 'a staged modules cell without the validities of its pieces';
+
+-- The validity of one piece of a modules cell (`from~until`, either end empty: open) as its two
+-- ends, or the problem (errcode, message, field 'modules') that makes the row an error.
+CREATE OR REPLACE FUNCTION clinres._import_module_validity(given text, validity text,
+                                                           OUT valid_from timestamptz, OUT valid_until timestamptz,
+                                                           OUT problem text[])
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+DECLARE
+    f text := NULLIF(pg_catalog.btrim(pg_catalog.split_part($2, '~', 1)), '');
+    u text := NULLIF(pg_catalog.btrim(pg_catalog.split_part($2, '~', 2)), '');
+BEGIN
+    IF pg_catalog.strpos($2, '~') = 0 OR pg_catalog.split_part($2, '~', 3) <> '' OR (f IS NULL AND u IS NULL) THEN
+        problem := ARRAY['22023', pg_catalog.format('module "%s": validity "%s" is not FROM~UNTIL (either may be empty, not both)',
+                                                    pg_catalog.left($1, 64), pg_catalog.left($2, 64)), 'modules'];
+        RETURN;
+    END IF;
+    problem := clinres._import_validity_problem(f, u);
+    IF problem IS NOT NULL THEN
+        problem := ARRAY[problem[1], pg_catalog.format('module "%s": %s', pg_catalog.left($1, 64), problem[2]), 'modules'];
+        RETURN;
+    END IF;
+    valid_from := f::timestamptz;
+    valid_until := u::timestamptz;
+END
+$$;
+COMMENT ON FUNCTION clinres._import_module_validity(text, text) IS
+    'the two ends of a modules cell piece''s validity (from~until), or its problem (errcode, message, field)';
+
 -- Checks the staged rows batch by batch with clinres._check_user_rows into the checks table, then
 -- marks the rows whose email (any case) or phone an earlier row of the whole file has, as the row
 -- check words it within a batch (a batch sees only itself; a repeat is the first problem a row of
@@ -93,7 +143,7 @@ BEGIN
         SELECT g.first + c.ord - 1, b, g.row_nos[c.ord], c
           FROM (SELECT pg_catalog.min(s.ord) AS first, pg_catalog.array_agg(s.email ORDER BY s.ord) AS e,
                        pg_catalog.array_agg(s.name ORDER BY s.ord) AS n, pg_catalog.array_agg(s.phone ORDER BY s.ord) AS p,
-                       pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(s.modules ORDER BY s.ord) AS m,
+                       pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(clinres._import_module_codes(s.modules) ORDER BY s.ord) AS m,
                        pg_catalog.array_agg(s.password ORDER BY s.ord) AS pw, pg_catalog.array_agg(s.row_no ORDER BY s.ord) AS row_nos,
                        pg_catalog.array_agg(s.password_hash ORDER BY s.ord) AS ph
                   FROM pg_temp.clinres_import_rows s WHERE s.batch = b) g
@@ -124,6 +174,16 @@ BEGIN
               FROM pg_temp.clinres_import_rows s
              WHERE s.valid_from IS NOT NULL OR s.valid_until IS NOT NULL) v
      WHERE k.ord = v.ord AND v.problem IS NOT NULL AND (k.c).errcode IS NULL;
+    -- The validities in modules cells, the first problem of a row (docs/import.md).
+    UPDATE pg_temp.clinres_import_checks k
+       SET c.errcode = v.problem[1], c.message = v.problem[2], c.field = v.problem[3]
+      FROM (SELECT DISTINCT ON (s.ord) s.ord, mv.problem
+              FROM pg_temp.clinres_import_rows s
+             CROSS JOIN LATERAL clinres._import_module_pieces(s.modules) p
+             CROSS JOIN LATERAL clinres._import_module_validity(p.given, p.validity) mv
+             WHERE pg_catalog.strpos(s.modules, '@') > 0 AND p.validity IS NOT NULL AND mv.problem IS NOT NULL
+             ORDER BY s.ord, p.i) v
+     WHERE k.ord = v.ord AND (k.c).errcode IS NULL;
     SELECT pg_catalog.count(*) INTO problems FROM pg_temp.clinres_import_checks k WHERE (k.c).errcode IS NOT NULL;
     RETURN problems;
 END
@@ -176,10 +236,69 @@ BEGIN
                                                            'after', pg_catalog.jsonb_build_object('valid_from', r.valid_from,
                                                                                                   'valid_until', r.valid_until)));
     END LOOP;
+    -- The validity of each module the modules cell of a written row gives (none: always), on its
+    -- enabled grant, logged as grant_module logs it. The first piece of a module counts, as in the
+    -- row check.
+    FOR r IN
+        WITH given AS (
+            SELECT DISTINCT ON ((k.c).user_id, m.code) (k.c).user_id AS user_id, m.code, mv.valid_from, mv.valid_until
+              FROM pg_temp.clinres_import_checks k JOIN pg_temp.clinres_import_rows s ON s.ord = k.ord
+             CROSS JOIN LATERAL clinres._import_module_pieces(s.modules) p
+             CROSS JOIN LATERAL (SELECT clinres._cell_module(p.given) AS code) m
+             CROSS JOIN LATERAL (SELECT v.valid_from, v.valid_until FROM clinres._import_module_validity(p.given, p.validity) v
+                                  WHERE p.validity IS NOT NULL
+                                 UNION ALL SELECT NULL, NULL WHERE p.validity IS NULL) mv
+             WHERE (k.c).action = ANY (ARRAY['created', 'added', 'updated']) AND s.modules IS NOT NULL
+             ORDER BY (k.c).user_id, m.code, p.i
+        ), was AS (
+            SELECT g.*, clinres._grant_json(g.user_id, $1, g.code) AS before
+              FROM given g JOIN clinres.user_modules um ON um.tenant_id = $1 AND um.user_id = g.user_id AND um.module_code = g.code
+             WHERE um.is_enabled AND (um.valid_from, um.valid_until) IS DISTINCT FROM (g.valid_from, g.valid_until)
+        ), changed AS (
+            UPDATE clinres.user_modules um SET valid_from = w.valid_from, valid_until = w.valid_until, updated_at = pg_catalog.now()
+              FROM was w WHERE um.tenant_id = $1 AND um.user_id = w.user_id AND um.module_code = w.code
+            RETURNING w.user_id, w.code, w.before
+        )
+        SELECT * FROM changed ORDER BY user_id, code
+    LOOP
+        PERFORM clinres._log(clinres._actor(), $1, 'tenant.module.grant', r.user_id,
+                             pg_catalog.jsonb_build_object('module', r.code, 'before', r.before,
+                                                           'after', clinres._grant_json(r.user_id, $1, r.code)));
+    END LOOP;
     RETURN written;
 END
 $$;
 COMMENT ON FUNCTION clinres._import_write(uuid) IS 'writes the checked rows of an import batch by batch, noting the ids of the users created; the rows written';
+
+-- An instant as export_users writes it: with the offset (and the microseconds when there are any),
+-- so that import_users reads it back exactly.
+CREATE OR REPLACE FUNCTION clinres._export_instant(t timestamptz) RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT pg_catalog.to_char($1, CASE WHEN pg_catalog.date_part('microseconds', $1)::bigint % 1000000 = 0
+                                       THEN 'YYYY-MM-DD HH24:MI:SSOF' ELSE 'YYYY-MM-DD HH24:MI:SS.USOF' END)
+$$;
+COMMENT ON FUNCTION clinres._export_instant(timestamptz) IS 'an instant as export_users writes it (with its offset), which import_users reads back exactly';
+
+-- A member's modules cell as export_users writes it: the modules it may use now, each with the
+-- validity of its grant when it has one (`code@from~until`), then its enabled grants that do not
+-- hold now (not started, or ended), so that an import of the file gives the same grants.
+CREATE OR REPLACE FUNCTION clinres._export_modules(tenant_id uuid, user_id uuid, modules text[]) RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT coalesce(pg_catalog.string_agg(x.code || CASE WHEN um.valid_from IS NOT NULL OR um.valid_until IS NOT NULL
+                                                THEN '@' || coalesce(clinres._export_instant(um.valid_from), '') || '~'
+                                                     || coalesce(clinres._export_instant(um.valid_until), '') ELSE '' END,
+                                 ',' ORDER BY x.future, x.i), pg_catalog.array_to_string($3, ','))
+      FROM (SELECT m.code, m.i, false AS future FROM pg_catalog.unnest($3) WITH ORDINALITY m(code, i)
+            UNION ALL
+            SELECT f.module_code, 0, true FROM clinres.user_modules f
+             WHERE f.tenant_id = $1 AND f.user_id = $2 AND f.is_enabled
+               AND (f.valid_from > pg_catalog.now() OR f.valid_until <= pg_catalog.now())) x
+      LEFT JOIN clinres.user_modules um ON um.tenant_id = $1 AND um.user_id = $2 AND um.module_code = x.code AND um.is_enabled
+$$;
+COMMENT ON FUNCTION clinres._export_modules(uuid, uuid, text[]) IS
+    'a member''s modules cell as export_users writes it: its modules now, then its grants that do not hold now, each with its validity';
 
 -- What export_users writes: every member of the tenant as list_users shows them (user:view),
 -- oldest first, read page by page through the same function.
@@ -197,15 +316,11 @@ BEGIN
         got := 0;
         FOR email, name, phone, role_code, modules, status, membership_status, created_at, last_login_at,
             valid_from, valid_until, total IN
-            SELECT l.o_email, l.o_name, l.o_phone, l.o_role_code, pg_catalog.array_to_string(l.o_modules, ','),
+            SELECT l.o_email, l.o_name, l.o_phone, l.o_role_code, clinres._export_modules($1, l.o_id, l.o_modules),
                    l.o_status, l.o_membership_status,
                    pg_catalog.to_char(l.o_created_at, 'YYYY-MM-DD HH24:MI:SS'),
                    pg_catalog.to_char(l.o_last_login_at, 'YYYY-MM-DD HH24:MI:SS'),
-                   -- With the offset (and the microseconds when there are any): import reads them back exactly.
-                   pg_catalog.to_char(ut.valid_from, CASE WHEN pg_catalog.date_part('microseconds', ut.valid_from)::bigint % 1000000 = 0
-                                                          THEN 'YYYY-MM-DD HH24:MI:SSOF' ELSE 'YYYY-MM-DD HH24:MI:SS.USOF' END),
-                   pg_catalog.to_char(ut.valid_until, CASE WHEN pg_catalog.date_part('microseconds', ut.valid_until)::bigint % 1000000 = 0
-                                                           THEN 'YYYY-MM-DD HH24:MI:SSOF' ELSE 'YYYY-MM-DD HH24:MI:SS.USOF' END),
+                   clinres._export_instant(ut.valid_from), clinres._export_instant(ut.valid_until),
                    l.o_total_count
               FROM clinres._list_users($1, NULL, NULL, NULL, NULL, page, 100, 'created_at asc') l
               LEFT JOIN clinres.user_tenants ut ON ut.tenant_id = $1 AND ut.user_id = l.o_id
@@ -255,8 +370,10 @@ COMMENT ON FUNCTION clinres.export_users(uuid, text) IS
     'the tenant''s members as list_users shows them, as an .xlsx or CSV file that import_users reads';
 
 REVOKE ALL ON FUNCTION clinres._import_tenant(uuid, text), clinres._import_stage(),
-    clinres._import_validity_problem(text, text), clinres._import_check(uuid, text), clinres._import_write(uuid),
-    clinres._export_rows(uuid), clinres._import_options(uuid),
+    clinres._import_validity_problem(text, text), clinres._import_module_pieces(text), clinres._import_module_codes(text),
+    clinres._import_module_validity(text, text), clinres._import_check(uuid, text), clinres._import_write(uuid),
+    clinres._export_instant(timestamptz), clinres._export_modules(uuid, uuid, text[]), clinres._export_rows(uuid),
+    clinres._import_options(uuid),
     clinres.import_users(bytea, uuid, text, boolean, text, text), clinres.import_template(text),
     clinres.export_users(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.import_users(bytea, uuid, text, boolean, text, text), clinres.import_template(text),

@@ -81,7 +81,7 @@ BEGIN
                CASE WHEN g.p IS NOT NULL THEN pg_catalog.first_value(g.ord) OVER (PARTITION BY g.p ORDER BY g.ord) END AS phone_ord
           FROM given g
     ), mods AS MATERIALIZED (
-        SELECT m.code, pg_catalog.lower(m.name) AS lname,
+        SELECT m.code,
                m.is_active AND EXISTS (SELECT FROM clinres.tenant_modules tm
                                         WHERE tm.tenant_id = tenant AND tm.module_code = m.code
                                           AND tm.is_enabled
@@ -103,11 +103,7 @@ BEGIN
                                   THEN pg_catalog.format('module "%s" is not subscribed by tenant "%s"', c.code, tcode) END AS problem,
                              pg_catalog.row_number() OVER (PARTITION BY c.code ORDER BY g.i) = 1 AS first
                         FROM pg_catalog.unnest(pg_catalog.string_to_array(l.m, E'\x1f')) WITH ORDINALITY g(given, i)
-                        LEFT JOIN LATERAL (
-                            SELECT md.code, md.subscribed FROM mods md
-                             WHERE md.code = pg_catalog.lower(pg_catalog.btrim(g.given))
-                                OR md.lname = pg_catalog.lower(pg_catalog.btrim(g.given))
-                             ORDER BY md.code = pg_catalog.lower(pg_catalog.btrim(g.given)) DESC LIMIT 1) c ON true) s
+                        LEFT JOIN mods c ON c.code = clinres._cell_module(g.given)) s
           ) mc
     ), checked AS (
         SELECT r.*, ro.code AS role_code, ro.scope AS role_scope, mc.problem AS module_problem, mc.codes,

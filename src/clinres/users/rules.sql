@@ -116,6 +116,17 @@ $$;
 COMMENT ON FUNCTION clinres._role(text) IS 'the role with this code (any case); 22023 naming it when unknown';
 
 -- Module codes or names (any case) -> canonical codes, each subscribed by the tenant; NULL stays NULL (inherit).
+-- The module a code or name (any case, spaces around ignored) names, its code first: the one
+-- reading of a module as an administrator or an import file gives it; NULL when none.
+CREATE OR REPLACE FUNCTION clinres._cell_module(given text) RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog, clinres, pg_temp
+AS $$
+    SELECT m.code FROM clinres.modules m
+     WHERE m.code = pg_catalog.lower(pg_catalog.btrim($1)) OR pg_catalog.lower(m.name) = pg_catalog.lower(pg_catalog.btrim($1))
+     ORDER BY m.code = pg_catalog.lower(pg_catalog.btrim($1)) DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION clinres._cell_module(text) IS 'the module a code or name (any case) names, its code first; NULL when none';
+
 CREATE OR REPLACE FUNCTION clinres._tenant_modules(tenant_id uuid, modules text[]) RETURNS text[]
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -128,11 +139,8 @@ BEGIN
         RETURN NULL;
     END IF;
     FOREACH given IN ARRAY $2 LOOP
-        SELECT m.code INTO canon FROM clinres.modules m
-         WHERE m.code = pg_catalog.lower(pg_catalog.btrim(given))
-            OR pg_catalog.lower(m.name) = pg_catalog.lower(pg_catalog.btrim(given))
-         ORDER BY m.code = pg_catalog.lower(pg_catalog.btrim(given)) DESC LIMIT 1;
-        IF NOT FOUND THEN
+        canon := clinres._cell_module(given);
+        IF canon IS NULL THEN
             RAISE EXCEPTION 'unknown module "%"', given USING ERRCODE = 'invalid_parameter_value',
                 HINT = 'Valid modules: ' ||
                        (SELECT pg_catalog.string_agg(m.code, ', ' ORDER BY m.sort_order, m.code) FROM clinres.modules m)
@@ -353,7 +361,7 @@ COMMENT ON FUNCTION clinres._bcrypt_cost() IS 'the bcrypt cost for new passwords
 
 REVOKE ALL ON FUNCTION clinres._authorize(uuid, text, uuid, uuid, text), clinres._denial(uuid, text, uuid, uuid, text),
     clinres._allowed(uuid, text, uuid, uuid, text), clinres._actor(), clinres._lock_actor(uuid), clinres._tenant_code(uuid),
-    clinres._visible_user(uuid, uuid, text, uuid), clinres._role(text), clinres._tenant_modules(uuid, text[]),
+    clinres._visible_user(uuid, uuid, text, uuid), clinres._role(text), clinres._cell_module(text), clinres._tenant_modules(uuid, text[]),
     clinres._member_modules(uuid, uuid), clinres._check_validity(timestamptz, timestamptz), clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid),
     clinres._log(uuid, uuid, text, uuid, jsonb), clinres._log_account(uuid, uuid, text, jsonb), clinres._user_json(uuid, uuid),
     clinres._field_problem(text, text), clinres._bcrypt_cost(), clinres._keep_module_configs() FROM PUBLIC;
