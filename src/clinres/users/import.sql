@@ -90,8 +90,7 @@ COMMENT ON FUNCTION clinres._import_module_pieces(text) IS
 CREATE OR REPLACE FUNCTION clinres._import_module_codes(modules text) RETURNS text
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
-    SELECT CASE WHEN pg_catalog.strpos($1, '@') = 0 THEN $1
-                ELSE (SELECT pg_catalog.string_agg(p.given, E'\x1f' ORDER BY p.i) FROM clinres._import_module_pieces($1) p) END
+    SELECT pg_catalog.string_agg(p.given, E'\x1f' ORDER BY p.i) FROM clinres._import_module_pieces($1) p
 $$;
 COMMENT ON FUNCTION clinres._import_module_codes(text) IS 'a staged modules cell without the validities of its pieces';
 
@@ -143,7 +142,8 @@ BEGIN
         SELECT g.first + c.ord - 1, b, g.row_nos[c.ord], c
           FROM (SELECT pg_catalog.min(s.ord) AS first, pg_catalog.array_agg(s.email ORDER BY s.ord) AS e,
                        pg_catalog.array_agg(s.name ORDER BY s.ord) AS n, pg_catalog.array_agg(s.phone ORDER BY s.ord) AS p,
-                       pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(clinres._import_module_codes(s.modules) ORDER BY s.ord) AS m,
+                       pg_catalog.array_agg(s.role ORDER BY s.ord) AS ro, pg_catalog.array_agg(CASE WHEN pg_catalog.strpos(s.modules, '@') = 0 THEN s.modules
+                                                 ELSE clinres._import_module_codes(s.modules) END ORDER BY s.ord) AS m,
                        pg_catalog.array_agg(s.password ORDER BY s.ord) AS pw, pg_catalog.array_agg(s.row_no ORDER BY s.ord) AS row_nos,
                        pg_catalog.array_agg(s.password_hash ORDER BY s.ord) AS ph
                   FROM pg_temp.clinres_import_rows s WHERE s.batch = b) g
@@ -249,6 +249,11 @@ BEGIN
                                   WHERE p.validity IS NOT NULL
                                  UNION ALL SELECT NULL, NULL WHERE p.validity IS NULL) mv
              WHERE (k.c).action = ANY (ARRAY['created', 'added', 'updated']) AND s.modules IS NOT NULL
+               -- Only where a validity is given or one may have to go (the others change nothing).
+               AND (pg_catalog.strpos(s.modules, '@') > 0
+                    OR ((k.c).action <> 'created'
+                        AND EXISTS (SELECT FROM clinres.user_modules v WHERE v.tenant_id = $1 AND v.user_id = (k.c).user_id
+                                       AND (v.valid_from IS NOT NULL OR v.valid_until IS NOT NULL))))
              ORDER BY (k.c).user_id, m.code, p.i
         ), was AS (
             SELECT g.*, clinres._grant_json(g.user_id, $1, g.code) AS before
