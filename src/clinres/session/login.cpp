@@ -65,16 +65,20 @@ const pg::AutonomousStatement record_attempt = {
 
 // 0.4.0's login: the attempt, the session of a success that proceeds, and the attempt's
 // audit row(s), committed together. $5 session id, $6 tenant id and $7 expiry (Unix seconds)
-// of a success. A known user's attempt is recorded as login (in the session's tenant),
-// login_failed, login_locked (the failure that locked the account) or login_refused (it
-// changed nothing: locked, disabled, or no tenant to enter), the last three in each tenant of
-// the user (platform-wide when it has none); an unknown identifier names nobody to record.
+// of a success (or the membership's valid_until, if earlier). A known user's attempt is
+// recorded as login (in the session's tenant), login_failed, login_locked (the failure that
+// locked the account) or login_refused (it changed nothing: locked, disabled, or no tenant to
+// enter), the last three in each tenant of the user (platform-wide when it has none); an
+// unknown identifier names nobody to record.
 const pg::AutonomousStatement record_attempt_session = {
     "login attempt with session",
     "WITH attempt AS (" CLINRES_LOGIN_UPDATE "\n"
     " RETURNING x.id, x.locked_until IS NOT NULL AS locked),\n"
     "session AS (INSERT INTO clinres.sessions (tenant_id, id, user_id, expires_at)\n"
-    " SELECT $6::pg_catalog.uuid, $5::pg_catalog.uuid, a.id, pg_catalog.to_timestamp($7::pg_catalog.float8)\n"
+    " SELECT $6::pg_catalog.uuid, $5::pg_catalog.uuid, a.id, "
+    "LEAST(pg_catalog.to_timestamp($7::pg_catalog.float8),\n"
+    "        (SELECT ut.valid_until FROM clinres.user_tenants ut WHERE ut.tenant_id OPERATOR(pg_catalog.=)\n"
+    "          $6::pg_catalog.uuid AND ut.user_id OPERATOR(pg_catalog.=) a.id))\n"
     "   FROM attempt a WHERE $2 OPERATOR(pg_catalog.=) 'success' AND $5 IS NOT NULL\n"
     " RETURNING id, tenant_id),\n"
     "activity AS (INSERT INTO clinres.session_activity (tenant_id, id) SELECT s.tenant_id, s.id FROM session "

@@ -310,8 +310,9 @@ GRANT EXECUTE ON FUNCTION clinres.logout(text), clinres.list_sessions(uuid), cli
 
 -- A change to a user ends its sessions, in the transaction of the change (whatever path made
 -- it: the API, import, plain SQL): disabled, deleted, locked out (by login's worker), password
--- changed; a membership removed or no longer active ends the sessions in that tenant.
--- Enabling again revives nothing.
+-- changed; a membership removed, no longer active or no longer valid ends the sessions in that
+-- tenant, and a membership's valid_until moved earlier moves their expiry with it (login gives a
+-- session no later expiry than its membership's valid_until). Enabling again revives nothing.
 CREATE OR REPLACE FUNCTION clinres._end_sessions_on_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -352,6 +353,24 @@ BEGIN
         who := OLD.user_id;
         tenant := OLD.tenant_id;
         reason := 'membership_ended';
+        -- Only the validity changed, and it holds now: the sessions end when it does (never later
+        -- than they would already have, so that moving the end later revives nothing).
+        IF TG_OP = 'UPDATE' AND NEW.status = 'active' AND OLD.status = 'active' AND NEW.tenant_id = OLD.tenant_id
+           AND NEW.user_id = OLD.user_id AND (NEW.valid_from IS NULL OR NEW.valid_from <= pg_catalog.now())
+           AND (NEW.valid_until IS NULL OR NEW.valid_until > pg_catalog.now()) THEN
+            IF NEW.valid_until IS NULL THEN
+                RETURN NULL;
+            ELSIF placement IS NULL THEN
+                UPDATE clinres.sessions s SET expires_at = NEW.valid_until
+                 WHERE s.user_id = who AND s.tenant_id = tenant AND s.ended_at IS NULL AND s.expires_at > NEW.valid_until;
+            ELSE
+                EXECUTE pg_catalog.format('UPDATE %s s SET expires_at = $1'
+                                          ' WHERE s.user_id = $2 AND s.tenant_id = $3 AND s.ended_at IS NULL'
+                                          ' AND s.expires_at > $1', placement)
+                  USING NEW.valid_until, who, tenant;
+            END IF;
+            RETURN NULL;
+        END IF;
     END IF;
     IF placement IS NULL THEN
         UPDATE clinres.sessions s SET ended_at = pg_catalog.now(), end_reason = reason
@@ -391,7 +410,8 @@ CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.users FOR EACH ST
 CREATE TRIGGER end_sessions AFTER DELETE ON clinres.user_tenants FOR EACH ROW EXECUTE FUNCTION clinres._end_sessions_on_change();
 CREATE TRIGGER end_sessions_update AFTER UPDATE ON clinres.user_tenants FOR EACH ROW
     WHEN ((OLD.status OPERATOR(pg_catalog.=) 'active' AND NEW.status IS DISTINCT FROM 'active')
-          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id
+          OR OLD.valid_from IS DISTINCT FROM NEW.valid_from OR OLD.valid_until IS DISTINCT FROM NEW.valid_until)
     EXECUTE FUNCTION clinres._end_sessions_on_change();
 CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.user_tenants FOR EACH STATEMENT
     EXECUTE FUNCTION clinres._end_sessions_on_change();
