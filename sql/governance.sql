@@ -82,6 +82,22 @@ SELECT clinres.explain_access(:bob, :A, 'asl') ->> 'reason' AS after_revoke;
 SELECT action, detail -> 'before' ->> 'enabled' AS before, detail -> 'after' ->> 'enabled' AS after,
        detail -> 'after' ->> 'valid_until' IS NOT NULL AS ends
   FROM clinres.admin_logs WHERE target = :bob::text AND action LIKE 'tenant.module.%' ORDER BY id;
+-- Revoking what the member does not have (Bob's asl, revoked above; a module it has no row for;
+-- rvw of Alice, who inherits, not subscribed by A) is 22023 naming it, and changes nothing: no
+-- row (Alice keeps inheriting), no trail row.
+SELECT count(*) AS rows_before, max(l.id) AS log_before
+  FROM clinres.user_modules um, (SELECT max(id) AS id FROM clinres.admin_logs) l
+ WHERE um.tenant_id = :A \gset
+SELECT clinres.revoke_module(:bob, :A, 'asl');
+SELECT clinres.revoke_module(:bob, :A, 'st');
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.revoke_module(:alice, :A, 'rvw');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT count(*) FROM clinres.user_modules WHERE tenant_id = :A) = :rows_before AS rows_unchanged,
+       (SELECT max(id) FROM clinres.admin_logs) = :log_before AS nothing_logged,
+       clinres._module_config(:alice, :A) AS alice_config;
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 -- A membership that starts tomorrow (Erin adds Carol to A): no module until then, and no login
 -- into that tenant (into B, yes).
 UPDATE clinres.users SET password_hash = crypt('carol-pw', gen_salt('bf', 4)) WHERE id = :carol;

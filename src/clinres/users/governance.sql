@@ -96,6 +96,15 @@ DECLARE
 BEGIN
     PERFORM clinres._authorize(actor, 'modules', tenant_id, u.id);
     old := clinres._grant_json(u.id, tenant_id, m);
+    -- Nothing to revoke is an error, before any write: writing out the inheritance of a member
+    -- that does not have the module would change its configuration with nothing to audit.
+    IF old IS NULL AND clinres._module_config(u.id, tenant_id) IS NULL THEN
+        PERFORM clinres._tenant_modules(tenant_id, ARRAY[m]); -- inherited: 22023 unless subscribed
+    ELSIF NOT coalesce((old ->> 'enabled')::boolean, false) THEN
+        RAISE EXCEPTION 'user "%" has no grant of module "%" in tenant "%" to revoke', u.id, m, code
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'clinres.explain_access(user_id, tenant_id, module_code) tells why it has no access.';
+    END IF;
     PERFORM clinres._configure_inherited(u.id, tenant_id);
     UPDATE clinres.user_modules um SET is_enabled = false, valid_from = NULL, valid_until = NULL, updated_at = pg_catalog.now()
      WHERE um.tenant_id = revoke_module.tenant_id AND um.user_id = u.id AND um.module_code = m AND um.is_enabled;
@@ -108,7 +117,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clinres.revoke_module(uuid, uuid, text) IS
-    'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write)';
+    'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write); 22023 when it has none to take';
 
 CREATE OR REPLACE FUNCTION clinres._access_review(tenant_id uuid)
     RETURNS TABLE (user_id uuid, module_code text, source text, valid_from timestamptz, valid_until timestamptz,
