@@ -63,6 +63,18 @@ SELECT clinres.explain_access(:bob, :A, 'asl') - 'until' AS asl_tomorrow,
 SELECT clinres.grant_module(:bob, :A, 'rvw');
 SET timezone = 'UTC';
 SELECT clinres.grant_module(:bob, :A, 'asl', '2030-01-02', '2030-01-01');
+-- A validity that can never hold (equal ends), or that has already ended, is refused on every API
+-- path (an import accepts an ended one: an export's former validity reads back), leaving nothing.
+SELECT clinres.grant_module(:bob, :A, 'asl', '2030-01-01', '2030-01-01');
+SELECT clinres.grant_module(:bob, :A, 'asl', NULL, '2020-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.assign_tenant(:carol, :A, 'USER', NULL, '2030-01-01', '2030-01-01');
+SELECT clinres.assign_tenant(:carol, :A, 'USER', NULL, NULL, '2020-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS carol_in_a FROM clinres.user_tenants WHERE user_id = :carol AND tenant_id = :A;
+SELECT valid_from > now() AS asl_still_from_tomorrow, valid_until FROM clinres.user_modules WHERE user_id = :bob AND module_code = 'asl';
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 RESET timezone;
 -- A grant that ends in three seconds: allowed now, denied once the instant has passed, with no
 -- write in between (the session's cache stays warm and is not invalidated).

@@ -42,7 +42,8 @@ $$;
 COMMENT ON FUNCTION clinres._import_stage() IS 'creates the temporary tables of one import_users call (rows as read, their checks)';
 
 -- The problem of an import row's membership validity, as errcode, message and field, or NULL:
--- each cell (NULL: open) must read as a timestamptz, and the pair must pass clinres._check_validity.
+-- each cell (NULL: open) must read as a timestamptz, and the pair must pass clinres._check_validity
+-- (an ended validity is accepted: the export writes former validities).
 CREATE OR REPLACE FUNCTION clinres._import_validity_problem(valid_from text, valid_until text) RETURNS text[]
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -62,7 +63,7 @@ BEGIN
         RETURN ARRAY['22023', pg_catalog.format('invalid valid_until "%s"', pg_catalog.left($2, 64)), 'valid_until'];
     END;
     BEGIN
-        PERFORM clinres._check_validity(f, u);
+        PERFORM clinres._check_validity(f, u, true); -- an ended one reads back as exported
     EXCEPTION WHEN invalid_parameter_value THEN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
         RETURN ARRAY['22023', msg, 'valid_until'];
