@@ -125,6 +125,21 @@ BEGIN
               FROM pg_temp.clinres_import_rows s
              WHERE s.valid_from IS NOT NULL OR s.valid_until IS NOT NULL) v
      WHERE k.ord = v.ord AND v.problem IS NOT NULL AND (k.c).errcode IS NULL;
+    -- A member's validity that the row changes is the decision's verb validity (it can end the
+    -- membership, or extend it); a new member's comes with its add, decided by the row check.
+    UPDATE pg_temp.clinres_import_checks k
+       SET c.errcode = '42501', c.message = d.denial, c.field = d.field
+      FROM (SELECT x.ord, x.field, clinres._denial(clinres._actor(), 'validity', $1, x.user_id) AS denial
+              FROM (SELECT s.ord, ut.user_id,
+                           CASE WHEN ut.valid_until IS DISTINCT FROM s.valid_until::timestamptz THEN 'valid_until'
+                                WHEN ut.valid_from IS DISTINCT FROM s.valid_from::timestamptz THEN 'valid_from' END AS field
+                      FROM pg_temp.clinres_import_checks c
+                      JOIN pg_temp.clinres_import_rows s ON s.ord = c.ord
+                      JOIN clinres.user_tenants ut ON ut.tenant_id = $1 AND ut.user_id = (c.c).user_id
+                     WHERE (c.c).errcode IS NULL AND (c.c).action = 'updated'
+                       AND (s.valid_from IS NOT NULL OR s.valid_until IS NOT NULL)) x
+             WHERE x.field IS NOT NULL) d
+     WHERE k.ord = d.ord AND d.denial IS NOT NULL;
     SELECT pg_catalog.count(*) INTO problems FROM pg_temp.clinres_import_checks k WHERE (k.c).errcode IS NOT NULL;
     RETURN problems;
 END
