@@ -47,7 +47,7 @@ DO \$\$
 DECLARE
     cases text[][] := ARRAY[
         ['bare crypt() of the same cost',     'SELECT crypt(''secret-pw'', %L) IS NOT NULL'],
-        ['recording worker alone',            'SELECT clinres._record_login(NULL, ''none'', NULL, NULL, NULL) IS NOT NULL'],
+        ['recording worker alone',            'SELECT clinres._record_login(NULL, ''none'', NULL, NULL, NULL, NULL) IS NOT NULL'],
         ['success (email, other case)',       'SELECT clinres.login(''USER${users}@Example.org'', ''secret-pw'') IS NOT NULL'],
         ['success (phone)',                   'SELECT clinres.login(''+86 139 00000005'', ''secret-pw'') IS NOT NULL'],
         ['NULL: unknown user',                'SELECT clinres.login(''nobody@example.org'', ''secret-pw'') IS NULL'],

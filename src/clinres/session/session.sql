@@ -150,9 +150,11 @@ BEGIN
     -- has committed when this returns (no rollback of the caller's undoes it), with the audit
     -- row of a known user's attempt and the session of a success, and only there is the lock
     -- decided, on the newest row: a success proceeds only if it reset the count of an
-    -- unlocked, active account. NULL (not recorded) fails closed.
+    -- unlocked, active account whose hash is still the one verified (a reset committed since
+    -- this read the row refuses the old password). NULL (not recorded) fails closed.
     IF NOT coalesce(clinres._record_login(u.id, outcome, session_id, tenant,
-                                          pg_catalog.split_part(token, '.', 4)::bigint), false)
+                                          pg_catalog.split_part(token, '.', 4)::bigint,
+                                          pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(hash, 'UTF8')), 'hex')), false)
        OR outcome OPERATOR(pg_catalog.<>) 'success' THEN
         RETURN NULL;
     END IF;
@@ -178,11 +180,11 @@ COMMENT ON FUNCTION clinres._dummy_hash() IS 'a bcrypt setting at clinres.bcrypt
 REVOKE ALL ON FUNCTION clinres._dummy_hash() FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION clinres._record_login(user_id uuid, outcome text, session_id uuid, tenant_id uuid,
-                                                 expires bigint) RETURNS boolean
+                                                 expires bigint, verified_hash text) RETURNS boolean
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_record_login_session';
-COMMENT ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint) IS
-    'records a login attempt (success, failure or none) with its audit row and, for a success, its session (expiring at expires, Unix seconds) in a transaction of its own, by a background worker; whether it changed the user''s row, NULL if it could not be recorded (login calls it; nobody else may)';
-REVOKE ALL ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint, text) IS
+    'records a login attempt (success, failure or none) with its audit row and, for a success, its session (expiring at expires, Unix seconds; only while the user''s hash still has the SHA-256 verified_hash) in a transaction of its own, by a background worker; whether it changed the user''s row, NULL if it could not be recorded (login calls it; nobody else may)';
+REVOKE ALL ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint, text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid, session_id uuid) RETURNS text
     LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_sign_session_of';
