@@ -120,6 +120,8 @@ BEGIN
     hash := coalesce(u.password_hash, dummy);
     ok := clinres._password_matches(coalesce(password, ''), hash)
           AND password IS NOT NULL AND u.password_hash IS NOT NULL;
+    -- A hash cheaper than the dummy (imported, or made at a lower cost) costs as much as it.
+    PERFORM clinres._bcrypt_padding(hash);
     IF u.id IS NOT NULL AND NOT ok THEN
         outcome := 'failure';
     ELSIF ok AND u.status OPERATOR(pg_catalog.=) 'active' THEN
