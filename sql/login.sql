@@ -169,7 +169,8 @@ RESET clinres.bcrypt_cost;
 SET clinres.bcrypt_cost = 7;
 SELECT c AS hash_cost, p AS padding_rounds, (2 ^ c)::int + p AS total_rounds
   FROM generate_series(4, 8) c, LATERAL clinres._bcrypt_padding('$2b$' || lpad(c::text, 2, '0') || '$' || repeat('.', 53)) p;
-SELECT clinres._bcrypt_padding('not a hash') AS malformed, clinres._bcrypt_padding(NULL) AS no_hash;
+SELECT clinres._bcrypt_padding('not a hash') AS malformed, clinres._bcrypt_padding(NULL) AS no_hash,
+       clinres._bcrypt_padding('$2a$00$' || repeat('.', 53)) AS cost_below_4;
 BEGIN;
 SET LOCAL track_functions = 'all';
 SELECT clinres.login('alice@hosp-a.example', 'wrong-password') IS NULL AS wrong_password,

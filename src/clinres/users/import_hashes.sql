@@ -54,7 +54,7 @@ BEGIN
     IF $1 !~ '^\$2[aby]\$[0-9][0-9]\$' OR $1 IS NULL THEN
         RETURN 0;
     END IF;
-    FOR c IN pg_catalog.substr($1, 5, 2)::int .. target - 1 LOOP
+    FOR c IN GREATEST(4, pg_catalog.substr($1, 5, 2)::int) .. target - 1 LOOP -- bcrypt has no cost below 4
         PERFORM clinres._crypt('', '$2a$' || pg_catalog.lpad(c::text, 2, '0') || '$' || pg_catalog.repeat('.', 53));
         spent := spent + (1 << c);
     END LOOP;
