@@ -109,6 +109,15 @@ SELECT clinres.revoke_module(:alice, :A, 'rvw');
 SELECT (SELECT count(*) FROM clinres.user_modules WHERE tenant_id = :A) = :rows_before AS rows_unchanged,
        (SELECT max(id) FROM clinres.admin_logs) = :log_before AS nothing_logged,
        clinres._module_config(:alice, :A) AS alice_config;
+-- A single grant to a member that inherits writes its inheritance out: from then on it no longer
+-- inherits later subscriptions. The trail says so, as set_user_modules would (tenant.modules,
+-- before: inherit), before the grant's own row.
+BEGIN;
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT max(id) AS before_grant FROM clinres.admin_logs \gset
+SELECT clinres.grant_module(:alice, :A, 'asl', NULL, now() + interval '1 day') IS NOT NULL AS granted;
+SELECT action, detail -> 'before' AS before, (detail -> 'after') - 'valid_until' AS after FROM clinres.admin_logs WHERE id > :before_grant ORDER BY id;
+ROLLBACK;
 SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 -- A membership that starts tomorrow (Erin adds Carol to A): no module until then, and no login
 -- into that tenant (into B, yes).
