@@ -67,7 +67,11 @@ INSERT INTO verbs VALUES
     (14, 'list_sessions', 'sessions', true, NULL, 'SELECT count(*) FROM clinres.list_sessions(%1$L)'),
     (15, 'revoke_sessions', 'sessions', true, NULL, 'SELECT clinres.revoke_sessions(%1$L)'),
     (16, 'explain_access', 'explain', false, NULL, 'SELECT clinres.explain_access(%1$L, ''a0000000-0000-0000-0000-00000000000a'', ''aia'')'),
-    (17, 'erase_user', 'erase', true, NULL, 'SELECT clinres.erase_user(%1$L)');
+    (17, 'erase_user', 'erase', true, NULL, 'SELECT clinres.erase_user(%1$L)'),
+    (18, 'grant_module', 'modules', false, NULL, 'SELECT clinres.grant_module(%1$L, ''a0000000-0000-0000-0000-00000000000a'', ''aia'')'),
+    -- A membership's validity (import only, for an existing member; a new one's is the add's).
+    (19, 'import validity', 'validity', false, NULL,
+     'SELECT (SELECT string_agg(CASE WHEN r.action = ''error'' THEN ''refused'' ELSE r.action END, '','') FROM clinres.import_users(convert_to(format(E''email,name,valid_until\n%%s,%%s,2999-01-01\n'', %2$L, %3$L), ''UTF8''), NULL, ''csv'', false, ''update'') r)');
 
 -- One cell: runs the call as the actor and rolls it back; 'ok', the import's verdict, or the SQLSTATE.
 CREATE FUNCTION pg_temp.attempt(actor uuid, q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -92,7 +96,7 @@ SELECT v.ord AS v_ord, v.label, a.ord AS a_ord, a.name AS actor, t.ord AS t_ord,
        -- An import row joins a user who is not a member (add), and changes a member's role only when it differs.
        CASE WHEN v.label LIKE 'import%' AND m.role_code IS NULL
             THEN clinres._allowed(a.id, 'add', 'a0000000-0000-0000-0000-00000000000a', coalesce(t.id, a.id), coalesce(v.role, 'USER'))
-                 AND (v.verb = 'role' OR clinres._allowed(a.id, v.verb, NULL, coalesce(t.id, a.id)))
+                 AND (v.verb IN ('role', 'validity') OR clinres._allowed(a.id, v.verb, NULL, coalesce(t.id, a.id)))
             WHEN v.label LIKE 'import%' AND v.verb = 'role' AND m.role_code = v.role THEN true
             ELSE clinres._allowed(a.id, v.verb, CASE WHEN v.on_account THEN NULL ELSE 'a0000000-0000-0000-0000-00000000000a'::uuid END,
                                   coalesce(t.id, a.id), v.role) END AS allowed,

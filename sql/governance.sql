@@ -63,6 +63,18 @@ SELECT clinres.explain_access(:bob, :A, 'asl') - 'until' AS asl_tomorrow,
 SELECT clinres.grant_module(:bob, :A, 'rvw');
 SET timezone = 'UTC';
 SELECT clinres.grant_module(:bob, :A, 'asl', '2030-01-02', '2030-01-01');
+-- A validity that can never hold (equal ends), or that has already ended, is refused on every API
+-- path (an import accepts an ended one: an export's former validity reads back), leaving nothing.
+SELECT clinres.grant_module(:bob, :A, 'asl', '2030-01-01', '2030-01-01');
+SELECT clinres.grant_module(:bob, :A, 'asl', NULL, '2020-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.assign_tenant(:carol, :A, 'USER', NULL, '2030-01-01', '2030-01-01');
+SELECT clinres.assign_tenant(:carol, :A, 'USER', NULL, NULL, '2020-01-01');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS carol_in_a FROM clinres.user_tenants WHERE user_id = :carol AND tenant_id = :A;
+SELECT valid_from > now() AS asl_still_from_tomorrow, valid_until FROM clinres.user_modules WHERE user_id = :bob AND module_code = 'asl';
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 RESET timezone;
 -- A grant that ends in three seconds: allowed now, denied once the instant has passed, with no
 -- write in between (the session's cache stays warm and is not invalidated).
@@ -82,6 +94,31 @@ SELECT clinres.explain_access(:bob, :A, 'asl') ->> 'reason' AS after_revoke;
 SELECT action, detail -> 'before' ->> 'enabled' AS before, detail -> 'after' ->> 'enabled' AS after,
        detail -> 'after' ->> 'valid_until' IS NOT NULL AS ends
   FROM clinres.admin_logs WHERE target = :bob::text AND action LIKE 'tenant.module.%' ORDER BY id;
+-- Revoking what the member does not have (Bob's asl, revoked above; a module it has no row for;
+-- rvw of Alice, who inherits, not subscribed by A) is 22023 naming it, and changes nothing: no
+-- row (Alice keeps inheriting), no trail row.
+SELECT count(*) AS rows_before, max(l.id) AS log_before
+  FROM clinres.user_modules um, (SELECT max(id) AS id FROM clinres.admin_logs) l
+ WHERE um.tenant_id = :A \gset
+SELECT clinres.revoke_module(:bob, :A, 'asl');
+SELECT clinres.revoke_module(:bob, :A, 'st');
+\echo :LAST_ERROR_SQLSTATE
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT clinres.revoke_module(:alice, :A, 'rvw');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT count(*) FROM clinres.user_modules WHERE tenant_id = :A) = :rows_before AS rows_unchanged,
+       (SELECT max(id) FROM clinres.admin_logs) = :log_before AS nothing_logged,
+       clinres._module_config(:alice, :A) AS alice_config;
+-- A single grant to a member that inherits writes its inheritance out: from then on it no longer
+-- inherits later subscriptions. The trail says so, as set_user_modules would (tenant.modules,
+-- before: inherit), before the grant's own row.
+BEGIN;
+SELECT clinres.set_context(:erin, :A, false) IS NOT NULL AS ctx;
+SELECT max(id) AS before_grant FROM clinres.admin_logs \gset
+SELECT clinres.grant_module(:alice, :A, 'asl', NULL, now() + interval '1 day') IS NOT NULL AS granted;
+SELECT action, detail -> 'before' AS before, (detail -> 'after') - 'valid_until' AS after FROM clinres.admin_logs WHERE id > :before_grant ORDER BY id;
+ROLLBACK;
+SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 -- A membership that starts tomorrow (Erin adds Carol to A): no module until then, and no login
 -- into that tenant (into B, yes).
 UPDATE clinres.users SET password_hash = crypt('carol-pw', gen_salt('bf', 4)) WHERE id = :carol;

@@ -161,6 +161,23 @@ SET clinres.bcrypt_cost = 12;
 SELECT left(clinres._dummy_hash(), 7) AS setting;
 SET clinres.bcrypt_cost = 3;
 RESET clinres.bcrypt_cost;
+-- A known user's hash below clinres.bcrypt_cost (imported, or made before the cost was raised)
+-- is padded (clinres._bcrypt_padding: one bcrypt at each cost from the hash's up to the setting's)
+-- to the cost of an unknown identifier's dummy verification, 2^cost rounds + the padding's =
+-- 2^clinres.bcrypt_cost, so that the time of a failure does not tell the user exists. Nothing for
+-- a hash at or above the setting, nor for no hash; login pads on every path.
+SET clinres.bcrypt_cost = 7;
+SELECT c AS hash_cost, p AS padding_rounds, (2 ^ c)::int + p AS total_rounds
+  FROM generate_series(4, 8) c, LATERAL clinres._bcrypt_padding('$2b$' || lpad(c::text, 2, '0') || '$' || repeat('.', 53)) p;
+SELECT clinres._bcrypt_padding('not a hash') AS malformed, clinres._bcrypt_padding(NULL) AS no_hash,
+       clinres._bcrypt_padding('$2a$00$' || repeat('.', 53)) AS cost_below_4;
+BEGIN;
+SET LOCAL track_functions = 'all';
+SELECT clinres.login('alice@hosp-a.example', 'wrong-password') IS NULL AS wrong_password,
+       clinres.login('nobody@hosp-a.example', 'wrong-password') IS NULL AS unknown_user;
+SELECT pg_stat_get_xact_function_calls('clinres._bcrypt_padding(text)'::regprocedure) AS padded_logins;
+COMMIT;
+RESET clinres.bcrypt_cost;
 
 -- Privileges: an application role may call login, not change its settings or read hashes.
 CREATE ROLE clinres_login_app NOLOGIN;

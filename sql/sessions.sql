@@ -193,6 +193,34 @@ SELECT pg_temp.works(:'b8') AS enabled_again;
 SELECT token AS b10 FROM pg_temp.login('bob', 'HOSP_B') \gset
 DELETE FROM clinres.user_tenants WHERE user_id = :bob AND tenant_id = :B;
 SELECT pg_temp.works(:'b10') AS membership_removed, pg_temp.works(:'b9') AS other_tenant;
+-- Validity: a session ends when its membership's valid_until passes, at the instant and without
+-- a write; moving the end later afterwards revives none; a validity that stops holding by a write
+-- (valid_until in the past, valid_from in the future) ends them; list_sessions shows the end.
+INSERT INTO clinres.user_tenants (tenant_id, user_id, role_code, valid_until)
+VALUES (:B, :bob, 'USER', clock_timestamp() + interval '1 hour');
+SELECT token AS b12, session AS b12s FROM pg_temp.login('bob', 'HOSP_B') \gset
+SELECT expires_at = (SELECT valid_until FROM clinres.user_tenants WHERE user_id = :bob AND tenant_id = :B)
+       AS ends_with_membership FROM clinres.sessions WHERE id = :'b12s';
+UPDATE clinres.user_tenants SET valid_until = clock_timestamp() + interval '1 second' WHERE user_id = :bob AND tenant_id = :B;
+SELECT pg_temp.works(:'b12') AS before_valid_until;
+SELECT pg_sleep(1.1);
+SELECT pg_temp.why(:'b12') AS after_valid_until, pg_temp.works(:'b9') AS other_tenant;
+UPDATE clinres.user_tenants SET valid_until = NULL WHERE user_id = :bob AND tenant_id = :B;
+SELECT pg_temp.works(:'b12') AS extended_afterwards;
+SELECT token AS b13, session AS b13s FROM pg_temp.login('bob', 'HOSP_B') \gset
+UPDATE clinres.user_tenants SET valid_from = now() + interval '1 day' WHERE user_id = :bob AND tenant_id = :B;
+SELECT pg_temp.works(:'b13') AS not_yet_valid;
+UPDATE clinres.user_tenants SET valid_from = NULL WHERE user_id = :bob AND tenant_id = :B;
+SELECT token AS b14, session AS b14s FROM pg_temp.login('bob', 'HOSP_B') \gset
+UPDATE clinres.user_tenants SET valid_from = now() - interval '2 days', valid_until = now() - interval '1 day'
+ WHERE user_id = :bob AND tenant_id = :B;
+SELECT pg_temp.works(:'b14') AS already_expired;
+SELECT id = :'b12s' AS b12, end_reason FROM clinres.sessions WHERE id IN (:'b12s', :'b13s', :'b14s') ORDER BY created_at;
+BEGIN;
+SELECT clinres.set_session(:'b9') = :bob AS bob;
+SELECT count(*) AS listed_expired_memberships FROM clinres.list_sessions() WHERE session_id IN (:'b12s', :'b13s', :'b14s');
+COMMIT;
+DELETE FROM clinres.user_tenants WHERE user_id = :bob AND tenant_id = :B;
 -- Lockout (by login's worker) ends them, and the attempts are in the trail.
 SET clinres.login_max_failures = 2;
 SELECT max(id) AS before_lock FROM clinres.admin_logs \gset

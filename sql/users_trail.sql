@@ -35,6 +35,27 @@ SELECT clinres.create_user('tr2@hosp-b.example', 'Trail Two', 'secret-tr-2', :B,
 SELECT clinres.remove_tenant(:'tr2', :B) IS NOT NULL;
 RESET clinres.change_reason;
 SELECT clinres.set_user_status(:'tr2', 'disabled') IS NOT NULL;
+-- A reason is text a reader of the trail trusts: a control or invisible character (a line break
+-- that forges a second line, a bidirectional override that reorders what is shown) or more than
+-- 1000 characters is 22023 naming it, and the change writes nothing; any script is fine.
+SELECT count(*) AS rows_before FROM clinres.admin_logs \gset
+BEGIN;
+SET LOCAL clinres.change_reason = E'ticket CR-3\nApproved by QA';
+SELECT clinres.update_user(:'tr1', '{"name": "Trail Forged"}') IS NOT NULL AS written;
+ROLLBACK;
+BEGIN;
+SET LOCAL clinres.change_reason = E'ticket CR-3: \u202Edevorppa AQ';
+SELECT clinres.update_user(:'tr1', '{"name": "Trail Forged"}') IS NOT NULL AS written;
+ROLLBACK;
+BEGIN;
+SELECT set_config('clinres.change_reason', repeat('长', 1001), true) IS NOT NULL;
+SELECT clinres.update_user(:'tr1', '{"name": "Trail Forged"}') IS NOT NULL AS written;
+ROLLBACK;
+BEGIN;
+SELECT set_config('clinres.change_reason', '变更单 CR-4：' || repeat('长', 989), true) IS NOT NULL;
+SELECT clinres.update_user(:'tr1', '{"name": "Trail Forged"}') IS NOT NULL AS a_long_reason_in_chinese;
+ROLLBACK;
+SELECT count(*) = :rows_before AS nothing_written FROM clinres.admin_logs;
 
 -- Each row links to the row before it in its chain; the reason is recorded, trimmed.
 SELECT t.code AS tenant, l.action, l.change_reason,

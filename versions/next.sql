@@ -142,7 +142,8 @@ CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.users FOR EACH ST
 CREATE TRIGGER end_sessions AFTER DELETE ON clinres.user_tenants FOR EACH ROW EXECUTE FUNCTION clinres._end_sessions_on_change();
 CREATE TRIGGER end_sessions_update AFTER UPDATE ON clinres.user_tenants FOR EACH ROW
     WHEN ((OLD.status OPERATOR(pg_catalog.=) 'active' AND NEW.status IS DISTINCT FROM 'active')
-          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id
+          OR OLD.valid_from IS DISTINCT FROM NEW.valid_from OR OLD.valid_until IS DISTINCT FROM NEW.valid_until)
     EXECUTE FUNCTION clinres._end_sessions_on_change();
 CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.user_tenants FOR EACH STATEMENT
     EXECUTE FUNCTION clinres._end_sessions_on_change();

@@ -9,6 +9,7 @@
 #include "clinres/session/registry.hpp"
 #include "clinres/session/signer.hpp"
 #include "clinres/users/import_settings.hpp"
+#include "clinres/users/sheet_export.hpp"
 #include "clinres/users/trail.hpp"
 
 extern "C" {
@@ -31,6 +32,7 @@ void _PG_init(void)
     conn::init_usage();
     conn::init_monitor();
     users::init_import_settings();
+    users::init_export_settings();
     users::init_trail();
     MarkGUCPrefixReserved("clinres");
 }

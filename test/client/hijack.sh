@@ -4,8 +4,8 @@
 # plants, for every function name the install script calls, functions that match common
 # argument types better than pg_catalog's (format(text, name) beats format(text, VARIADIC
 # "any")), and operators over mixed types; each records that it ran. Then a superuser
-# installs clinres, every view is read and the main functions are called: none of the
-# planted objects may have run, and no clinres object may depend on one.
+# installs clinres, every view is read and every SECURITY DEFINER function is called (checked):
+# none of the planted objects may have run, and no clinres object may depend on one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -87,7 +87,7 @@ done
 # this script's own statements name pg_catalog's operators, so that only clinres's code
 # can reach a planted object.
 report() { run -c "SELECT what, by_role, count(*) FROM public.hijack_log GROUP BY 1, 2 ORDER BY 1"; }
-run -f - >/dev/null <<'SQL' || { report; fail "CREATE EXTENSION clinres or a call failed with the planted objects in public"; }
+calls=$(cat <<'SQL'
 SET client_min_messages = warning;
 SET search_path = "$user", public;  -- a superuser's default
 CREATE EXTENSION clinres CASCADE;
@@ -121,6 +121,41 @@ SELECT clinres.set_user_modules('00000000-0000-0000-0000-0000000000b0', clinres.
 SELECT clinres.set_user_status('00000000-0000-0000-0000-0000000000b0', 'disabled', clinres.current_tenant_id()) IS NOT NULL;
 SELECT clinres.reset_password('00000000-0000-0000-0000-0000000000b0') IS NOT NULL;
 SELECT count(*) FROM clinres.list_admin_logs();
+-- 0.4.0: sessions, the trail, access governance, import and export (the triggers
+-- _admin_log_chain and _end_sessions_on_change fire on the writes above and below).
+SELECT clinres.count_users(search => 'hosp');
+SELECT count(*) FROM clinres.tenant_options();
+SELECT count(*) FROM clinres.module_options(clinres.current_tenant_id());
+SELECT length(clinres.import_template('csv')) > 0;
+SELECT count(*) FROM clinres.import_users(pg_catalog.convert_to(E'email,name\nimported@hosp-a.example,Imported\n', 'UTF8'),
+                                          format => 'csv');
+SELECT length(clinres.export_users(format => 'csv')) > 0, length(clinres.export_users()) > 0;
+SELECT id AS hijack_user FROM clinres.users WHERE email OPERATOR(pg_catalog.=) 'hijack@hosp-a.example' \gset
+SELECT id AS imported_user FROM clinres.users WHERE email OPERATOR(pg_catalog.=) 'imported@hosp-a.example' \gset
+SELECT clinres.grant_module(:'hijack_user', clinres.current_tenant_id(), 'asl', pg_catalog.now(),
+                            pg_catalog.now() OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval) IS NOT NULL;
+SELECT clinres.revoke_module(:'hijack_user', clinres.current_tenant_id(), 'asl') IS NOT NULL;
+SELECT clinres.explain_access(:'hijack_user', clinres.current_tenant_id(), 'aia');
+SELECT count(*) FROM clinres.access_review();
+SELECT length(clinres.export_access_review(format => 'csv')) > 0, length(clinres.export_access_review()) > 0;
+SELECT clinres.set_tenant_role(:'hijack_user', clinres.current_tenant_id(), 'TENANT_ADMIN') IS NOT NULL;
+SELECT clinres.remove_tenant(:'hijack_user', clinres.current_tenant_id()) IS NOT NULL;
+SELECT clinres.assign_tenant(:'hijack_user', clinres.current_tenant_id(), 'USER', NULL, NULL,
+                             pg_catalog.now() OPERATOR(pg_catalog.+) '1 day'::pg_catalog.interval) IS NOT NULL;
+SELECT clinres.delete_user(:'imported_user', clinres.current_tenant_id()) IS NOT NULL;
+SELECT clinres.login('alice@hosp-a.example', 'wrong-password') IS NULL;
+SELECT clinres.login('nobody@hosp-a.example', 'wrong-password') IS NULL;
+SELECT clinres.login('alice@hosp-a.example', 'alice-pw') ->> 'token' AS token \gset
+SELECT clinres.login('alice@hosp-a.example', 'alice-pw', 'HOSP_A') ->> 'session_id' AS second_session \gset
+SELECT count(*) FROM clinres.list_sessions();
+SELECT clinres.revoke_sessions(clinres.current_user_id(), :'second_session');
+SELECT clinres.logout(:'token') IS NOT NULL;
+SELECT count(*) FROM clinres.verify_admin_logs();
+SELECT count(*) FROM clinres.admin_log_head();
+SELECT length(clinres.export_admin_logs()) > 0;
+SELECT clinres.set_context('00000000-0000-0000-0000-0000000000e0', 'a0000000-0000-0000-0000-00000000000a', false);
+SELECT clinres.erase_user(:'hijack_user') IS NOT NULL;
+SELECT bool_and(ok) FROM clinres.verify_admin_logs();
 DO $$
 DECLARE
     v regclass;
@@ -133,6 +168,17 @@ BEGIN
 END
 $$;
 SQL
+)
+run -f - >/dev/null <<<"$calls" || { report; fail "CREATE EXTENSION clinres or a call failed with the planted objects in public"; }
+
+# Every SECURITY DEFINER function is called above (trigger functions fire on its writes), so that
+# a new one cannot escape this test.
+uncovered=
+for f in $(run -c "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'clinres'::regnamespace AND p.prosecdef
+                     AND p.prorettype <> 'trigger'::regtype ORDER BY 1"); do
+    grep -q "clinres\.$f(" <<<"$calls" || uncovered+=" $f"
+done
+[ -z "$uncovered" ] || fail "SECURITY DEFINER functions this test does not call:$uncovered"
 
 ran=$(run -c "SELECT count(*) FROM public.hijack_log")
 # Anything bound to a planted function or operator, other than the planted operators themselves

@@ -211,6 +211,7 @@ TEST(Decision, VerbNames)
 {
     EXPECT_EQ(verb_named("sessions"), Verb::Sessions);
     EXPECT_EQ(verb_named("disable_member"), Verb::DisableMember);
+    EXPECT_EQ(verb_named("validity"), Verb::Validity);
     EXPECT_EQ(verb_named("explain"), Verb::Explain);
     EXPECT_FALSE(verb_named("Delete").has_value());
 }

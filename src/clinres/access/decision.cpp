@@ -9,7 +9,7 @@ namespace modaccess {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Verb>, 22> kVerbs = {{
+constexpr std::array<std::pair<std::string_view, Verb>, 23> kVerbs = {{
     {"context", Verb::Context},
     {"view", Verb::View},
     {"profile", Verb::Profile},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<std::string_view, Verb>, 22> kVerbs = {{
     {"modules", Verb::Modules},
     {"enable_member", Verb::EnableMember},
     {"disable_member", Verb::DisableMember},
+    {"validity", Verb::Validity},
     {"remove", Verb::Remove},
     {"update", Verb::Update},
     {"password", Verb::Password},
@@ -48,6 +49,7 @@ const char *permission_of(Verb v)
     case Verb::Modules:
     case Verb::EnableMember:
     case Verb::DisableMember:
+    case Verb::Validity:
     case Verb::Update:
     case Verb::Password:
     case Verb::Enable:
@@ -74,6 +76,8 @@ const char *phrase_of(Verb v)
     case Verb::Enable:
     case Verb::Disable:
         return "change the status of";
+    case Verb::Validity:
+        return "change the validity of";
     case Verb::Remove:
         return "remove";
     case Verb::Update:
@@ -92,15 +96,15 @@ const char *phrase_of(Verb v)
 // Whether the verb is refused on oneself.
 bool refused_on_self(Verb v)
 {
-    return v == Verb::Role || v == Verb::DisableMember || v == Verb::Remove || v == Verb::Disable ||
-           v == Verb::Delete;
+    return v == Verb::Role || v == Verb::DisableMember || v == Verb::Validity || v == Verb::Remove ||
+           v == Verb::Disable || v == Verb::Delete;
 }
 
 // Whether the verb acts on one membership (tenant given) rather than on the account.
 bool on_membership(Verb v)
 {
     return v == Verb::Role || v == Verb::Modules || v == Verb::EnableMember || v == Verb::DisableMember ||
-           v == Verb::Remove || v == Verb::Sessions;
+           v == Verb::Validity || v == Verb::Remove || v == Verb::Sessions;
 }
 
 // Whether the verb acts on the account, in every tenant of the user at once.

@@ -29,6 +29,7 @@ enum class Verb {
     Modules,       // configure the member's modules in the tenant
     EnableMember,  // set the membership active
     DisableMember, // set the membership disabled
+    Validity,      // change the membership's validity (valid_from, valid_until): it may end it, or extend it
     Remove,        // remove the membership
     Update,        // change the user's global fields (email, name, phone)
     Password,      // set the user's password

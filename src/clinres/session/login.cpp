@@ -65,16 +65,24 @@ const pg::AutonomousStatement record_attempt = {
 
 // 0.4.0's login: the attempt, the session of a success that proceeds, and the attempt's
 // audit row(s), committed together. $5 session id, $6 tenant id and $7 expiry (Unix seconds)
-// of a success. A known user's attempt is recorded as login (in the session's tenant),
-// login_failed, login_locked (the failure that locked the account) or login_refused (it
-// changed nothing: locked, disabled, or no tenant to enter), the last three in each tenant of
-// the user (platform-wide when it has none); an unknown identifier names nobody to record.
+// of a success (or the membership's valid_until, if earlier), $8 the SHA-256 (hex) of the hash
+// the password was verified against: a success proceeds only if the newest row still has it (a
+// reset that committed after login read the row refuses the old password). A known user's attempt is
+// recorded as login (in the session's tenant), login_failed, login_locked (the failure that
+// locked the account) or login_refused (it changed nothing: locked, disabled, or no tenant to
+// enter), the last three in each tenant of the user (platform-wide when it has none); an
+// unknown identifier names nobody to record.
 const pg::AutonomousStatement record_attempt_session = {
     "login attempt with session",
     "WITH attempt AS (" CLINRES_LOGIN_UPDATE "\n"
+    "   AND ($2 OPERATOR(pg_catalog.<>) 'success' OR pg_catalog.encode(pg_catalog.sha256(\n"
+    "        pg_catalog.convert_to(x.password_hash, 'UTF8')), 'hex') OPERATOR(pg_catalog.=) $8)\n"
     " RETURNING x.id, x.locked_until IS NOT NULL AS locked),\n"
     "session AS (INSERT INTO clinres.sessions (tenant_id, id, user_id, expires_at)\n"
-    " SELECT $6::pg_catalog.uuid, $5::pg_catalog.uuid, a.id, pg_catalog.to_timestamp($7::pg_catalog.float8)\n"
+    " SELECT $6::pg_catalog.uuid, $5::pg_catalog.uuid, a.id, "
+    "LEAST(pg_catalog.to_timestamp($7::pg_catalog.float8),\n"
+    "        (SELECT ut.valid_until FROM clinres.user_tenants ut WHERE ut.tenant_id OPERATOR(pg_catalog.=)\n"
+    "          $6::pg_catalog.uuid AND ut.user_id OPERATOR(pg_catalog.=) a.id))\n"
     "   FROM attempt a WHERE $2 OPERATOR(pg_catalog.=) 'success' AND $5 IS NOT NULL\n"
     " RETURNING id, tenant_id),\n"
     "activity AS (INSERT INTO clinres.session_activity (tenant_id, id) SELECT s.tenant_id, s.id FROM session "
@@ -99,7 +107,7 @@ const pg::AutonomousStatement record_attempt_session = {
     "  WHERE $1 IS NOT NULL\n"
     "  ORDER BY t.tenant_id)\n"
     "SELECT a.id FROM attempt a",
-    7,
+    8,
     1000,
     5000,
     1000,
@@ -144,8 +152,9 @@ Datum record_login(FunctionCallInfo fcinfo)
     return record(fcinfo, record_attempt, {});
 }
 
-// _record_login(user_id, outcome, session_id, tenant_id, expires_unix) -> as record; a
-// success that proceeds also creates the session, and a known user's attempt is audited.
+// _record_login(user_id, outcome, session_id, tenant_id, expires_unix, verified_hash_sha256)
+// -> as record; a success that proceeds also creates the session, and a known user's attempt
+// is audited.
 Datum record_login_session(FunctionCallInfo fcinfo)
 {
     auto opt_uuid = [&](int i) -> std::optional<std::string> {
@@ -156,7 +165,10 @@ Datum record_login_session(FunctionCallInfo fcinfo)
     std::optional<std::string> expires;
     if (!PG_ARGISNULL(4))
         expires = std::to_string(PG_GETARG_INT64(4));
-    return record(fcinfo, record_attempt_session, {opt_uuid(2), opt_uuid(3), expires});
+    std::optional<std::string> verified;
+    if (!PG_ARGISNULL(5))
+        verified = std::string(pg::text_arg(fcinfo, 5));
+    return record(fcinfo, record_attempt_session, {opt_uuid(2), opt_uuid(3), expires, verified});
 }
 
 } // namespace

@@ -120,6 +120,8 @@ BEGIN
     hash := coalesce(u.password_hash, dummy);
     ok := clinres._password_matches(coalesce(password, ''), hash)
           AND password IS NOT NULL AND u.password_hash IS NOT NULL;
+    -- A hash cheaper than the dummy (imported, or made at a lower cost) costs as much as it.
+    PERFORM clinres._bcrypt_padding(hash);
     IF u.id IS NOT NULL AND NOT ok THEN
         outcome := 'failure';
     ELSIF ok AND u.status OPERATOR(pg_catalog.=) 'active' THEN
@@ -150,9 +152,11 @@ BEGIN
     -- has committed when this returns (no rollback of the caller's undoes it), with the audit
     -- row of a known user's attempt and the session of a success, and only there is the lock
     -- decided, on the newest row: a success proceeds only if it reset the count of an
-    -- unlocked, active account. NULL (not recorded) fails closed.
+    -- unlocked, active account whose hash is still the one verified (a reset committed since
+    -- this read the row refuses the old password). NULL (not recorded) fails closed.
     IF NOT coalesce(clinres._record_login(u.id, outcome, session_id, tenant,
-                                          pg_catalog.split_part(token, '.', 4)::bigint), false)
+                                          pg_catalog.split_part(token, '.', 4)::bigint,
+                                          pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(hash, 'UTF8')), 'hex')), false)
        OR outcome OPERATOR(pg_catalog.<>) 'success' THEN
         RETURN NULL;
     END IF;
@@ -178,11 +182,11 @@ COMMENT ON FUNCTION clinres._dummy_hash() IS 'a bcrypt setting at clinres.bcrypt
 REVOKE ALL ON FUNCTION clinres._dummy_hash() FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION clinres._record_login(user_id uuid, outcome text, session_id uuid, tenant_id uuid,
-                                                 expires bigint) RETURNS boolean
+                                                 expires bigint, verified_hash text) RETURNS boolean
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_record_login_session';
-COMMENT ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint) IS
-    'records a login attempt (success, failure or none) with its audit row and, for a success, its session (expiring at expires, Unix seconds) in a transaction of its own, by a background worker; whether it changed the user''s row, NULL if it could not be recorded (login calls it; nobody else may)';
-REVOKE ALL ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint, text) IS
+    'records a login attempt (success, failure or none) with its audit row and, for a success, its session (expiring at expires, Unix seconds; only while the user''s hash still has the SHA-256 verified_hash) in a transaction of its own, by a background worker; whether it changed the user''s row, NULL if it could not be recorded (login calls it; nobody else may)';
+REVOKE ALL ON FUNCTION clinres._record_login(uuid, text, uuid, uuid, bigint, text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION clinres._sign_session(user_id uuid, tenant_id uuid, session_id uuid) RETURNS text
     LANGUAGE c STRICT VOLATILE AS 'MODULE_PATHNAME', 'clinres_sign_session_of';
@@ -310,8 +314,9 @@ GRANT EXECUTE ON FUNCTION clinres.logout(text), clinres.list_sessions(uuid), cli
 
 -- A change to a user ends its sessions, in the transaction of the change (whatever path made
 -- it: the API, import, plain SQL): disabled, deleted, locked out (by login's worker), password
--- changed; a membership removed or no longer active ends the sessions in that tenant.
--- Enabling again revives nothing.
+-- changed; a membership removed, no longer active or no longer valid ends the sessions in that
+-- tenant, and a membership's valid_until moved earlier moves their expiry with it (login gives a
+-- session no later expiry than its membership's valid_until). Enabling again revives nothing.
 CREATE OR REPLACE FUNCTION clinres._end_sessions_on_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -352,6 +357,24 @@ BEGIN
         who := OLD.user_id;
         tenant := OLD.tenant_id;
         reason := 'membership_ended';
+        -- Only the validity changed, and it holds now: the sessions end when it does (never later
+        -- than they would already have, so that moving the end later revives nothing).
+        IF TG_OP = 'UPDATE' AND NEW.status = 'active' AND OLD.status = 'active' AND NEW.tenant_id = OLD.tenant_id
+           AND NEW.user_id = OLD.user_id AND (NEW.valid_from IS NULL OR NEW.valid_from <= pg_catalog.now())
+           AND (NEW.valid_until IS NULL OR NEW.valid_until > pg_catalog.now()) THEN
+            IF NEW.valid_until IS NULL THEN
+                RETURN NULL;
+            ELSIF placement IS NULL THEN
+                UPDATE clinres.sessions s SET expires_at = NEW.valid_until
+                 WHERE s.user_id = who AND s.tenant_id = tenant AND s.ended_at IS NULL AND s.expires_at > NEW.valid_until;
+            ELSE
+                EXECUTE pg_catalog.format('UPDATE %s s SET expires_at = $1'
+                                          ' WHERE s.user_id = $2 AND s.tenant_id = $3 AND s.ended_at IS NULL'
+                                          ' AND s.expires_at > $1', placement)
+                  USING NEW.valid_until, who, tenant;
+            END IF;
+            RETURN NULL;
+        END IF;
     END IF;
     IF placement IS NULL THEN
         UPDATE clinres.sessions s SET ended_at = pg_catalog.now(), end_reason = reason
@@ -391,7 +414,8 @@ CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.users FOR EACH ST
 CREATE TRIGGER end_sessions AFTER DELETE ON clinres.user_tenants FOR EACH ROW EXECUTE FUNCTION clinres._end_sessions_on_change();
 CREATE TRIGGER end_sessions_update AFTER UPDATE ON clinres.user_tenants FOR EACH ROW
     WHEN ((OLD.status OPERATOR(pg_catalog.=) 'active' AND NEW.status IS DISTINCT FROM 'active')
-          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id)
+          OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id
+          OR OLD.valid_from IS DISTINCT FROM NEW.valid_from OR OLD.valid_until IS DISTINCT FROM NEW.valid_until)
     EXECUTE FUNCTION clinres._end_sessions_on_change();
 CREATE TRIGGER end_sessions_truncate AFTER TRUNCATE ON clinres.user_tenants FOR EACH STATEMENT
     EXECUTE FUNCTION clinres._end_sessions_on_change();

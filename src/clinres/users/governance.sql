@@ -36,15 +36,26 @@ AS $$
 $$;
 
 -- Before a single grant changes a member that inherits every subscribed module: its inheritance
--- written out as enabled rows, so that the member keeps every other module it has now.
-CREATE OR REPLACE FUNCTION clinres._configure_inherited(user_id uuid, tenant_id uuid) RETURNS void
-    LANGUAGE sql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
+-- written out as enabled rows, so that the member keeps every other module it has now, and logged
+-- as set_user_modules logs a configuration (tenant.modules, before: inherit), since the member no
+-- longer inherits later subscriptions.
+CREATE OR REPLACE FUNCTION clinres._configure_inherited(actor uuid, user_id uuid, tenant_id uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
+BEGIN
+    IF clinres._module_config($2, $3) IS NOT NULL THEN
+        RETURN;
+    END IF;
     INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
-    SELECT $2, $1, tm.module_code, true FROM clinres.tenant_modules tm
-     WHERE tm.tenant_id = $2 AND tm.is_enabled AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
-       AND NOT EXISTS (SELECT FROM clinres.user_modules um WHERE um.tenant_id = $2 AND um.user_id = $1)
-     ORDER BY tm.module_code
+    SELECT $3, $2, tm.module_code, true FROM clinres.tenant_modules tm
+     WHERE tm.tenant_id = $3 AND tm.is_enabled AND (tm.expires_at IS NULL OR tm.expires_at > pg_catalog.now())
+     ORDER BY tm.module_code;
+    IF clinres._module_config($2, $3) IS NOT NULL THEN
+        PERFORM clinres._log($1, $3, 'tenant.modules', $2,
+                             pg_catalog.jsonb_build_object('before', pg_catalog.jsonb_build_object('modules', NULL),
+                                                           'after', pg_catalog.jsonb_build_object('modules', clinres._module_config($2, $3))));
+    END IF;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION clinres.grant_module(user_id uuid, tenant_id uuid, module_code text,
@@ -65,7 +76,7 @@ BEGIN
     m := (clinres._tenant_modules(tenant_id, ARRAY[module_code]))[1];
     PERFORM clinres._check_validity(valid_from, valid_until);
     old := clinres._grant_json(u.id, tenant_id, m);
-    PERFORM clinres._configure_inherited(u.id, tenant_id);
+    PERFORM clinres._configure_inherited(actor, u.id, tenant_id);
     INSERT INTO clinres.user_modules AS um (tenant_id, user_id, module_code, is_enabled, valid_from, valid_until)
     VALUES (tenant_id, u.id, m, true, valid_from, valid_until)
     ON CONFLICT ON CONSTRAINT user_modules_pkey DO UPDATE
@@ -96,7 +107,16 @@ DECLARE
 BEGIN
     PERFORM clinres._authorize(actor, 'modules', tenant_id, u.id);
     old := clinres._grant_json(u.id, tenant_id, m);
-    PERFORM clinres._configure_inherited(u.id, tenant_id);
+    -- Nothing to revoke is an error, before any write: writing out the inheritance of a member
+    -- that does not have the module would change its configuration with nothing to audit.
+    IF old IS NULL AND clinres._module_config(u.id, tenant_id) IS NULL THEN
+        PERFORM clinres._tenant_modules(tenant_id, ARRAY[m]); -- inherited: 22023 unless subscribed
+    ELSIF NOT coalesce((old ->> 'enabled')::boolean, false) THEN
+        RAISE EXCEPTION 'user "%" has no grant of module "%" in tenant "%" to revoke', u.id, m, code
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'clinres.explain_access(user_id, tenant_id, module_code) tells why it has no access.';
+    END IF;
+    PERFORM clinres._configure_inherited(actor, u.id, tenant_id);
     UPDATE clinres.user_modules um SET is_enabled = false, valid_from = NULL, valid_until = NULL, updated_at = pg_catalog.now()
      WHERE um.tenant_id = revoke_module.tenant_id AND um.user_id = u.id AND um.module_code = m AND um.is_enabled;
     new := clinres._grant_json(u.id, tenant_id, m);
@@ -108,7 +128,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clinres.revoke_module(uuid, uuid, text) IS
-    'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write)';
+    'takes one module from the member now (audited as tenant.module.revoke; an expiry needs no call and no write); 22023 when it has none to take';
 
 CREATE OR REPLACE FUNCTION clinres._access_review(tenant_id uuid)
     RETURNS TABLE (user_id uuid, module_code text, source text, valid_from timestamptz, valid_until timestamptz,
@@ -155,7 +175,7 @@ COMMENT ON FUNCTION clinres.export_access_review(uuid, text) IS 'access_review a
 
 REVOKE ALL ON FUNCTION clinres._explain_access(uuid, uuid, text), clinres.explain_access(uuid, uuid, text),
     clinres._access_review(uuid), clinres.access_review(uuid), clinres.export_access_review(uuid, text),
-    clinres._grant_json(uuid, uuid, text), clinres._configure_inherited(uuid, uuid),
+    clinres._grant_json(uuid, uuid, text), clinres._configure_inherited(uuid, uuid, uuid),
     clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.explain_access(uuid, uuid, text), clinres.access_review(uuid), clinres.export_access_review(uuid, text),
     clinres.grant_module(uuid, uuid, text, timestamptz, timestamptz), clinres.revoke_module(uuid, uuid, text) TO clinres_app;

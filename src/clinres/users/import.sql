@@ -42,7 +42,8 @@ $$;
 COMMENT ON FUNCTION clinres._import_stage() IS 'creates the temporary tables of one import_users call (rows as read, their checks)';
 
 -- The problem of an import row's membership validity, as errcode, message and field, or NULL:
--- each cell (NULL: open) must read as a timestamptz, and the pair must pass clinres._check_validity.
+-- each cell (NULL: open) must read as a timestamptz, and the pair must pass clinres._check_validity
+-- (an ended validity is accepted: the export writes former validities).
 CREATE OR REPLACE FUNCTION clinres._import_validity_problem(valid_from text, valid_until text) RETURNS text[]
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
@@ -62,7 +63,7 @@ BEGIN
         RETURN ARRAY['22023', pg_catalog.format('invalid valid_until "%s"', pg_catalog.left($2, 64)), 'valid_until'];
     END;
     BEGIN
-        PERFORM clinres._check_validity(f, u);
+        PERFORM clinres._check_validity(f, u, true); -- an ended one reads back as exported
     EXCEPTION WHEN invalid_parameter_value THEN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
         RETURN ARRAY['22023', msg, 'valid_until'];
@@ -184,6 +185,21 @@ BEGIN
              WHERE pg_catalog.strpos(s.modules, '@') > 0 AND p.validity IS NOT NULL AND mv.problem IS NOT NULL
              ORDER BY s.ord, p.i) v
      WHERE k.ord = v.ord AND (k.c).errcode IS NULL;
+    -- A member's validity that the row changes is the decision's verb validity (it can end the
+    -- membership, or extend it); a new member's comes with its add, decided by the row check.
+    UPDATE pg_temp.clinres_import_checks k
+       SET c.errcode = '42501', c.message = d.denial, c.field = d.field
+      FROM (SELECT x.ord, x.field, clinres._denial(clinres._actor(), 'validity', $1, x.user_id) AS denial
+              FROM (SELECT s.ord, ut.user_id,
+                           CASE WHEN ut.valid_until IS DISTINCT FROM s.valid_until::timestamptz THEN 'valid_until'
+                                WHEN ut.valid_from IS DISTINCT FROM s.valid_from::timestamptz THEN 'valid_from' END AS field
+                      FROM pg_temp.clinres_import_checks c
+                      JOIN pg_temp.clinres_import_rows s ON s.ord = c.ord
+                      JOIN clinres.user_tenants ut ON ut.tenant_id = $1 AND ut.user_id = (c.c).user_id
+                     WHERE (c.c).errcode IS NULL AND (c.c).action = 'updated'
+                       AND (s.valid_from IS NOT NULL OR s.valid_until IS NOT NULL)) x
+             WHERE x.field IS NOT NULL) d
+     WHERE k.ord = d.ord AND d.denial IS NOT NULL;
     SELECT pg_catalog.count(*) INTO problems FROM pg_temp.clinres_import_checks k WHERE (k.c).errcode IS NOT NULL;
     RETURN problems;
 END

@@ -545,19 +545,26 @@ Datum export_users(FunctionCallInfo fcinfo)
     pg::OwnerSpi spi(users::catalog_owner(), false);
     Datum tenant = checked_tenant(spi, fcinfo, 0, "export");
     bool validity = spi.run(export_validity_sql, nullptr).at(0, 0).num != 0;
-    pg::Rows rows = spi.run(validity ? export_sql : export_sql_0_3, &tenant);
-    spi.finish();
     im::SheetData sheet{"users 用户", im::user_headers(), {}};
     for (const char *h :
          {"status/状态", "membership status/成员状态", "created at/创建时间", "last login/最近登录"})
         sheet.header.emplace_back(h);
-    sheet.rows.reserve(rows.size());
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-        auto cell = [&](int c) { return rows.at(r, c).null ? std::string() : rows.at(r, c).text; };
-        sheet.rows.push_back({cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(9), cell(10), cell(5),
-                              cell(6), cell(7), cell(8)});
-    }
-    return pg::bytea_datum(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet));
+    users::ExportBudget budget("export_users");
+    spi.each(validity ? export_sql : export_sql_0_3, &tenant, nullptr, false, 5000,
+             [&](const pg::Rows &rows) {
+                 for (std::size_t r = 0; r < rows.size(); ++r) {
+                     auto cell = [&](int c) {
+                         std::string text = rows.at(r, c).null ? std::string() : rows.at(r, c).text;
+                         budget.add(text.size() + 1);
+                         return text;
+                     };
+                     sheet.rows.push_back({cell(0), cell(1), cell(2), cell(3), cell(4), "", cell(9), cell(10),
+                                           cell(5), cell(6), cell(7), cell(8)});
+                 }
+             });
+    spi.finish();
+    return pg::bytea_datum(
+        budget.file(format == im::Format::xlsx ? im::write_xlsx({sheet}) : im::write_csv(sheet)));
 }
 
 } // namespace

@@ -84,19 +84,28 @@ $$;
 COMMENT ON FUNCTION clinres._visible_user(uuid, uuid, text, uuid) IS
     'the user row when the decision lets the actor see it (verb view, or add to the tenant); P0002 (SUPER_ADMIN) or 42501 otherwise';
 
--- A validity given to assign_tenant, grant_module or an import: NULL ends are open; 22023 unless from < until.
-CREATE OR REPLACE FUNCTION clinres._check_validity(valid_from timestamptz, valid_until timestamptz) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, clinres, pg_temp
+-- A validity given to assign_tenant, grant_module or an import: NULL ends are open; 22023 unless
+-- from < until, and unless until is still to come when ended_ok is false (a validity given through
+-- the API that has already ended grants nothing: a wrong year or time zone; an import may carry
+-- an ended one, as the export wrote it).
+CREATE OR REPLACE FUNCTION clinres._check_validity(valid_from timestamptz, valid_until timestamptz, ended_ok boolean DEFAULT false)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 BEGIN
     IF valid_from >= valid_until THEN
         RAISE EXCEPTION 'valid_from % is not before valid_until %', valid_from, valid_until
             USING ERRCODE = 'invalid_parameter_value', HINT = 'A validity holds from valid_from (included) until valid_until (excluded).';
     END IF;
+    IF valid_until <= pg_catalog.now() AND NOT ended_ok THEN
+        RAISE EXCEPTION 'valid_until % has already passed', valid_until
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A validity that has ended grants nothing; to take access away, revoke it.';
+    END IF;
     RETURN true;
 END
 $$;
-COMMENT ON FUNCTION clinres._check_validity(timestamptz, timestamptz) IS 'true, or 22023 when valid_from is not before valid_until';
+COMMENT ON FUNCTION clinres._check_validity(timestamptz, timestamptz, boolean) IS
+    'true, or 22023 when valid_from is not before valid_until, or valid_until has passed (unless ended_ok)';
 
 CREATE OR REPLACE FUNCTION clinres._role(role_code text) RETURNS clinres.roles
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, clinres, pg_temp
@@ -362,6 +371,6 @@ COMMENT ON FUNCTION clinres._bcrypt_cost() IS 'the bcrypt cost for new passwords
 REVOKE ALL ON FUNCTION clinres._authorize(uuid, text, uuid, uuid, text), clinres._denial(uuid, text, uuid, uuid, text),
     clinres._allowed(uuid, text, uuid, uuid, text), clinres._actor(), clinres._lock_actor(uuid), clinres._tenant_code(uuid),
     clinres._visible_user(uuid, uuid, text, uuid), clinres._role(text), clinres._cell_module(text), clinres._tenant_modules(uuid, text[]),
-    clinres._member_modules(uuid, uuid), clinres._check_validity(timestamptz, timestamptz), clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid),
+    clinres._member_modules(uuid, uuid), clinres._check_validity(timestamptz, timestamptz, boolean), clinres._write_modules(uuid, uuid[], text[]), clinres._module_config(uuid, uuid),
     clinres._log(uuid, uuid, text, uuid, jsonb), clinres._log_account(uuid, uuid, text, jsonb), clinres._user_json(uuid, uuid),
     clinres._field_problem(text, text), clinres._bcrypt_cost(), clinres._keep_module_configs() FROM PUBLIC;
