@@ -47,11 +47,14 @@ WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id) ORDER BY l.tenant_id NULLS 
 -- (rows written by 0.3.0) hashes the detail's text; form 2 (every row since) the detail with each
 -- personal value (email, name, phone, identifier, at any depth) replaced by the SHA-256 of the
 -- row's salt and the value.
-SELECT regexp_replace(clinres._admin_log_canonical(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
-                      'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash), '^\[\d+, ', '[ID, ') AS canonical
+-- (The texts are those 0.3.0's and 0.4.0's first SQL definitions of the forms gave.)
+SELECT regexp_replace(clinres._admin_log_canonical_of(ROW(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash, l.row_hash, 1, NULL, NULL)::clinres.admin_logs),
+                      '^\[\d+, ', '[ID, ') AS canonical
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
-SELECT regexp_replace(clinres._admin_log_canonical_v2(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
-                      'TARGET', '{"b": 1, "a": "x", "email": "x@y.example"}', '\x00', l.change_reason, l.prev_hash),
+SELECT regexp_replace(clinres._admin_log_canonical_of(ROW(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x", "email": "x@y.example"}', l.change_reason, l.prev_hash, l.row_hash, 2,
+                      '\x00', NULL)::clinres.admin_logs),
                       '^\[2, \d+, ', '[2, ID, ') AS canonical_v2
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
 SELECT clinres._admin_log_digested('{"email": "x@y.example", "after": {"name": "N", "phone": null, "roles": ["a"]}, "n": [{"identifier": 7}]}', '\x00');
@@ -59,9 +62,9 @@ SELECT encode(sha256('\x00'::bytea || convert_to('x@y.example', 'UTF8')), 'hex')
 
 SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
 SELECT rows, ok FROM clinres.verify_admin_logs(:A);
--- verify_admin_logs rebuilds the canonical forms in C++, apart from the trigger's SQL: both agree
--- on awkward text (quotes, backslash, control characters, non-ASCII), NULLs and timestamps, in
--- form 2 (the trigger) and form 1 (rows as 0.3.0 chained them), in a chain of their own.
+-- The trigger and verify_admin_logs agree on awkward text (quotes, backslash, control
+-- characters, non-ASCII), NULLs and timestamps, in form 2 (the trigger) and form 1 (rows as
+-- 0.3.0 chained them), in a chain of their own.
 INSERT INTO clinres.tenants (id, code, name) VALUES ('c0000000-0000-0000-0000-00000000000c', 'HOSP_C', 'C');
 INSERT INTO clinres.admin_logs (created_at, actor_id, tenant_id, action, target, detail, change_reason)
 VALUES ('2026-03-04 05:06:07+00', NULL, 'c0000000-0000-0000-0000-00000000000c', E'q"b\\n\nt\tc\x01é✓', NULL,
@@ -106,7 +109,8 @@ SELECT c.chain = '00000000-0000-0000-0000-000000000000' AS platform, c.head_id =
 
 -- The trigger takes a chain's head from admin_log_chains and then from memory, never by searching
 -- admin_logs: a statement of 2,000 rows, in 3 chains, scans admin_logs not once (so it costs O(1)
--- per row, however large the table or stale its statistics), and the chains stay whole.
+-- per row, however large the table or stale its statistics), and the chains stay whole. It locks
+-- the chains' rows and writes none of them before the commit (then one new version each).
 CREATE VIEW pg_temp.scans AS
 SELECT (SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relid = 'clinres.admin_logs'::regclass) AS logs_scans,
        (SELECT n_tup_upd + n_tup_ins FROM pg_stat_xact_user_tables WHERE relid = 'clinres.admin_log_chains'::regclass) AS chain_writes;
