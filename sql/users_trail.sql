@@ -198,6 +198,16 @@ UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_
 SELECT first_bad_id = :a3 AS first_bad_is_next, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 UPDATE clinres.admin_logs l SET detail = s.detail, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
 SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
+-- A row of form 2 changed, with a detail_sha256 written into it that is the digest of its former
+-- detail (what an erased row of form 1 hashes instead of its detail): form 2 never hashes one, so
+-- the change is found.
+UPDATE clinres.admin_logs SET detail = detail || '{"name": "Mallory"}',
+       detail_sha256 = sha256(convert_to(clinres._admin_log_digested(detail, salt)::text, 'UTF8'))
+ WHERE id = :a2;
+SELECT first_bad_id = :a2 AS first_bad_is_changed_form_2, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail
+  FROM clinres.verify_admin_logs(:A);
+UPDATE clinres.admin_logs l SET detail = s.detail, detail_sha256 = NULL FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
+SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
 -- A deleted row: the next one is reported; the first row deleted: the new first one.
 DELETE FROM clinres.admin_logs WHERE id = :a2;
 SELECT first_bad_id = :a3 AS first_bad_after_deleted, ok, rows, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);

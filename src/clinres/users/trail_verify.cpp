@@ -3,6 +3,7 @@
 // the form apart from the trigger's SQL, as an inspector's would be), hashed with SHA-256 and
 // compared with row_hash, and its prev_hash with the row before it in its chain.
 #include "clinres/core/sha256.hpp"
+#include "clinres/users/canonical.hpp"
 
 #include "clinres/pg/spi.hpp"
 #include "clinres/pg/srf.hpp"
@@ -127,11 +128,11 @@ std::string json_time(int64_t micros)
     return buf;
 }
 
-// The digest a row's canonical form holds for detail: SHA-256 of its text (form 2: of the
-// digested detail), or the digest an erasure kept (form 1).
-std::string detail_digest(const pg::Cell &text, const pg::Cell &kept)
+// The digest a row's canonical form holds for detail, as its form says (canonical.cpp): SHA-256
+// of its text (form 2: of the digested detail), or the digest an erasure kept (form 1 only).
+std::string detail_digest(int version, const pg::Cell &text, const pg::Cell &kept)
 {
-    if (!kept.null)
+    if (users::detail_digest_of(version, !kept.null) == users::DetailDigest::Kept)
         return kept.text;
     return clinres::sha256_hex(text.text.data(), text.null ? 0 : text.text.size());
 }
@@ -175,7 +176,7 @@ Datum walk(FunctionCallInfo fcinfo)
                      canonical += ", ";
                      append_text(canonical, rows.at(r, 5));
                      canonical += ", ";
-                     append_json_string(canonical, detail_digest(rows.at(r, 6), rows.at(r, 7)));
+                     append_json_string(canonical, detail_digest(version, rows.at(r, 6), rows.at(r, 7)));
                      canonical += ", ";
                      append_text(canonical, rows.at(r, 8));
                      canonical += ", ";
