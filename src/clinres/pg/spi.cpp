@@ -156,6 +156,31 @@ void OwnerSpi::each(Statement &stmt, const Datum *args, const char *nulls, bool 
     call([&] { SPI_cursor_close(portal); });
 }
 
+void OwnerSpi::scan(Statement &stmt, const Datum *args, const char *nulls, long batch,
+                    const std::function<void(const SPITupleTable &table, uint64 count)> &each_batch)
+{
+    Portal portal = nullptr;
+    call([&] {
+        prepare(stmt);
+        portal = SPI_cursor_open(nullptr, stmt.plan, const_cast<Datum *>(args), nulls, true);
+    });
+    for (;;) {
+        SPITupleTable *table = nullptr;
+        uint64 count = 0;
+        call([&] {
+            SPI_cursor_fetch(portal, true, batch);
+            table = SPI_tuptable;
+            count = SPI_processed;
+        });
+        if (count > 0)
+            each_batch(*table, count);
+        call([&] { SPI_freetuptable(table); });
+        if (count == 0)
+            break;
+    }
+    call([&] { SPI_cursor_close(portal); });
+}
+
 SPIPlanPtr kept_plan(SPIPlanPtr &slot, const char *sql, int nargs, const Oid *argtypes, int cursor_options)
 {
     if (slot != nullptr)

@@ -52,6 +52,11 @@ public:
     // so that only one batch is held in memory at once.
     void each(Statement &stmt, const Datum *args, const char *nulls, bool writes, long batch,
               const std::function<void(const Rows &)> &each_batch);
+    // Runs stmt (read-only) through a cursor and gives each_batch the tuples as the executor made
+    // them, batch at a time (the tuple table is freed after each batch): for a pass over many rows
+    // that reads them in C++ without copying them into Rows.
+    void scan(Statement &stmt, const Datum *args, const char *nulls, long batch,
+              const std::function<void(const SPITupleTable &table, uint64 count)> &each_batch);
     // Disconnects from SPI; call once when done (errors become pg::Error).
     void finish();
 

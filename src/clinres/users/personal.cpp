@@ -152,6 +152,17 @@ Datum erased(FunctionCallInfo fcinfo)
 
 } // namespace
 
+bool has_personal_key(Jsonb *detail)
+{
+    JsonbIterator *it = JsonbIteratorInit(&detail->root);
+    JsonbValue v;
+    JsonbIteratorToken tok;
+    while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+        if (tok == WJB_KEY && personal_key(v))
+            return true;
+    return false;
+}
+
 Jsonb *digested_detail(Jsonb *detail, const bytea *salt)
 {
     JsonbParseState *state = nullptr;

@@ -14,6 +14,10 @@ namespace users {
 // under pg::call.
 Jsonb *digested_detail(Jsonb *detail, const bytea *salt);
 
+// Whether detail has a key of a personal field at any depth: without one, digested_detail(detail)
+// is detail. Plain C (ereport on failure): call it under pg::call.
+bool has_personal_key(Jsonb *detail);
+
 // A new audit row's salt: 16 random bytes (a palloc'd bytea).
 Datum new_salt();
 

@@ -100,7 +100,7 @@ void TrailRow::hash(const Datum *values, const bool *nulls, std::string &text, s
         Datum salt = nulls[at(kSalt)] ? Datum(0) : values[at(kSalt)];
         pg::call([&] {
             Jsonb *j = DatumGetJsonbP(detail);
-            if (how == DetailDigest::Digested) {
+            if (how == DetailDigest::Digested && has_personal_key(j)) {
                 bytea *s = salt != 0 ? DatumGetByteaPP(salt) : nullptr;
                 if (s == nullptr) { // an erased row's: no salt
                     s = static_cast<bytea *>(palloc(VARHDRSZ));
@@ -110,7 +110,10 @@ void TrailRow::hash(const Datum *values, const bool *nulls, std::string &text, s
             }
             json = JsonbToCString(nullptr, &j->root, VARSIZE(j));
         });
-        digest_ = clinres::sha256_hex(json, std::strlen(json));
+        std::array<uint8_t, 32> d;
+        if (!clinres::sha256(json, std::strlen(json), nullptr, 0, d))
+            throw std::bad_alloc();
+        append_hex(digest_, std::string_view(reinterpret_cast<const char *>(d.data()), d.size()));
     }
     r.detail_digest = digest_;
     canonical_text(r, text);
