@@ -47,11 +47,14 @@ std::map<ChainKey, std::vector<Head>> &current()
 }
 
 // Locks the chain's row and returns the head it holds; no row for a chain without one yet. A lock,
-// not an update: the row gets its one new version of the transaction before the commit.
+// not an update: the row gets its one new version of the transaction before the commit. The
+// statements here keep a generic plan: a new connection's first mutations plan none.
 pg::Statement lock_sql = {"SELECT c.head_id, c.head_hash FROM clinres.admin_log_chains c"
                           " WHERE c.chain OPERATOR(pg_catalog.=) $1 FOR UPDATE",
                           1,
-                          {UUIDOID}};
+                          {UUIDOID},
+                          nullptr,
+                          CURSOR_OPT_GENERIC_PLAN};
 // Claims the chain's row, inserting it for a new chain (or taking the one a concurrent writer
 // inserted), and returns the head it holds.
 pg::Statement claim_sql = {
@@ -59,7 +62,9 @@ pg::Statement claim_sql = {
     " ON CONFLICT ON CONSTRAINT admin_log_chains_pkey DO UPDATE SET xact = excluded.xact"
     " RETURNING c.head_id, c.head_hash",
     1,
-    {UUIDOID}};
+    {UUIDOID},
+    nullptr,
+    CURSOR_OPT_GENERIC_PLAN};
 
 // The owner of clinres.admin_log_chains, or InvalidOid when the table is gone (the extension dropped).
 // Plain C: it runs in the commit callback too.
@@ -167,7 +172,7 @@ void write_heads(Oid owner, int n, Datum *chains, Datum *ids, Datum *hashes)
     pg::kept_plan(plan,
                   "UPDATE clinres.admin_log_chains c SET head_id = $2, head_hash = $3,"
                   " xact = pg_catalog.pg_current_xact_id() WHERE c.chain OPERATOR(pg_catalog.=) $1",
-                  3, types);
+                  3, types, CURSOR_OPT_GENERIC_PLAN);
     for (int i = 0; i < n; ++i) {
         Datum args[3] = {chains[i], ids[i], hashes[i]};
         int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
