@@ -68,11 +68,14 @@ WINDOW w AS (PARTITION BY l.tenant_id ORDER BY l.id) ORDER BY l.tenant_id NULLS 
 -- (rows written by 0.3.0) hashes the detail's text; form 2 (every row since) the detail with each
 -- personal value (email, name, phone, identifier, at any depth) replaced by the SHA-256 of the
 -- row's salt and the value.
-SELECT regexp_replace(clinres._admin_log_canonical(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
-                      'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash), '^\[\d+, ', '[ID, ') AS canonical
+-- (The texts are those 0.3.0's and 0.4.0's first SQL definitions of the forms gave.)
+SELECT regexp_replace(clinres._admin_log_canonical_of(ROW(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x"}', l.change_reason, l.prev_hash, l.row_hash, 1, NULL, NULL)::clinres.admin_logs),
+                      '^\[\d+, ', '[ID, ') AS canonical
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
-SELECT regexp_replace(clinres._admin_log_canonical_v2(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
-                      'TARGET', '{"b": 1, "a": "x", "email": "x@y.example"}', '\x00', l.change_reason, l.prev_hash),
+SELECT regexp_replace(clinres._admin_log_canonical_of(ROW(l.id, '2026-01-02 03:04:05.678+08', l.actor_id, l.tenant_id, l.action,
+                      'TARGET', '{"b": 1, "a": "x", "email": "x@y.example"}', l.change_reason, l.prev_hash, l.row_hash, 2,
+                      '\x00', NULL)::clinres.admin_logs),
                       '^\[2, \d+, ', '[2, ID, ') AS canonical_v2
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
 SELECT clinres._admin_log_digested('{"email": "x@y.example", "after": {"name": "N", "phone": null, "roles": ["a"]}, "n": [{"identifier": 7}]}', '\x00');
@@ -80,9 +83,9 @@ SELECT encode(sha256('\x00'::bytea || convert_to('x@y.example', 'UTF8')), 'hex')
 
 SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
 SELECT rows, ok FROM clinres.verify_admin_logs(:A);
--- verify_admin_logs rebuilds the canonical forms in C++, apart from the trigger's SQL: both agree
--- on awkward text (quotes, backslash, control characters, non-ASCII), NULLs and timestamps, in
--- form 2 (the trigger) and form 1 (rows as 0.3.0 chained them), in a chain of their own.
+-- The trigger and verify_admin_logs agree on awkward text (quotes, backslash, control
+-- characters, non-ASCII), NULLs and timestamps, in form 2 (the trigger) and form 1 (rows as
+-- 0.3.0 chained them), in a chain of their own.
 INSERT INTO clinres.tenants (id, code, name) VALUES ('c0000000-0000-0000-0000-00000000000c', 'HOSP_C', 'C');
 INSERT INTO clinres.admin_logs (created_at, actor_id, tenant_id, action, target, detail, change_reason)
 VALUES ('2026-03-04 05:06:07+00', NULL, 'c0000000-0000-0000-0000-00000000000c', E'q"b\\n\nt\tc\x01é✓', NULL,
@@ -127,7 +130,8 @@ SELECT c.chain = '00000000-0000-0000-0000-000000000000' AS platform, c.head_id =
 
 -- The trigger takes a chain's head from admin_log_chains and then from memory, never by searching
 -- admin_logs: a statement of 2,000 rows, in 3 chains, scans admin_logs not once (so it costs O(1)
--- per row, however large the table or stale its statistics), and the chains stay whole.
+-- per row, however large the table or stale its statistics), and the chains stay whole. It locks
+-- the chains' rows and writes none of them before the commit (then one new version each).
 CREATE VIEW pg_temp.scans AS
 SELECT (SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relid = 'clinres.admin_logs'::regclass) AS logs_scans,
        (SELECT n_tup_upd + n_tup_ins FROM pg_stat_xact_user_tables WHERE relid = 'clinres.admin_log_chains'::regclass) AS chain_writes;
@@ -214,6 +218,16 @@ SELECT first_bad_id = :a2 AS first_bad_is_changed, ok, regexp_replace(detail, '\
 UPDATE clinres.admin_logs l SET row_hash = sha256(convert_to(clinres._admin_log_canonical_of(l), 'UTF8')) WHERE id = :a2;
 SELECT first_bad_id = :a3 AS first_bad_is_next, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail FROM clinres.verify_admin_logs(:A);
 UPDATE clinres.admin_logs l SET detail = s.detail, row_hash = s.row_hash FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
+SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
+-- A row of form 2 changed, with a detail_sha256 written into it that is the digest of its former
+-- detail (what an erased row of form 1 hashes instead of its detail): form 2 never hashes one, so
+-- the change is found.
+UPDATE clinres.admin_logs SET detail = detail || '{"name": "Mallory"}',
+       detail_sha256 = sha256(convert_to(clinres._admin_log_digested(detail, salt)::text, 'UTF8'))
+ WHERE id = :a2;
+SELECT first_bad_id = :a2 AS first_bad_is_changed_form_2, ok, regexp_replace(detail, '\d+', 'N', 'g') AS detail
+  FROM clinres.verify_admin_logs(:A);
+UPDATE clinres.admin_logs l SET detail = s.detail, detail_sha256 = NULL FROM pg_temp.saved s WHERE s.id = l.id AND l.id = :a2;
 SELECT ok AS restored FROM clinres.verify_admin_logs(:A);
 -- A deleted row: the next one is reported; the first row deleted: the new first one.
 DELETE FROM clinres.admin_logs WHERE id = :a2;

@@ -117,6 +117,9 @@ COMMENT ON COLUMN clinres.admin_logs.hash_version IS 'the version of the canonic
 COMMENT ON COLUMN clinres.admin_logs.salt IS 'form 2: 16 random bytes hashed before each personal value; NULL once erase_user erased the row';
 COMMENT ON COLUMN clinres.admin_logs.detail_sha256 IS 'form 1, erased rows only: SHA-256 of the detail erase_user replaced (what the form hashes instead)';
 DROP FUNCTION clinres._export_admin_logs(uuid); -- its result gained hash_version
+-- The canonical form is defined once, in C++ (users/canonical.cpp, through _admin_log_canonical_of):
+-- 0.3.0's SQL form 1 goes.
+DROP FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea);
 
 -- Import and export carry the membership's validity (issue 23): the export's rows get valid_from and
 -- valid_until (a changed result type: dropped, then written again by @code).

@@ -8,10 +8,10 @@
 # 3. the cost per row of one statement of many audit rows in a fresh session (as import_users
 #    writes them): rows/s of 5,000 and of 50,000 rows, each in a new database; a ratio near 1 is
 #    linear (the chain trigger's head lookup was once a scan per row: quadratic).
-# Usage (repository root, clinres installed): test/bench/trail.sh [N] [ROUNDS]
+# Usage (repository root, clinres installed): test/bench/trail.sh [N] [ROUNDS] [1: part 1 only]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-db=clinres_bench_trail n=${1:-2000} rounds=${2:-5}
+db=clinres_bench_trail n=${1:-2000} rounds=${2:-5} parts=${3:-123}
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $(psql -XAtc 'show server_version'), shared_buffers $(psql -XAtc 'show shared_buffers')"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
@@ -30,23 +30,36 @@ BEGIN
     END LOOP;
 END $$;
 SQL
-# One round: N mutations, each committed; prints microseconds per mutation.
+# The rounds run in one session (as an application's pooled connection would), whose backend's CPU
+# time is read from /proc too (when the server runs on this machine): on a loaded machine the wall
+# time counts the waits for a core, the CPU time what a mutation costs.
+coproc M { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db"; }
+echo "SELECT pg_backend_pid();" >&"${M[1]}"; read -r mpid <&"${M[0]}"
+cpu_of() { [ -r "/proc/$1/stat" ] && awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000000 / t)}' "/proc/$1/stat" || echo 0; }
+# One round: N mutations, each committed; prints microseconds of wall and of backend CPU time per mutation.
 round() {
     local with=$1
-    q -c "ALTER TABLE clinres.admin_logs $([ "$with" = 1 ] && echo 'ENABLE ALWAYS' || echo DISABLE) TRIGGER chain"
-    local t0=$(date +%s%N)
-    q -c "CALL public.mutate($n, $([ "$with" = 1 ] && echo true || echo false))"
-    echo $(( ($(date +%s%N) - t0) / 1000 / n ))
+    echo "ALTER TABLE clinres.admin_logs $([ "$with" = 1 ] && echo 'ENABLE ALWAYS' || echo DISABLE) TRIGGER chain;" >&"${M[1]}"
+    local t0=$(date +%s%N) c0=$(cpu_of "$mpid")
+    echo "CALL public.mutate($n, $([ "$with" = 1 ] && echo true || echo false)); SELECT 'done';" >&"${M[1]}"
+    read -r _ <&"${M[0]}"
+    echo "$(( ($(date +%s%N) - t0) / 1000 / n )) $(( ($(cpu_of "$mpid") - c0) / n ))"
 }
 round 1 >/dev/null; round 0 >/dev/null   # warm-up
-with=() without=()
-for r in $(seq 1 "$rounds"); do without+=("$(round 0)"); with+=("$(round 1)"); done
+with=() without=() with_cpu=() without_cpu=()
+for r in $(seq 1 "$rounds"); do
+    read -r w c < <(round 0); without+=("$w"); without_cpu+=("$c")
+    read -r w c < <(round 1); with+=("$w"); with_cpu+=("$c")
+done
+echo '\q' >&"${M[1]}"; wait "$M_PID" 2>/dev/null || true
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 mw=$(median "${with[@]}") mo=$(median "${without[@]}")
-echo "mutation (set_user_modules, 1 audit row, own transaction), $rounds rounds of $n, alternating:"
-echo "  without chain/reason: ${without[*]} us, median $mo us"
-echo "  with chain+reason:    ${with[*]} us, median $mw us"
-echo "  ratio: $(echo "scale=3; $mw / $mo" | bc) (goal <= 1.2)"
+cw=$(median "${with_cpu[@]}") co=$(median "${without_cpu[@]}")
+echo "mutation (set_user_modules, 1 audit row, own transaction), $rounds rounds of $n, alternating, one session:"
+echo "  without chain/reason: ${without[*]} us, median $mo us; backend CPU ${without_cpu[*]} us, median $co us"
+echo "  with chain+reason:    ${with[*]} us, median $mw us; backend CPU ${with_cpu[*]} us, median $cw us"
+echo "  ratio: $(echo "scale=3; $mw / $mo" | bc) wall, $( [ "$co" -gt 0 ] && echo "scale=3; $cw / $co" | bc || echo '?') backend CPU (goal <= 1.2)"
+if [ "$parts" = 1 ]; then psql -X -q -d postgres -c "DROP DATABASE $db"; exit 0; fi
 
 # 2. 1,000,000 chained rows: 10 tenants and the platform chain, inserted in one statement.
 q -c "ALTER TABLE clinres.admin_logs ENABLE ALWAYS TRIGGER chain" -c "ALTER TABLE clinres.admin_logs DISABLE TRIGGER append_only" \

@@ -52,18 +52,13 @@ struct RawCell {
     Oid type;
     Datum value;
     char *text;
+    int len; // of text; -1: NUL-terminated
 };
 
 // Prepares stmt once for the life of the backend. Runs under pg::call.
 void prepare(Statement &stmt)
 {
-    if (stmt.plan != nullptr)
-        return;
-    SPIPlanPtr plan = SPI_prepare_cursor(stmt.sql, stmt.nargs, stmt.argtypes, stmt.cursor_options);
-    if (plan == nullptr)
-        elog(ERROR, "clinres could not prepare a catalog query: %s", SPI_result_code_string(SPI_result));
-    SPI_keepplan(plan);
-    stmt.plan = plan;
+    kept_plan(stmt.plan, stmt.sql, stmt.nargs, stmt.argtypes, stmt.cursor_options);
 }
 
 // The rows of SPI_tuptable copied into C++; the tuple table is freed.
@@ -87,8 +82,14 @@ Rows take_tuptable()
                 RawCell &cell = raw[r * ncols + c];
                 cell.type = SPI_gettypeid(SPI_tuptable->tupdesc, c + 1);
                 cell.value = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1, &cell.null);
+                cell.len = -1;
                 if (!cell.null && (cell.type == TEXTOID || cell.type == NAMEOID))
                     cell.text = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1);
+                if (!cell.null && cell.type == BYTEAOID) {
+                    bytea *b = DatumGetByteaPP(cell.value);
+                    cell.text = VARDATA_ANY(b);
+                    cell.len = static_cast<int>(VARSIZE_ANY_EXHDR(b));
+                }
             }
         MemoryContextSwitchTo(MemoryContextGetParent(copy_cxt));
     });
@@ -100,7 +101,9 @@ Rows take_tuptable()
         out.null = in.null;
         if (in.null)
             continue;
-        if (in.text)
+        if (in.text && in.len >= 0)
+            out.text.assign(in.text, static_cast<std::size_t>(in.len));
+        else if (in.text)
             out.text = in.text;
         else if (in.type == UUIDOID)
             out.text.assign(reinterpret_cast<const char *>(DatumGetUUIDP(in.value)->data), UUID_LEN);
@@ -128,7 +131,8 @@ Rows OwnerSpi::run(Statement &stmt, const Datum *args, const char *nulls, bool w
     call([&] {
         prepare(stmt);
         int rc = SPI_execute_plan(stmt.plan, const_cast<Datum *>(args), nulls, !writes, 0);
-        if (rc != SPI_OK_SELECT)
+        if (rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING && rc != SPI_OK_UPDATE_RETURNING &&
+            rc != SPI_OK_DELETE_RETURNING)
             elog(ERROR, "clinres catalog query failed: %s", SPI_result_code_string(rc));
     });
     return take_tuptable();
@@ -150,6 +154,43 @@ void OwnerSpi::each(Statement &stmt, const Datum *args, const char *nulls, bool 
         each_batch(rows);
     }
     call([&] { SPI_cursor_close(portal); });
+}
+
+void OwnerSpi::scan(Statement &stmt, const Datum *args, const char *nulls, long batch,
+                    const std::function<void(const SPITupleTable &table, uint64 count)> &each_batch)
+{
+    Portal portal = nullptr;
+    call([&] {
+        prepare(stmt);
+        portal = SPI_cursor_open(nullptr, stmt.plan, const_cast<Datum *>(args), nulls, true);
+    });
+    for (;;) {
+        SPITupleTable *table = nullptr;
+        uint64 count = 0;
+        call([&] {
+            SPI_cursor_fetch(portal, true, batch);
+            table = SPI_tuptable;
+            count = SPI_processed;
+        });
+        if (count > 0)
+            each_batch(*table, count);
+        call([&] { SPI_freetuptable(table); });
+        if (count == 0)
+            break;
+    }
+    call([&] { SPI_cursor_close(portal); });
+}
+
+SPIPlanPtr kept_plan(SPIPlanPtr &slot, const char *sql, int nargs, const Oid *argtypes, int cursor_options)
+{
+    if (slot != nullptr)
+        return slot;
+    SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid *>(argtypes), cursor_options);
+    if (plan == nullptr)
+        elog(ERROR, "clinres could not prepare a catalog query: %s", SPI_result_code_string(SPI_result));
+    SPI_keepplan(plan);
+    slot = plan;
+    return plan;
 }
 
 Oid relation_owner(Oid relid)

@@ -10,7 +10,7 @@
 namespace pg {
 
 // One value of a query result: text-like values in text, bool/int/timestamp in num,
-// uuid as its 16 raw bytes in text.
+// uuid as its 16 raw bytes in text, bytea as its raw bytes in text.
 struct Cell {
     bool null = true;
     std::string text;
@@ -45,12 +45,18 @@ public:
     OwnerSpi &operator=(const OwnerSpi &) = delete;
 
     // Runs stmt with the given arguments (nulls: 'n' marks a NULL, as in SPI; nullptr: none),
-    // read-only unless writes is true (then each query sees the ones before it).
+    // read-only unless writes is true (then each query sees the ones before it, and it may be a
+    // write with RETURNING).
     Rows run(Statement &stmt, const Datum *args, const char *nulls = nullptr, bool writes = false);
     // Runs stmt as run() does, through a cursor: each(rows) gets the result batch rows at a time,
     // so that only one batch is held in memory at once.
     void each(Statement &stmt, const Datum *args, const char *nulls, bool writes, long batch,
               const std::function<void(const Rows &)> &each_batch);
+    // Runs stmt (read-only) through a cursor and gives each_batch the tuples as the executor made
+    // them, batch at a time (the tuple table is freed after each batch): for a pass over many rows
+    // that reads them in C++ without copying them into Rows.
+    void scan(Statement &stmt, const Datum *args, const char *nulls, long batch,
+              const std::function<void(const SPITupleTable &table, uint64 count)> &each_batch);
     // Disconnects from SPI; call once when done (errors become pg::Error).
     void finish();
 
@@ -60,6 +66,12 @@ private:
     bool connected_ = false;
     bool pushed_snapshot_ = false;
 };
+
+// The plan of sql in slot, prepared and kept for the life of the backend on first use (the plan
+// cache replans it after DDL). Plain C (elog on failure), inside an SPI connection: call it under
+// pg::call, or where a longjmp passes no C++ object.
+SPIPlanPtr kept_plan(SPIPlanPtr &slot, const char *sql, int nargs, const Oid *argtypes,
+                     int cursor_options = 0);
 
 // The owner of relation relid (errors become pg::Error).
 Oid relation_owner(Oid relid);

@@ -1,6 +1,7 @@
 // The heads of the audit trail's hash chains as this transaction moves them (docs/compliance.md,
-// "How the chain is kept"): the chain trigger asks here for the head (id, row_hash) of a chain it
-// has already claimed in this transaction, and tells each new row; a subtransaction that aborts
+// "How the chain is kept"): the chain trigger (chain_trigger.cpp) asks here for the head (id,
+// row_hash) of a chain, claimed from admin_log_chains on its first row in the transaction and
+// then kept in memory, and tells each new row; a subtransaction that aborts
 // takes its rows' heads back with it; before the commit the final heads are written, once per chain,
 // into clinres.admin_log_chains, where the next transaction's writer reads them. So a statement of
 // a million rows costs a million lookups in memory, not a million index (or table) scans, and the
@@ -9,10 +10,10 @@
 
 #include "clinres/pg/compat.hpp"
 #include "clinres/pg/guard.hpp"
+#include "clinres/pg/spi.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
-#include "utils/array.h"
 #include "utils/syscache.h"
 }
 
@@ -25,28 +26,18 @@ namespace users {
 
 namespace {
 
-using Key = std::array<unsigned char, 16>;
-
 // One head of a chain, as of the subtransaction that set it.
 struct Head {
     SubTransactionId subxact;
-    int64 id;
-    std::array<unsigned char, 32> hash;
+    ChainHead head;
 };
 
 // Per chain, the heads this transaction set, innermost subtransaction last (never empty).
-std::map<Key, std::vector<Head>> heads;
+std::map<ChainKey, std::vector<Head>> heads;
 LocalTransactionId heads_lxid = InvalidLocalTransactionId;
 
-Key key_arg(FunctionCallInfo fcinfo, int i)
-{
-    Key k;
-    std::memcpy(k.data(), PG_GETARG_UUID_P(i)->data, 16);
-    return k;
-}
-
 // The heads of this transaction (emptied when it is another one).
-std::map<Key, std::vector<Head>> &current()
+std::map<ChainKey, std::vector<Head>> &current()
 {
     if (heads_lxid != pg::local_xid()) {
         heads.clear();
@@ -55,62 +46,91 @@ std::map<Key, std::vector<Head>> &current()
     return heads;
 }
 
-// The head this transaction gave the chain, or null when it has given none.
-const Head *find(const Key &k)
+// Locks the chain's row and returns the head it holds; no row for a chain without one yet. A lock,
+// not an update: the row gets its one new version of the transaction before the commit. The
+// statements here keep a generic plan: a new connection's first mutations plan none.
+pg::Statement lock_sql = {"SELECT c.head_id, c.head_hash FROM clinres.admin_log_chains c"
+                          " WHERE c.chain OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+                          1,
+                          {UUIDOID},
+                          nullptr,
+                          CURSOR_OPT_GENERIC_PLAN};
+// Claims the chain's row, inserting it for a new chain (or taking the one a concurrent writer
+// inserted), and returns the head it holds.
+pg::Statement claim_sql = {
+    "INSERT INTO clinres.admin_log_chains AS c (chain, xact) VALUES ($1, pg_catalog.pg_current_xact_id())"
+    " ON CONFLICT ON CONSTRAINT admin_log_chains_pkey DO UPDATE SET xact = excluded.xact"
+    " RETURNING c.head_id, c.head_hash",
+    1,
+    {UUIDOID},
+    nullptr,
+    CURSOR_OPT_GENERIC_PLAN};
+
+// The owner of clinres.admin_log_chains, or InvalidOid when the table is gone (the extension dropped).
+// Plain C: it runs in the commit callback too.
+Oid chains_owner()
+{
+    Oid ns = get_namespace_oid("clinres", true);
+    Oid rel = OidIsValid(ns) ? get_relname_relid("admin_log_chains", ns) : InvalidOid;
+    if (!OidIsValid(rel))
+        return InvalidOid;
+    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
+    if (!HeapTupleIsValid(tup))
+        return InvalidOid;
+    Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
+    ReleaseSysCache(tup);
+    return owner;
+}
+
+// The chain's row claimed as the owner of admin_log_chains; its head, if it has one.
+std::optional<ChainHead> claim(const ChainKey &chain)
+{
+    Oid owner = InvalidOid;
+    pg::call([&] { owner = chains_owner(); });
+    if (!OidIsValid(owner))
+        throw pg::Error(ERRCODE_UNDEFINED_TABLE, "relation \"clinres.admin_log_chains\" does not exist");
+    pg_uuid_t key;
+    std::memcpy(key.data, chain.data(), chain.size());
+    Datum arg = UUIDPGetDatum(&key);
+    pg::OwnerSpi spi(owner, false);
+    pg::Rows rows = spi.run(lock_sql, &arg, nullptr, true);
+    if (rows.size() == 0)
+        rows = spi.run(claim_sql, &arg, nullptr, true);
+    spi.finish();
+    if (rows.size() != 1)
+        throw pg::Error(ERRCODE_INTERNAL_ERROR, "claiming an audit chain returned no row");
+    const pg::Cell &id = rows.at(0, 0), &hash = rows.at(0, 1);
+    if (id.null || hash.null)
+        return std::nullopt;
+    if (hash.text.size() != RowHash().size())
+        throw pg::Error(ERRCODE_DATA_CORRUPTED, "the head_hash of an audit chain is not 32 bytes");
+    ChainHead h{id.num, {}};
+    std::memcpy(h.hash.data(), hash.text.data(), h.hash.size());
+    return h;
+}
+
+} // namespace
+
+std::optional<ChainHead> chain_head(const ChainKey &chain)
 {
     auto &h = current();
-    auto it = h.find(k);
-    return it == h.end() ? nullptr : &it->second.back();
+    auto it = h.find(chain);
+    if (it != h.end())
+        return it->second.back().head;
+    return claim(chain);
 }
 
-// clinres._admin_log_head_id(chain uuid) -> bigint: the id of the chain's head set in this transaction, or
-// NULL.
-Datum head_id(FunctionCallInfo fcinfo)
+void set_chain_head(const ChainKey &chain, const ChainHead &head)
 {
-    const Head *h = find(key_arg(fcinfo, 0));
-    if (!h) {
-        fcinfo->isnull = true;
-        return Datum(0);
-    }
-    return Int64GetDatum(h->id);
-}
-
-// clinres._admin_log_head_hash(chain uuid) -> bytea: the row_hash of that head, or NULL.
-Datum head_hash(FunctionCallInfo fcinfo)
-{
-    const Head *h = find(key_arg(fcinfo, 0));
-    if (!h) {
-        fcinfo->isnull = true;
-        return Datum(0);
-    }
-    bytea *out = nullptr;
-    pg::call([&] { out = static_cast<bytea *>(palloc(VARHDRSZ + 32)); });
-    SET_VARSIZE(out, VARHDRSZ + 32);
-    std::memcpy(VARDATA(out), h->hash.data(), 32);
-    return PointerGetDatum(out);
-}
-
-// clinres._admin_log_set_head(chain uuid, id bigint, row_hash bytea) -> boolean: the chain's new head
-// (its row just chained); the chain must have been claimed in this transaction.
-Datum set_head(FunctionCallInfo fcinfo)
-{
-    Key k = key_arg(fcinfo, 0);
-    int64 id = PG_GETARG_INT64(1);
-    struct varlena *raw = reinterpret_cast<struct varlena *>(DatumGetPointer(PG_GETARG_DATUM(2)));
-    bytea *b = reinterpret_cast<bytea *>(raw);
-    if (VARATT_IS_EXTENDED(raw))
-        pg::call([&] { b = pg_detoast_datum_packed(raw); });
-    if (VARSIZE_ANY_EXHDR(b) != 32)
-        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE, "a row_hash is 32 bytes");
-    Head h{GetCurrentSubTransactionId(), id, {}};
-    std::memcpy(h.hash.data(), VARDATA_ANY(b), 32);
-    std::vector<Head> &stack = current()[k];
+    Head h{GetCurrentSubTransactionId(), head};
+    std::vector<Head> &stack = current()[chain];
     if (!stack.empty() && stack.back().subxact == h.subxact)
         stack.back() = h;
     else
         stack.push_back(h);
-    return BoolGetDatum(true);
 }
+
+namespace {
 
 // An aborted subtransaction's heads are gone; a committed one's belong to its parent.
 void on_subtransaction(SubXactEvent event, SubTransactionId mine, SubTransactionId parent, void *)
@@ -134,9 +154,10 @@ void on_subtransaction(SubXactEvent event, SubTransactionId mine, SubTransaction
     }
 }
 
-// Writes the heads (palloc'd arrays of n chains) into clinres.admin_log_chains as its owner. Plain C
-// on purpose: an error here longjmps out of the commit callback, past no C++ object.
-void write_heads(Oid owner, Datum chains, Datum ids, Datum hashes)
+// Writes the heads (n chains, ids, hashes: palloc'd) into clinres.admin_log_chains as its owner,
+// one row each (usually one or two: a statement per chain costs less than one joining arrays).
+// Plain C on purpose: an error here longjmps out of the commit callback, past no C++ object.
+void write_heads(Oid owner, int n, Datum *chains, Datum *ids, Datum *hashes)
 {
     Oid saved_user;
     int saved_context;
@@ -146,43 +167,21 @@ void write_heads(Oid owner, Datum chains, Datum ids, Datum hashes)
     PushActiveSnapshot(GetTransactionSnapshot());
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
-    // Prepared once per backend (the plan cache replans it after DDL).
     static SPIPlanPtr plan = nullptr;
-    if (plan == nullptr) {
-        Oid types[3] = {UUIDARRAYOID, INT8ARRAYOID, BYTEAARRAYOID};
-        SPIPlanPtr p = SPI_prepare("UPDATE clinres.admin_log_chains c SET head_id = h.id, head_hash = h.hash"
-                                   "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-                                   " pg_catalog.unnest($3)) h(chain, id, hash)"
-                                   " WHERE c.chain OPERATOR(pg_catalog.=) h.chain",
-                                   3, types);
-        if (p == nullptr)
-            elog(ERROR, "preparing the audit chains' head update failed: %s",
-                 SPI_result_code_string(SPI_result));
-        SPI_keepplan(p);
-        plan = p;
+    static const Oid types[3] = {UUIDOID, INT8OID, BYTEAOID};
+    pg::kept_plan(plan,
+                  "UPDATE clinres.admin_log_chains c SET head_id = $2, head_hash = $3,"
+                  " xact = pg_catalog.pg_current_xact_id() WHERE c.chain OPERATOR(pg_catalog.=) $1",
+                  3, types, CURSOR_OPT_GENERIC_PLAN);
+    for (int i = 0; i < n; ++i) {
+        Datum args[3] = {chains[i], ids[i], hashes[i]};
+        int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
+        if (rc != SPI_OK_UPDATE)
+            elog(ERROR, "writing the audit chains' heads failed: %s", SPI_result_code_string(rc));
     }
-    Datum args[3] = {chains, ids, hashes};
-    int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
-    if (rc != SPI_OK_UPDATE)
-        elog(ERROR, "writing the audit chains' heads failed: %s", SPI_result_code_string(rc));
     SPI_finish();
     PopActiveSnapshot();
     SetUserIdAndSecContext(saved_user, saved_context);
-}
-
-// The owner of clinres.admin_log_chains, or InvalidOid when the table is gone (the extension dropped).
-Oid chains_owner()
-{
-    Oid ns = get_namespace_oid("clinres", true);
-    Oid rel = OidIsValid(ns) ? get_relname_relid("admin_log_chains", ns) : InvalidOid;
-    if (!OidIsValid(rel))
-        return InvalidOid;
-    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rel));
-    if (!HeapTupleIsValid(tup))
-        return InvalidOid;
-    Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup))->relowner;
-    ReleaseSysCache(tup);
-    return owner;
 }
 
 // Before a commit (or PREPARE): the transaction's final heads into the chains' table; after it, forgotten.
@@ -204,9 +203,9 @@ void on_transaction(XactEvent event, void *)
         std::memcpy(u->data, k.data(), 16);
         bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + 32));
         SET_VARSIZE(b, VARHDRSZ + 32);
-        std::memcpy(VARDATA(b), stack.back().hash.data(), 32);
+        std::memcpy(VARDATA(b), stack.back().head.hash.data(), 32);
         chains[i] = UUIDPGetDatum(u);
-        ids[i] = Int64GetDatum(stack.back().id);
+        ids[i] = Int64GetDatum(stack.back().head.id);
         hashes[i] = PointerGetDatum(b);
         ++i;
     }
@@ -214,9 +213,7 @@ void on_transaction(XactEvent event, void *)
     Oid owner = chains_owner();
     if (!OidIsValid(owner))
         return;
-    write_heads(owner, PointerGetDatum(construct_array(chains, n, UUIDOID, 16, false, TYPALIGN_CHAR)),
-                PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
-                PointerGetDatum(construct_array(hashes, n, BYTEAOID, -1, false, TYPALIGN_INT)));
+    write_heads(owner, n, chains, ids, hashes);
 }
 
 } // namespace
@@ -228,7 +225,3 @@ void init_chain_heads()
 }
 
 } // namespace users
-
-CLINRES_FUNCTION(clinres_admin_log_head_id, users::head_id)
-CLINRES_FUNCTION(clinres_admin_log_head_hash, users::head_hash)
-CLINRES_FUNCTION(clinres_admin_log_set_head, users::set_head)

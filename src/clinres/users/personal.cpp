@@ -5,17 +5,16 @@
 // hashes the same.
 #include "clinres/core/sha256.hpp"
 
-#include "clinres/pg/guard.hpp"
+#include "clinres/users/personal.hpp"
 
-extern "C" {
-#include "utils/jsonb.h"
-}
+#include "clinres/pg/guard.hpp"
 
 namespace users {
 
 namespace {
 
 constexpr int kDigestLen = 32;
+constexpr int kSaltLen = 16;
 
 // Whether an object key names a personal field.
 bool personal_key(const JsonbValue &k)
@@ -151,25 +150,40 @@ Datum erased(FunctionCallInfo fcinfo)
     return replaced(fcinfo, Mode::Erase);
 }
 
-// clinres._admin_log_salt() -> bytea: 16 random bytes, a new row's salt.
-Datum salt(FunctionCallInfo)
+} // namespace
+
+bool has_personal_key(Jsonb *detail)
+{
+    JsonbIterator *it = JsonbIteratorInit(&detail->root);
+    JsonbValue v;
+    JsonbIteratorToken tok;
+    while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+        if (tok == WJB_KEY && personal_key(v))
+            return true;
+    return false;
+}
+
+Jsonb *digested_detail(Jsonb *detail, const bytea *salt)
+{
+    JsonbParseState *state = nullptr;
+    return JsonbValueToJsonb(push_replaced(&state, &detail->root, salt, Mode::Digest));
+}
+
+Datum new_salt()
 {
     bytea *b = nullptr;
     bool ok = false;
     pg::call([&] {
-        b = static_cast<bytea *>(palloc(VARHDRSZ + 16));
-        SET_VARSIZE(b, VARHDRSZ + 16);
-        ok = pg_strong_random(VARDATA(b), 16);
+        b = static_cast<bytea *>(palloc(VARHDRSZ + kSaltLen));
+        SET_VARSIZE(b, VARHDRSZ + kSaltLen);
+        ok = pg_strong_random(VARDATA(b), kSaltLen);
     });
     if (!ok)
         throw pg::Error(ERRCODE_INTERNAL_ERROR, "could not generate random bytes for an audit row's salt");
     return PointerGetDatum(b);
 }
 
-} // namespace
-
 } // namespace users
 
 CLINRES_FUNCTION(clinres_admin_log_digested, users::digested)
 CLINRES_FUNCTION(clinres_admin_log_erased, users::erased)
-CLINRES_FUNCTION(clinres_admin_log_salt, users::salt)

@@ -74,25 +74,12 @@ bool in_autonomous_worker()
            strcmp(MyBgworkerEntry->bgw_function_name, "clinres_autonomous_main") == 0;
 }
 
-// clinres._change_reason() -> text: the reason the current change records (NULL when none is set);
-// 22023 for a reason reason_problem refuses, and when none is set and clinres.require_change_reason
-// is on (not in the autonomous worker).
+// clinres._change_reason() -> text: the reason the current change records (NULL when none is set).
 Datum reason(FunctionCallInfo fcinfo)
 {
-    std::string r = current_reason();
-    if (!r.empty()) {
-        std::string problem = reason_problem(r);
-        if (!problem.empty())
-            throw pg::Error(
-                ERRCODE_INVALID_PARAMETER_VALUE, problem, "Nothing was written.",
-                "A reason is one line of visible text, recorded in every audit row of the change.");
-        return pg::text_datum(r);
-    }
-    if (require_change_reason && !in_autonomous_worker())
-        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
-                        "a change needs a reason: clinres.change_reason is not set",
-                        "clinres.require_change_reason is on, so nothing was written.",
-                        "Run SET LOCAL clinres.change_reason = '...' in the transaction of the change.");
+    std::optional<std::string> r = change_reason_for_row();
+    if (r)
+        return pg::text_datum(*r);
     fcinfo->isnull = true;
     return Datum(0);
 }
@@ -116,6 +103,25 @@ Datum export_logs(FunctionCallInfo fcinfo)
 }
 
 } // namespace
+
+std::optional<std::string> change_reason_for_row()
+{
+    std::string r = current_reason();
+    if (!r.empty()) {
+        std::string problem = reason_problem(r);
+        if (!problem.empty())
+            throw pg::Error(
+                ERRCODE_INVALID_PARAMETER_VALUE, problem, "Nothing was written.",
+                "A reason is one line of visible text, recorded in every audit row of the change.");
+        return r;
+    }
+    if (require_change_reason && !in_autonomous_worker())
+        throw pg::Error(ERRCODE_INVALID_PARAMETER_VALUE,
+                        "a change needs a reason: clinres.change_reason is not set",
+                        "clinres.require_change_reason is on, so nothing was written.",
+                        "Run SET LOCAL clinres.change_reason = '...' in the transaction of the change.");
+    return std::nullopt;
+}
 
 void init_trail()
 {

@@ -35,21 +35,6 @@ COMMENT ON COLUMN clinres.admin_log_chains.head_id IS 'id of the chain''s last r
 COMMENT ON COLUMN clinres.admin_log_chains.head_hash IS 'row_hash of the chain''s last row (NULL before its first)';
 SELECT pg_catalog.pg_extension_config_dump('clinres.admin_log_chains', '');
 
--- Form 1 (rows written by 0.3.0), what their row_hash is the SHA-256 of (UTF-8): a JSON array (jsonb's text
--- form) of id, created_at in UTC (ISO 8601, no zone), actor_id, tenant_id, action, target, the
--- SHA-256 of detail's jsonb text in hex, change_reason and prev_hash in hex; NULL is null.
--- Written with qualified names and no SET clause so that the planner inlines it.
-CREATE OR REPLACE FUNCTION clinres._admin_log_canonical(id bigint, created_at timestamptz, actor_id uuid, tenant_id uuid,
-                                                       action text, target text, detail jsonb, change_reason text, prev_hash bytea)
-    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-    SELECT pg_catalog.jsonb_build_array($1, pg_catalog.timezone('UTC', $2), $3, $4, $5, $6,
-               pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to($7::pg_catalog.text, 'UTF8')), 'hex'),
-               $8, pg_catalog.encode($9, 'hex'))::pg_catalog.text
-$$;
-COMMENT ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea) IS
-    'the canonical text (form 1, rows of 0.3.0) of an admin_logs row, whose SHA-256 is its row_hash';
-
 CREATE OR REPLACE FUNCTION clinres._admin_log_digested(detail jsonb, salt bytea) RETURNS jsonb
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_admin_log_digested';
 COMMENT ON FUNCTION clinres._admin_log_digested(jsonb, bytea) IS
@@ -58,100 +43,33 @@ CREATE OR REPLACE FUNCTION clinres._admin_log_erased(detail jsonb, salt bytea) R
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_admin_log_erased';
 COMMENT ON FUNCTION clinres._admin_log_erased(jsonb, bytea) IS
     'detail with each personal value replaced by {"erased": its digest}: what erase_user leaves, which hashes as the values did';
-CREATE OR REPLACE FUNCTION clinres._admin_log_salt() RETURNS bytea
-    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_admin_log_salt';
-COMMENT ON FUNCTION clinres._admin_log_salt() IS '16 random bytes: the salt of a new audit row''s personal digests';
-
--- Form 2, what row_hash is the SHA-256 of (UTF-8) for every row since 0.4.0: a JSON array (jsonb's
--- text form) of 2, id, created_at in UTC, actor_id, tenant_id, action, target, the SHA-256 in hex
--- of the text of clinres._admin_log_digested(detail, salt), change_reason and prev_hash in hex.
-CREATE OR REPLACE FUNCTION clinres._admin_log_canonical_v2(id bigint, created_at timestamptz, actor_id uuid, tenant_id uuid,
-                                                          action text, target text, detail jsonb, salt bytea,
-                                                          change_reason text, prev_hash bytea)
-    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-    SELECT pg_catalog.jsonb_build_array(2, $1, pg_catalog.timezone('UTC', $2), $3, $4, $5, $6,
-               pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
-                   clinres._admin_log_digested($7, coalesce($8, '\x'::pg_catalog.bytea))::pg_catalog.text, 'UTF8')), 'hex'),
-               $9, pg_catalog.encode($10, 'hex'))::pg_catalog.text
-$$;
-COMMENT ON FUNCTION clinres._admin_log_canonical_v2(bigint, timestamptz, uuid, uuid, text, text, jsonb, bytea, text, bytea) IS
-    'the canonical text (form 2) of an admin_logs row, whose SHA-256 is its row_hash';
-
--- The canonical text of a row in its own form (an erased row of form 1 hashes its kept detail_sha256).
+-- The canonical form of a row, what its row_hash is the SHA-256 of (UTF-8), in the version
+-- hash_version names (users/canonical.cpp, the one definition, which the chain trigger and
+-- verify_admin_logs use too): a JSON array (jsonb's text form) of
+-- form 2 (every row since 0.4.0): 2, id, created_at in UTC (ISO 8601, no zone), actor_id,
+--   tenant_id, action, target, the SHA-256 in hex of the text of _admin_log_digested(detail, salt)
+--   (an empty salt once erased), change_reason and prev_hash in hex; NULL is null;
+-- form 1 (rows written by 0.3.0): the same without the leading 2, with the SHA-256 of detail's
+--   text, or for a row erase_user erased the detail_sha256 it kept.
 CREATE OR REPLACE FUNCTION clinres._admin_log_canonical_of(l clinres.admin_logs) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-    SELECT CASE WHEN l.hash_version OPERATOR(pg_catalog.=) 2
-                THEN clinres._admin_log_canonical_v2(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target,
-                                                     l.detail, l.salt, l.change_reason, l.prev_hash)
-                WHEN l.detail_sha256 IS NULL
-                THEN clinres._admin_log_canonical(l.id, l.created_at, l.actor_id, l.tenant_id, l.action, l.target,
-                                                  l.detail, l.change_reason, l.prev_hash)
-                ELSE pg_catalog.jsonb_build_array(l.id, pg_catalog.timezone('UTC', l.created_at), l.actor_id, l.tenant_id,
-                                                  l.action, l.target, pg_catalog.encode(l.detail_sha256, 'hex'),
-                                                  l.change_reason, pg_catalog.encode(l.prev_hash, 'hex'))::pg_catalog.text
-           END
-$$;
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'clinres_admin_log_canonical_of';
 COMMENT ON FUNCTION clinres._admin_log_canonical_of(clinres.admin_logs) IS
-    'the canonical text of an admin_logs row in the form its hash_version names';
+    'the canonical text of an admin_logs row in the form its hash_version names, whose SHA-256 is its row_hash';
 
 CREATE OR REPLACE FUNCTION clinres._change_reason() RETURNS text
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_change_reason';
 COMMENT ON FUNCTION clinres._change_reason() IS
     'clinres.change_reason, trimmed (NULL when unset); 22023 when unset and clinres.require_change_reason is on';
 
-CREATE OR REPLACE FUNCTION clinres._admin_log_head_id(chain uuid) RETURNS bigint
-    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'clinres_admin_log_head_id';
-COMMENT ON FUNCTION clinres._admin_log_head_id(uuid) IS 'the id of the chain''s head as this transaction set it (NULL when it set none)';
-CREATE OR REPLACE FUNCTION clinres._admin_log_head_hash(chain uuid) RETURNS bytea
-    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'clinres_admin_log_head_hash';
-COMMENT ON FUNCTION clinres._admin_log_head_hash(uuid) IS 'the row_hash of the chain''s head as this transaction set it (NULL when it set none)';
-CREATE OR REPLACE FUNCTION clinres._admin_log_set_head(chain uuid, id bigint, row_hash bytea) RETURNS boolean
-    LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'clinres_admin_log_set_head';
-COMMENT ON FUNCTION clinres._admin_log_set_head(uuid, bigint, bytea) IS
-    'the chain''s new head, kept for this transaction and written into admin_log_chains before it commits';
-
--- Chains the new row: its reason; the chain's head, from this transaction's memory, or else from
--- the chain's row, claimed first; an id above the head (taken again when a writer of the chain
--- committed a higher one while this one waited), prev_hash and row_hash; the row is the new head.
--- O(1) per row: no scan of admin_logs, however many rows the statement writes.
--- A row that arrives with its hashes (pg_restore of the table) keeps them; verify_admin_logs judges it.
+-- Chains the new row (users/chain_trigger.cpp): its reason; the chain's head, from this
+-- transaction's memory, or else from the chain's row, claimed first; an id above the head (taken
+-- again when a writer of the chain committed a higher one while this one waited), form 2, a salt,
+-- prev_hash and row_hash; the row is the new head. O(1) per row: no scan of admin_logs, however
+-- many rows the statement writes. A row that arrives with its hashes (pg_restore of the table)
+-- keeps them; verify_admin_logs judges it. Not SECURITY DEFINER: it claims the chain's row as the
+-- table's owner, and names every object with its schema.
 CREATE OR REPLACE FUNCTION clinres._admin_log_chain() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
-AS $$
-DECLARE
-    chain uuid := coalesce(NEW.tenant_id, '00000000-0000-0000-0000-000000000000');
-    head_id bigint;
-    head_hash bytea;
-    kept boolean;
-BEGIN
-    IF NEW.row_hash IS NOT NULL AND NEW.prev_hash IS NOT NULL THEN
-        RETURN NEW;
-    END IF;
-    NEW.change_reason := coalesce(NEW.change_reason, clinres._change_reason());
-    head_hash := clinres._admin_log_head_hash(chain);
-    IF head_hash IS NULL THEN
-        INSERT INTO clinres.admin_log_chains AS c (chain, xact) VALUES (chain, pg_catalog.pg_current_xact_id())
-            ON CONFLICT ON CONSTRAINT admin_log_chains_pkey DO UPDATE SET xact = excluded.xact
-        RETURNING c.head_id, c.head_hash INTO head_id, head_hash;
-    ELSE
-        head_id := clinres._admin_log_head_id(chain);
-    END IF;
-    IF head_id IS NOT NULL AND NEW.id <= head_id THEN
-        NEW.id := pg_catalog.nextval('clinres.admin_logs_id_seq');
-    END IF;
-    NEW.prev_hash := coalesce(head_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
-    NEW.hash_version := 2;
-    NEW.salt := clinres._admin_log_salt();
-    NEW.detail_sha256 := NULL;
-    NEW.row_hash := pg_catalog.sha256(pg_catalog.convert_to(clinres._admin_log_canonical_v2(
-        NEW.id, NEW.created_at, NEW.actor_id, NEW.tenant_id, NEW.action, NEW.target, NEW.detail, NEW.salt,
-        NEW.change_reason, NEW.prev_hash), 'UTF8'));
-    kept := clinres._admin_log_set_head(chain, NEW.id, NEW.row_hash);
-    RETURN NEW;
-END
-$$;
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_admin_log_chain';
 COMMENT ON FUNCTION clinres._admin_log_chain() IS
     'before an admin_logs row is inserted: records the change reason and links the row into its tenant''s hash chain';
 
@@ -305,12 +223,9 @@ $$;
 COMMENT ON FUNCTION clinres.erase_user(uuid) IS
     'erases the user''s personal data from the catalog (a pseudonym) and from the trail''s rows about it, which still verify; SUPER_ADMIN only';
 
-REVOKE ALL ON FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text, text, jsonb, text, bytea),
-    clinres._admin_log_digested(jsonb, bytea), clinres._admin_log_erased(jsonb, bytea), clinres._admin_log_salt(),
-    clinres._admin_log_canonical_v2(bigint, timestamptz, uuid, uuid, text, text, jsonb, bytea, text, bytea),
+REVOKE ALL ON FUNCTION clinres._admin_log_digested(jsonb, bytea), clinres._admin_log_erased(jsonb, bytea),
     clinres._admin_log_canonical_of(clinres.admin_logs), clinres._admin_log_walk(uuid),
-    clinres._change_reason(), clinres._admin_log_head_id(uuid), clinres._admin_log_head_hash(uuid),
-    clinres._admin_log_set_head(uuid, bigint, bytea), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
+    clinres._change_reason(), clinres._admin_log_chain(), clinres.verify_admin_logs(uuid), clinres.admin_log_head(uuid),
     clinres._export_admin_logs(uuid), clinres.export_admin_logs(uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION clinres.erase_user(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION clinres.export_admin_logs(uuid, text), clinres.erase_user(uuid) TO clinres_app;
