@@ -6,6 +6,7 @@
 
 #include "clinres/pg/datum.hpp"
 #include "clinres/users/sheet_export.hpp"
+#include "clinres/users/visible_text.hpp"
 
 extern "C" {
 #include "mb/pg_wchar.h"
@@ -29,37 +30,19 @@ std::string current_reason()
     return b == std::string::npos ? std::string() : r.substr(b, e - b + 1);
 }
 
-// Why a reason cannot be recorded, or empty: more than 1000 characters, or a control character
-// (C0, DEL, C1: a line break would forge a second line of the trail) or an invisible one that
-// could hide or reorder what a reader sees, the characters clinres._field_problem refuses in a
-// name (rules.sql): U+200B, U+200E/U+200F, U+202A..U+202E, U+2028/U+2029, U+2060..U+2064,
-// U+2066..U+2069, U+FEFF. Outside a UTF8 database the bytes are checked as ASCII.
+// Why a reason cannot be recorded, or empty: more than 1000 characters, or a character a name may
+// not have either (visible_text.hpp: a line break would forge a second line of the trail, an
+// invisible one could hide or reorder what a reader sees).
 std::string reason_problem(const std::string &r)
 {
     bool utf8 = GetDatabaseEncoding() == PG_UTF8;
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < r.size(); ++chars) {
-        auto b = static_cast<unsigned char>(r[i]);
-        uint32_t cp = b;
-        std::size_t len = 1;
-        if (utf8 && b >= 0xC0) {
-            len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-            cp = b & (0x3F >> (len - 1));
-            for (std::size_t k = 1; k < len && i + k < r.size(); ++k)
-                cp = (cp << 6) | (static_cast<unsigned char>(r[i + k]) & 0x3F);
-        }
-        bool bad = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200B || cp == 0x200E || cp == 0x200F ||
-                   (cp >= 0x202A && cp <= 0x202E) || cp == 0x2028 || cp == 0x2029 ||
-                   (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
-        if (bad && (utf8 || cp < 0x80)) {
-            char hex[16];
-            snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
-            return std::string("clinres.change_reason must not contain control or invisible characters (") +
-                   hex + " at character " + std::to_string(chars + 1) + ")";
-        }
-        i += len;
+    if (std::optional<Invisible> bad = first_invisible(r, utf8)) {
+        char hex[16];
+        snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(bad->code_point));
+        return std::string("clinres.change_reason must not contain control or invisible characters (") + hex +
+               " at character " + std::to_string(bad->position) + ")";
     }
-    if (chars > 1000)
+    if (std::size_t chars = character_count(r, utf8); chars > 1000)
         return "clinres.change_reason is " + std::to_string(chars) +
                " characters long; at most 1000 are allowed";
     return {};
