@@ -42,6 +42,10 @@ DELETE FROM clinres.tenants WHERE code = 'HOSP_C';
 SELECT pg_temp.explain_as(:erin, '00000000-0000-0000-0000-00000000dead', :A, 'aia') AS unknown_user;
 SELECT clinres.set_context(:alice, :A, false) IS NOT NULL AS ctx;
 SELECT clinres.explain_access(:alice, :A, 'nope');
+-- A NULL argument is 22023 naming it (the answer is never a silent NULL).
+SELECT clinres.explain_access(NULL, :A, 'aia');
+SELECT clinres.explain_access(:alice, NULL, 'aia');
+SELECT clinres.explain_access(:alice, :A, NULL);
 
 -- Who may ask: Bob about himself, not about Alice; Alice not about Carol (of B only); nobody
 -- without a context.

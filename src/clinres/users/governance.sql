@@ -11,12 +11,19 @@ COMMENT ON FUNCTION clinres._explain_access(uuid, uuid, text) IS
 -- SECURITY DEFINER, like every reader of the catalog; answers only for the context user itself, an
 -- actor holding user:view in the tenant (about its members and former members), or on the platform.
 CREATE OR REPLACE FUNCTION clinres.explain_access(user_id uuid, tenant_id uuid, module_code text) RETURNS jsonb
-    LANGUAGE plpgsql STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, clinres, pg_temp
 AS $$
 DECLARE
     actor uuid := clinres._actor();
     e record;
+    missing text;
 BEGIN
+    missing := CASE WHEN explain_access.user_id IS NULL THEN 'user_id' WHEN explain_access.tenant_id IS NULL THEN 'tenant_id'
+                    WHEN explain_access.module_code IS NULL THEN 'module_code' END;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'explain_access needs a user, a tenant and a module: % is NULL', missing
+            USING ERRCODE = 'invalid_parameter_value', SCHEMA = 'clinres', TABLE = 'field', COLUMN = missing;
+    END IF;
     PERFORM clinres._module_code(explain_access.module_code);
     PERFORM clinres._authorize(actor, 'explain', explain_access.tenant_id, explain_access.user_id);
     e := clinres._explain_access(explain_access.user_id, explain_access.tenant_id, explain_access.module_code);
