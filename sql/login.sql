@@ -208,3 +208,9 @@ SELECT format('UPDATE clinres.users SET password_hash = %L WHERE id = %L', hash,
   FROM bcrypt_fixtures ORDER BY prefix, password \gexec
 \pset tuples_only off
 SELECT failed_logins FROM clinres.users WHERE id = :carol;
+
+-- A stored hash that crypt() refuses (written by plain SQL, not by clinres) is a failure like a
+-- wrong password: NULL, no error, counted; the time of the dummy verification is spent instead.
+UPDATE clinres.users SET password_hash = '$2a$04$short', failed_logins = 0 WHERE id = :carol;
+SELECT clinres.login('carol@hosp-b.example', 'anything') AS refused_hash;
+SELECT failed_logins FROM clinres.users WHERE id = :carol;

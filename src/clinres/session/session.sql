@@ -118,8 +118,15 @@ BEGIN
     END IF;
     -- Exactly one bcrypt verification on every path, so that every failure takes as long.
     hash := coalesce(u.password_hash, dummy);
-    ok := clinres._password_matches(coalesce(password, ''), hash)
-          AND password IS NOT NULL AND u.password_hash IS NOT NULL;
+    BEGIN
+        ok := clinres._password_matches(coalesce(password, ''), hash)
+              AND password IS NOT NULL AND u.password_hash IS NOT NULL;
+    EXCEPTION WHEN invalid_parameter_value THEN
+        -- A stored hash crypt() refuses (only plain SQL writes one): a failure, in the dummy's time.
+        hash := dummy;
+        PERFORM clinres._password_matches(coalesce(password, ''), hash);
+        ok := false;
+    END;
     -- A hash cheaper than the dummy (imported, or made at a lower cost) costs as much as it.
     PERFORM clinres._bcrypt_padding(hash);
     IF u.id IS NOT NULL AND NOT ok THEN
