@@ -135,7 +135,9 @@ Datum walk(FunctionCallInfo fcinfo)
              });
     spi.finish();
     pg::MaterializedRows out(fcinfo);
-    for (const auto &[cid, c] : chains) {
+    for (const auto &entry : chains) {
+        const ChainId &cid = entry.first; // not a structured binding: the lambda below captures it
+        const Chain &c = entry.second;
         std::string last_hash = hex(c.last_hash);
         out.put([&](Datum *values, bool *nulls) {
             for (int i = 0; i < 6; ++i)
