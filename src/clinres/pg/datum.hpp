@@ -28,6 +28,17 @@ inline std::string_view text_arg(FunctionCallInfo fcinfo, int i)
     return std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
+// A text or bytea datum's bytes; detoasting (in the current memory context), which can fail,
+// runs under the guard.
+inline std::string_view varlena_bytes(Datum d)
+{
+    struct varlena *raw = reinterpret_cast<struct varlena *>(DatumGetPointer(d));
+    struct varlena *v = raw;
+    if (VARATT_IS_EXTENDED(raw))
+        call([&] { v = pg_detoast_datum_packed(raw); });
+    return std::string_view(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+}
+
 // A palloc'd uuid datum.
 inline Datum uuid_datum(const clinres::Uuid &u)
 {

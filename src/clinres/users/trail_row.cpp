@@ -28,24 +28,15 @@ const char *const kColumnNames[kTrailColumns] = {
     "target",       "detail",     "change_reason", "prev_hash", "row_hash",
     "hash_version", "salt",       "detail_sha256"};
 
-// A text or bytea value's bytes (detoasted in the current memory context).
-std::string_view bytes_of(Datum d)
-{
-    struct varlena *raw = reinterpret_cast<struct varlena *>(DatumGetPointer(d));
-    struct varlena *v = raw;
-    if (VARATT_IS_EXTENDED(raw))
-        pg::call([&] { v = pg_detoast_datum_packed(raw); });
-    return std::string_view(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-}
-
-// Column i of the deformed tuple as optional bytes (text, bytea) or a uuid's 16 bytes.
+// Column i of the deformed tuple as optional bytes (a text or bytea).
 std::optional<std::string_view> optional_bytes(const Datum *values, const bool *nulls, int i)
 {
     if (nulls[i])
         return std::nullopt;
-    return bytes_of(values[i]);
+    return pg::varlena_bytes(values[i]);
 }
 
+// Column i of the deformed tuple as an optional uuid's 16 bytes.
 std::optional<std::string_view> optional_uuid(const Datum *values, const bool *nulls, int i)
 {
     if (nulls[i])
@@ -91,7 +82,7 @@ void TrailRow::hash(const Datum *values, const bool *nulls, std::string &text, s
     DetailDigest how = detail_digest_of(r.version, !nulls[at(kDetailSha256)]);
     digest_.clear();
     if (how == DetailDigest::Kept) {
-        append_hex(digest_, bytes_of(values[at(kDetailSha256)]));
+        append_hex(digest_, pg::varlena_bytes(values[at(kDetailSha256)]));
     } else {
         if (nulls[at(kDetail)])
             throw pg::Error(ERRCODE_NOT_NULL_VIOLATION, "an audit row's detail is NULL");

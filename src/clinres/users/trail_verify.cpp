@@ -8,6 +8,7 @@
 #include "clinres/users/chain_head.hpp"
 #include "clinres/users/trail_row.hpp"
 
+#include "clinres/pg/datum.hpp"
 #include "clinres/pg/spi.hpp"
 #include "clinres/pg/srf.hpp"
 
@@ -47,13 +48,7 @@ pg::Statement tenant_rows = {
 // A bytea value's bytes ("" for NULL); in the current memory context.
 std::string_view bytes_or_empty(Datum d, bool null)
 {
-    if (null)
-        return std::string_view();
-    struct varlena *raw = reinterpret_cast<struct varlena *>(DatumGetPointer(d));
-    struct varlena *v = raw;
-    if (VARATT_IS_EXTENDED(raw))
-        pg::call([&] { v = pg_detoast_datum_packed(raw); });
-    return std::string_view(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    return null ? std::string_view() : pg::varlena_bytes(d);
 }
 
 // Checks one row against its hash and the chain's row before it; the first problem is kept (its
@@ -140,7 +135,9 @@ Datum walk(FunctionCallInfo fcinfo)
              });
     spi.finish();
     pg::MaterializedRows out(fcinfo);
-    for (const auto &[cid, c] : chains) {
+    for (const auto &entry : chains) {
+        const ChainId &cid = entry.first; // not a structured binding: the lambda below captures it
+        const Chain &c = entry.second;
         std::string last_hash = hex(c.last_hash);
         out.put([&](Datum *values, bool *nulls) {
             for (int i = 0; i < 6; ++i)
