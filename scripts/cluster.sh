@@ -51,5 +51,7 @@ PGHOST=localhost PGPORT=$port PGUSER=postgres PGPASSWORD=$password PGDATABASE=po
 if [ "$rc" -ne 0 ]; then
     echo "*** server log (last 50 lines) ***"
     tail -50 "$work/server.log"
+    # A failed assertion's line (a server built with --enable-cassert) comes before its backtrace.
+    grep -E '^TRAP: ' "$work/server.log" | sed 's/^/*** /' || true
 fi
 exit "$rc"

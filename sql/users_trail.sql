@@ -80,6 +80,11 @@ SELECT regexp_replace(clinres._admin_log_canonical_of(ROW(l.id, '2026-01-02 03:0
   FROM clinres.admin_logs l WHERE l.tenant_id = :A ORDER BY l.id LIMIT 1;
 SELECT clinres._admin_log_digested('{"email": "x@y.example", "after": {"name": "N", "phone": null, "roles": ["a"]}, "n": [{"identifier": 7}]}', '\x00');
 SELECT encode(sha256('\x00'::bytea || convert_to('x@y.example', 'UTF8')), 'hex') AS digest_of_email_by_hand;
+-- Arrays at any depth (a detail that is one, arrays in arrays, a personal value that is one) and a
+-- bare scalar keep their shape in both forms; a server built with assertions checks how each
+-- array is pushed again (only a bare scalar's one-element array is marked raw).
+SELECT clinres._admin_log_digested(d, '\x00') AS digested, clinres._admin_log_erased(d, '\x00') AS erased
+  FROM (VALUES ('[["a", []], {"email": ["x", 1]}]'::jsonb), ('{"k": [[{"name": "N"}]]}'), ('"bare"'), ('7')) v(d);
 
 SELECT tenant_id IS NULL AS platform, rows, ok, first_bad_id, detail FROM clinres.verify_admin_logs() ORDER BY tenant_id NULLS FIRST;
 SELECT rows, ok FROM clinres.verify_admin_logs(:A);

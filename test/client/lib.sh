@@ -53,3 +53,9 @@ wait_for() {
     done
     fail "$what (waited ${seconds}s)"
 }
+
+# The last release: the newest version a script listed in versions/SHA256SUMS installs or updates
+# to (only the first release has an install script of its own; later ones are upgrade steps).
+last_release() {
+    sed -E 's/^[0-9a-f]+  clinres--(.*)\.sql$/\1/; s/.*--//' versions/SHA256SUMS | sort -V | tail -1
+}

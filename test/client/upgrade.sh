@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
-oldest=0.1.0 prev=0.3.0
+oldest=0.1.0 prev=$(last_release)
 new=$(sed -n "s/^default_version = '\(.*\)'/\1/p" clinres.control)
 db_oldest=clinres_upgrade_oldest   # 0.1.0 -> current
 db_step=clinres_upgrade_step       # 0.1.0 -> the last release

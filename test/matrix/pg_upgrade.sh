@@ -14,8 +14,8 @@ old_bin=$("$1" --bindir) new_bin=$("$2" --bindir)
 major() { "$1" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/'; }
 old_major=$(major "$1") new_major=$(major "$2")
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" clinres.control)
-# The newest earlier release: an install script of one version in versions/.
-prev=$(ls versions | sed -n 's/^clinres--\([0-9.]*\)\.sql$/\1/p' | sort -V | tail -1)
+prev=$(last_release)
+[ -n "$prev" ] && [ "$prev" != "$current" ] || fail "no release before $current in versions/SHA256SUMS"
 dir=$(mktemp -d /tmp/clinres-pg_upgrade.XXXXXX)
 chmod 755 "$dir"
 [ "$(id -u)" -eq 0 ] && chown postgres "$dir"

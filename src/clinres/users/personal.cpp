@@ -118,7 +118,10 @@ JsonbValue *push_replaced(JsonbParseState **state, JsonbContainer *c, const byte
         } else if ((tok == WJB_VALUE || tok == WJB_ELEM) && v.type == jbvBinary) {
             res = push_replaced(state, v.val.binary.data, salt, mode);
         } else {
-            bool bare = tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT || tok == WJB_END_ARRAY;
+            // A container's begin and end go without a value, but for the raw-scalar mark of a
+            // bare scalar's array (pushJsonbValue asserts it is set on any array begin given one).
+            bool bare = tok == WJB_BEGIN_OBJECT || tok == WJB_END_OBJECT || tok == WJB_END_ARRAY ||
+                        (tok == WJB_BEGIN_ARRAY && !v.val.array.rawScalar);
             res = pushJsonbValue(state, tok, bare ? nullptr : &v);
         }
     }
