@@ -1,0 +1,277 @@
+// The shared access table: buckets of kWays slots in shared memory, a slot per (database,
+// user, tenant) with the pair's packed answers, the fingerprint of the globals they were
+// packed with, and the change-log position they were read at (their stamp).
+//
+// Readers take no lock: each slot is a seqlock. Its first word holds a sequence number, odd
+// while a writer rewrites the slot; a reader copies the slot between two reads of that word
+// and uses the copy only if both reads are equal and even. Writers hold one LWLock among
+// themselves and write nothing that can fail between the two stores, so a cancel cannot
+// stop one half-way; a backend that dies in the middle makes the postmaster reinitialize
+// shared memory. A slot answers only while no change to its user's or tenant's bucket was
+// logged after its stamp (change_log.hpp), which the committing backend stores before it
+// sends the doorbell: a backend that has heard the doorbell of a change never gets an
+// answer from before it. A flush (a write too big to log key by key, a TRUNCATE, a COMMIT
+// PREPARED, whose keys are not logged) outdates every slot at once.
+#include "clinres/access/shared_table.hpp"
+
+#include "clinres/access/change_log.hpp"
+#include "clinres/pg/guard.hpp"
+#include "clinres/pg/postgres.hpp"
+
+extern "C" {
+#include "nodes/parsenodes.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "tcop/utility.h"
+}
+
+#include <atomic>
+
+namespace modaccess {
+
+namespace {
+
+constexpr int kWays = 4;
+
+// One slot, as words: the sequence (low half) and the database (high half), the stamp, the
+// globals' fingerprint, the user, the tenant and the packed answers.
+enum Word {
+    kSeq,
+    kStamp,
+    kFingerprint,
+    kUserHi,
+    kUserLo,
+    kTenantHi,
+    kTenantLo,
+    kAllowed,
+    kBounded,
+    kUntil,
+    kWords
+};
+struct Slot {
+    std::atomic<uint64_t> w[kWords];
+};
+struct alignas(64) Bucket {
+    Slot slots[kWays];
+};
+
+struct Header {
+    LWLock *lock;
+    uint64_t buckets;
+    std::atomic<uint64_t> used; // slots ever filled
+    uint64_t replacements;      // picks the victim in a full bucket
+};
+
+Header *header = nullptr;
+Bucket *table = nullptr;
+int memory_kb = 65536; // clinres.shared_access_cache_memory
+shmem_request_hook_type prev_request = nullptr;
+shmem_startup_hook_type prev_startup = nullptr;
+ProcessUtility_hook_type prev_utility = nullptr;
+const char *const kName = "clinres shared access table";
+
+// The buckets the setting's bytes hold.
+uint64_t bucket_count()
+{
+    return static_cast<uint64_t>(memory_kb) * 1024 / sizeof(Bucket);
+}
+
+Size table_bytes()
+{
+    return MAXALIGN(sizeof(Header)) + alignof(Bucket) + bucket_count() * sizeof(Bucket);
+}
+
+// shmem_request_hook: reserves the table and the writers' lock.
+void request_shmem()
+{
+    if (prev_request)
+        prev_request();
+    if (bucket_count() == 0)
+        return;
+    RequestAddinShmemSpace(table_bytes());
+    RequestNamedLWLockTranche(kName, 1);
+}
+
+// shmem_startup_hook: attaches to (or creates and empties) the table.
+void startup_shmem()
+{
+    if (prev_startup)
+        prev_startup();
+    if (bucket_count() == 0)
+        return;
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found;
+    void *base = ShmemInitStruct(kName, table_bytes(), &found);
+    auto *h = static_cast<Header *>(base);
+    uintptr_t first = reinterpret_cast<uintptr_t>(base) + MAXALIGN(sizeof(Header));
+    first = (first + alignof(Bucket) - 1) & ~uintptr_t(alignof(Bucket) - 1);
+    if (!found) {
+        std::memset(base, 0, table_bytes());
+        h->lock = &(GetNamedLWLockTranche(kName))->lock;
+        h->buckets = bucket_count();
+    }
+    LWLockRelease(AddinShmemInitLock);
+    header = h;
+    table = reinterpret_cast<Bucket *>(first);
+}
+
+// After a COMMIT PREPARED: the prepared transaction's keys were never logged (its backend
+// rang whole kinds instead), so the committed change outdates every slot.
+void utility(PlannedStmt *pstmt, const char *query, bool read_only, ProcessUtilityContext context,
+             ParamListInfo params, QueryEnvironment *env, DestReceiver *dest, QueryCompletion *qc)
+{
+    if (prev_utility)
+        prev_utility(pstmt, query, read_only, context, params, env, dest, qc);
+    else
+        standard_ProcessUtility(pstmt, query, read_only, context, params, env, dest, qc);
+    Node *stmt = pstmt->utilityStmt;
+    if (table != nullptr && IsA(stmt, TransactionStmt) &&
+        castNode(TransactionStmt, stmt)->kind == TRANS_STMT_COMMIT_PREPARED)
+        publish_changes({}, true);
+}
+
+// The hash of (database, key) that picks its bucket.
+uint64_t pair_hash(const Key &key)
+{
+    uint64_t h = UuidHash()(key.user) ^ (UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
+    h ^= static_cast<uint64_t>(MyDatabaseId) * 0xc2b2ae3d27d4eb4fULL;
+    return h ^ (h >> 31);
+}
+
+Bucket &bucket_of(uint64_t hash)
+{
+    return table[static_cast<uint64_t>((static_cast<__uint128_t>(hash) * header->buckets) >> 64)];
+}
+
+// The first word of a slot holding key in this database, with sequence seq.
+uint64_t first_word(uint32_t seq)
+{
+    return static_cast<uint64_t>(MyDatabaseId) << 32 | seq;
+}
+
+// Whether slot (a consistent copy) holds key of this database.
+bool holds(const uint64_t *copy, const Key &key)
+{
+    return copy[kSeq] >> 32 == MyDatabaseId && copy[kUserHi] == key.user.hi() &&
+           copy[kUserLo] == key.user.lo() && copy[kTenantHi] == key.tenant.hi() &&
+           copy[kTenantLo] == key.tenant.lo();
+}
+
+// Copies slot if no writer is in it; false otherwise (or if it is empty).
+bool read_slot(const Slot &slot, uint64_t *copy)
+{
+    uint64_t first = slot.w[kSeq].load(std::memory_order_acquire);
+    if ((first & 1) || static_cast<uint32_t>(first) == 0)
+        return false;
+    for (int i = 1; i < kWords; ++i)
+        copy[i] = slot.w[i].load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    copy[kSeq] = first;
+    return slot.w[kSeq].load(std::memory_order_relaxed) == first;
+}
+
+// Whether the slot may be replaced before any other: empty, abandoned or outdated.
+bool free_slot(const Slot &slot)
+{
+    uint64_t copy[kWords];
+    if (!read_slot(slot, copy))
+        return true; // empty (no writer but this one can be in it)
+    Uuid user, tenant;
+    std::memcpy(user.bytes, &copy[kUserHi], 8);
+    std::memcpy(user.bytes + 8, &copy[kUserLo], 8);
+    std::memcpy(tenant.bytes, &copy[kTenantHi], 8);
+    std::memcpy(tenant.bytes + 8, &copy[kTenantLo], 8);
+    return !unchanged_since(copy[kStamp], user, tenant);
+}
+
+} // namespace
+
+void init_shared_table()
+{
+    if (!process_shared_preload_libraries_in_progress)
+        return; // a server-start setting: defined only where it can take effect
+    DefineCustomIntVariable(
+        "clinres.shared_access_cache_memory",
+        "Shared memory for the server's one table of access answers (clinres preloaded).",
+        "80 bytes per (user, tenant) pair; 0 turns the table off. Pairs it cannot hold are "
+        "answered by each session's own cache (clinres.access_cache_memory).",
+        &memory_kb, 65536, 0, MAX_KILOBYTES, PGC_POSTMASTER, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    prev_request = shmem_request_hook;
+    shmem_request_hook = request_shmem;
+    prev_startup = shmem_startup_hook;
+    shmem_startup_hook = startup_shmem;
+    prev_utility = ProcessUtility_hook;
+    ProcessUtility_hook = utility;
+}
+
+bool shared_table_available()
+{
+    return table != nullptr;
+}
+
+bool shared_until(const Key &key, uint64_t fingerprint, int m, int64_t now, int64_t &until)
+{
+    Bucket &b = bucket_of(pair_hash(key));
+    for (const Slot &slot : b.slots) {
+        if (slot.w[kUserHi].load(std::memory_order_relaxed) != key.user.hi())
+            continue; // not this pair, or being rewritten: read_slot decides the rest
+        uint64_t copy[kWords];
+        if (!read_slot(slot, copy) || !holds(copy, key))
+            continue;
+        if (copy[kFingerprint] != fingerprint || !unchanged_since(copy[kStamp], key.user, key.tenant))
+            return false;
+        PairAnswers a{copy[kAllowed], copy[kBounded], static_cast<int64_t>(copy[kUntil])};
+        until = a.until_at(m, now);
+        return true;
+    }
+    return false;
+}
+
+void shared_put(const Key &key, uint64_t stamp, uint64_t fingerprint, const PairAnswers &answers)
+{
+    if (stamp < change_log_flushed())
+        return;
+    Bucket &b = bucket_of(pair_hash(key));
+    pg::call([&] { LWLockAcquire(header->lock, LW_EXCLUSIVE); });
+    Slot *target = nullptr;
+    uint64_t copy[kWords];
+    for (Slot &slot : b.slots)
+        if (read_slot(slot, copy) && holds(copy, key))
+            target = &slot;
+    for (int i = 0; target == nullptr && i < kWays; ++i)
+        if (free_slot(b.slots[i]))
+            target = &b.slots[i];
+    if (target == nullptr)
+        target = &b.slots[header->replacements++ % kWays];
+    uint64_t old = target->w[kSeq].load(std::memory_order_relaxed);
+    if (static_cast<uint32_t>(old) == 0)
+        header->used.fetch_add(1, std::memory_order_relaxed);
+    uint32_t seq = static_cast<uint32_t>(old) | 1; // odd: being written
+    target->w[kSeq].store((old & ~uint64_t(UINT32_MAX)) | seq, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    uint64_t values[kWords] = {0,
+                               stamp,
+                               fingerprint,
+                               key.user.hi(),
+                               key.user.lo(),
+                               key.tenant.hi(),
+                               key.tenant.lo(),
+                               answers.allowed,
+                               answers.bounded,
+                               static_cast<uint64_t>(answers.until)};
+    for (int i = 1; i < kWords; ++i)
+        target->w[i].store(values[i], std::memory_order_relaxed);
+    uint32_t next = seq + 1 == 0 ? 2 : seq + 1; // even and never 0 (empty)
+    target->w[kSeq].store(first_word(next), std::memory_order_release);
+    LWLockRelease(header->lock);
+}
+
+SharedStats shared_stats()
+{
+    if (table == nullptr)
+        return SharedStats{0, 0};
+    return SharedStats{header->used.load(std::memory_order_relaxed), header->buckets * sizeof(Bucket)};
+}
+
+} // namespace modaccess
