@@ -4,8 +4,9 @@
 # read); a grant change committed in another session is seen at once by an old and a new
 # session; a transaction sees its own uncommitted change while others do not; a prepared
 # transaction's change is seen once COMMIT PREPARED ran; a TRUNCATE outdates the whole
-# table; each database has answers of its own; and clinres.shared_access_cache_memory = 0
-# turns the table off.
+# table; each database has answers of its own; a small table grows to its size and then
+# leaves what it cannot hold to the sessions' caches; and clinres.shared_access_cache_memory
+# = 0 turns the table off.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
@@ -93,6 +94,40 @@ other database again: f t t 0 3'
 if [ "$out" != "$expected" ]; then
     diff <(echo "$expected") <(echo "$out") || true
     fail "shared access table"
+fi
+
+# A small table (1MB: 3,276 buckets, 1,024 at first) and 12,000 pairs of 4,000 users in 3
+# tenants each, with grants that differ: it grows to its full size, then keeps what it holds
+# and leaves the rest to the sessions' caches; a new session's answers, from both, equal the
+# oracle's, and after one user's change too.
+as_postgres "$bin/pg_ctl" -D "$dir/data" -w -o "-c clinres.shared_access_cache_memory=1MB" restart >/dev/null
+grow=$(psql -X -At -v ON_ERROR_STOP=1 2>&1 <<'SQL'
+\set QUIET on
+\i test/oracle.sql
+INSERT INTO clinres.tenants (id, code, name) SELECT md5('gt' || n)::uuid, 'GT' || n, 'g' || n FROM generate_series(1, 3) n;
+INSERT INTO clinres.tenant_modules (tenant_id, module_code) SELECT md5('gt' || n)::uuid, m FROM generate_series(1, 3) n, unnest(ARRAY['aia', 'pkb']) m;
+INSERT INTO clinres.users (id, email, name) SELECT md5('gu' || n)::uuid, 'gu' || n || '@x.example', 'g' FROM generate_series(1, 4000) n;
+INSERT INTO clinres.user_tenants (tenant_id, user_id) SELECT md5('gt' || t)::uuid, md5('gu' || n)::uuid FROM generate_series(1, 4000) n, generate_series(1, 3) t;
+INSERT INTO clinres.user_modules (tenant_id, user_id, module_code, is_enabled)
+SELECT md5('gt' || t)::uuid, md5('gu' || n)::uuid, 'aia', (n + t) % 3 = 0 FROM generate_series(1, 4000) n, generate_series(1, 3) t WHERE n % 2 = 0;
+CREATE TABLE pairs AS SELECT md5('gu' || n)::uuid AS u, md5('gt' || t)::uuid AS t FROM generate_series(1, 4000) n, generate_series(1, 3) t;
+SELECT count(*) FILTER (WHERE clinres.has_module(u, t, 'aia')) > 0 FROM pairs;
+SELECT 'filled', shared_bytes = 3276 * 320, shared_entries > 6000 FROM clinres.access_cache_stats();
+\! psql -X -At -c "SELECT 'new session', count(*) FILTER (WHERE clinres.has_module(u, t, 'aia') IS DISTINCT FROM clinres_oracle.has_module(u, t, 'aia')) AS wrong, count(*) FILTER (WHERE clinres.has_module(u, t, 'aia')) > 0 AS some FROM pairs" -c "SELECT 'from the table', shared_hits > 4000 FROM clinres.access_cache_stats()"
+\! psql -X -q -c "UPDATE clinres.user_modules SET is_enabled = NOT is_enabled WHERE user_id = md5('gu2')::uuid"
+\! psql -X -At -c "SELECT 'after a change', count(*) FILTER (WHERE clinres.has_module(u, t, 'aia') IS DISTINCT FROM clinres_oracle.has_module(u, t, 'aia')) FROM pairs"
+SELECT 'old session', count(*) FILTER (WHERE clinres.has_module(u, t, 'aia') IS DISTINCT FROM clinres_oracle.has_module(u, t, 'aia')) FROM pairs;
+SQL
+)
+expected_grow='t
+filled|t|t
+new session|0|t
+from the table|t
+after a change|0
+old session|0'
+if [ "$grow" != "$expected_grow" ]; then
+    diff <(echo "$expected_grow") <(echo "$grow") || true
+    fail "shared access table, grown to its full size"
 fi
 
 # Turned off: every session reads the catalog itself, and the stats say there is no table.

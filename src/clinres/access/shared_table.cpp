@@ -12,6 +12,12 @@
 // sends the doorbell: a backend that has heard the doorbell of a change never gets an
 // answer from before it. A flush (a write too big to log key by key, a TRUNCATE, a COMMIT
 // PREPARED, whose keys are not logged) outdates every slot at once.
+//
+// The table uses a prefix of its buckets, which doubles (up to the setting) when a full
+// bucket must lose a slot while the prefix is half full: the slots a server uses stay close
+// together, so a lookup touches few pages (a random slot of the whole 64MB cost a TLB miss on
+// every row). A doubling moves the pairs to other buckets; each is put again on its next miss,
+// and the copy left behind is never where a lookup looks (writers take it as a free slot).
 #include "clinres/access/shared_table.hpp"
 
 #include "clinres/access/change_log.hpp"
@@ -26,6 +32,7 @@ extern "C" {
 #include "tcop/utility.h"
 }
 
+#include <algorithm>
 #include <atomic>
 
 namespace modaccess {
@@ -58,9 +65,11 @@ struct alignas(64) Bucket {
 
 struct Header {
     LWLock *lock;
-    uint64_t buckets;
-    std::atomic<uint64_t> used; // slots ever filled
-    uint64_t replacements;      // picks the victim in a full bucket
+    uint64_t buckets;             // reserved
+    std::atomic<uint64_t> in_use; // the prefix of buckets in use, at most `buckets`
+    std::atomic<uint64_t> used;   // slots ever filled
+    uint64_t filled;              // slots filled since the last doubling (not replacing a pair of theirs)
+    uint64_t replacements;        // picks the victim in a full bucket
 };
 
 Header *header = nullptr;
@@ -70,6 +79,9 @@ shmem_request_hook_type prev_request = nullptr;
 shmem_startup_hook_type prev_startup = nullptr;
 ProcessUtility_hook_type prev_utility = nullptr;
 const char *const kName = "clinres shared access table";
+
+// The buckets a new table uses.
+constexpr uint64_t kFirstBuckets = 1024;
 
 // The buckets the setting's bytes hold.
 uint64_t bucket_count()
@@ -110,6 +122,7 @@ void startup_shmem()
         std::memset(base, 0, table_bytes());
         h->lock = &(GetNamedLWLockTranche(kName))->lock;
         h->buckets = bucket_count();
+        h->in_use.store(std::min(kFirstBuckets, h->buckets), std::memory_order_relaxed);
     }
     LWLockRelease(AddinShmemInitLock);
     header = h;
@@ -132,16 +145,30 @@ void utility(PlannedStmt *pstmt, const char *query, bool read_only, ProcessUtili
 }
 
 // The hash of (database, key) that picks its bucket.
-uint64_t pair_hash(const Key &key)
+uint64_t pair_hash(const Key &key, Oid database = MyDatabaseId)
 {
     uint64_t h = UuidHash()(key.user) ^ (UuidHash()(key.tenant) * 0x9e3779b97f4a7c15ULL);
-    h ^= static_cast<uint64_t>(MyDatabaseId) * 0xc2b2ae3d27d4eb4fULL;
+    h ^= static_cast<uint64_t>(database) * 0xc2b2ae3d27d4eb4fULL;
     return h ^ (h >> 31);
 }
 
 Bucket &bucket_of(uint64_t hash)
 {
-    return table[static_cast<uint64_t>((static_cast<__uint128_t>(hash) * header->buckets) >> 64)];
+    uint64_t n = header->in_use.load(std::memory_order_acquire);
+    return table[static_cast<uint64_t>((static_cast<unsigned __int128>(hash) * n) >> 64)];
+}
+
+// Under the writers' lock, when a full bucket must lose a slot: doubles the buckets in use if
+// the setting allows it and half of their slots were filled since the last time; true if it
+// did. (One overfull bucket does not make the table grow: its pairs take turns.)
+bool grow()
+{
+    uint64_t n = header->in_use.load(std::memory_order_relaxed);
+    if (n == header->buckets || header->filled < n * kWays / 2)
+        return false;
+    header->in_use.store(std::min(2 * n, header->buckets), std::memory_order_release);
+    header->filled = 0;
+    return true;
 }
 
 // The first word of a slot holding key in this database, with sequence seq.
@@ -171,18 +198,68 @@ bool read_slot(const Slot &slot, uint64_t *copy)
     return slot.w[kSeq].load(std::memory_order_relaxed) == first;
 }
 
-// Whether the slot may be replaced before any other: empty, abandoned or outdated.
-bool free_slot(const Slot &slot)
+// What a slot of bucket b holds, for a writer looking for room.
+enum class Room { Taken, Outdated, Empty };
+
+// Taken: a pair that still answers. Outdated: one a change outdated. Empty: nothing, an
+// abandoned write, or a pair left behind by a doubling (it now belongs to another bucket).
+Room room_in(const Slot &slot, const Bucket &b)
 {
     uint64_t copy[kWords];
     if (!read_slot(slot, copy))
-        return true; // empty (no writer but this one can be in it)
-    Uuid user, tenant;
-    std::memcpy(user.bytes, &copy[kUserHi], 8);
-    std::memcpy(user.bytes + 8, &copy[kUserLo], 8);
-    std::memcpy(tenant.bytes, &copy[kTenantHi], 8);
-    std::memcpy(tenant.bytes + 8, &copy[kTenantLo], 8);
-    return !unchanged_since(copy[kStamp], user, tenant);
+        return Room::Empty; // no writer but this one can be in it
+    Key k;
+    std::memcpy(k.user.bytes, &copy[kUserHi], 8);
+    std::memcpy(k.user.bytes + 8, &copy[kUserLo], 8);
+    std::memcpy(k.tenant.bytes, &copy[kTenantHi], 8);
+    std::memcpy(k.tenant.bytes + 8, &copy[kTenantLo], 8);
+    if (&bucket_of(pair_hash(k, static_cast<Oid>(copy[kSeq] >> 32))) != &b)
+        return Room::Empty;
+    return unchanged_since(copy[kStamp], k.user, k.tenant) ? Room::Taken : Room::Outdated;
+}
+
+// Whether key has no place in bucket b of a table that cannot grow: every slot holds another
+// pair that still answers. Then the pair is left to the backends' caches: replacing answers
+// that still hold would make the table thrash (a lock and a write on every row).
+bool full(const Bucket &b, const Key &key)
+{
+    if (header->in_use.load(std::memory_order_relaxed) != header->buckets)
+        return false;
+    uint64_t copy[kWords];
+    for (const Slot &slot : b.slots)
+        if ((read_slot(slot, copy) && holds(copy, key)) || room_in(slot, b) != Room::Taken)
+            return false;
+    return true;
+}
+
+// Under the writers' lock: the slot for key (its own, a free one, or one replaced while the
+// table may still grow), growing the table if it must; null if the table is full (see full).
+Slot *place(uint64_t hash, const Key &key)
+{
+    for (;;) {
+        Bucket &b = bucket_of(hash);
+        uint64_t copy[kWords];
+        for (Slot &slot : b.slots)
+            if (read_slot(slot, copy) && holds(copy, key))
+                return &slot;
+        Slot *outdated = nullptr;
+        for (Slot &slot : b.slots) {
+            Room r = room_in(slot, b);
+            if (r == Room::Empty) {
+                ++header->filled;
+                return &slot;
+            }
+            if (r == Room::Outdated && outdated == nullptr)
+                outdated = &slot;
+        }
+        if (outdated != nullptr)
+            return outdated;
+        if (grow())
+            continue;
+        if (full(b, key))
+            return nullptr;
+        return &b.slots[header->replacements++ % kWays];
+    }
 }
 
 } // namespace
@@ -212,7 +289,7 @@ bool shared_table_available()
 
 bool shared_until(const Key &key, uint64_t fingerprint, int m, int64_t now, int64_t &until)
 {
-    Bucket &b = bucket_of(pair_hash(key));
+    const Bucket &b = bucket_of(pair_hash(key));
     for (const Slot &slot : b.slots) {
         if (slot.w[kUserHi].load(std::memory_order_relaxed) != key.user.hi())
             continue; // not this pair, or being rewritten: read_slot decides the rest
@@ -232,18 +309,15 @@ void shared_put(const Key &key, uint64_t stamp, uint64_t fingerprint, const Pair
 {
     if (stamp < change_log_flushed())
         return;
-    Bucket &b = bucket_of(pair_hash(key));
+    uint64_t hash = pair_hash(key);
+    if (full(bucket_of(hash), key))
+        return; // without the lock: a full table keeps what it holds
     pg::call([&] { LWLockAcquire(header->lock, LW_EXCLUSIVE); });
-    Slot *target = nullptr;
-    uint64_t copy[kWords];
-    for (Slot &slot : b.slots)
-        if (read_slot(slot, copy) && holds(copy, key))
-            target = &slot;
-    for (int i = 0; target == nullptr && i < kWays; ++i)
-        if (free_slot(b.slots[i]))
-            target = &b.slots[i];
-    if (target == nullptr)
-        target = &b.slots[header->replacements++ % kWays];
+    Slot *target = place(hash, key);
+    if (target == nullptr) {
+        LWLockRelease(header->lock);
+        return;
+    }
     uint64_t old = target->w[kSeq].load(std::memory_order_relaxed);
     if (static_cast<uint32_t>(old) == 0)
         header->used.fetch_add(1, std::memory_order_relaxed);
@@ -271,7 +345,8 @@ SharedStats shared_stats()
 {
     if (table == nullptr)
         return SharedStats{0, 0};
-    return SharedStats{header->used.load(std::memory_order_relaxed), header->buckets * sizeof(Bucket)};
+    return SharedStats{header->used.load(std::memory_order_relaxed),
+                       header->in_use.load(std::memory_order_relaxed) * sizeof(Bucket)};
 }
 
 } // namespace modaccess

@@ -27,7 +27,7 @@ void shared_put(const Key &key, uint64_t stamp, uint64_t fingerprint, const Pair
 
 struct SharedStats {
     uint64_t entries; // slots ever filled (outdated ones included until replaced)
-    uint64_t bytes;   // the table's size in shared memory
+    uint64_t bytes;   // of the buckets in use (they double as needed, up to the setting)
 };
 SharedStats shared_stats();
 
