@@ -18,7 +18,7 @@ struct World {
     TenantEntry t;
 };
 
-World random_world(std::mt19937_64 &rng, int modules, int64_t end)
+World random_world(std::mt19937_64 &rng, int modules, int64_t end, int64_t ended)
 {
     World w;
     w.g.modules.resize(modules);
@@ -33,8 +33,8 @@ World random_world(std::mt19937_64 &rng, int modules, int64_t end)
     w.t.exists = true;
     w.t.active = rng() % 8 != 0;
     for (int m = 0; m < modules; ++m) {
-        int pick = static_cast<int>(rng() % 3);
-        w.t.subscribed_until.push_back(pick == 0 ? kDenied : pick == 1 ? kForever : end);
+        int pick = static_cast<int>(rng() % 4);
+        w.t.subscribed_until.push_back(pick == 0 ? kDenied : pick == 1 ? kForever : pick == 2 ? end : ended);
     }
     return w;
 }
@@ -44,14 +44,21 @@ TEST(PairAnswers, AnswerAsTheRulesDoAtEveryInstant)
     std::mt19937_64 rng(24);
     for (int round = 0; round < 2000; ++round) {
         int modules = 1 + static_cast<int>(rng() % 64);
-        World w = random_world(rng, modules, 1000);
+        World w = random_world(rng, modules, 1000, 300 + static_cast<int64_t>(rng() % 2) * 100);
         PairAnswers p;
         ASSERT_TRUE(pack_answers(w.g, w.a, w.t, 500, p));
-        for (int64_t now :
-             {kDenied + 1, int64_t(-5), int64_t(999), int64_t(1000), int64_t(1001), kForever - 1})
+        ASSERT_TRUE(p.answers_at(500));
+        int answered = 0;
+        for (int64_t now : {kDenied + 1, int64_t(-5), int64_t(300), int64_t(399), int64_t(400), int64_t(999),
+                            int64_t(1000), int64_t(1001), kForever - 1}) {
+            if (!p.answers_at(now))
+                continue;
+            ++answered;
             for (int m = 0; m < modules; ++m)
                 ASSERT_EQ(p.until_at(m, now), module_until(w.g, w.a, w.t, m, now))
                     << "round " << round << ", module " << m << ", at " << now;
+        }
+        ASSERT_GE(answered, 5);
     }
 }
 
@@ -68,6 +75,11 @@ TEST(PairAnswers, RefuseWhatDoesNotFit)
     EXPECT_FALSE(pack_answers(w.g, w.a, w.t, 500, p)) << "two subscription ends";
     w.t.subscribed_until = {1000, 1000};
     EXPECT_TRUE(pack_answers(w.g, w.a, w.t, 500, p));
+    w.t.subscribed_until = {400, 1000};
+    ASSERT_TRUE(pack_answers(w.g, w.a, w.t, 500, p)) << "an ended subscription and one that ends later";
+    EXPECT_EQ(p.from, 400) << "before the end, the ended one held: not answered";
+    EXPECT_EQ(p.until_at(0, 400), kDenied);
+    EXPECT_EQ(p.until_at(1, 400), 1000);
     w.a.valid.from = 100;
     EXPECT_FALSE(pack_answers(w.g, w.a, w.t, 500, p)) << "a membership that starts later";
     w.a.valid.from = kDenied;

@@ -2,6 +2,8 @@
 // they were computed with.
 #include "clinres/access/pair_answers.hpp"
 
+#include <algorithm>
+
 namespace modaccess {
 
 bool pack_answers(const Globals &g, const Access &a, const TenantEntry &t, int64_t now, PairAnswers &out)
@@ -16,6 +18,10 @@ bool pack_answers(const Globals &g, const Access &a, const TenantEntry &t, int64
             continue; // holds at no instant
         if (r.from != kDenied)
             return false;
+        if (r.until <= now) {
+            p.from = std::max(p.from, r.until); // ended: from then on, as if it held at no instant
+            continue;
+        }
         p.allowed |= uint64_t(1) << m;
         if (r.until == kForever)
             continue;

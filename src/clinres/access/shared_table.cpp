@@ -42,7 +42,8 @@ namespace {
 constexpr int kWays = 4;
 
 // One slot, as words: the sequence (low half) and the database (high half), the stamp, the
-// globals' fingerprint, the user, the tenant and the packed answers.
+// globals' fingerprint, the user, the tenant and the packed answers (88 bytes; 96 with the
+// padding of the bucket's last cache line).
 enum Word {
     kSeq,
     kStamp,
@@ -54,6 +55,7 @@ enum Word {
     kAllowed,
     kBounded,
     kUntil,
+    kFrom,
     kWords
 };
 struct Slot {
@@ -271,7 +273,7 @@ void init_shared_table()
     DefineCustomIntVariable(
         "clinres.shared_access_cache_memory",
         "Shared memory for the server's one table of access answers (clinres preloaded).",
-        "80 bytes per (user, tenant) pair; 0 turns the table off. Pairs it cannot hold are "
+        "96 bytes per (user, tenant) pair; 0 turns the table off. Pairs it cannot hold are "
         "answered by each session's own cache (clinres.access_cache_memory).",
         &memory_kb, 65536, 0, MAX_KILOBYTES, PGC_POSTMASTER, GUC_UNIT_KB, nullptr, nullptr, nullptr);
     prev_request = shmem_request_hook;
@@ -298,7 +300,10 @@ bool shared_until(const Key &key, uint64_t fingerprint, int m, int64_t now, int6
             continue;
         if (copy[kFingerprint] != fingerprint || !unchanged_since(copy[kStamp], key.user, key.tenant))
             return false;
-        PairAnswers a{copy[kAllowed], copy[kBounded], static_cast<int64_t>(copy[kUntil])};
+        PairAnswers a{copy[kAllowed], copy[kBounded], static_cast<int64_t>(copy[kUntil]),
+                      static_cast<int64_t>(copy[kFrom])};
+        if (!a.answers_at(now))
+            return false; // a transaction older than what the answers know
         until = a.until_at(m, now);
         return true;
     }
@@ -333,7 +338,8 @@ void shared_put(const Key &key, uint64_t stamp, uint64_t fingerprint, const Pair
                                key.tenant.lo(),
                                answers.allowed,
                                answers.bounded,
-                               static_cast<uint64_t>(answers.until)};
+                               static_cast<uint64_t>(answers.until),
+                               static_cast<uint64_t>(answers.from)};
     for (int i = 1; i < kWords; ++i)
         target->w[i].store(values[i], std::memory_order_relaxed);
     uint32_t next = seq + 1 == 0 ? 2 : seq + 1; // even and never 0 (empty)
