@@ -96,7 +96,7 @@ if [ "$out" != "$expected" ]; then
     fail "shared access table"
 fi
 
-# A small table (1MB: 2,730 buckets, 1,024 at first) and 12,000 pairs of 4,000 users in 3
+# A small table (1MB: 2,730 buckets, 1,024 at first: a sixteenth would be fewer) and 12,000 pairs of 4,000 users in 3
 # tenants each, with grants that differ: it grows to its full size, then keeps what it holds
 # and leaves the rest to the sessions' caches; a new session's answers, from both, equal the
 # oracle's, and after one user's change too.

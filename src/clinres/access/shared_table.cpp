@@ -13,11 +13,11 @@
 // answer from before it. A flush (a write too big to log key by key, a TRUNCATE, a COMMIT
 // PREPARED, whose keys are not logged) outdates every slot at once.
 //
-// The table uses a prefix of its buckets, which doubles (up to the setting) when a full
-// bucket must lose a slot while the prefix is half full: the slots a server uses stay close
-// together, so a lookup touches few pages (a random slot of the whole 64MB cost a TLB miss on
-// every row). A doubling moves the pairs to other buckets; each is put again on its next miss,
-// and the copy left behind is never where a lookup looks (writers take it as a free slot).
+// The table uses a prefix of its buckets (a sixteenth at first), which doubles (up to the setting) when a
+// full bucket must lose a slot while the prefix is half full: the slots a server uses stay close together, so
+// a lookup touches few pages (a random slot of the whole 64MB cost a TLB miss on every row). A doubling moves
+// the pairs to other buckets; each is put again on its next miss, and the copy left behind is never where a
+// lookup looks (writers take it as a free slot).
 #include "clinres/access/shared_table.hpp"
 
 #include "clinres/access/change_log.hpp"
@@ -82,7 +82,8 @@ shmem_startup_hook_type prev_startup = nullptr;
 ProcessUtility_hook_type prev_utility = nullptr;
 const char *const kName = "clinres shared access table";
 
-// The buckets a new table uses.
+// A new table uses a sixteenth of its buckets (at least 1,024): doublings move pairs, which a
+// new session then reads from the catalog, so a catalog that fits in 4MB should need none.
 constexpr uint64_t kFirstBuckets = 1024;
 
 // The buckets the setting's bytes hold.
@@ -124,7 +125,8 @@ void startup_shmem()
         std::memset(base, 0, table_bytes());
         h->lock = &(GetNamedLWLockTranche(kName))->lock;
         h->buckets = bucket_count();
-        h->in_use.store(std::min(kFirstBuckets, h->buckets), std::memory_order_relaxed);
+        h->in_use.store(std::min(std::max(kFirstBuckets, h->buckets / 16), h->buckets),
+                        std::memory_order_relaxed);
     }
     LWLockRelease(AddinShmemInitLock);
     header = h;
