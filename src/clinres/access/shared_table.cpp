@@ -92,6 +92,7 @@ uint64_t bucket_count()
     return static_cast<uint64_t>(memory_kb) * 1024 / sizeof(Bucket);
 }
 
+// The shared memory the table asks for: its header, alignment, and the buckets.
 Size table_bytes()
 {
     return MAXALIGN(sizeof(Header)) + alignof(Bucket) + bucket_count() * sizeof(Bucket);
@@ -156,6 +157,7 @@ uint64_t pair_hash(const Key &key, Oid database = MyDatabaseId)
     return h ^ (h >> 31);
 }
 
+// The bucket in use that a pair's hash picks.
 Bucket &bucket_of(uint64_t hash)
 {
     uint64_t n = header->in_use.load(std::memory_order_acquire);
