@@ -88,9 +88,11 @@ suite isolation regress "isolation suite" isolation
 # after scripts/test.sh's install, so the other suites' servers are left alone).
 suite demo one "test/client/demo.sh" scripts/cluster.sh bash test/client/demo.sh
 suite monitor one "test/client/monitor.sh" env PATH="$bindir:$PATH" bash test/client/monitor.sh
+# Like monitor and access_targeted: a cluster of its own, clinres preloaded.
+suite shared_access one "test/client/shared_access.sh" env PATH="$bindir:$PATH" bash test/client/shared_access.sh
 for t in test/client/*.sh; do
     n=$(basename "$t" .sh)
-    case " lib node access_targeted hijack upgrade trail demo monitor " in *" $n "*) continue ;; esac
+    case " lib node access_targeted hijack upgrade trail demo monitor shared_access " in *" $n "*) continue ;; esac
     suite "$n" one "$t" scripts/cluster.sh bash "$t"
 done
 # Citus (docs/scale-out.md): its own cluster of nodes; one skip line when Citus is not installed.

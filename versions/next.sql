@@ -125,6 +125,10 @@ DROP FUNCTION clinres._admin_log_canonical(bigint, timestamptz, uuid, uuid, text
 -- valid_until (a changed result type: dropped, then written again by @code).
 DROP FUNCTION clinres._export_rows(uuid);
 
+-- The shared access table (issue 24): access_cache_stats gains shared_hits, shared_entries and
+-- shared_bytes (a changed result type: dropped, then written again by @code).
+DROP FUNCTION clinres.access_cache_stats();
+
 -- @code
 
 -- Sessions (issue 22): the triggers that ring the doorbell and end sessions.

@@ -5,7 +5,8 @@
 # figures 2-6 (cold/warm, pgbench -C, warm pairs at 30k and 300k, bytes, reads after a
 # grant change), each printed beside its goal. Figures only: it never fails on time.
 # Usage (repository root, PG_CONFIG set): test/bench/cache_configs.sh [figure ...]
-# (BENCH_SECONDS per pgbench run, default 5). A few minutes per configuration.
+# (BENCH_SECONDS per pgbench run, default 5; SHARED_TABLE, the preloaded run's
+# clinres.shared_access_cache_memory, default 64MB: the table is off unless set). A few minutes per configuration.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export BENCH_SECONDS=${BENCH_SECONDS:-5}
@@ -17,5 +18,6 @@ test/bench/cache.sh '"$figures"
 echo "== defaults (clinres not preloaded) =="
 scripts/cluster.sh -o shared_buffers=512MB bash -c "$run"
 echo
-echo "== clinres preloaded =="
-scripts/cluster.sh -o shared_buffers=512MB -o shared_preload_libraries=clinres bash -c "$run"
+echo "== clinres preloaded, clinres.shared_access_cache_memory = ${SHARED_TABLE:-64MB} =="
+scripts/cluster.sh -o shared_buffers=512MB -o shared_preload_libraries=clinres \
+    -o "clinres.shared_access_cache_memory='${SHARED_TABLE:-64MB}'" bash -c "$run"

@@ -98,4 +98,6 @@ echo "targeted invalidation ($name): freshness proofs pass; a commit re-reads on
 }
 
 check "clinres preloaded, shared change log" "shared_preload_libraries = 'clinres'" 5
+check "clinres preloaded, shared access table" "shared_preload_libraries = 'clinres'
+clinres.shared_access_cache_memory = '64MB'" 5
 check "not preloaded, key doorbells" "" 3

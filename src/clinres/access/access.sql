@@ -107,9 +107,10 @@ COMMENT ON FUNCTION clinres.enable_module_rls(regclass, text, name) IS
 -- The access cache and what keeps it fresh.
 CREATE OR REPLACE FUNCTION clinres.access_cache_stats(
         OUT hits bigint, OUT misses bigint, OUT invalidations bigint, OUT evictions bigint,
-        OUT entries bigint, OUT bytes bigint, OUT capacity bigint)
+        OUT entries bigint, OUT bytes bigint, OUT capacity bigint,
+        OUT shared_hits bigint, OUT shared_entries bigint, OUT shared_bytes bigint)
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'clinres_access_cache_stats';
-COMMENT ON FUNCTION clinres.access_cache_stats() IS 'this session''s access cache: hits, misses, invalidations, evictions, entries, approximate bytes, capacity';
+COMMENT ON FUNCTION clinres.access_cache_stats() IS 'this session''s access cache: hits, misses, invalidations, evictions, entries, approximate bytes, capacity; the server''s shared table (clinres preloaded): this session''s hits in it, its filled slots and bytes';
 
 CREATE OR REPLACE FUNCTION clinres.access_cache_invalidate() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'clinres_access_cache_invalidate';

@@ -43,6 +43,16 @@
 //   snapshot it was read under: for the transaction under REPEATABLE READ and
 //   SERIALIZABLE (which see their snapshot), for the statement in a parallel leader,
 //   and for the worker's life in a parallel worker.
+// The shared table (shared_table.cpp, preloaded): has_module asks it before this cache, and
+// a pair this cache answered goes into it, packed, stamped with this cache's log cursor:
+// every change logged before the cursor has been taken in (its keys were evicted when the
+// log was read, and what was read after that saw the change), so the pair answers for
+// others until the log shows a later change to its user or tenant. The globals' fingerprint
+// (with the sentinels: one incarnation of the extension) says which module and role
+// indexes the answers use. A whole kind going (TRUNCATE) is published as a flush, and a
+// backend that hears a kind's doorbell reads the log at once, so that its cursor crosses
+// the flush only together with the drop. Only entries read under the latest snapshot go
+// in, and only while the transaction has no catalog change of its own.
 // Cold starts: a statement that has read 8 users one by one reads the rest in bulk (every
 // user in one query if they fill at most half the cache, else each tenant's members).
 // expires_at is stored, not evaluated, so a subscription that lapses needs no write.
@@ -57,6 +67,7 @@
 #include "clinres/access/change_log.hpp"
 #include "clinres/access/clock_map.hpp"
 #include "clinres/access/key_bells.hpp"
+#include "clinres/access/shared_table.hpp"
 #include "clinres/access/tenant_ids.hpp"
 #include "clinres/access/user_entry.hpp"
 #include "clinres/pg/compat.hpp"
@@ -65,6 +76,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/xlog.h"
 #include "catalog/pg_class.h"
 }
 
@@ -91,6 +103,10 @@ key_bells::Ringer ringer;
 std::vector<Change> pending;
 bool pending_overflow = false;
 constexpr size_t kMaxPending = 4096;
+
+// Whether this transaction changed the catalog (rang any doorbell): the shared table, which
+// holds committed answers only, then neither answers nor is filled by this backend.
+bool own_changes = false;
 
 // What tells one snapshot of the calling SQL from the next: a snapshot taken after any
 // transaction with an xid ended has another completion count (PostgreSQL 14+), and
@@ -161,11 +177,12 @@ struct Cache {
     uint64_t log_cursor = change_log_available() ? change_log_head() : 0;
     uint64_t globals_scope = 0;
     std::shared_ptr<const Globals> globals;
+    uint64_t fingerprint = 0; // of globals and the extension's incarnation, if the shared table may use them
     ClockMap<UserEntry, std::allocator<char>, UserHeap> users;
     ClockMap<CachedTenant, std::allocator<char>, TenantHeap> tenants;
     TenantIds<> tenant_ids;                    // of cached tenants and the tenants of cached memberships
     size_t tenant_ids_check = kTenantIdsSlack; // how many ids make sync look for unused ones
-    uint64_t hits = 0, misses = 0;
+    uint64_t hits = 0, misses = 0, shared_hits = 0;
     uint64_t miss_epoch = 0;        // the statement and snapshot the next two count for
     uint64_t epoch_misses = 0;      // user reads in it
     std::vector<Uuid> bulk_tenants; // tenants whose members it read in bulk
@@ -236,8 +253,10 @@ void on_relcache_invalidation(Datum, Oid relid)
 // that had entries read from its own uncommitted rows.
 void on_transaction(XactEvent event, void *)
 {
-    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE) {
         ringer.end_transaction();
+        own_changes = false;
+    }
     if (pending.empty() && !pending_overflow)
         return;
     if (event == XACT_EVENT_COMMIT) {
@@ -344,6 +363,7 @@ void sync(Cache &c)
         users = tenants = true;
     }
     evict_heard(c, users, tenants);
+    log = log || users || tenants; // a whole kind may come with a flush of the log: cross it now
     if (users && tenants)
         drop_entries(c); // and the tenant ids
     else if (users)
@@ -398,6 +418,14 @@ std::shared_ptr<const Globals> current_globals(Cache &c)
     drop_entries(c); // entries index modules and roles as the replaced globals did
     c.globals = g;
     c.globals_scope = plan.scope;
+    c.fingerprint = 0;
+    if (shared_table_available() && plan.latest && plan.scope == 0) {
+        const Sentinels &s = inval.sentinels; // another incarnation of the extension: other answers
+        uint64_t h = globals_fingerprint(*g) ^
+                     ((uint64_t(s.globals) << 32 | s.users) * 0x9e3779b97f4a7c15ULL) ^
+                     ((uint64_t(s.tenants) << 32 | s.log) * 0xc2b2ae3d27d4eb4fULL);
+        c.fingerprint = h == 0 ? 1 : h;
+    }
     return g;
 }
 
@@ -583,6 +611,47 @@ std::shared_ptr<const Globals> globals()
     return current_globals(cache());
 }
 
+namespace {
+
+// Whether the shared table may answer this backend now with globals g: the cache has taken
+// in every doorbell heard, g is current and read under the latest snapshot, and the calling
+// transaction sees the latest committed catalog (not its own changes, nor a snapshot of its
+// own under REPEATABLE READ or SERIALIZABLE, nor a parallel query's).
+bool shared_answers(const Cache &c, const Globals *g)
+{
+    return c.fingerprint != 0 && c.built_generation == inval.generation && c.globals.get() == g &&
+           !own_changes && !IsolationUsesXactSnapshot() && !IsInParallelMode();
+}
+
+} // namespace
+
+bool shared_answer(const Key &key, int module, const Globals *g, int64_t &until)
+{
+    Cache &c = cache();
+    if (!shared_answers(c, g) ||
+        !shared_until(key, c.fingerprint, module, GetCurrentTransactionStartTimestamp(), until))
+        return false;
+    ++c.shared_hits;
+    return true;
+}
+
+void share(const Key &key)
+{
+    Cache &c = cache();
+    if (!shared_answers(c, c.globals.get()) || RecoveryInProgress())
+        return;
+    auto latest = [](uint64_t scope) { return scope == 0; };
+    const CachedTenant *t = c.tenants.peek(key.tenant, latest);
+    const UserEntry *u = t ? c.users.peek(key.user, latest) : nullptr;
+    PairAnswers answers;
+    if (u == nullptr || u->timed() ||
+        !pack_answers(*c.globals, u->access_in(t->id), *t->entry, GetCurrentTransactionStartTimestamp(),
+                      answers))
+        return;
+    // Every change logged before the cursor has been taken in (evicted, or read after it was visible).
+    shared_put(key, c.log_cursor, c.fingerprint, answers);
+}
+
 bool cached_until(const Key &key, int module, const Globals *g, int64_t &until)
 {
     Cache &c = cache();
@@ -643,13 +712,17 @@ Stats stats()
     Cache &c = cache();
     sync(c);
     uint64_t bytes = sizeof(Cache) + c.tenant_ids.bytes() + c.users.bytes() + c.tenants.bytes();
+    SharedStats shared = shared_stats();
     return Stats{c.hits,
                  c.misses,
                  inval.count,
                  c.users.evictions() + c.tenants.evictions(),
                  c.users.size() + c.tenants.size(),
                  bytes,
-                 budget()};
+                 budget(),
+                 c.shared_hits,
+                 shared.entries,
+                 shared.bytes};
 }
 
 namespace {
@@ -705,12 +778,18 @@ void ring_key(key_bells::Kind kind, const Uuid &key)
 void invalidate_kind(Oid fired_on, Kind kind)
 {
     Sentinels s = check_trigger_table(fired_on);
+    own_changes = true;
+    if (kind != Kind::Globals && change_log_available()) {
+        inval.sentinels = s;     // what on_transaction rings if this transaction is prepared
+        pending_overflow = true; // published as a flush: the shared table's entries of the kind are outdated
+    }
     ring(kind == Kind::Globals ? s.globals : kind == Kind::Users ? s.users : s.tenants);
 }
 
 void invalidate_key(Oid fired_on, ChangeKind kind, const Uuid &key)
 {
     Sentinels s = check_trigger_table(fired_on);
+    own_changes = true;
     if (!change_log_available()) {
         auto k = kind == ChangeKind::User ? key_bells::Kind::User : key_bells::Kind::Tenant;
         key_bells::Ring r = ringer.change(k, key_bells::bucket_of(key), GetCurrentCommandId(false));

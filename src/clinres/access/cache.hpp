@@ -15,6 +15,7 @@ namespace modaccess {
 
 struct Stats {
     uint64_t hits, misses, invalidations, evictions, entries, bytes, capacity;
+    uint64_t shared_hits, shared_entries, shared_bytes; // the shared table (shared_table.hpp)
 };
 
 // Everything needed to answer questions about one (user, tenant), kept alive together:
@@ -54,6 +55,14 @@ View view(const Key &key);
 // The fast path of view(key).until(module): answers from cached entries only, if
 // they are cached and g is still the current globals; false means "use view()".
 bool cached_until(const Key &key, int module, const Globals *g, int64_t &until);
+
+// has_module's answer from the shared table (clinres preloaded): until when key may use
+// module (an index of g), if the table holds it and may answer this backend now; false
+// means "ask the backend's cache".
+bool shared_answer(const Key &key, int module, const Globals *g, int64_t &until);
+
+// Puts key's answers, from this backend's cached entries, into the shared table (if it may).
+void share(const Key &key);
 
 // A user as the catalog has it now (every membership, whatever its status), and the
 // tenants that removed it; read afresh, never cached (the decision's target).

@@ -1,9 +1,14 @@
 // A ring of (database, kind, uuid) entries in shared memory with a 64-bit head;
 // an entry at sequence s lives in ring[s % kCapacity]. Writers append under an
-// exclusive LWLock at commit; readers copy under a shared one.
+// exclusive LWLock at commit; readers copy under a shared one. Beside the ring, for each
+// key bucket of each kind, the position after the last change logged in it, and the
+// position of the last flush: atomics, read without the lock.
 #include "clinres/access/change_log.hpp"
 
+#include "clinres/access/key_bells.hpp"
 #include "clinres/pg/guard.hpp"
+
+#include <atomic>
 
 extern "C" {
 #include "storage/ipc.h"
@@ -24,9 +29,13 @@ struct Entry {
     Uuid key;
 };
 
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "positions are read without a lock");
+
 struct Shared {
     LWLock *lock;
     uint64_t head;
+    std::atomic<uint64_t> flushed;
+    std::atomic<uint64_t> changed[2][key_bells::kBuckets]; // by ChangeKind, then bucket
     Entry ring[kCapacity];
 };
 
@@ -90,13 +99,31 @@ void publish_changes(const std::vector<Change> &changes, bool overflow) noexcept
     LWLockAcquire(shared->lock, LW_EXCLUSIVE);
     if (overflow || changes.size() > kCapacity / 2) {
         shared->head += kCapacity + 1; // every cursor now lags by more than the ring holds
+        shared->flushed.store(shared->head, std::memory_order_relaxed);
     } else {
         for (const Change &c : changes) {
             shared->ring[shared->head % kCapacity] = Entry{shared->head, MyDatabaseId, c.kind, c.key};
             ++shared->head;
+            shared->changed[static_cast<int>(c.kind)][key_bells::bucket_of(c.key)].store(
+                shared->head, std::memory_order_relaxed);
         }
     }
     LWLockRelease(shared->lock);
+}
+
+bool unchanged_since(uint64_t stamp, const Uuid &user, const Uuid &tenant)
+{
+    auto at = [](ChangeKind kind, const Uuid &key) {
+        return shared->changed[static_cast<int>(kind)][key_bells::bucket_of(key)].load(
+            std::memory_order_relaxed);
+    };
+    return shared->flushed.load(std::memory_order_relaxed) <= stamp && at(ChangeKind::User, user) <= stamp &&
+           at(ChangeKind::Tenant, tenant) <= stamp;
+}
+
+uint64_t change_log_flushed()
+{
+    return shared->flushed.load(std::memory_order_relaxed);
 }
 
 bool read_changes(uint64_t &cursor, std::vector<Change> &out)

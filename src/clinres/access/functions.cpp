@@ -53,26 +53,36 @@ bool memo_knows_code(const HasModuleMemo *memo, std::string_view code)
     return memo != nullptr && memo->generation == modaccess::generation() && same_code(memo, code);
 }
 
-// Until when key may use module code; the per-row path of has_module.
+// Until when key may use module code; the per-row path of has_module: the call site's
+// memo, the shared table (preloaded), the backend's cache, the catalog.
 int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view code)
 {
     auto *memo = static_cast<HasModuleMemo *>(fcinfo->flinfo->fn_extra);
     uint64_t epoch = modaccess::epoch();
+    int64_t until;
     if (memo_knows_code(memo, code)) {
         if (const modaccess::Decision *d = memo->answers.find(key, epoch)) {
             modaccess::count_hit();
             return d->until;
         }
-        int64_t until;
-        if (modaccess::cached_until(key, memo->module, memo->globals, until)) {
+        bool shared = modaccess::shared_answer(key, memo->module, memo->globals, until);
+        if (shared || modaccess::cached_until(key, memo->module, memo->globals, until)) {
             memo->answers.missed(key);
             memo->answers.store(modaccess::Decision{key, epoch, until});
+            if (!shared)
+                modaccess::share(key);
             return until;
         }
     }
-    modaccess::View v = modaccess::view(key);
-    int module = modaccess::module_index(*v.globals, code);
-    int64_t until = v.until(module);
+    std::shared_ptr<const modaccess::Globals> g = modaccess::globals();
+    int module = modaccess::module_index(*g, code);
+    if (!modaccess::shared_answer(key, module, g.get(), until)) {
+        modaccess::View v = modaccess::view(key);
+        g = v.globals;
+        module = modaccess::module_index(*g, code);
+        until = v.until(module);
+        modaccess::share(key);
+    }
     if (code.size() < sizeof memo->code) {
         if (memo == nullptr) {
             pg::call([&] {
@@ -86,7 +96,7 @@ int64_t module_until(FunctionCallInfo fcinfo, const Key &key, std::string_view c
             memo->answers.reset(false); // answers and choices for another code or generation
         }
         memo->generation = modaccess::generation();
-        memo->globals = v.globals.get();
+        memo->globals = g.get();
         memo->module = module;
         memo->code_len = static_cast<int>(code.size());
         std::memcpy(memo->code, code.data(), code.size());
@@ -222,10 +232,13 @@ Datum module_code(FunctionCallInfo fcinfo)
 Datum access_cache_stats(FunctionCallInfo fcinfo)
 {
     modaccess::Stats s = modaccess::stats();
-    Datum values[7] = {Int64GetDatum(s.hits),      Int64GetDatum(s.misses),  Int64GetDatum(s.invalidations),
-                       Int64GetDatum(s.evictions), Int64GetDatum(s.entries), Int64GetDatum(s.bytes),
-                       Int64GetDatum(s.capacity)};
-    bool nulls[7] = {};
+    // 0.3.0's declaration has the first 7 columns only: the tuple takes as many as it declares.
+    Datum values[10] = {Int64GetDatum(s.hits),           Int64GetDatum(s.misses),
+                        Int64GetDatum(s.invalidations),  Int64GetDatum(s.evictions),
+                        Int64GetDatum(s.entries),        Int64GetDatum(s.bytes),
+                        Int64GetDatum(s.capacity),       Int64GetDatum(s.shared_hits),
+                        Int64GetDatum(s.shared_entries), Int64GetDatum(s.shared_bytes)};
+    bool nulls[10] = {};
     return pg::composite(fcinfo, values, nulls);
 }
 
