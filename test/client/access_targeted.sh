@@ -8,25 +8,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
-bin=$(pg_config --bindir)
-dir=$(mktemp -d /tmp/clinres-targeted.XXXXXX)
-chmod 755 "$dir"
-[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-port=$(free_port 55532)
-cleanup() { as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap cleanup EXIT
+own_cluster targeted 55532
 
 # Runs both checks in a new cluster; $1 names the configuration, $2 is its preload line,
 # $3 the reads after the bulk write (the log overflows: users and tenants; key doorbells
 # ring the users' doorbell: users only).
 check() {
 local name=$1 preload=$2 bulk_reads=$3
-rm -rf "$dir/data"
-as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+own_cluster_init
 cat >>"$dir/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
 $preload
 max_prepared_transactions = 4
 CONF

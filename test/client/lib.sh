@@ -16,6 +16,26 @@ free_port() {
 # Fails the test with a message.
 fail() { echo "FAIL: $*"; exit 1; }
 
+# A server of the suite's own, for settings a shared cluster cannot have (preloading): sets bin,
+# dir (/tmp/clinres-NAME.XXXXXX) and port (the first free one from PORT), and stops and removes
+# it all on exit. Usage: own_cluster NAME PORT; then own_cluster_init, append settings to
+# "$dir/data/postgresql.conf", and start it with pg_ctl.
+own_cluster() {
+    bin=$(pg_config --bindir)
+    dir=$(mktemp -d "/tmp/clinres-$1.XXXXXX")
+    chmod 755 "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+    port=$(free_port "$2")
+    trap 'as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+}
+
+# (Re)creates own_cluster's data directory, listening on its socket directory and port only.
+own_cluster_init() {
+    rm -rf "$dir/data"
+    as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+    printf "port = %s\nlisten_addresses = ''\nunix_socket_directories = '%s'\n" "$port" "$dir" >>"$dir/data/postgresql.conf"
+}
+
 # Starts Debian's pgbouncer on 127.0.0.1:PORT in transaction mode (as the postgres OS user), in front
 # of database DB of the cluster on $PGPORT, for one role with a password; pid file in DIR.
 start_pgbouncer() {

@@ -7,19 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
-bin=$(pg_config --bindir)
-dir=$(mktemp -d /tmp/clinres-monitor.XXXXXX)
-chmod 755 "$dir"
-[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-port=$(free_port 55432)
-cleanup() { as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap cleanup EXIT
+own_cluster monitor 55432
 
-as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+own_cluster_init
 cat >>"$dir/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
 max_connections = 100
 superuser_reserved_connections = 3
 shared_preload_libraries = 'clinres'

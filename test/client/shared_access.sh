@@ -10,19 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/client/lib.sh
-bin=$(pg_config --bindir)
-dir=$(mktemp -d /tmp/clinres-shared.XXXXXX)
-chmod 755 "$dir"
-[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-port=$(free_port 55632)
-cleanup() { as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap cleanup EXIT
+own_cluster shared 55632
 
-as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+own_cluster_init
 cat >>"$dir/data/postgresql.conf" <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
 shared_preload_libraries = 'clinres'
 clinres.shared_access_cache_memory = '64MB'
 max_prepared_transactions = 4
