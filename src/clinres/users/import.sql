@@ -338,12 +338,17 @@ DECLARE
     page int := 1;
     got bigint;
     total bigint;
+    -- Whether any grant of the tenant has a validity (else a member's cell is its modules as listed).
+    validities boolean := EXISTS (SELECT FROM clinres.user_modules um WHERE um.tenant_id = $1
+                                     AND (um.valid_from IS NOT NULL OR um.valid_until IS NOT NULL));
 BEGIN
     LOOP
         got := 0;
         FOR email, name, phone, role_code, modules, status, membership_status, created_at, last_login_at,
             valid_from, valid_until, total IN
-            SELECT l.o_email, l.o_name, l.o_phone, l.o_role_code, clinres._export_modules($1, l.o_id, l.o_modules),
+            SELECT l.o_email, l.o_name, l.o_phone, l.o_role_code,
+                   CASE WHEN validities THEN clinres._export_modules($1, l.o_id, l.o_modules)
+                        ELSE pg_catalog.array_to_string(l.o_modules, ',') END,
                    l.o_status, l.o_membership_status,
                    pg_catalog.to_char(l.o_created_at, 'YYYY-MM-DD HH24:MI:SS'),
                    pg_catalog.to_char(l.o_last_login_at, 'YYYY-MM-DD HH24:MI:SS'),
